@@ -1,0 +1,162 @@
+"""Password sign-in for indieauth: scrypt hashes, constant-time checks, throttled attempts.
+
+Built only on indieauth's public hooks, exactly as a third-party plugin would be.
+"""
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+
+import bottle
+
+from indieauth import (AuthenticationFailed, Authenticator, Setting, UsageError, describe_wait,
+                       form_value, hookimpl, read_secret_from_stdin)
+
+NAME = "password"
+VIEWS = os.path.join(os.path.dirname(__file__), "views")
+SETTINGS = {
+    "min_length": Setting("int", 10, "Shortest password accepted by `passwd` and the change-password page."),
+}
+# scrypt cost: 2**14 * 8 * 128 bytes = 16 MiB per check, fine on small shared hosts.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
+
+
+def hash_password(password, salt=None):
+    """'scrypt$N$r$p$salt$hash' for a password (salt random unless given)."""
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
+                            maxmem=64 * 1024 * 1024, dklen=32)
+    b64 = lambda b: base64.b64encode(b).decode()
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt)}${b64(digest)}"
+
+
+def check_password(password, stored):
+    """True when `password` matches the stored hash; compares in constant time."""
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r),
+                                p=int(p), maxmem=64 * 1024 * 1024, dklen=len(expected))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+# Checked against when the user does not exist, so timing does not tell which names exist.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def password_problem(password, min_length):
+    """Why a new password is refused, or None."""
+    if len(password) < min_length:
+        return f"The password must be at least {min_length} characters long."
+    return None
+
+
+class PasswordAuthenticator(Authenticator):
+    name = NAME
+    label = "Password"
+
+    def __init__(self, app):
+        self.app = app
+
+    def supports(self, user):
+        return self.app.storage.get_credential(user, NAME) is not None
+
+    def start(self, request, context):
+        return self.app.render("password_login.tpl", **context)
+
+    def finish(self, request):
+        """The user whose password this is; throttled per account and per address."""
+        username = form_value("username").strip()[:64]
+        password = form_value("password")
+        address = self.app.client_address()
+        wait = self.app.throttle.retry_after(username, address)
+        if wait:
+            raise AuthenticationFailed(f"Too many failed attempts. You can try again in {describe_wait(wait)}.",
+                                       status=429, retry_after=wait, username=username)
+        if not username or not password:
+            raise AuthenticationFailed("Enter your user name and your password.", username=username)
+        user = self.app.storage.get_user(username=username)
+        credential = self.app.storage.get_credential(user, NAME) if user else None
+        stored = credential["hash"] if credential else _DUMMY_HASH
+        if not check_password(password, stored) or credential is None:
+            self.app.throttle.failed(username, address)
+            raise AuthenticationFailed("The user name or the password is not right.", status=400,
+                                       username=username)
+        self.app.throttle.succeeded(username)
+        self.app.storage.touch_credential(user, NAME)
+        return user
+
+
+def set_password(app, user, password):
+    """Store a new password for `user` and end their other sign-ins."""
+    app.storage.set_credential(user, NAME, {"hash": hash_password(password)})
+    app.storage.log_event("password_changed", user=user)
+
+
+@hookimpl
+def configure(app):
+    app.add_template_path(VIEWS)
+    app.password_settings = app.plugin_config(NAME, SETTINGS)
+
+
+@hookimpl
+def register_authenticators(app):
+    return [PasswordAuthenticator(app)]
+
+
+@hookimpl
+def register_routes(app):
+    def change_page(error=None, status=200):
+        user = app.require_user()
+        bottle.response.status = status
+        return app.render("password_change.tpl", title="Change password", error=error,
+                          has_password=app.storage.get_credential(user, NAME) is not None,
+                          min_length=app.password_settings["min_length"],
+                          request_changed=bottle.request.query.get("changed") == "1")
+
+    def change_post():
+        user = app.require_user()
+        app.check_csrf()
+        current, new, again = form_value("current_password"), form_value("new_password"), form_value("new_password_again")
+        credential = app.storage.get_credential(user, NAME)
+        if credential and not check_password(current, credential["hash"]):
+            return change_page("Your current password is not right.", 400)
+        problem = password_problem(new, app.password_settings["min_length"])
+        if problem or new != again:
+            return change_page(problem or "The two new passwords are not the same.", 400)
+        set_password(app, user, new)
+        bottle.redirect("/plugins/password/?changed=1", 303)
+
+    return [("GET", "/plugins/password/", lambda: change_page()),
+            ("POST", "/plugins/password/", change_post)]
+
+
+@hookimpl
+def register_commands(app, subparsers):
+    parser = subparsers.add_parser("passwd", help="set a user's password (read from stdin)")
+    parser.add_argument("--user", help="user name (default: the owner)")
+    parser.set_defaults(handler=cmd_passwd)
+
+
+def cmd_passwd(app, args):
+    """passwd: a new password from stdin (no echo on a terminal); ends the user's sign-ins."""
+    if args.user:
+        user = app.storage.get_user(username=args.user)
+    else:
+        user = next((u for u in app.storage.list_users() if u.role == "owner"), None)
+    if user is None:
+        raise UsageError(f"no user named {args.user!r}" if args.user else "there is no owner user yet")
+    password = read_secret_from_stdin(f"New password for {user.username}: ")
+    problem = password_problem(password, app.password_settings["min_length"])
+    if problem:
+        raise UsageError(problem)
+    if os.isatty(0) and read_secret_from_stdin("Again: ") != password:
+        raise UsageError("the two passwords are not the same")
+    set_password(app, user, password)
+    ended = app.storage.revoke_user_sessions(user)
+    print(f"password set for {user.username}" + (f"; ended {ended} sign-in(s)" if ended else ""))
+    return 0

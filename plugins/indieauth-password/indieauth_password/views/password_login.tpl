@@ -1,0 +1,13 @@
+<form method="post" action="{{action}}" novalidate>
+  <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+  <input type="hidden" name="next" value="{{next}}">
+  % if error:
+  <p class="error" id="password-error" role="alert">{{error}}</p>
+  % end
+  <label for="username">User name</label>
+  <input type="text" id="username" name="username" value="{{username}}" autocomplete="username"
+         autocapitalize="none" spellcheck="false" required{{!' aria-describedby="password-error" aria-invalid="true"' if error else ''}}>
+  <label for="password">Password</label>
+  <input type="password" id="password" name="password" autocomplete="current-password" required{{!' aria-describedby="password-error" aria-invalid="true"' if error else ''}}>
+  <button type="submit">Sign in</button>
+</form>

@@ -1,0 +1,25 @@
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>{{title + " · " if title else ""}}IndieAuth</title>
+<link rel="stylesheet" href="/static/style.css">
+</head>
+<body>
+<header class="site">
+  <a class="brand" href="/">IndieAuth</a>
+  % if user:
+  <form class="inline" method="post" action="/logout">
+    <span class="who">Signed in as <strong>{{user.username}}</strong></span>
+    <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+    <button type="submit" class="link">Sign out</button>
+  </form>
+  % end
+</header>
+<main>
+{{!base}}
+</main>
+</body>
+</html>

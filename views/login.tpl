@@ -1,0 +1,15 @@
+% rebase('base.tpl', title=title)
+<h1>Sign in</h1>
+% if not methods:
+<p class="error" role="alert">No way to sign in is enabled. The site owner must enable an
+authenticator plugin (for example <code>[plugins.password]</code>) in the configuration.</p>
+% end
+% for auth, fragment in methods:
+<section class="method" aria-labelledby="method-{{auth.name}}">
+  <h2 id="method-{{auth.name}}">{{auth.label}}</h2>
+  {{!fragment}}
+</section>
+% end
+% if single:
+<p><a href="/login?next={{next}}">Other ways to sign in</a></p>
+% end
