@@ -21,6 +21,7 @@ import importlib.metadata
 import ipaddress
 import json
 import logging
+import math
 import os
 import secrets
 import sys
@@ -691,7 +692,7 @@ class Throttle:
             limit = settings["address_failures"] if key.startswith("address:") else settings["account_failures"]
             count, oldest = self.app.storage.failures_since(key, now - window)
             if count >= limit:
-                wait = max(wait, int((oldest + window - now).total_seconds()) + 1)
+                wait = max(wait, math.ceil((oldest + window - now).total_seconds()))
         return wait
 
     def failed(self, username, address):
@@ -718,7 +719,12 @@ def safe_next(value):
 
 
 def sign(secret, value):
-    return hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(secret.encode(), value.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()[:32]
+
+
+def same(a, b):
+    """Constant-time equality of two strings, whatever characters they hold."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogateescape"), b.encode("utf-8", "surrogateescape"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -787,8 +793,10 @@ class IndieAuth:
         self.template_paths = [resource_dir("views")]
         self.pm.hook.configure.call_historic(kwargs={"app": self})
         self._check_plugin_tables()
-        self.authenticators = {a.name: a for batch in self.pm.hook.register_authenticators(app=self)
-                               for a in batch}
+        # The login page lists authenticators in the order of their tables in plugins.toml.
+        order = {name: i for i, name in enumerate(config.enabled_plugins())}
+        found = [a for batch in self.pm.hook.register_authenticators(app=self) for a in batch]
+        self.authenticators = {a.name: a for a in sorted(found, key=lambda a: order.get(a.name, len(order)))}
         self.bottle = bottle.Bottle()
         self._routes()
 
@@ -860,7 +868,7 @@ class IndieAuth:
         """The raw session token from a correctly signed cookie, or None."""
         cookie = bottle.request.get_cookie(SESSION_COOKIE) or ""
         raw, _, signature = cookie.rpartition(".")
-        if raw and hmac.compare_digest(signature, sign(self.secret_key, "session:" + raw)):
+        if raw and same(signature, sign(self.secret_key, "session:" + raw)):
             return raw
         return None
 
@@ -890,7 +898,7 @@ class IndieAuth:
         """Abort with 403 unless the form's csrf_token matches this browser's CSRF cookie."""
         raw = bottle.request.get_cookie(CSRF_COOKIE) or ""
         sent = form_value("csrf_token")
-        if not raw or not sent or not hmac.compare_digest(sent, sign(self.secret_key, "csrf:" + raw)):
+        if not raw or not sent or not same(sent, sign(self.secret_key, "csrf:" + raw)):
             fail(403, "The form could not be accepted because its security token is missing "
                               "or out of date. Go back, reload the page and send the form again.")
 
@@ -899,7 +907,7 @@ class IndieAuth:
         user = self.current_user()
         if user is None:
             here = bottle.request.fullpath + ("?" + bottle.request.query_string if bottle.request.query_string else "")
-            bottle.redirect("/login?" + urllib.parse.urlencode({"next": here}), 303)
+            self.redirect("/login?" + urllib.parse.urlencode({"next": here}))
         return user
 
     def login_succeeded(self, user, method, next_url="/"):
@@ -913,7 +921,11 @@ class IndieAuth:
                         max_age=self.config["server"]["session_lifetime"])
         self.event(LoginSucceeded(user, method, self.client_address()), "login", user=user,
                    method=method, address=self.client_address())
-        bottle.redirect(safe_next(next_url), 303)
+        self.redirect(safe_next(next_url))
+
+    def redirect(self, path):
+        """303 See Other to a path on this server, as an absolute URL under base_url."""
+        bottle.redirect(self.url(path), 303)
 
     # -- routes
     def _routes(self):
@@ -930,17 +942,37 @@ class IndieAuth:
         for batch in self.pm.hook.register_routes(app=self):
             for method, path, callback in batch:
                 b.route(path, method, callback)
+        b.install(self._catch_errors)
         b.add_hook("before_request", self._before)
         b.add_hook("after_request", self._after)
         for code in (400, 403, 404, 405, 413, 429, 500, 503):
             b.error(code)(self.error_page)
         del app
 
+    def _catch_errors(self, callback):
+        """Middleware: an unexpected exception becomes a logged 500 (a database outage a 503)."""
+        def wrapper(*args, **kwargs):
+            try:
+                return callback(*args, **kwargs)
+            except bottle.HTTPResponse:
+                raise
+            except (peewee.OperationalError, peewee.InterfaceError):
+                log.exception("database error on %s %s", bottle.request.method, bottle.request.path)
+                raise bottle.HTTPError(503) from None
+            except Exception:
+                log.exception("unhandled error on %s %s", bottle.request.method, bottle.request.path)
+                raise bottle.HTTPError(500) from None
+        return wrapper
+
     def _before(self):
         rid = bottle.request.get_header("X-Request-Id", "")
         _request_ids.value = rid if rid.isalnum() and len(rid) <= 64 else uuid.uuid4().hex[:12]
         bottle.request.environ["indieauth.started"] = time.monotonic()
-        self.storage.connect()
+        try:
+            self.storage.connect()
+        except (peewee.OperationalError, peewee.InterfaceError):
+            log.exception("the database cannot be reached")
+            raise bottle.HTTPError(503)
 
     def _after(self):
         response = bottle.response
@@ -1044,7 +1076,7 @@ class IndieAuth:
         bottle.response.delete_cookie(SESSION_COOKIE, path="/")
         if session:
             self.event(LoggedOut(session.user), "logout", user=session.user)
-        bottle.redirect("/", 303)
+        self.redirect("/")
 
     # -- WSGI
     def __call__(self, environ, start_response):

@@ -129,7 +129,7 @@ def register_routes(app):
         if problem or new != again:
             return change_page(problem or "The two new passwords are not the same.", 400)
         set_password(app, user, new)
-        bottle.redirect("/plugins/password/?changed=1", 303)
+        app.redirect("/plugins/password/?changed=1")
 
     return [("GET", "/plugins/password/", lambda: change_page()),
             ("POST", "/plugins/password/", change_post)]

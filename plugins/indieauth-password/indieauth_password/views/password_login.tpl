@@ -1,4 +1,4 @@
-<form method="post" action="{{action}}" novalidate>
+<form id="password-login" method="post" action="{{action}}" novalidate>
   <input type="hidden" name="csrf_token" value="{{csrf_token}}">
   <input type="hidden" name="next" value="{{next}}">
   % if error:

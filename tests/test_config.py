@@ -1,0 +1,128 @@
+"""plugins.toml: types, defaults, unknown keys and tables, secrets from env and files."""
+
+import os
+
+import pytest
+
+import indieauth
+from indieauth import Config, ConfigError
+
+
+def load(tmp_path, text):
+    path = tmp_path / "plugins.toml"
+    path.write_text(text)
+    return Config.load(str(path))
+
+
+def test_every_setting_has_a_default_a_type_and_help():
+    for table, settings in indieauth.SETTINGS.items():
+        for key, setting in settings.items():
+            assert setting.type in {"str", "int", "bool", "list", "duration", "url", "secret"}, (table, key)
+            assert setting.help.strip(), (table, key)
+
+
+def test_an_empty_file_gives_every_default(tmp_path):
+    config = load(tmp_path, "")
+    assert config["server"]["port"] == 8080
+    assert config["server"]["session_lifetime"] == 14 * 86400
+    assert config["security"]["failure_window"] == 15 * 60
+    assert config.plugins == {}
+
+
+def test_the_repository_sample_is_a_valid_config():
+    sample = os.path.join(os.path.dirname(indieauth.__file__), "plugins.toml")
+    config = Config.load(sample)
+    assert config.enabled_plugins() == ["password"]
+
+
+@pytest.mark.parametrize("text, words", [
+    ("[server]\nprot = 1\n", ["plugins.toml", "[server]", "'prot'", "known keys", "port"]),
+    ('[server]\nport = "x"\n', ["plugins.toml", "[server]", "port", "whole number", "'x'"]),
+    ("[server]\nthreads = true\n", ["[server]", "threads", "whole number"]),
+    ('[server]\nbase_url = "ftp://x/"\n', ["[server]", "base_url", "http"]),
+    ('[server]\nsession_lifetime = "soon"\n', ["session_lifetime", "duration"]),
+    ('[server]\ntrusted_proxies = "127.0.0.1"\n', ["trusted_proxies", "list"]),
+    ('[server]\nsecret_key = { vault = "x" }\n', ["secret_key", "env", "file"]),
+    ("[srever]\n", ["unknown table", "[srever]", "server"]),
+    ("[plugins]\npassword = 1\n", ["[plugins]", "[plugins.password]"]),
+    ("[plugins.password]\nenabled = \"yes\"\n", ["[plugins.password]", "enabled", "true or false"]),
+    ("[server\n", ["not valid TOML"]),
+])
+def test_a_wrong_config_names_file_table_and_key(tmp_path, text, words):
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, text).enabled_plugins()
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_a_missing_file_says_how_to_make_one(tmp_path):
+    with pytest.raises(ConfigError, match="indieauth init"):
+        Config.load(str(tmp_path / "nope.toml"))
+
+
+@pytest.mark.parametrize("value, seconds", [(30, 30), ("90s", 90), ("10m", 600), ("1h", 3600),
+                                            ("14d", 14 * 86400), ("2w", 14 * 86400)])
+def test_durations(value, seconds):
+    assert indieauth.parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["", "h", "1.5h", "-1s", "10y", True, -5, None])
+def test_bad_durations_are_refused(value):
+    with pytest.raises(ValueError):
+        indieauth.parse_duration(value)
+
+
+def test_base_url_gets_a_trailing_slash(tmp_path):
+    assert load(tmp_path, '[server]\nbase_url = "https://auth.example"\n')["server"]["base_url"] == "https://auth.example/"
+
+
+def test_secret_inline(tmp_path):
+    assert load(tmp_path, '[server]\nsecret_key = "abc"\n').secret("server", "secret_key") == "abc"
+
+
+def test_secret_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("IA_TEST_SECRET", "from-env")
+    config = load(tmp_path, '[server]\nsecret_key = { env = "IA_TEST_SECRET" }\n')
+    assert config.secret("server", "secret_key") == "from-env"
+
+
+def test_secret_from_unset_environment_names_the_variable(tmp_path, monkeypatch):
+    monkeypatch.delenv("IA_TEST_SECRET", raising=False)
+    config = load(tmp_path, '[server]\nsecret_key = { env = "IA_TEST_SECRET" }\n')
+    with pytest.raises(ConfigError, match="IA_TEST_SECRET"):
+        config.secret("server", "secret_key")
+
+
+def test_secret_from_file_relative_to_the_config(tmp_path):
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "s").write_text("from-file\n")
+    config = load(tmp_path, '[server]\nsecret_key = { file = "keys/s" }\n')
+    assert config.secret("server", "secret_key") == "from-file"
+
+
+def test_secret_from_missing_file_names_key_and_path(tmp_path):
+    config = load(tmp_path, '[server]\nsecret_key = { file = "gone" }\n')
+    with pytest.raises(ConfigError) as info:
+        config.secret("server", "secret_key")
+    assert "[server] secret_key" in str(info.value) and "gone" in str(info.value)
+
+
+def test_a_short_secret_key_fails_start_up(make_app):
+    with pytest.raises(ConfigError, match="at least 32"):
+        make_app({"server": {"secret_key": "short"}})
+
+
+def test_disabled_plugin_is_not_enabled(tmp_path):
+    config = load(tmp_path, "[plugins.password]\nenabled = false\n")
+    assert config.enabled_plugins() == []
+
+
+def test_ensure_secret_files_makes_owner_only_files_once(tmp_path):
+    config = load(tmp_path, "")
+    made = indieauth.ensure_secret_files(config)
+    assert sorted(os.path.basename(p) for p in made) == ["secret.key", "signing-key.pem"]
+    for path in made:
+        assert os.stat(path).st_mode & 0o777 == 0o600
+    assert len(config.secret("server", "secret_key")) == 64
+    assert "PRIVATE KEY" in config.secret("tokens", "signing_key")
+    assert indieauth.ensure_secret_files(config) == []

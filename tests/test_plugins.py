@@ -1,0 +1,139 @@
+"""The plugin manager: entry points, enabling, check_pending, and one test per hook."""
+
+import logging
+
+import pytest
+import webtest
+
+import allow_anyone
+import configured
+import exploding
+import indieauth
+import misspelled
+import recorder
+from conftest import PASSWORD, sign_in
+
+
+def test_installed_entry_points_include_the_password_plugin():
+    assert "password" in indieauth.installed_plugins()
+
+
+def test_only_enabled_plugins_are_registered(make_app):
+    app = make_app(password=False)
+    assert app.pm.get_plugin("password") is None
+    assert app.authenticators == {}
+    app = make_app()
+    assert app.pm.get_plugin("password") is not None
+    assert list(app.authenticators) == ["password"]
+
+
+def test_enabled_false_keeps_a_plugin_off(make_app):
+    app = make_app({"plugins": {"password": {"enabled": False}}}, password=False)
+    assert app.pm.get_plugin("password") is None
+
+
+def test_an_unknown_plugin_fails_start_up_listing_the_installed_ones(make_app):
+    with pytest.raises(indieauth.ConfigError) as info:
+        make_app({"plugins": {"pasword": {}}})
+    message = str(info.value)
+    assert "[plugins.pasword]" in message and "installed:" in message and "password" in message
+
+
+def test_plugins_are_not_loaded_at_import_time():
+    # Importing the module builds no plugin manager and loads no entry point.
+    assert not hasattr(indieauth, "pm") and indieauth._application is None
+
+
+def test_check_pending_makes_a_misspelled_hook_a_start_up_error(make_app):
+    with pytest.raises(Exception) as info:
+        make_app(plugins=[misspelled])
+    assert "register_authenticator" in str(info.value)
+
+
+def test_a_plugin_table_with_keys_the_plugin_never_validates_fails(make_app):
+    with pytest.raises(indieauth.ConfigError, match=r"\[plugins.recorder\] unknown key 'colour'"):
+        make_app({"plugins": {"recorder": {"colour": "red"}}}, plugins=[recorder])
+
+
+def test_hook_configure_validates_the_plugin_table(make_app):
+    app = make_app({"plugins": {"configured": {"greeting": "hi"}}}, plugins=[configured])
+    assert configured.SEEN["settings"] == {"greeting": "hi", "wrap_storage": False}
+    with pytest.raises(indieauth.ConfigError, match=r"\[plugins.configured\] greeting: expected a string"):
+        make_app({"plugins": {"configured": {"greeting": 5}}}, plugins=[configured])
+    with pytest.raises(indieauth.ConfigError, match=r"\[plugins.configured\] unknown key 'greting'"):
+        make_app({"plugins": {"configured": {"greting": "x"}}}, plugins=[configured])
+    assert app.pm.get_plugin("configured") is configured
+
+
+def test_hook_configure_fails_start_up_for_the_password_plugin_too(make_app):
+    with pytest.raises(indieauth.ConfigError, match=r"\[plugins.password\] min_length"):
+        make_app({"plugins": {"password": {"min_length": "ten"}}})
+
+
+def test_hook_register_routes(make_app):
+    web = webtest.TestApp(make_app({"plugins": {"configured": {"greeting": "bonjour"}}}, plugins=[configured]))
+    assert web.get("/plugins/configured/").text == "bonjour"
+    # Plugin routes get the same security headers and error pages as the core's.
+    assert web.get("/plugins/configured/me").headers["X-Frame-Options"] == "DENY"
+
+
+def test_hook_register_commands(make_app, capsys, tmp_path):
+    app = make_app({"plugins": {"configured": {"greeting": "hey"}}}, plugins=[configured])
+    parser = indieauth.build_parser(app)
+    args = parser.parse_args(["greet"])
+    assert args.handler(app, args) == 0
+    assert capsys.readouterr().out.strip() == "hey"
+
+
+def test_hook_storage_backend_replaces_the_core_storage(make_app):
+    app = make_app({"plugins": {"configured": {"wrap_storage": True}}}, plugins=[configured])
+    assert isinstance(app.storage, configured.CountingStorage)
+    webtest.TestApp(app).get("/login")
+    assert app.storage.connects == 1
+
+
+def test_hook_storage_backend_default_is_the_core_storage(app):
+    assert type(app.storage) is indieauth.Storage
+
+
+def test_hook_register_authenticators_are_listed_on_the_login_page(make_app):
+    app = make_app(plugins=[allow_anyone])
+    page = webtest.TestApp(app).get("/login")
+    headings = [h.text for h in page.html.select("section.method h2")]
+    assert headings == ["Password", "Anyone (tests only)"]
+
+
+def test_hook_register_authenticators_finish_signs_in(make_app):
+    app = make_app(plugins=[allow_anyone])
+    app.storage.create_user("ann", "https://ann.example/")
+    web = webtest.TestApp(app)
+    form = web.get("/login/allow_anyone").forms[0]
+    form["who"] = "ann"
+    assert form.submit(status=303).headers["Location"].endswith("/")
+    assert "Signed in as" in web.get("/").text
+
+
+def test_hook_track_event_receives_login_events(make_app, owner):
+    recorder.EVENTS.clear()
+    app = make_app(plugins=[recorder])
+    from indieauth_password import set_password
+    user = app.storage.create_user("owner2", "https://owner2.example/", role="owner")
+    set_password(app, user, PASSWORD)
+    web = webtest.TestApp(app)
+    sign_in(web, "owner2", "wrong password!", status=400)
+    sign_in(web, "owner2")
+    kinds = [type(e).__name__ for e in recorder.EVENTS]
+    assert kinds == ["LoginFailed", "LoginSucceeded"]
+    assert recorder.EVENTS[1].user.username == "owner2" and recorder.EVENTS[1].method == "password"
+
+
+def test_hook_track_event_exceptions_are_logged_not_raised(make_app, caplog):
+    app = make_app(plugins=[exploding, allow_anyone])
+    app.storage.create_user("ann", "https://ann.example/")
+    indieauth.log.propagate = True
+    web = webtest.TestApp(app)
+    form = web.get("/login/allow_anyone").forms[0]
+    form["who"] = "ann"
+    with caplog.at_level(logging.ERROR, logger="indieauth"):
+        form.submit(status=303)
+    assert "exploding failed in track_event" in caplog.text
