@@ -655,10 +655,12 @@ class Authenticator:
     `supports(user)` says whether this method can sign in `user`.  `start(request, context)` returns
     the HTML fragment shown on the login page; `context` has `action` (where to POST), `csrf_token`,
     `next`, `error` and `username`.  `finish(request)` returns the verified User or raises
-    AuthenticationFailed; the core has already checked the CSRF token."""
+    AuthenticationFailed; the core has already checked the CSRF token.  `settings_url`, when set,
+    is the page where a signed-in user manages this method (linked from the start page)."""
 
     name = ""
     label = ""
+    settings_url = None
 
     def supports(self, user):
         return True
@@ -1018,7 +1020,9 @@ class IndieAuth:
         return response
 
     def home(self):
-        return self.render("home.tpl", title="IndieAuth")
+        user = self.current_user()
+        manage = [a for a in self.authenticators.values() if a.settings_url and user]
+        return self.render("home.tpl", title="IndieAuth", manage=manage)
 
     # -- sign-in pages
     def login_page(self, name=None, error=None, username="", status=200):
@@ -1033,7 +1037,7 @@ class IndieAuth:
                        "error": error if auth.name == name else None, "username": username}
             parts.append((auth, auth.start(bottle.request, context)))
         bottle.response.status = status
-        return self.render("login.tpl", title="Sign in", methods=parts, next=next_url, single=name is not None)
+        return self.render("login.tpl", title="Sign in", methods=parts, next=next_url, single=name is not None and len(self.authenticators) > 1)
 
     def login_post(self, name):
         """The core's side of every authenticator: CSRF, finish(), throttle bookkeeping, session."""
@@ -1191,6 +1195,14 @@ def setup_new_database(app, me, username="owner"):
     return app.url("/login/once/" + app.storage.create_login_link(owner, 24 * 3600))
 
 
+def invocation(args):
+    """How the person ran this command (`.venv/bin/indieauth --config x.toml`), to echo back in hints."""
+    prog = sys.argv[0] if os.path.basename(sys.argv[0]) == "indieauth" else "indieauth"
+    if os.path.abspath(args.config) != os.path.abspath(DEFAULT_CONFIG_NAME):
+        prog += f" --config {args.config}"
+    return prog
+
+
 def cmd_init(app_factory, args):
     """init: write a config (if none), secret files, the database and the owner user."""
     path = args.config
@@ -1211,7 +1223,7 @@ def cmd_init(app_factory, args):
         raise UsageError(f"the database of {path} holds tables already; use `indieauth migrate` instead")
     link = setup_new_database(app, args.me, args.username)
     print(f"Created {path}, its secret keys and the database; owner {args.username!r} is {validate_me(args.me)}")
-    print(f"Set a password with: indieauth --config {path} passwd")
+    print(f"Set a password with: {invocation(args)} passwd")
     print(f"or sign in once (within 24 hours) at: {link}")
     return 0
 
@@ -1227,11 +1239,10 @@ def cmd_serve(app_factory, args):
             f.write(CONFIG_TEMPLATE.format(base_url=json.dumps(f"http://127.0.0.1:{port}/")))
         print(f"No configuration found: wrote {path}")
     config = Config.load(path)
-    made = ensure_secret_files(config) if _sqlite_is_new(config) else []
+    if _sqlite_is_new(config):
+        ensure_secret_files(config)
     app = app_factory(config, check_schema=False)
-    if made or app.storage.is_empty():
-        if not _sqlite_is_new(config) and not app.storage.is_empty():
-            raise UsageError("the database is not set up: run `indieauth migrate`")
+    if app.storage.is_empty():  # a brand-new database: set it up; an old schema is refused below
         first_link = setup_new_database(app, config["server"]["base_url"])
     app.storage.check_schema()
     host = args.host or config["server"]["host"]
@@ -1240,7 +1251,7 @@ def cmd_serve(app_factory, args):
     if first_link:
         print("First run: the owner's profile URL is " + config["server"]["base_url"])
         print("Sign in once (within 24 hours) at: " + first_link)
-        print("then set a password with: indieauth passwd")
+        print(f"then set a password with: {invocation(args)} passwd")
     sys.stdout.flush()
     waitress.serve(app, host=host, port=port, threads=config["server"]["threads"], ident="indieauth")
     return 0
@@ -1429,9 +1440,17 @@ def application(environ, start_response):
     if _application is None:
         with _application_lock:
             if _application is None:
-                config = Config.load(default_config_path())
-                setup_logging(config["server"]["log_level"])
-                _application = IndieAuth(config)
+                try:
+                    config = Config.load(default_config_path())
+                    setup_logging(config["server"]["log_level"])
+                    _application = IndieAuth(config)
+                except UsageError as exc:  # tried again on the next request, once it is fixed
+                    setup_logging()
+                    log.error("indieauth cannot start: %s", exc)
+                    start_response("503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8"),
+                                                               ("Retry-After", "60")])
+                    return [b"This IndieAuth server is not set up correctly yet. "
+                            b"Its owner can find the reason in the server's error log.\n"]
     return _application(environ, start_response)
 
 

@@ -58,6 +58,7 @@ def password_problem(password, min_length):
 class PasswordAuthenticator(Authenticator):
     name = NAME
     label = "Password"
+    settings_url = "/plugins/password/"
 
     def __init__(self, app):
         self.app = app

@@ -140,3 +140,10 @@ def test_login_form_has_autocomplete_attributes(app):
     html = webtest.TestApp(app).get("/login").html
     assert html.select_one("#username")["autocomplete"] == "username"
     assert html.select_one("#password")["autocomplete"] == "current-password"
+
+
+def test_the_start_page_links_to_the_change_password_page(app, user):
+    web = webtest.TestApp(app)
+    assert not web.get("/").html.select("a[href='/plugins/password/']")
+    login(web)
+    assert web.get("/").html.select_one("a[href='/plugins/password/']").text == "Password"
