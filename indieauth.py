@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import os
+import re
 import secrets
 import sys
 import threading
@@ -85,6 +86,7 @@ class Setting:
     type: str
     default: object
     help: str
+    choices: tuple = ()
 
 
 SETTINGS = {
@@ -100,14 +102,16 @@ SETTINGS = {
         "port": Setting("int", 8080, "Port `indieauth serve` listens on."),
         "threads": Setting("int", 4, "Worker threads of `indieauth serve` (waitress)."),
         "trusted_proxies": Setting("list", [],
-                                   "Addresses of reverse proxies whose X-Forwarded-For and "
-                                   "X-Forwarded-Proto headers are believed."),
+                                   "Addresses or networks (\"10.0.0.0/8\") of reverse proxies whose "
+                                   "X-Forwarded-For header is believed."),
         "session_lifetime": Setting("duration", 14 * 86400,
                                     "How long a sign-in lasts, e.g. \"12h\" or \"14d\"."),
-        "log_level": Setting("str", "info", "debug, info, warning or error."),
+        "log_level": Setting("str", "info", "How much goes to stderr: debug, info, warning or error.",
+                             ("debug", "info", "warning", "error")),
     },
     "tokens": {
-        "algorithm": Setting("str", "EdDSA", "Signing algorithm of JWT access tokens: EdDSA, RS256 or ES256."),
+        "algorithm": Setting("str", "EdDSA", "Signing algorithm of JWT access tokens: EdDSA, RS256 or ES256.",
+                             ("EdDSA", "RS256", "ES256")),
         "signing_key": Setting("secret", {"file": "signing-key.pem"},
                                "Private key (PEM) that signs JWT access tokens."),
     },
@@ -181,6 +185,10 @@ def validate_table(path, table, data, settings):
             continue
         try:
             values[key] = _coerce(setting.type, data[key])
+            if setting.choices and values[key] not in setting.choices:
+                raise ValueError("expected one of " + ", ".join(setting.choices))
+            if key == "trusted_proxies":
+                values[key] = [ipaddress.ip_network(v, strict=False) for v in values[key]]
         except ValueError as exc:
             raise ConfigError(f"{path}: [{table}] {key}: {exc}, got {data[key]!r}") from None
     return values
@@ -276,6 +284,14 @@ def token_hash(raw):
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+def normalize_username(name):
+    """User names are case-insensitive: stored and looked up trimmed and lowercased."""
+    return name.strip().lower()
+
+
 class BaseModel(peewee.Model):
     class Meta:
         database = db
@@ -353,6 +369,13 @@ class SchemaVersion(BaseModel):
 def _migration_1(migrator):
     """Users, credentials, sessions, sign-in links, throttling failures and the audit log."""
     db.create_tables([User, Credential, Session, LoginLink, Failure, Event])
+    if isinstance(db.obj, peewee.MySQLDatabase):
+        # MariaDB/MySQL compare text ignoring case, accents and trailing spaces by default; a
+        # profile URL's path is case-sensitive, so these columns compare bytes as the others do.
+        binary = "utf8mb4_nopad_bin" if db.execute_sql(
+            "SHOW COLLATION LIKE 'utf8mb4_nopad_bin'").fetchone() else "utf8mb4_bin"
+        db.execute_sql(f"ALTER TABLE `user` MODIFY `username` VARCHAR(64) COLLATE {binary} NOT NULL, "
+                       f"MODIFY `me` VARCHAR(255) COLLATE {binary} NOT NULL")
 
 
 # Each migration is (version, function(migrator)).  Append, never edit: a migration that changes
@@ -366,14 +389,22 @@ def open_database(url, folder="."):
     """A peewee Database for a URL; SQLite paths are relative to `folder`, with WAL and foreign keys on."""
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///"):]
-        if path != ":memory:":
-            path = os.path.join(folder, path)
+        if path in (":memory:", "") or path.startswith("file:"):
+            raise ConfigError(f"database URL {url!r}: give SQLite a file; an in-memory database "
+                              f"would be lost between requests")
+        path = os.path.join(folder, path)
         return peewee.SqliteDatabase(path, pragmas={"journal_mode": "wal", "foreign_keys": 1,
                                                     "busy_timeout": 5000})
     if url.split(":", 1)[0] not in ("postgresql", "postgres", "mysql"):
         raise ConfigError(f"database URL {url!r} is not supported: use sqlite:///, postgresql:// or mysql://")
+    options = {}
+    if url.startswith("mysql"):
+        # Count matched rows, not changed ones, as PostgreSQL and SQLite do: conditional updates
+        # (single use, "update or insert") rely on the count.
+        from pymysql.constants import CLIENT
+        options = {"client_flag": CLIENT.FOUND_ROWS, "charset": "utf8mb4"}
     try:
-        return db_url_connect(url)
+        return db_url_connect(url, **options)
     except Exception as exc:  # driver missing, bad URL
         raise ConfigError(f"database {url!r} cannot be opened: {exc}") from None
 
@@ -434,7 +465,13 @@ class Storage:
 
     # -- users and credentials
     def create_user(self, username, me, role="user", **profile):
-        """A new user; UsageError when the username or me is taken."""
+        """A new user; UsageError when the username is not valid or the username or me is taken."""
+        username = normalize_username(username)
+        if not USERNAME_RE.fullmatch(username):
+            raise UsageError(f"user name {username!r} must be 1 to 64 letters, digits, '.', '_' or '-', "
+                             f"starting with a letter or digit")
+        if len(me) > 255:
+            raise UsageError("the profile URL is longer than 255 characters")
         try:
             with self.database.atomic():
                 return User.create(username=username, me=me, role=role, **profile)
@@ -443,7 +480,7 @@ class Storage:
 
     def get_user(self, username=None, me=None, user_id=None):
         """The user found by one of username, me or id; None when there is none."""
-        query = (User.username == username) if username is not None else (
+        query = (User.username == normalize_username(username)) if username is not None else (
             (User.me == me) if me is not None else (User.id == user_id))
         return User.get_or_none(query)
 
@@ -488,9 +525,12 @@ class Storage:
         Session.update(revoked_at=self.now()).where(
             Session.token_hash == token_hash(raw), Session.revoked_at.is_null()).execute()
 
-    def revoke_user_sessions(self, user):
-        return Session.update(revoked_at=self.now()).where(
-            Session.user == user, Session.revoked_at.is_null()).execute()
+    def revoke_user_sessions(self, user, keep=None):
+        """End every live session of `user` but the one whose raw token is `keep`; returns how many."""
+        query = Session.update(revoked_at=self.now()).where(Session.user == user, Session.revoked_at.is_null())
+        if keep:
+            query = query.where(Session.token_hash != token_hash(keep))
+        return query.execute()
 
     # -- one-time sign-in links
     def create_login_link(self, user, lifetime):
@@ -789,12 +829,12 @@ class IndieAuth:
         self._validated_plugin_tables = set()
         self.pm = make_plugin_manager(config, plugins)
         self.storage = self.pm.hook.storage_backend(app=self)
-        if check_schema:
-            self.storage.check_schema()
         self.throttle = Throttle(self)
         self.template_paths = [resource_dir("views")]
         self.pm.hook.configure.call_historic(kwargs={"app": self})
         self._check_plugin_tables()
+        if check_schema:
+            self.storage.check_schema()
         # The login page lists authenticators in the order of their tables in plugins.toml.
         order = {name: i for i, name in enumerate(config.enabled_plugins())}
         found = [a for batch in self.pm.hook.register_authenticators(app=self) for a in batch]
@@ -851,10 +891,18 @@ class IndieAuth:
         request = request or bottle.request
         address = request.environ.get("REMOTE_ADDR", "")
         trusted = self.config["server"]["trusted_proxies"]
-        if address in trusted:
+
+        def is_trusted(value):
+            try:
+                ip = ipaddress.ip_address(value)
+            except ValueError:
+                return False
+            return any(ip in network for network in trusted)
+
+        if trusted and is_trusted(address):
             hops = [h.strip() for h in request.environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
             for hop in reversed(hops):
-                if hop not in trusted:
+                if not is_trusted(hop):
                     return hop[:64]
         return address[:64]
 
@@ -866,7 +914,7 @@ class IndieAuth:
         bottle.response.set_cookie(name, value, path="/", httponly=True, samesite="lax",
                                    secure=self._cookie_secure(), **options)
 
-    def _session_token(self):
+    def session_token(self):
         """The raw session token from a correctly signed cookie, or None."""
         cookie = bottle.request.get_cookie(SESSION_COOKIE) or ""
         raw, _, signature = cookie.rpartition(".")
@@ -877,7 +925,7 @@ class IndieAuth:
     def current_session(self):
         """The live Session of this request, or None."""
         if "indieauth.session" not in bottle.request.environ:
-            raw = self._session_token()
+            raw = self.session_token()
             bottle.request.environ["indieauth.session"] = self.storage.get_session(raw) if raw else None
         return bottle.request.environ["indieauth.session"]
 
@@ -914,7 +962,7 @@ class IndieAuth:
 
     def login_succeeded(self, user, method, next_url="/"):
         """Start a session for `user` proven by `method`, then resume where the person was going (303)."""
-        old = self._session_token()
+        old = self.session_token()
         if old:
             self.storage.revoke_session(old)
         raw = self.storage.create_session(user, method, self.config["server"]["session_lifetime"],
@@ -1073,7 +1121,7 @@ class IndieAuth:
 
     def logout(self):
         self.check_csrf()
-        raw = self._session_token()
+        raw = self.session_token()
         session = self.current_session()
         if raw:
             self.storage.revoke_session(raw)
@@ -1166,7 +1214,7 @@ CONFIG_TEMPLATE = """\
 # indieauth configuration, made by `indieauth init`. Every key is described in README.md.
 [server]
 base_url = {base_url}
-database = "sqlite:///indieauth.db"
+{port}database = "sqlite:///indieauth.db"
 secret_key = {{ file = "secret.key" }}
 
 [tokens]
@@ -1215,13 +1263,20 @@ def cmd_init(app_factory, args):
     validate_me(args.me)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
-        f.write(CONFIG_TEMPLATE.format(base_url=json.dumps(base_url)))
-    config = Config.load(path)
-    ensure_secret_files(config)
-    app = app_factory(config, check_schema=False)
-    if not app.storage.is_empty():
-        raise UsageError(f"the database of {path} holds tables already; use `indieauth migrate` instead")
-    link = setup_new_database(app, args.me, args.username)
+        f.write(CONFIG_TEMPLATE.format(base_url=json.dumps(base_url), port=""))
+    made = []
+    try:
+        config = Config.load(path)
+        made = ensure_secret_files(config)
+        app = app_factory(config, check_schema=False)
+        if not app.storage.is_empty():
+            raise UsageError(f"the database {config['server']['database']} next to {path} is already in use "
+                             f"(it holds tables); run init in another folder")
+        link = setup_new_database(app, args.me, args.username)
+    except BaseException:  # leave nothing half-made behind, so init can simply be run again
+        for leftover in [path] + made:
+            os.remove(leftover)
+        raise
     print(f"Created {path}, its secret keys and the database; owner {args.username!r} is {validate_me(args.me)}")
     print(f"Set a password with: {invocation(args)} passwd")
     print(f"or sign in once (within 24 hours) at: {link}")
@@ -1229,31 +1284,45 @@ def cmd_init(app_factory, args):
 
 
 def cmd_serve(app_factory, args):
-    """serve: run waitress; on a first run (no config, or an empty SQLite database) set everything up."""
-    import waitress
+    """serve: run waitress; on a first run (no config, or an empty database) set everything up."""
+    import waitress.server
     path = args.config
     first_link = None
     if not os.path.exists(path):
         port = args.port or 8080
         with open(path, "w", encoding="utf-8") as f:
-            f.write(CONFIG_TEMPLATE.format(base_url=json.dumps(f"http://127.0.0.1:{port}/")))
+            f.write(CONFIG_TEMPLATE.format(base_url=json.dumps(f"http://127.0.0.1:{port}/"),
+                                           port=f"port = {port}\n"))
         print(f"No configuration found: wrote {path}")
     config = Config.load(path)
     if _sqlite_is_new(config):
         ensure_secret_files(config)
     app = app_factory(config, check_schema=False)
-    if app.storage.is_empty():  # a brand-new database: set it up; an old schema is refused below
-        first_link = setup_new_database(app, config["server"]["base_url"])
-    app.storage.check_schema()
     host = args.host or config["server"]["host"]
     port = args.port or config["server"]["port"]
+    try:  # listen first, so a first-run link is never made for a server that cannot start
+        server = waitress.server.create_server(app, host=host, port=port, threads=config["server"]["threads"],
+                                               ident="indieauth")
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}; is another server running? "
+                         f"choose another port with --port") from None
+    try:
+        if app.storage.is_empty():  # a brand-new database: set it up; an old schema is refused below
+            first_link = setup_new_database(app, config["server"]["base_url"])
+        app.storage.check_schema()
+    except BaseException:
+        server.close()
+        raise
     print(f"indieauth {__version__} serving {config['server']['base_url']} on http://{host}:{port}/")
     if first_link:
         print("First run: the owner's profile URL is " + config["server"]["base_url"])
         print("Sign in once (within 24 hours) at: " + first_link)
         print(f"then set a password with: {invocation(args)} passwd")
     sys.stdout.flush()
-    waitress.serve(app, host=host, port=port, threads=config["server"]["threads"], ident="indieauth")
+    try:
+        server.run()
+    finally:
+        server.close()
     return 0
 
 
@@ -1400,8 +1469,13 @@ def main(argv=None, app_factory=None):
         parser = build_parser(app)
         try:
             args = parser.parse_args(argv)
-        except UsageError:
-            raise config_error or sys.exc_info()[1] from None
+        except UsageError as exc:
+            if config_error:
+                raise config_error from None
+            if not os.path.exists(known.config):
+                raise UsageError(f"{exc}\n(commands from plugins, such as passwd, need a configuration: "
+                                 f"{known.config} was not found; create one with `indieauth init`)") from None
+            raise
         if args.command is None:
             parser.print_help()
             return 2

@@ -44,6 +44,9 @@ def test_the_repository_sample_is_a_valid_config():
     ('[server]\ntrusted_proxies = "127.0.0.1"\n', ["trusted_proxies", "list"]),
     ('[server]\nsecret_key = { vault = "x" }\n', ["secret_key", "env", "file"]),
     ("[srever]\n", ["unknown table", "[srever]", "server"]),
+    ('[tokens]\nalgorithm = "HS256"\n', ["[tokens]", "algorithm", "EdDSA, RS256, ES256", "'HS256'"]),
+    ('[server]\nlog_level = "loud"\n', ["[server]", "log_level", "one of"]),
+    ('[server]\ntrusted_proxies = ["proxy.local"]\n', ["trusted_proxies", "proxy.local"]),
     ("[plugins]\npassword = 1\n", ["[plugins]", "[plugins.password]"]),
     ("[plugins.password]\nenabled = \"yes\"\n", ["[plugins.password]", "enabled", "true or false"]),
     ("[server\n", ["not valid TOML"]),
@@ -126,3 +129,10 @@ def test_ensure_secret_files_makes_owner_only_files_once(tmp_path):
     assert len(config.secret("server", "secret_key")) == 64
     assert "PRIVATE KEY" in config.secret("tokens", "signing_key")
     assert indieauth.ensure_secret_files(config) == []
+
+
+def test_a_plugin_config_error_is_reported_before_an_unmigrated_database(tmp_path):
+    config = Config(str(tmp_path / "plugins.toml"), {"server": {"secret_key": "s" * 40},
+                                                    "plugins": {"password": {"min_lenght": 3}}})
+    with pytest.raises(ConfigError, match="min_lenght"):
+        indieauth.IndieAuth(config)  # the database is empty: the typo is still what is reported

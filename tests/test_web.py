@@ -229,11 +229,11 @@ def test_throttling_holds_across_processes_sharing_the_database(make_app, owner,
 
 
 def test_forwarded_for_is_believed_only_from_trusted_proxies(make_app):
-    app = make_app({"server": {"trusted_proxies": ["10.0.0.1"]}})
+    app = make_app({"server": {"trusted_proxies": ["10.0.0.0/30"]}})
     seen = []
     app.bottle.route("/ip", "GET", lambda: seen.append(app.client_address()) or "")
     webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "10.0.0.1"}).get(
-        "/ip", headers={"X-Forwarded-For": "1.1.1.1, 203.0.113.5"})
+        "/ip", headers={"X-Forwarded-For": "1.1.1.1, 203.0.113.5, 10.0.0.2"})
     webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "198.51.100.1"}).get(
         "/ip", headers={"X-Forwarded-For": "203.0.113.5"})
     assert seen == ["203.0.113.5", "198.51.100.1"]

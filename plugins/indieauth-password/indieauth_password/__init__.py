@@ -92,10 +92,11 @@ class PasswordAuthenticator(Authenticator):
         return user
 
 
-def set_password(app, user, password):
-    """Store a new password for `user` and end their other sign-ins."""
+def set_password(app, user, password, keep_session=None):
+    """Store a new password for `user` and end their sign-ins but `keep_session`; returns how many ended."""
     app.storage.set_credential(user, NAME, {"hash": hash_password(password)})
     app.storage.log_event("password_changed", user=user)
+    return app.storage.revoke_user_sessions(user, keep=keep_session)
 
 
 @hookimpl
@@ -129,7 +130,7 @@ def register_routes(app):
         problem = password_problem(new, app.password_settings["min_length"])
         if problem or new != again:
             return change_page(problem or "The two new passwords are not the same.", 400)
-        set_password(app, user, new)
+        set_password(app, user, new, keep_session=app.session_token())
         app.redirect("/plugins/password/?changed=1")
 
     return [("GET", "/plugins/password/", lambda: change_page()),
@@ -157,7 +158,6 @@ def cmd_passwd(app, args):
         raise UsageError(problem)
     if os.isatty(0) and read_secret_from_stdin("Again: ") != password:
         raise UsageError("the two passwords are not the same")
-    set_password(app, user, password)
-    ended = app.storage.revoke_user_sessions(user)
+    ended = set_password(app, user, password)
     print(f"password set for {user.username}" + (f"; ended {ended} sign-in(s)" if ended else ""))
     return 0

@@ -147,3 +147,14 @@ def test_the_start_page_links_to_the_change_password_page(app, user):
     assert not web.get("/").html.select("a[href='/plugins/password/']")
     login(web)
     assert web.get("/").html.select_one("a[href='/plugins/password/']").text == "Password"
+
+
+def test_changing_the_password_on_the_web_ends_other_sign_ins_but_this_one(app, user):
+    elsewhere, here = webtest.TestApp(app), webtest.TestApp(app)
+    login(elsewhere)
+    login(here)
+    form = change_form(here)
+    form["current_password"], form["new_password"], form["new_password_again"] = GOOD, "another good one", "another good one"
+    form.submit(status=303)
+    assert "Signed in as" in here.get("/").text
+    assert "Signed in as" not in elsewhere.get("/").text

@@ -1,0 +1,622 @@
+"""The command line and a real server process, end to end: subprocesses in tmp_path, real HTTP.
+
+Every command runs as a person would run it: `python -m indieauth …` or the installed `indieauth`
+script, in a folder of its own.  Servers are `indieauth serve` processes on a free port of
+127.0.0.1, polled until they answer and always killed in teardown.
+"""
+
+import os
+import re
+import shlex
+import shutil
+import socket
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+import types
+import urllib.parse
+
+import pytest
+import requests
+from bs4 import BeautifulSoup
+
+import indieauth
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORE_FILE = os.path.join(ROOT, "indieauth.py")
+SAMPLE_CONFIG = os.path.join(ROOT, "plugins.toml")
+SCRIPT = shutil.which("indieauth", path=os.path.dirname(sys.executable)) or shutil.which("indieauth")
+PASSWORD = "correct horse battery staple"
+LINK = re.compile(r"http://127\.0\.0\.1:\d+/login/once/[A-Za-z0-9_-]+")
+START_DEADLINE = 20  # seconds a server gets to answer its first request
+
+
+# ---------------------------------------------------------------------------------------------
+#  Helpers
+# ---------------------------------------------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env(**extra):
+    """This process's environment without anything that would point indieauth elsewhere."""
+    env = {k: v for k, v in os.environ.items() if k not in ("INDIEAUTH_CONFIG", "GATEWAY_INTERFACE")}
+    env.update(extra)
+    return env
+
+
+def command(*args, script=False):
+    return ([SCRIPT] if script else [sys.executable, "-m", "indieauth"]) + [str(a) for a in args]
+
+
+def run(cwd, *args, stdin="", script=False, timeout=30):
+    """Run `indieauth ARGS` in `cwd` and return the CompletedProcess (text, both streams captured)."""
+    return subprocess.run(command(*args, script=script), cwd=cwd, input=stdin, capture_output=True,
+                          text=True, env=clean_env(), timeout=timeout)
+
+
+def assert_usage_error(result, *phrases):
+    """Exit code 2, a plain `indieauth: error:` message on stderr naming `phrases`, no traceback."""
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "indieauth: error:" in result.stderr, result.stderr
+    for phrase in phrases:
+        assert phrase in result.stderr, (phrase, result.stderr)
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def query(database, sql, *params):
+    with sqlite3.connect(database) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def http():
+    """A requests.Session that keeps cookies and never goes through a proxy."""
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
+def form_fields(html, action):
+    """The form posting to `action` and its named inputs with their values."""
+    form = BeautifulSoup(html, "html.parser").find("form", action=action)
+    assert form is not None, f"no form with action={action!r} in:\n{html}"
+    return {i["name"]: i.get("value", "") for i in form.find_all("input") if i.get("name")}
+
+
+def sign_in(session, base, username="owner", password=PASSWORD):
+    """Fill in the password form on /login as a person would; returns the response, not followed."""
+    fields = form_fields(session.get(base + "login", timeout=10).text, "/login/password")
+    fields.update(username=username, password=password)
+    return session.post(base + "login/password", data=fields, allow_redirects=False, timeout=10)
+
+
+def signed_in_as(html):
+    """The user name in the page header's "Signed in as NAME", or None when nobody is signed in."""
+    who = BeautifulSoup(html, "html.parser").select_one("header .who")
+    if who is None:
+        return None
+    text = " ".join(who.get_text().split())
+    assert text.startswith("Signed in as "), text
+    return text[len("Signed in as "):]
+
+
+def hint_command(stdout, prefix):
+    """The command line a printed hint ("Set a password with: indieauth … passwd") tells to run."""
+    line = next((line for line in stdout.splitlines() if line.startswith(prefix)), None)
+    assert line is not None, stdout
+    argv = shlex.split(line[len(prefix):])
+    if argv[0] == "indieauth":
+        argv[0] = SCRIPT
+    return argv
+
+
+def location_path(response):
+    return urllib.parse.urlsplit(response.headers["Location"]).path
+
+
+class Server:
+    """An `indieauth serve` process whose output goes to files (a full pipe can never block it)."""
+
+    def __init__(self, cwd, port, args, config=None, script=False):
+        self.cwd, self.port = cwd, port
+        self.base = f"http://127.0.0.1:{port}/"
+        self.out_path, self.err_path = os.path.join(cwd, "serve.out"), os.path.join(cwd, "serve.err")
+        with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
+            argv = command(*(["--config", config] if config else []), "serve", *args, script=script)
+            self.process = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                            env=clean_env())
+
+    def output(self):
+        with open(self.out_path) as out, open(self.err_path) as err:
+            return out.read(), err.read()
+
+    def wait_until_answering(self):
+        """Poll GET / until the server answers; fail with its output if it exits or never answers."""
+        deadline = time.monotonic() + START_DEADLINE
+        while True:
+            if self.process.poll() is not None:
+                pytest.fail("indieauth serve exited with %s:\n%s\n%s"
+                            % ((self.process.returncode,) + self.output()))
+            try:
+                http().get(self.base, timeout=1)
+                return
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    pytest.fail("indieauth serve did not answer within %ss:\n%s\n%s"
+                                % ((START_DEADLINE,) + self.output()))
+                time.sleep(0.05)  # between polls only; the loop waits for an answer, not for time
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+@pytest.fixture
+def serve():
+    """Start `indieauth [--config C] serve ARGS` in a folder, expected on `port`; all killed afterwards."""
+    started = []
+
+    def start(cwd, port, *args, config=None, script=False):
+        server = Server(str(cwd), port, args, config=config, script=script)
+        started.append(server)
+        server.wait_until_answering()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+class Setup:
+    """A folder where `indieauth init` has run: its config, database and the init output."""
+
+    def __init__(self, folder, script=False):
+        self.folder = str(folder)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}/"
+        self.config = os.path.join(self.folder, "indieauth.toml")
+        self.database = os.path.join(self.folder, "indieauth.db")
+        self.init = run(self.folder, "--config", self.config, "init", "--me", "https://example.com",
+                        "--base-url", self.base, script=script)
+        assert self.init.returncode == 0, (self.init.stdout, self.init.stderr)
+
+    def run(self, *args, **kw):
+        return run(self.folder, "--config", self.config, *args, **kw)
+
+
+@pytest.fixture(scope="module")
+def init_once(tmp_path_factory):
+    """One `init` (through the installed script) shared by the tests that only look at its results."""
+    return Setup(tmp_path_factory.mktemp("init"), script=True)
+
+
+@pytest.fixture
+def setup(tmp_path):
+    """A fresh `init` in this test's own folder."""
+    return Setup(tmp_path)
+
+
+@pytest.fixture
+def running(setup, serve):
+    """init → passwd → serve --port P: a server the owner can sign in to with PASSWORD."""
+    result = setup.run("passwd", stdin=PASSWORD + "\n")
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    serve(setup.folder, setup.port, "--port", setup.port, config=setup.config)
+    return setup
+
+
+# ---------------------------------------------------------------------------------------------
+#  init
+# ---------------------------------------------------------------------------------------------
+
+def test_init_writes_a_config_that_loads(init_once):
+    config = indieauth.Config.load(init_once.config)
+    assert config["server"]["base_url"] == init_once.base
+    assert config.enabled_plugins() == ["password"]
+
+
+def test_init_creates_secret_key_files_readable_by_owner_only(init_once):
+    for name in ("secret.key", "signing-key.pem"):
+        path = os.path.join(init_once.folder, name)
+        assert os.path.getsize(path) > 0, name
+        assert mode(path) == 0o600, (name, oct(mode(path)))
+
+
+def test_init_creates_migrated_database_with_owner(init_once):
+    assert query(init_once.database, "SELECT version FROM schemaversion") == [(indieauth.SCHEMA_VERSION,)]
+    assert query(init_once.database, "SELECT username, me, role FROM user") == [
+        ("owner", "https://example.com/", "owner")]
+
+
+def test_init_prints_one_time_sign_in_link_on_base_url(init_once):
+    links = LINK.findall(init_once.init.stdout)
+    assert len(links) == 1, init_once.init.stdout
+    assert links[0].startswith(init_once.base + "login/once/")
+
+
+def test_init_hint_sets_the_password(tmp_path):
+    result = run(tmp_path, "--config", "my.toml", "init", "--me", "https://example.com",
+                 "--base-url", "http://127.0.0.1:1/")
+    assert result.returncode == 0, result.stderr
+    hint = hint_command(result.stdout, "Set a password with: ")
+    assert "my.toml" in hint
+    assert subprocess.run(hint, cwd=tmp_path, input=PASSWORD + "\n", capture_output=True, text=True,
+                          env=clean_env(), timeout=30).returncode == 0
+    assert query(str(tmp_path / "indieauth.db"), "SELECT method FROM credential") == [("password",)]
+
+
+def test_init_that_fails_leaves_no_config_behind(tmp_path):
+    assert run(tmp_path, "--config", "a.toml", "init", "--me", "https://a.example",
+               "--base-url", "http://127.0.0.1:1/").returncode == 0
+    result = run(tmp_path, "--config", "b.toml", "init", "--me", "https://b.example",
+                 "--base-url", "http://127.0.0.1:1/")
+    assert_usage_error(result, "already in use")
+    assert not (tmp_path / "b.toml").exists()
+
+
+def test_init_again_refuses_and_keeps_the_config(setup):
+    before = open(setup.config).read()
+    result = setup.run("init", "--me", "https://other.example", "--base-url", "http://127.0.0.1:1/")
+    assert_usage_error(result, setup.config, "exists already")
+    assert open(setup.config).read() == before
+
+
+# ---------------------------------------------------------------------------------------------
+#  passwd
+# ---------------------------------------------------------------------------------------------
+
+def test_passwd_refuses_password_shorter_than_ten_characters(setup):
+    result = setup.run("passwd", stdin="x" * 9 + "\n")
+    assert_usage_error(result, "at least 10 characters")
+    assert query(setup.database, "SELECT COUNT(*) FROM credential") == [(0,)]
+
+
+def test_passwd_accepts_password_of_ten_characters(setup):
+    result = setup.run("passwd", stdin="x" * 10 + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "password set for owner" in result.stdout
+    assert query(setup.database, "SELECT method FROM credential") == [("password",)]
+
+
+def test_passwd_for_unknown_user_exits_2(setup):
+    result = setup.run("passwd", "--user", "nobody", stdin=PASSWORD + "\n")
+    assert_usage_error(result, "nobody")
+
+
+def test_passwd_with_missing_config_says_the_config_is_missing(tmp_path):
+    result = run(tmp_path, "--config", "missing.toml", "passwd", stdin=PASSWORD + "\n")
+    assert_usage_error(result, "missing.toml", "not found")
+
+
+# ---------------------------------------------------------------------------------------------
+#  Signing in over HTTP (init → passwd → serve)
+# ---------------------------------------------------------------------------------------------
+
+def test_password_sign_in_redirects_home_signed_in(running):
+    session = http()
+    response = sign_in(session, running.base)
+    assert response.status_code == 303, response.text
+    assert location_path(response) == "/"
+    assert signed_in_as(session.get(running.base, timeout=10).text) == "owner"
+
+
+def test_wrong_password_gets_400_and_says_so(running):
+    session = http()
+    response = sign_in(session, running.base, password="not the password")
+    assert response.status_code == 400
+    error = BeautifulSoup(response.text, "html.parser").select_one("#password-error")
+    assert error is not None and "not right" in error.get_text()
+    assert signed_in_as(session.get(running.base, timeout=10).text) is None
+
+
+def test_logout_signs_out(running):
+    session = http()
+    assert sign_in(session, running.base).status_code == 303
+    fields = form_fields(session.get(running.base, timeout=10).text, "/logout")
+    response = session.post(running.base + "logout", data={"csrf_token": fields["csrf_token"]},
+                            allow_redirects=False, timeout=10)
+    assert response.status_code == 303
+    assert location_path(response) == "/"
+    assert signed_in_as(session.get(running.base, timeout=10).text) is None
+
+
+def test_logout_ends_the_session_on_the_server(running):
+    session = http()
+    assert sign_in(session, running.base).status_code == 303
+    replay = http()
+    replay.cookies.set("indieauth_session", session.cookies.get("indieauth_session"))
+    assert signed_in_as(replay.get(running.base, timeout=10).text) == "owner"
+    fields = form_fields(session.get(running.base, timeout=10).text, "/logout")
+    session.post(running.base + "logout", data=fields, allow_redirects=False, timeout=10)
+    assert signed_in_as(replay.get(running.base, timeout=10).text) is None
+
+
+def test_log_shows_login_event_after_sign_in(running):
+    assert sign_in(http(), running.base).status_code == 303
+    result = running.run("log")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split()[2:4] for line in result.stdout.splitlines()]
+    assert ["login", "owner"] in rows, result.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+#  First run: `indieauth serve` in a folder that has only a config, or nothing at all
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def first_run(tmp_path, serve):
+    """The repository's sample plugins.toml, moved to a free port, served with the bare `indieauth serve`."""
+    port = free_port()
+    text = open(SAMPLE_CONFIG).read()
+    text, ports = re.subn(r"(?m)^port = 8080$", f"port = {port}", text)
+    text, urls = re.subn(r"127\.0\.0\.1:8080/", f"127.0.0.1:{port}/", text)
+    assert ports == 1 and urls == 1, "the sample config changed: update this fixture"
+    (tmp_path / "plugins.toml").write_text(text)
+    return serve(tmp_path, port, script=True)
+
+
+def first_run_link(server):
+    out, err = server.output()
+    assert "Sign in once" in out, (out, err)
+    links = LINK.findall(out)
+    assert len(links) == 1, out
+    return links[0]
+
+
+def test_first_run_creates_secret_files_and_database(first_run):
+    for name in ("secret.key", "signing-key.pem"):
+        assert mode(os.path.join(first_run.cwd, name)) == 0o600, name
+    database = os.path.join(first_run.cwd, "indieauth.db")
+    assert query(database, "SELECT version FROM schemaversion") == [(indieauth.SCHEMA_VERSION,)]
+    assert query(database, "SELECT username, me, role FROM user") == [("owner", first_run.base, "owner")]
+
+
+def test_first_run_link_shows_a_form_and_signs_the_owner_in(first_run):
+    link = first_run_link(first_run)
+    assert link.startswith(first_run.base + "login/once/")
+    session = http()
+    page = session.get(link, timeout=10)
+    assert page.status_code == 200
+    fields = form_fields(page.text, urllib.parse.urlsplit(link).path)
+    response = session.post(link, data=fields, allow_redirects=False, timeout=10)
+    assert response.status_code == 303, response.text
+    assert signed_in_as(session.get(first_run.base, timeout=10).text) == "owner"
+
+
+def test_first_run_link_works_only_once(first_run):
+    link = first_run_link(first_run)
+    session = http()
+    fields = form_fields(session.get(link, timeout=10).text, urllib.parse.urlsplit(link).path)
+    assert session.post(link, data=fields, allow_redirects=False, timeout=10).status_code == 303
+    again = session.post(link, data=fields, allow_redirects=False, timeout=10)
+    assert again.status_code == 400
+    assert "not valid any more" in again.text
+
+
+def test_first_run_hint_sets_a_password_that_signs_in(first_run):
+    hint = hint_command(first_run.output()[0], "then set a password with: ")
+    result = subprocess.run(hint, cwd=first_run.cwd, input=PASSWORD + "\n", capture_output=True,
+                            text=True, env=clean_env(), timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert sign_in(http(), first_run.base).status_code == 303
+
+
+def test_serve_without_config_writes_one_for_its_port(tmp_path, serve):
+    port = free_port()
+    server = serve(tmp_path, port, "--port", port)
+    out, err = server.output()
+    assert "No configuration found: wrote plugins.toml" in out, (out, err)
+    config = indieauth.Config.load(str(tmp_path / "plugins.toml"))
+    assert config["server"]["base_url"] == server.base
+    assert LINK.findall(out) and LINK.findall(out)[0].startswith(server.base)
+
+
+def test_serve_without_config_writes_the_port_it_serves_on(tmp_path, serve):
+    port = free_port()
+    serve(tmp_path, port, "--port", port)
+    assert indieauth.Config.load(str(tmp_path / "plugins.toml"))["server"]["port"] == port
+
+
+# ---------------------------------------------------------------------------------------------
+#  Misuse: exit code 2 and a message, never a traceback
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, phrases", [
+    (["frobnicate"], ["invalid choice", "frobnicate"]),
+    (["init", "--me", "https://example.com"], ["required", "--base-url"]),
+    (["init", "--me", "mailto:me@example.com", "--base-url", "http://127.0.0.1:1/"], ["--me", "http"]),
+    (["--config", "missing.toml", "user", "list"], ["missing.toml", "not found", "indieauth init"]),
+    (["--config", "missing.toml", "serve", "--port", "abc"], ["--port", "abc"]),
+], ids=["unknown-command", "missing-required-option", "bad-me", "missing-config", "bad-port"])
+def test_misuse_exits_2_with_a_message(tmp_path, args, phrases):
+    assert_usage_error(run(tmp_path, *args), *phrases)
+
+
+def test_serve_on_a_busy_port_exits_2_with_a_message(setup):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = setup.run("serve", "--port", port, timeout=20)
+    assert_usage_error(result, str(port))
+
+
+def test_user_add_without_me_exits_2(setup):
+    assert_usage_error(setup.run("user", "add", "bob"), "required", "--me")
+
+
+CONFIG_MISTAKES = {
+    "unknown-key": ("[server]\nprot = 1\n", ["bad.toml", "[server]", "prot"]),
+    "wrong-type": ('[server]\nport = "x"\n', ["bad.toml", "[server]", "port", "whole number"]),
+    "unknown-table": ("[nosuch]\nx = 1\n", ["bad.toml", "[nosuch]", "unknown table"]),
+    "unknown-plugin": (f'[server]\nsecret_key = "{"k" * 40}"\n[plugins.nosuch]\n',
+                       ["bad.toml", "[plugins.nosuch]", "installed", "password"]),
+    "invalid-toml": ("[server\nport = 1\n", ["bad.toml", "not valid TOML"]),
+}
+
+
+@pytest.mark.parametrize("mistake", CONFIG_MISTAKES)
+@pytest.mark.parametrize("cmd", ["user list", "serve"])
+def test_config_mistake_exits_2_naming_file_table_and_key(tmp_path, cmd, mistake):
+    text, phrases = CONFIG_MISTAKES[mistake]
+    (tmp_path / "bad.toml").write_text(text)
+    args = cmd.split() + (["--port", free_port()] if cmd == "serve" else [])
+    assert_usage_error(run(tmp_path, "--config", "bad.toml", *args, timeout=20), *phrases)
+
+
+# ---------------------------------------------------------------------------------------------
+#  plugins
+# ---------------------------------------------------------------------------------------------
+
+def plugin_row(stdout, name):
+    rows = [line.split(None, 3) for line in stdout.splitlines()]
+    return next((row for row in rows if row and row[0] == name), None)
+
+
+def test_plugins_lists_password_enabled_with_version_and_hooks(init_once):
+    result = init_once.run("plugins")
+    assert result.returncode == 0, result.stderr
+    row = plugin_row(result.stdout, "password")
+    assert row is not None, result.stdout
+    assert row[1] == indieauth.installed_plugins()["password"].dist.version
+    assert row[2] == "enabled"
+    assert {"configure", "register_authenticators", "register_routes", "register_commands"} <= {
+        hook.strip() for hook in row[3].split(",")}
+
+
+def test_plugins_says_disabled_when_enabled_is_false(tmp_path):
+    (tmp_path / "plugins.toml").write_text("[plugins.password]\nenabled = false\n")
+    result = run(tmp_path, "plugins")
+    assert result.returncode == 0, result.stderr
+    assert plugin_row(result.stdout, "password")[2] == "disabled"
+
+
+# ---------------------------------------------------------------------------------------------
+#  Schema versions and migrate
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def behind(setup):
+    """An init'ed folder whose database claims schema version 0 (as if made by an older release)."""
+    with sqlite3.connect(setup.database) as conn:
+        conn.execute("DELETE FROM schemaversion")
+    return setup
+
+
+def test_serve_refuses_database_behind_schema(behind):
+    result = behind.run("serve", "--port", free_port(), timeout=20)
+    assert_usage_error(result, "schema version 0", "indieauth migrate")
+
+
+def test_user_add_refuses_database_behind_schema(behind):
+    result = behind.run("user", "add", "bob", "--me", "https://bob.example")
+    assert_usage_error(result, "indieauth migrate")
+    assert query(behind.database, "SELECT username FROM user") == [("owner",)]
+
+
+def test_migrate_brings_database_up_to_date(behind):
+    result = behind.run("migrate")
+    assert result.returncode == 0, result.stderr
+    assert f"applied migrations {indieauth.SCHEMA_VERSION}" in result.stdout
+    assert query(behind.database, "SELECT version FROM schemaversion") == [(indieauth.SCHEMA_VERSION,)]
+    assert behind.run("user", "add", "bob", "--me", "https://bob.example").returncode == 0
+
+
+def test_migrate_on_current_database_changes_nothing(setup):
+    result = setup.run("migrate")
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+#  --version, however indieauth is started
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("start", [
+    [sys.executable, CORE_FILE],
+    [sys.executable, "-m", "indieauth"],
+    [SCRIPT],
+], ids=["python-indieauth.py", "python-m-indieauth", "script"])
+def test_version_works_however_started(tmp_path, start):
+    result = subprocess.run(start + ["--version"], cwd=tmp_path, capture_output=True, text=True,
+                            env=clean_env(), timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"indieauth {indieauth.__version__}"
+
+
+# ---------------------------------------------------------------------------------------------
+#  CGI: python indieauth.py under a web server's CGI
+# ---------------------------------------------------------------------------------------------
+
+def cgi(setup, path, method="GET"):
+    """Run indieauth.py as a CGI script for one request; returns (headers, body) as text."""
+    env = clean_env(GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD=method, PATH_INFO=path, QUERY_STRING="",
+                    SERVER_NAME="127.0.0.1", SERVER_PORT=str(setup.port), SERVER_PROTOCOL="HTTP/1.1",
+                    REMOTE_ADDR="127.0.0.1", SCRIPT_NAME="", INDIEAUTH_CONFIG=setup.config)
+    result = subprocess.run([sys.executable, CORE_FILE], cwd=setup.folder, input=b"", capture_output=True,
+                            env=env, timeout=30)
+    assert result.returncode == 0, result.stderr.decode()
+    head, _, body = result.stdout.decode("utf-8").partition("\r\n\r\n")
+    return head, body
+
+
+def test_cgi_login_page_is_200_with_the_password_form(init_once):
+    head, body = cgi(init_once, "/login")
+    assert head.startswith("Status: 200"), head
+    assert "Content-Type: text/html" in head
+    fields = form_fields(body, "/login/password")
+    assert {"csrf_token", "next", "username", "password"} <= set(fields)
+
+
+def test_cgi_with_broken_config_is_503_without_details(tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[server]\nprot = 1\n")
+    head, body = cgi(types.SimpleNamespace(folder=str(tmp_path), config=str(broken), port=80), "/login")
+    assert head.startswith("Status: 503"), head
+    assert "prot" not in body and "broken.toml" not in body
+
+
+def test_cgi_unknown_path_is_404_error_page(init_once):
+    head, body = cgi(init_once, "/nope")
+    assert head.startswith("Status: 404"), head
+    assert "Content-Type: text/html" in head
+    assert BeautifulSoup(body, "html.parser").h1.get_text() == "Not found"
+
+
+# ---------------------------------------------------------------------------------------------
+#  user add / list
+# ---------------------------------------------------------------------------------------------
+
+def test_user_add_prints_one_time_link(setup):
+    result = setup.run("user", "add", "bob", "--me", "https://bob.example")
+    assert result.returncode == 0, result.stderr
+    links = LINK.findall(result.stdout)
+    assert len(links) == 1 and links[0].startswith(setup.base + "login/once/"), result.stdout
+
+
+def test_user_add_refuses_a_taken_username(setup):
+    result = setup.run("user", "add", "owner", "--me", "https://someone.example")
+    assert_usage_error(result, "owner", "exists already")
+
+
+def test_user_list_shows_every_user(setup):
+    assert setup.run("user", "add", "bob", "--me", "https://bob.example").returncode == 0
+    result = setup.run("user", "list", script=True)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert rows == [["owner", "owner", "active", "https://example.com/"],
+                    ["bob", "user", "active", "https://bob.example/"]]

@@ -1,0 +1,331 @@
+"""README.md stays true to the code: hooks, settings, commands, the set-up commands and the WSGI entries.
+
+Each test reads the README and the code it describes, so adding a hook, a setting or a command without
+documenting it fails here (as datasette's tests/test_docs.py does for its plugin hooks).
+"""
+
+import argparse
+import importlib.util
+import inspect
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import indieauth
+import indieauth_password
+
+try:  # Python 3.11+
+    import tomllib
+except ImportError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUN_SERVER = ("python3 -m venv .venv && .venv/bin/pip install -e . -e plugins/indieauth-password"
+              " && .venv/bin/indieauth serve")
+RUN_TESTS = ('python3 -m venv .venv && .venv/bin/pip install -e ".[test]" -e plugins/indieauth-password'
+             " && .venv/bin/python -m pytest")
+
+
+def read(*path):
+    with open(os.path.join(ROOT, *path), encoding="utf-8") as f:
+        return f.read()
+
+
+README = read("README.md")
+
+
+def section(text, title, level):
+    """The lines under the heading `title` of `level` up to the next heading of that level or above.
+
+    Lines inside fenced code blocks are never headings (shell comments start with '#' too)."""
+    lines = text.splitlines()
+    heading = "#" * level + " " + title
+    fenced = False
+    start = None
+    for number, line in enumerate(lines):
+        if line.startswith("```"):
+            fenced = not fenced
+            continue
+        if fenced:
+            continue
+        if start is None:
+            if line.strip() == heading:
+                start = number + 1
+            continue
+        match = re.match(r"(#+) ", line)
+        if match and len(match.group(1)) <= level:
+            return "\n".join(lines[start:number])
+    if start is None:
+        raise AssertionError(f"README.md has no heading {heading!r}")
+    return "\n".join(lines[start:])
+
+
+def squeeze(text):
+    return " ".join(text.split())
+
+
+# -- hooks -----------------------------------------------------------------------------------
+
+HOOKS = sorted(name for name, value in vars(indieauth.HookSpecs).items()
+               if hasattr(value, "indieauth_spec"))
+
+
+def hook_signature(name):
+    """`name(arg, arg)` as declared in HookSpecs, without `self`."""
+    params = list(inspect.signature(getattr(indieauth.HookSpecs, name)).parameters)
+    assert params[0] == "self"
+    return f"{name}({', '.join(params[1:])})"
+
+
+def documented_hooks():
+    hooks = section(README, "Hooks", 3)
+    return re.findall(r"^#### `(.+)`$", hooks, flags=re.M)
+
+
+def test_hookspecs_are_found():
+    assert {"configure", "register_commands", "storage_backend"} <= set(HOOKS)
+
+
+@pytest.mark.parametrize("name", HOOKS)
+def test_readme_documents_hook_with_exact_signature(name):
+    assert hook_signature(name) in documented_hooks()
+
+
+def test_readme_documents_no_hook_that_does_not_exist():
+    assert sorted(documented_hooks()) == sorted(hook_signature(name) for name in HOOKS)
+
+
+@pytest.mark.parametrize("name", HOOKS)
+def test_readme_hook_section_gives_its_kind_and_docstring(name):
+    text = section(section(README, "Hooks", 3), f"`{hook_signature(name)}`", 4)
+    options = getattr(indieauth.HookSpecs, name).indieauth_spec
+    assert ("firstresult" in text) == bool(options["firstresult"])
+    assert ("historic" in text) == bool(options["historic"])
+    assert squeeze(inspect.getdoc(getattr(indieauth.HookSpecs, name))) in squeeze(text)
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+ROW = re.compile(r"^\| `(\w+)` \| (\w+) \| `(.+?)` \| (.+) \|$")
+
+
+def documented_settings(table):
+    """{key: (type, default as TOML, help)} from the table under the README heading `[table]`."""
+    text = section(section(README, "Configuration reference", 2), f"`[{table}]`", 3)
+    rows = {}
+    for line in text.splitlines():
+        match = ROW.match(line)
+        if match:
+            key, kind, default, help_text = match.groups()
+            rows[key] = (kind, default, help_text)
+    return rows
+
+
+TABLES = [(table, settings) for table, settings in indieauth.SETTINGS.items()]
+TABLES.append(("plugins.password", indieauth_password.SETTINGS))
+
+
+@pytest.mark.parametrize("table,settings", TABLES, ids=[t for t, _ in TABLES])
+def test_readme_configuration_reference_lists_every_key(table, settings):
+    assert sorted(documented_settings(table)) == sorted(settings)
+
+
+@pytest.mark.parametrize("table,settings", TABLES, ids=[t for t, _ in TABLES])
+def test_readme_configuration_reference_gives_type_default_and_help(table, settings):
+    rows = documented_settings(table)
+    for key, setting in settings.items():
+        kind, default, help_text = rows[key]
+        assert kind == setting.type, key
+        assert help_text == setting.help, key
+        written = tomllib.loads(f"value = {default}")["value"]
+        assert indieauth._coerce(setting.type, written) == setting.default, key
+
+
+@pytest.mark.parametrize("table", sorted(indieauth.SETTINGS))
+def test_sample_plugins_toml_lists_every_key(table):
+    sample = tomllib.loads(read("plugins.toml"))
+    assert sorted(sample.get(table, {})) == sorted(indieauth.SETTINGS[table])
+
+
+def test_sample_plugins_toml_is_valid_and_enables_password():
+    sample = tomllib.loads(read("plugins.toml"))
+    config = indieauth.Config(os.path.join(ROOT, "plugins.toml"), sample)
+    assert config.enabled_plugins() == ["password"]
+    table = config.plugins["password"]
+    assert sorted(table) == sorted(indieauth_password.SETTINGS)
+    indieauth.validate_table("plugins.toml", "plugins.password", table, indieauth_password.SETTINGS)
+
+
+def test_readme_documents_secret_forms_and_config_lookup():
+    text = section(README, "Configuration reference", 2)
+    for needle in ('{ env = "', '{ file = "', "--config FILE", "INDIEAUTH_CONFIG", "`plugins.toml` in the current folder",
+                   "`enabled`"):
+        assert needle in text, needle
+
+
+# -- the two set-up commands -----------------------------------------------------------------
+
+
+def test_quick_start_has_exactly_the_two_set_up_commands():
+    blocks = re.findall(r"^```sh\n(.*?)\n```$", section(README, "Quick start", 2), flags=re.M | re.S)
+    assert blocks == [RUN_SERVER, RUN_TESTS]
+
+
+def test_quick_start_comes_first():
+    headings = [line for line in README.splitlines() if line.startswith("## ")]
+    assert headings[0] == "## Quick start"
+
+
+def test_ci_runs_the_readme_test_command():
+    assert RUN_TESTS in read(".ci", "run").splitlines()
+
+
+# -- command line ----------------------------------------------------------------------------
+
+
+def commands(parser, path=()):
+    """(path, parser) for every subcommand, nested ones included (`user add`)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield path + (name,), sub
+                yield from commands(sub, path + (name,))
+
+
+def synopsis(path):
+    """The README's synopsis line for a command: `indieauth user add USERNAME --me URL …`."""
+    text = section(README, "Command line", 2)
+    prefix = "indieauth " + " ".join(path)
+    lines = [line for line in text.splitlines() if line == prefix or line.startswith(prefix + " ")]
+    assert lines, f"README.md's command line section has no line starting {prefix!r}"
+    return lines[0]
+
+
+def assert_documented(path, parser):
+    line = synopsis(path)
+    for action in parser._actions:
+        if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
+            continue
+        if action.option_strings:
+            for option in action.option_strings:
+                assert re.search(rf"(^|[\s\[]){re.escape(option)}(?=[\s\]]|$)", line), (option, line)
+        else:
+            assert (action.metavar or action.dest.upper()) in line, (action.dest, line)
+        for choice in action.choices or ():
+            assert str(choice) in line, (choice, line)
+
+
+CORE_COMMANDS = list(commands(indieauth.build_parser()))
+
+
+def test_core_commands_are_found():
+    names = {" ".join(path) for path, _ in CORE_COMMANDS}
+    assert {"init", "serve", "migrate", "plugins", "user add", "user list"} <= names
+
+
+@pytest.mark.parametrize("path,parser", CORE_COMMANDS, ids=[" ".join(p) for p, _ in CORE_COMMANDS])
+def test_readme_documents_command_and_its_options(path, parser):
+    assert_documented(path, parser)
+
+
+def test_readme_documents_global_options():
+    line = next(line for line in section(README, "Command line", 2).splitlines()
+                if line.startswith("indieauth ["))
+    options = [option for action in indieauth.build_parser()._actions
+               if not isinstance(action, argparse._HelpAction) for option in action.option_strings]
+    assert "--config" in options
+    for option in options:
+        assert option in line, option
+
+
+def test_readme_documents_commands_of_first_party_plugins(tmp_path):
+    app = indieauth.make_test_app({"plugins": {"password": {}}}, folder=str(tmp_path))
+    core = {path for path, _ in CORE_COMMANDS}
+    added = [(path, parser) for path, parser in commands(indieauth.build_parser(app)) if path not in core]
+    assert [path for path, _ in added] == [("passwd",)]
+    for path, parser in added:
+        assert_documented(path, parser)
+
+
+# -- WSGI entries: Passenger and CGI -------------------------------------------------------------
+
+
+def import_passenger_wsgi():
+    """passenger_wsgi.py imported from its path, as Passenger does."""
+    spec = importlib.util.spec_from_file_location("passenger_wsgi_under_test",
+                                                  os.path.join(ROOT, "passenger_wsgi.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_passenger_wsgi_exposes_application_without_building_it(monkeypatch, tmp_path):
+    missing = str(tmp_path / "not-there.toml")
+    monkeypatch.setenv("INDIEAUTH_CONFIG", missing)
+    built_before = indieauth._application
+    module = import_passenger_wsgi()
+    assert callable(module.application)
+    assert module.application is indieauth.application
+    assert indieauth._application is built_before  # a missing config would have raised if read
+    assert os.environ["INDIEAUTH_CONFIG"] == missing  # a configuration set by the host is kept
+
+
+def test_passenger_wsgi_defaults_to_plugins_toml_beside_it(monkeypatch):
+    monkeypatch.setenv("INDIEAUTH_CONFIG", "")  # so monkeypatch restores the original state afterwards
+    monkeypatch.delenv("INDIEAUTH_CONFIG")
+    import_passenger_wsgi()
+    assert os.environ["INDIEAUTH_CONFIG"] == os.path.join(ROOT, "plugins.toml")
+
+
+@pytest.fixture
+def site(tmp_path):
+    """A configuration with the password plugin and a migrated database, made through the CLI."""
+    config = tmp_path / "plugins.toml"
+    config.write_text('[server]\nbase_url = "http://auth.example/"\nsecret_key = "%s"\n\n'
+                      "[plugins.password]\n" % ("s" * 40), encoding="utf-8")
+    subprocess.run([sys.executable, os.path.join(ROOT, "indieauth.py"), "--config", str(config), "migrate"],
+                   check=True, capture_output=True, timeout=60)
+    return config
+
+
+def run_isolated(args, site, **env):
+    """Run in a fresh interpreter, so the lazily built application and its logging stay out of this one."""
+    environ = {k: v for k, v in os.environ.items() if k != "GATEWAY_INTERFACE"}
+    environ.update(INDIEAUTH_CONFIG=str(site), **env)
+    return subprocess.run([sys.executable, *args], env=environ, cwd=str(site.parent),
+                          capture_output=True, text=True, timeout=60)
+
+
+PASSENGER_REQUEST = """
+import importlib.util, sys, wsgiref.util
+spec = importlib.util.spec_from_file_location("passenger_wsgi", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+environ = {}
+wsgiref.util.setup_testing_defaults(environ)
+environ["PATH_INFO"] = "/login"
+status = []
+body = b"".join(module.application(environ, lambda s, headers, exc_info=None: status.append(s)))
+print(status[0])
+print(body.decode())
+"""
+
+
+def test_passenger_wsgi_serves_the_configured_server(site):
+    result = run_isolated(["-c", PASSENGER_REQUEST, os.path.join(ROOT, "passenger_wsgi.py")], site)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("200 OK")
+    assert 'autocomplete="current-password"' in result.stdout
+
+
+def test_indieauth_py_is_a_cgi_script(site):
+    cgi = {"GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": "GET", "PATH_INFO": "/login",
+           "SCRIPT_NAME": "/indieauth.cgi", "SERVER_NAME": "auth.example", "SERVER_PORT": "80",
+           "SERVER_PROTOCOL": "HTTP/1.1"}
+    result = run_isolated([os.path.join(ROOT, "indieauth.py")], site, **cgi)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Status: 200 OK")
+    assert 'autocomplete="current-password"' in result.stdout

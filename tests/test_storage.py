@@ -1,0 +1,532 @@
+"""The storage contract and its migrations, on SQLite and on every server database configured.
+
+Every test runs on SQLite (a file in tmp_path) and again on each URL listed, space-separated, in
+INDIEAUTH_TEST_DATABASE_URLS, for example
+
+    INDIEAUTH_TEST_DATABASE_URLS="postgresql://postgres@127.0.0.1:5432/test mysql://root@127.0.0.1:3306/test"
+
+A server database is scratch space: every table in it is dropped before and after each test.
+"""
+
+import datetime
+import hashlib
+import json
+import os
+
+import peewee
+import pytest
+
+import indieauth
+from indieauth import Credential, Event, Failure, LoginLink, Session, SchemaVersion, User
+
+LIFETIME = 3600  # seconds, for sessions and sign-in links
+WINDOW = datetime.timedelta(minutes=15)  # for failure counting
+
+# The schema that `indieauth migrate` makes from nothing; a change here needs a new migration.
+TABLES = ["credential", "event", "failure", "loginlink", "schemaversion", "session", "user"]
+MODELS = [User, Credential, Session, LoginLink, Failure, Event, SchemaVersion]
+
+
+# ---------------------------------------------------------------------------------------------
+#  Fixtures: one database per backend, emptied around each test
+# ---------------------------------------------------------------------------------------------
+
+def backend_name(url):
+    """The test id for a database URL: sqlite, postgresql or mysql."""
+    scheme = url.split(":", 1)[0].split("+", 1)[0]
+    return {"postgres": "postgresql"}.get(scheme, scheme)
+
+
+DATABASE_URLS = ["sqlite:///x.db"] + os.environ.get("INDIEAUTH_TEST_DATABASE_URLS", "").split()
+
+
+def drop_all_tables(database):
+    """Empty a shared server database, whatever foreign keys point where."""
+    with database.connection_context():
+        tables = database.get_tables()
+        if isinstance(database, peewee.MySQLDatabase):
+            database.execute_sql("SET FOREIGN_KEY_CHECKS=0")
+            for table in tables:
+                database.execute_sql(f"DROP TABLE `{table}`")
+            database.execute_sql("SET FOREIGN_KEY_CHECKS=1")
+        else:
+            for table in tables:
+                database.execute_sql(f'DROP TABLE "{table}" CASCADE')
+
+
+@pytest.fixture(params=DATABASE_URLS, ids=backend_name)
+def database(request, tmp_path):
+    """An empty database: a new SQLite file, or a server database with every table dropped."""
+    url = request.param
+    if url.startswith("sqlite:"):
+        database = indieauth.open_database(url, str(tmp_path))
+        yield database
+        database.close()
+        return
+    database = indieauth.open_database(url)
+    drop_all_tables(database)
+    yield database
+    drop_all_tables(database)
+
+
+@pytest.fixture
+def empty_storage(database, clock):
+    """A Storage on the empty database, connected for the length of the test."""
+    storage = indieauth.Storage(database, clock=clock)
+    with database.connection_context():
+        yield storage
+
+
+@pytest.fixture
+def storage(empty_storage):
+    """A Storage on a freshly migrated database."""
+    empty_storage.migrate()
+    return empty_storage
+
+
+def make_user(storage, username, **profile):
+    return storage.create_user(username, f"https://{username}.example/", **profile)
+
+
+def stored_values(database):
+    """Every value of every row of every table, as text."""
+    for table in database.get_tables():
+        for row in peewee.Table(table).select(peewee.SQL("*")).tuples().bind(database):
+            yield from (str(value) for value in row)
+
+
+def sha256(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+#  Migrations
+# ---------------------------------------------------------------------------------------------
+
+def test_empty_database_has_schema_version_0(empty_storage):
+    assert empty_storage.schema_version() == 0
+
+
+def test_migrate_on_an_empty_database_applies_every_migration(empty_storage):
+    assert empty_storage.migrate() == list(range(1, indieauth.SCHEMA_VERSION + 1))
+
+
+def test_migrate_brings_the_database_to_the_code_schema_version(empty_storage):
+    empty_storage.migrate()
+    assert empty_storage.schema_version() == indieauth.SCHEMA_VERSION
+
+
+def test_second_migrate_applies_nothing(empty_storage):
+    empty_storage.migrate()
+    assert empty_storage.migrate() == []
+    assert SchemaVersion.select().count() == indieauth.SCHEMA_VERSION
+
+
+def test_migrate_applies_only_pending_migrations(empty_storage, monkeypatch):
+    empty_storage.migrate()
+    following = indieauth.SCHEMA_VERSION + 1
+    ran = []
+    monkeypatch.setattr(indieauth, "MIGRATIONS", indieauth.MIGRATIONS + [(following, ran.append)])
+    assert empty_storage.migrate() == [following]
+    assert len(ran) == 1
+    assert empty_storage.schema_version() == following
+
+
+def test_failed_migration_is_not_recorded_and_runs_again(empty_storage, monkeypatch):
+    empty_storage.migrate()
+    released, following = indieauth.MIGRATIONS, indieauth.SCHEMA_VERSION + 1
+
+    def broken(migrator):
+        raise RuntimeError("this migration fails")
+
+    monkeypatch.setattr(indieauth, "MIGRATIONS", released + [(following, broken)])
+    with pytest.raises(RuntimeError):
+        empty_storage.migrate()
+    assert empty_storage.schema_version() == indieauth.SCHEMA_VERSION
+    monkeypatch.setattr(indieauth, "MIGRATIONS", released + [(following, lambda migrator: None)])
+    assert empty_storage.migrate() == [following]
+
+
+def test_check_schema_on_an_empty_database_asks_for_indieauth_migrate(empty_storage):
+    with pytest.raises(indieauth.UsageError, match="indieauth migrate"):
+        empty_storage.check_schema()
+
+
+def test_check_schema_passes_after_migrate(empty_storage):
+    empty_storage.migrate()
+    empty_storage.check_schema()
+
+
+def test_check_schema_refuses_a_database_newer_than_the_code(storage):
+    SchemaVersion.create(version=indieauth.SCHEMA_VERSION + 1)
+    with pytest.raises(indieauth.UsageError, match="upgrade indieauth"):
+        storage.check_schema()
+
+
+def test_database_is_empty_until_migrated(empty_storage):
+    assert empty_storage.is_empty()
+    empty_storage.migrate()
+    assert not empty_storage.is_empty()
+
+
+def test_migrating_from_scratch_creates_the_same_tables_on_every_backend(empty_storage):
+    empty_storage.migrate()
+    assert sorted(empty_storage.database.get_tables()) == TABLES
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda model: model.__name__)
+def test_migrated_table_has_exactly_the_model_columns(storage, model):
+    columns = storage.database.get_columns(model._meta.table_name)
+    assert sorted(c.name for c in columns) == sorted(f.column_name for f in model._meta.sorted_fields)
+
+
+@pytest.mark.parametrize("model", [Credential, Session, LoginLink, Event], ids=lambda model: model.__name__)
+def test_migrated_user_reference_is_a_foreign_key(storage, model):
+    keys = storage.database.get_foreign_keys(model._meta.table_name)
+    assert [(k.column, k.dest_table, k.dest_column) for k in keys] == [("user_id", "user", "id")]
+
+
+# ---------------------------------------------------------------------------------------------
+#  Users
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", ["username", "me", "user_id"])
+def test_get_user_finds_a_user_by_username_me_or_id(storage, key):
+    alice = make_user(storage, "alice", name="Alice")
+    make_user(storage, "bob")
+    found = storage.get_user(**{key: {"username": "alice", "me": alice.me, "user_id": alice.id}[key]})
+    assert (found.id, found.username, found.me, found.name) == (alice.id, "alice", "https://alice.example/", "Alice")
+
+
+@pytest.mark.parametrize("lookup", [
+    {"username": "carol"},
+    {"me": "https://carol.example/"},
+    {"user_id": 999999},
+], ids=lambda lookup: next(iter(lookup)))
+def test_get_user_is_none_for_an_unknown_user(storage, lookup):
+    make_user(storage, "alice")
+    assert storage.get_user(**lookup) is None
+
+
+@pytest.mark.parametrize("username, me", [
+    pytest.param("alice", "https://other.example/", id="username"),
+    pytest.param("other", "https://alice.example/", id="me"),
+])
+def test_a_taken_username_or_me_is_refused(storage, username, me):
+    make_user(storage, "alice")
+    with pytest.raises(indieauth.UsageError, match="exists already"):
+        storage.create_user(username, me)
+    assert [u.username for u in storage.list_users()] == ["alice"]
+
+
+def test_a_refused_duplicate_leaves_the_database_usable(storage):
+    make_user(storage, "alice")
+    with pytest.raises(indieauth.UsageError):
+        make_user(storage, "alice")
+    make_user(storage, "bob")
+    assert [u.username for u in storage.list_users()] == ["alice", "bob"]
+
+
+@pytest.mark.parametrize("typed", ["ALICE", " alice ", "Alice"])
+def test_user_names_are_case_insensitive_and_trimmed(storage, typed):
+    storage.create_user("Alice", "https://alice.example/")
+    assert storage.get_user(username=typed).username == "alice"
+    with pytest.raises(indieauth.UsageError):
+        storage.create_user(typed, "https://other.example/")
+
+
+@pytest.mark.parametrize("name", ["", "-alice", "al ice", "a" * 65, "alice/x", "ålice"])
+def test_invalid_user_names_are_refused(storage, name):
+    with pytest.raises(indieauth.UsageError, match="user name"):
+        storage.create_user(name, "https://x.example/")
+
+
+def test_an_over_long_profile_url_is_a_usage_error_on_every_backend(storage):
+    with pytest.raises(indieauth.UsageError, match="255"):
+        storage.create_user("alice", "https://example.com/" + "a" * 250)
+
+
+@pytest.mark.parametrize("lookup", [
+    pytest.param({"username": "alicé"}, id="username-accent"),
+    pytest.param({"me": "https://alice.example/Alice/"}, id="me-path-case"),
+])
+def test_user_lookups_compare_text_exactly(request, storage, lookup):
+    storage.create_user("alice", "https://alice.example/alice/")
+    assert storage.get_user(**lookup) is None
+
+
+def test_profile_urls_differing_only_in_path_case_are_different_users(request, storage):
+    # validate_me keeps the path as typed: only the host of a profile URL is case-insensitive.
+    storage.create_user("alice", "https://example.com/alice/")
+    storage.create_user("bob", "https://example.com/Alice/")
+    assert storage.get_user(me="https://example.com/Alice/").username == "bob"
+
+
+def test_list_users_is_in_creation_order(storage):
+    for name in ("carol", "alice", "bob"):
+        make_user(storage, name)
+    assert [u.username for u in storage.list_users()] == ["carol", "alice", "bob"]
+
+
+# ---------------------------------------------------------------------------------------------
+#  Credentials
+# ---------------------------------------------------------------------------------------------
+
+def test_get_credential_returns_the_stored_dict(storage):
+    alice = make_user(storage, "alice")
+    data = {"hash": "$scrypt$abc", "recovery": ["x", "y"], "n": 3, "nested": {"ok": True}}
+    storage.set_credential(alice, "password", data)
+    assert storage.get_credential(alice, "password") == data
+
+
+@pytest.mark.parametrize("who, method", [("alice", "totp"), ("bob", "password")])
+def test_get_credential_is_none_when_absent(storage, who, method):
+    users = {"alice": make_user(storage, "alice"), "bob": make_user(storage, "bob")}
+    storage.set_credential(users["alice"], "password", {"hash": "h"})
+    assert storage.get_credential(users[who], method) is None
+
+
+def test_setting_a_credential_again_replaces_it(storage, clock):
+    alice = make_user(storage, "alice")
+    storage.set_credential(alice, "password", {"hash": "old"})
+    clock.advance(minutes=1)
+    storage.set_credential(alice, "password", {"hash": "new"})
+    assert Credential.select().where(Credential.user == alice).count() == 1
+    assert storage.get_credential(alice, "password") == {"hash": "new"}
+
+
+def test_setting_the_same_credential_twice_keeps_one_row(request, storage):
+    alice = make_user(storage, "alice")
+    storage.set_credential(alice, "totp", {"secret": "JBSWY3DP"})
+    storage.set_credential(alice, "totp", {"secret": "JBSWY3DP"})
+    assert Credential.select().where(Credential.user == alice).count() == 1
+
+
+def test_touch_credential_records_when_it_was_last_used(storage, clock):
+    alice = make_user(storage, "alice")
+    storage.set_credential(alice, "password", {"hash": "h"})
+    clock.advance(hours=2)
+    storage.touch_credential(alice, "password")
+    assert Credential.get(Credential.user == alice).last_used_at == clock()
+
+
+# ---------------------------------------------------------------------------------------------
+#  Sessions
+# ---------------------------------------------------------------------------------------------
+
+def test_session_is_stored_only_as_the_sha256_of_its_token(storage):
+    raw = storage.create_session(make_user(storage, "alice"), "password", LIFETIME)
+    assert [s.token_hash for s in Session.select()] == [sha256(raw)]
+
+
+def test_raw_session_token_appears_nowhere_in_the_database(storage):
+    raw = storage.create_session(make_user(storage, "alice"), "password", LIFETIME, address="192.0.2.1")
+    storage.log_event("login", user=storage.get_user(username="alice"), method="password")
+    values = list(stored_values(storage.database))
+    assert sha256(raw) in values
+    assert not [value for value in values if raw in value]
+
+
+def test_get_session_returns_the_live_session_with_its_user(storage):
+    alice = make_user(storage, "alice")
+    raw = storage.create_session(alice, "password", LIFETIME, address="192.0.2.1")
+    session = storage.get_session(raw)
+    assert (session.user.username, session.method, session.address) == ("alice", "password", "192.0.2.1")
+
+
+def test_get_session_is_none_for_an_unknown_token(storage):
+    storage.create_session(make_user(storage, "alice"), "password", LIFETIME)
+    assert storage.get_session("not-a-session-token") is None
+
+
+@pytest.mark.parametrize("seconds_later, live", [
+    (0, True),
+    (LIFETIME - 1, True),
+    (LIFETIME, False),
+    (LIFETIME + 86400, False),
+])
+def test_session_lives_until_its_lifetime_ends(storage, clock, seconds_later, live):
+    raw = storage.create_session(make_user(storage, "alice"), "password", LIFETIME)
+    clock.advance(seconds=seconds_later)
+    assert (storage.get_session(raw) is not None) is live
+
+
+def test_revoked_session_is_gone(storage):
+    alice = make_user(storage, "alice")
+    raw = storage.create_session(alice, "password", LIFETIME)
+    other = storage.create_session(alice, "password", LIFETIME)
+    storage.revoke_session(raw)
+    assert storage.get_session(raw) is None
+    assert storage.get_session(other) is not None
+
+
+def test_session_of_a_disabled_user_is_gone(storage, clock):
+    alice = make_user(storage, "alice")
+    raw = storage.create_session(alice, "password", LIFETIME)
+    User.update(disabled_at=clock()).where(User.id == alice.id).execute()
+    assert storage.get_session(raw) is None
+
+
+def test_revoke_user_sessions_ends_every_session_of_that_user_only(storage):
+    alice, bob = make_user(storage, "alice"), make_user(storage, "bob")
+    alice_raw = [storage.create_session(alice, "password", LIFETIME) for _ in range(2)]
+    bob_raw = storage.create_session(bob, "password", LIFETIME)
+    assert storage.revoke_user_sessions(alice) == 2
+    assert [storage.get_session(raw) for raw in alice_raw] == [None, None]
+    assert storage.get_session(bob_raw) is not None
+
+
+def test_revoke_user_sessions_counts_only_sessions_still_live(storage):
+    alice = make_user(storage, "alice")
+    storage.revoke_session(storage.create_session(alice, "password", LIFETIME))
+    storage.create_session(alice, "password", LIFETIME)
+    assert storage.revoke_user_sessions(alice) == 1
+    assert storage.revoke_user_sessions(alice) == 0
+
+
+# ---------------------------------------------------------------------------------------------
+#  One-time sign-in links
+# ---------------------------------------------------------------------------------------------
+
+def test_login_link_redeems_to_its_user(storage):
+    make_user(storage, "alice")
+    bob = make_user(storage, "bob")
+    raw = storage.create_login_link(bob, LIFETIME)
+    assert storage.redeem_login_link(raw).username == "bob"
+
+
+def test_login_link_is_single_use(storage):
+    raw = storage.create_login_link(make_user(storage, "alice"), LIFETIME)
+    assert storage.redeem_login_link(raw) is not None
+    assert storage.redeem_login_link(raw) is None
+
+
+def test_redeeming_a_login_link_keeps_it_marked_used(storage, clock):
+    raw = storage.create_login_link(make_user(storage, "alice"), LIFETIME)
+    clock.advance(minutes=5)
+    storage.redeem_login_link(raw)
+    assert [link.used_at for link in LoginLink.select()] == [clock()]
+
+
+@pytest.mark.parametrize("seconds_later, works", [
+    (0, True),
+    (LIFETIME - 1, True),
+    (LIFETIME, False),
+    (LIFETIME + 86400, False),
+])
+def test_login_link_works_until_its_lifetime_ends(storage, clock, seconds_later, works):
+    raw = storage.create_login_link(make_user(storage, "alice"), LIFETIME)
+    clock.advance(seconds=seconds_later)
+    assert (storage.redeem_login_link(raw) is not None) is works
+
+
+def test_unknown_login_link_redeems_to_nothing(storage):
+    storage.create_login_link(make_user(storage, "alice"), LIFETIME)
+    assert storage.redeem_login_link("not-a-link-token") is None
+
+
+def test_raw_login_link_token_appears_nowhere_in_the_database(storage):
+    raw = storage.create_login_link(make_user(storage, "alice"), LIFETIME)
+    values = list(stored_values(storage.database))
+    assert sha256(raw) in values
+    assert not [value for value in values if raw in value]
+
+
+# ---------------------------------------------------------------------------------------------
+#  Throttling failures
+# ---------------------------------------------------------------------------------------------
+
+def test_failures_since_counts_only_failures_within_the_window(storage, clock):
+    storage.record_failure(["account:alice"])
+    clock.advance(minutes=10)
+    storage.record_failure(["account:alice"])
+    clock.advance(minutes=5)
+    storage.record_failure(["account:alice"])
+    # The window is inclusive of its start: the failure exactly 15 minutes ago still counts.
+    assert storage.failures_since("account:alice", clock() - WINDOW)[0] == 3
+    clock.advance(seconds=1)
+    assert storage.failures_since("account:alice", clock() - WINDOW)[0] == 2
+
+
+def test_failures_since_reports_the_oldest_failure_within_the_window(storage, clock):
+    start = clock()
+    for _ in range(3):
+        storage.record_failure(["account:alice"])
+        clock.advance(minutes=10)
+    assert storage.failures_since("account:alice", clock() - WINDOW) == (1, start + datetime.timedelta(minutes=20))
+
+
+def test_failures_are_counted_per_key(storage, clock):
+    storage.record_failure(["account:alice", "address:192.0.2.1"])
+    storage.record_failure(["account:bob", "address:192.0.2.1"])
+    since = clock() - WINDOW
+    counts = [storage.failures_since(key, since)[0]
+              for key in ("account:alice", "account:bob", "address:192.0.2.1", "address:192.0.2.2")]
+    assert counts == [1, 1, 2, 0]
+
+
+def test_failures_since_is_zero_and_none_for_a_key_without_failures(storage, clock):
+    storage.record_failure(["account:alice"])
+    assert storage.failures_since("account:bob", clock() - WINDOW) == (0, None)
+
+
+def test_clear_failures_clears_only_that_key(storage, clock):
+    storage.record_failure(["account:alice", "address:192.0.2.1"])
+    storage.clear_failures("account:alice")
+    since = clock() - WINDOW
+    assert storage.failures_since("account:alice", since)[0] == 0
+    assert storage.failures_since("address:192.0.2.1", since)[0] == 1
+
+
+# ---------------------------------------------------------------------------------------------
+#  The audit log
+# ---------------------------------------------------------------------------------------------
+
+def test_events_are_listed_newest_first(storage, clock):
+    for kind in ("first", "second", "third"):
+        storage.log_event(kind)
+        clock.advance(minutes=1)
+    assert [e.kind for e in storage.events()] == ["third", "second", "first"]
+
+
+def test_events_limit_keeps_the_newest(storage, clock):
+    for kind in ("first", "second", "third"):
+        storage.log_event(kind)
+        clock.advance(minutes=1)
+    assert [e.kind for e in storage.events(limit=2)] == ["third", "second"]
+
+
+def test_log_event_keeps_kind_user_data_and_time(storage, clock):
+    alice = make_user(storage, "alice")
+    clock.advance(hours=1)
+    storage.log_event("login", user=alice, method="password", address="192.0.2.1")
+    event = storage.events()[0]
+    assert (event.kind, event.user.username, event.at) == ("login", "alice", clock())
+    assert json.loads(event.data) == {"method": "password", "address": "192.0.2.1"}
+
+
+# ---------------------------------------------------------------------------------------------
+#  Deleting a user
+# ---------------------------------------------------------------------------------------------
+
+def give_everything(storage, user):
+    storage.set_credential(user, "password", {"hash": "h"})
+    storage.create_session(user, "password", LIFETIME)
+    storage.create_login_link(user, LIFETIME)
+    storage.log_event("login", user=user)
+
+
+@pytest.mark.parametrize("model", [Credential, Session, LoginLink], ids=lambda model: model.__name__)
+def test_deleting_a_user_deletes_their_rows_and_no_one_elses(storage, model):
+    alice, bob = make_user(storage, "alice"), make_user(storage, "bob")
+    give_everything(storage, alice)
+    give_everything(storage, bob)
+    alice.delete_instance()
+    assert [row.user_id for row in model.select()] == [bob.id]
+
+
+def test_deleting_a_user_keeps_their_events_without_the_user(storage):
+    alice = make_user(storage, "alice")
+    give_everything(storage, alice)
+    alice.delete_instance()
+    assert [(e.kind, e.user_id) for e in Event.select()] == [("login", None)]
