@@ -1030,7 +1030,7 @@ class IndieAuth:
         if response.content_type.startswith("text/html") or not is_api_path():
             for name, value in HTML_HEADERS.items():
                 response.set_header(name, value)
-        if bottle.request.environ.get("indieauth.session") is not None or bottle.request.method == "POST":
+        if "Cache-Control" not in response.headers:  # pages carry CSRF tokens and personal data
             response.set_header("Cache-Control", "no-store")
         self.storage.close()
         took = (time.monotonic() - bottle.request.environ.get("indieauth.started", time.monotonic())) * 1000

@@ -264,9 +264,11 @@ def test_pages_have_no_inline_script_or_external_resources(web):
             assert (tag.get("src") or tag.get("href")).startswith("/"), path
 
 
-def test_signed_in_pages_are_not_cached(web, owner):
+def test_pages_are_not_cached_but_the_stylesheet_is(web, owner):
+    assert web.get("/login").headers["Cache-Control"] == "no-store"
     sign_in(web)
     assert web.get("/").headers["Cache-Control"] == "no-store"
+    assert "max-age" in web.get("/static/style.css").headers["Cache-Control"]
 
 
 @pytest.mark.parametrize("status, path, method", [(404, "/nope", "GET"), (405, "/logout", "GET"),
