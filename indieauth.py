@@ -25,6 +25,7 @@ import math
 import os
 import re
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -39,6 +40,8 @@ except ImportError:  # pragma: no cover - Python 3.10
 import bottle
 import peewee
 import pluggy
+import requests
+import urllib3
 from playhouse.db_url import connect as db_url_connect
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -110,12 +113,19 @@ SETTINGS = {
                              ("debug", "info", "warning", "error")),
     },
     "tokens": {
+        "access_token_lifetime": Setting("duration", 86400, "How long an access token works, e.g. \"1h\" or \"1d\"."),
+        "refresh_token_lifetime": Setting("duration", 30 * 86400,
+                                          "How long an unused refresh token works; each use gives a new one."),
         "algorithm": Setting("str", "EdDSA", "Signing algorithm of JWT access tokens: EdDSA, RS256 or ES256.",
                              ("EdDSA", "RS256", "ES256")),
         "signing_key": Setting("secret", {"file": "signing-key.pem"},
                                "Private key (PEM) that signs JWT access tokens."),
     },
     "security": {
+        "require_pkce": Setting("bool", True, "Refuse authorization requests without PKCE (S256)."),
+        "pkce_exempt_clients": Setting("list", [], "client_ids of old apps allowed to sign in without PKCE."),
+        "fetch_allow": Setting("list", [], "Addresses or networks the server may fetch from although they are "
+                                           "private or loopback (development and tests only)."),
         "account_failures": Setting("int", 5, "Failed sign-ins to one account before it is paused."),
         "address_failures": Setting("int", 20, "Failed sign-ins from one IP address before it is paused."),
         "failure_window": Setting("duration", 15 * 60,
@@ -187,7 +197,7 @@ def validate_table(path, table, data, settings):
             values[key] = _coerce(setting.type, data[key])
             if setting.choices and values[key] not in setting.choices:
                 raise ValueError("expected one of " + ", ".join(setting.choices))
-            if key == "trusted_proxies":
+            if key in ("trusted_proxies", "fetch_allow"):
                 values[key] = [ipaddress.ip_network(v, strict=False) for v in values[key]]
         except ValueError as exc:
             raise ConfigError(f"{path}: [{table}] {key}: {exc}, got {data[key]!r}") from None
@@ -361,6 +371,78 @@ class Event(BaseModel):
     at = peewee.DateTimeField(default=utcnow, index=True)
 
 
+class AuthRequest(BaseModel):
+    """A validated authorization request waiting for sign-in and consent; keyed by an opaque id."""
+
+    key_hash = peewee.CharField(max_length=64, unique=True)
+    client_id = peewee.CharField(max_length=512)
+    redirect_uri = peewee.TextField()
+    state = peewee.TextField()
+    code_challenge = peewee.CharField(max_length=128, default="")
+    code_challenge_method = peewee.CharField(max_length=16, default="")
+    scope = peewee.TextField(default="")
+    me_hint = peewee.TextField(default="")
+    response_type = peewee.CharField(max_length=16, default="code")
+    client_data = peewee.TextField(default="{}")
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField()
+    used_at = peewee.DateTimeField(null=True)
+
+
+class AuthCode(BaseModel):
+    """An authorization code: single use, bound to everything the person approved."""
+
+    code_hash = peewee.CharField(max_length=64, unique=True)
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    me = peewee.CharField(max_length=255)
+    client_id = peewee.CharField(max_length=512)
+    redirect_uri = peewee.TextField()
+    code_challenge = peewee.CharField(max_length=128, default="")
+    code_challenge_method = peewee.CharField(max_length=16, default="")
+    scope = peewee.TextField(default="")
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField()
+    used_at = peewee.DateTimeField(null=True)
+
+
+class Token(BaseModel):
+    """An access or refresh token; a `family` is everything issued from one code (rotation, replay)."""
+
+    token_hash = peewee.CharField(max_length=64, unique=True)
+    kind = peewee.CharField(max_length=8)  # "access" or "refresh"
+    family = peewee.CharField(max_length=32, index=True)
+    code = peewee.ForeignKeyField(AuthCode, null=True, on_delete="SET NULL")
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    me = peewee.CharField(max_length=255)
+    client_id = peewee.CharField(max_length=512, index=True)
+    scope = peewee.TextField(default="")
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField(null=True)
+    last_used_at = peewee.DateTimeField(null=True)
+    revoked_at = peewee.DateTimeField(null=True)
+
+
+class Grant(BaseModel):
+    """Remembered consent: this user let this client have these scopes without asking again."""
+
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    client_id = peewee.CharField(max_length=512)
+    scope = peewee.TextField(default="")
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "client_id"), True),)
+
+
+class ResourceServer(BaseModel):
+    """A credential a resource server (a Micropub endpoint…) uses to call token introspection."""
+
+    name = peewee.CharField(max_length=64, unique=True)
+    secret_hash = peewee.CharField(max_length=64, unique=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    revoked_at = peewee.DateTimeField(null=True)
+
+
 class SchemaVersion(BaseModel):
     version = peewee.IntegerField(primary_key=True)
     applied_at = peewee.DateTimeField(default=utcnow)
@@ -378,10 +460,15 @@ def _migration_1(migrator):
                        f"MODIFY `me` VARCHAR(255) COLLATE {binary} NOT NULL")
 
 
+def _migration_2(migrator):
+    """The protocol: pending authorization requests, codes, tokens, remembered consent, resource servers."""
+    db.create_tables([AuthRequest, AuthCode, Token, Grant, ResourceServer])
+
+
 # Each migration is (version, function(migrator)).  Append, never edit: a migration that changes
 # an existing table uses `migrator` (playhouse.migrate) and checks `db.get_columns` first, because
-# version 1 creates tables from the current models.
-MIGRATIONS = [(1, _migration_1)]
+# the versions that create tables create them from the current models.
+MIGRATIONS = [(1, _migration_1), (2, _migration_2)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -563,6 +650,110 @@ class Storage:
     def clear_failures(self, key):
         Failure.delete().where(Failure.key == key).execute()
 
+    # -- authorization requests and codes
+    def save_auth_request(self, lifetime, **fields):
+        """Store a validated authorization request; returns its raw key (only the hash is kept)."""
+        raw = secrets.token_urlsafe(24)
+        AuthRequest.create(key_hash=token_hash(raw), created_at=self.now(),
+                           expires_at=self.now() + datetime.timedelta(seconds=lifetime), **fields)
+        return raw
+
+    def get_auth_request(self, raw):
+        """The unused, unexpired request for a raw key, or None."""
+        row = AuthRequest.get_or_none(AuthRequest.key_hash == token_hash(raw))
+        if row is None or row.used_at is not None or row.expires_at <= self.now():
+            return None
+        return row
+
+    def use_auth_request(self, raw):
+        """Mark a request answered; False when it was already (a double submit or a replay)."""
+        return AuthRequest.update(used_at=self.now()).where(
+            AuthRequest.key_hash == token_hash(raw), AuthRequest.used_at.is_null()).execute() == 1
+
+    def create_code(self, lifetime, **fields):
+        raw = secrets.token_urlsafe(32)
+        AuthCode.create(code_hash=token_hash(raw), created_at=self.now(),
+                        expires_at=self.now() + datetime.timedelta(seconds=lifetime), **fields)
+        return raw
+
+    def find_code(self, raw):
+        """The code row for a raw code whatever its state (used, expired), or None."""
+        return AuthCode.get_or_none(AuthCode.code_hash == token_hash(raw))
+
+    def use_code(self, code):
+        """Consume a code; True for exactly one caller, however many race for it."""
+        return AuthCode.update(used_at=self.now()).where(
+            AuthCode.id == code.id, AuthCode.used_at.is_null()).execute() == 1
+
+    # -- tokens
+    def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None):
+        """A new access or refresh token; returns (raw token, row)."""
+        raw = secrets.token_urlsafe(32)
+        expires = self.now() + datetime.timedelta(seconds=lifetime) if lifetime else None
+        row = Token.create(token_hash=token_hash(raw), kind=kind, family=family, code=code, user=user, me=me,
+                           client_id=client_id, scope=scope, created_at=self.now(), expires_at=expires)
+        return raw, row
+
+    def find_token(self, raw):
+        """The token row (with its user) for a raw token whatever its state, or None."""
+        return (Token.select(Token, User).join(User)
+                .where(Token.token_hash == token_hash(raw)).first())
+
+    def token_is_live(self, token):
+        """Not revoked, not expired, and its user not disabled."""
+        return (token is not None and token.revoked_at is None and token.user.disabled_at is None
+                and (token.expires_at is None or token.expires_at > self.now()))
+
+    def touch_token(self, token):
+        Token.update(last_used_at=self.now()).where(Token.id == token.id).execute()
+
+    def revoke_token(self, token):
+        """Revoke one token; returns True if it was live."""
+        return Token.update(revoked_at=self.now()).where(
+            Token.id == token.id, Token.revoked_at.is_null()).execute() == 1
+
+    def revoke_family(self, family):
+        return Token.update(revoked_at=self.now()).where(
+            Token.family == family, Token.revoked_at.is_null()).execute()
+
+    def revoke_tokens_from_code(self, code):
+        """Revoke everything issued from a code (after the code was replayed)."""
+        families = [t.family for t in Token.select(Token.family).where(Token.code == code).distinct()]
+        return sum(self.revoke_family(f) for f in families)
+
+    # -- remembered consent
+    def get_grant(self, user, client_id):
+        return Grant.get_or_none(Grant.user == user, Grant.client_id == client_id)
+
+    def save_grant(self, user, client_id, scope):
+        with self.database.atomic():
+            if not Grant.update(scope=scope, created_at=self.now()).where(
+                    Grant.user == user, Grant.client_id == client_id).execute():
+                Grant.create(user=user, client_id=client_id, scope=scope, created_at=self.now())
+
+    # -- resource servers (introspection callers)
+    def add_resource_server(self, name):
+        """A new introspection credential; returns the raw secret (only its hash is kept)."""
+        raw = secrets.token_urlsafe(32)
+        try:
+            with self.database.atomic():
+                ResourceServer.create(name=name, secret_hash=token_hash(raw), created_at=self.now())
+        except peewee.IntegrityError:
+            raise UsageError(f"a resource server named {name!r} exists already") from None
+        return raw
+
+    def check_resource_server(self, raw):
+        """The live resource server whose secret this is, or None."""
+        row = ResourceServer.get_or_none(ResourceServer.secret_hash == token_hash(raw))
+        return row if row and row.revoked_at is None else None
+
+    def list_resource_servers(self):
+        return list(ResourceServer.select().order_by(ResourceServer.id))
+
+    def revoke_resource_server(self, name):
+        return ResourceServer.update(revoked_at=self.now()).where(
+            ResourceServer.name == name, ResourceServer.revoked_at.is_null()).execute()
+
     # -- audit log
     def log_event(self, kind, user=None, **data):
         Event.create(kind=kind, user=user, data=json.dumps(data, default=str), at=self.now())
@@ -604,6 +795,23 @@ class HookSpecs:
         """Add CLI subcommands with `subparsers.add_parser(name)`; give each a handler with
         `set_defaults(handler=function(app, args))`.  The handler's return value is the exit code."""
 
+    @hookspec
+    def register_scopes(self, app):
+        """Return a list of `Scope(name, description)`: scopes the consent screen explains and
+        `scopes_supported` lists.  A plugin's description replaces the core's for the same name."""
+
+    @hookspec(firstresult=True)
+    def client_metadata(self, app, client_id):
+        """Return a ClientInfo for `client_id` (name, logo, url, redirect_uris), or None.
+        First result wins; the core's default fetches the JSON client metadata document, then h-app
+        and rel=redirect_uri, through the SSRF-guarded `app.http`."""
+
+    @hookspec(firstresult=True)
+    def user_profile(self, app, me, scopes):
+        """Return a dict with name, url, photo and email for the user whose profile URL is `me`,
+        or None.  First result wins; the core's default reads the user's record.  The core drops
+        email unless `scopes` has "email"."""
+
     @hookspec(firstresult=True)
     def storage_backend(self, app):
         """Return a Storage-compatible object to replace the core's peewee storage, or None.
@@ -621,6 +829,26 @@ class CoreDefaults:
     @hookimpl(trylast=True)
     def storage_backend(self, app):
         return Storage(open_database(app.config["server"]["database"], app.config.folder), clock=app.now)
+
+    @hookimpl(trylast=True)
+    def client_metadata(self, app, client_id):
+        return fetch_client_info(app.http, client_id, app.client_cache)
+
+    @hookimpl(trylast=True)
+    def user_profile(self, app, me, scopes):
+        user = app.storage.get_user(me=me)
+        if user is None:
+            return None
+        profile = {"name": user.name or user.username, "url": user.url or user.me}
+        if user.photo:
+            profile["photo"] = user.photo
+        if user.email:
+            profile["email"] = user.email
+        return profile
+
+    @hookimpl
+    def register_scopes(self, app):
+        return CORE_SCOPES
 
 
 def installed_plugins():
@@ -673,6 +901,1050 @@ class LoginFailed:
 @dataclasses.dataclass
 class LoggedOut:
     user: object
+
+
+@dataclasses.dataclass
+class TokenIssued:
+    user: object
+    client_id: str
+    scope: str
+    grant_type: str
+
+
+@dataclasses.dataclass
+class TokenRevoked:
+    token: object
+
+
+@dataclasses.dataclass
+class ConsentDenied:
+    user: object
+    client_id: str
+
+
+# ---------------------------------------------------------------------------------------------
+#  URL Rules (IndieAuth §3)
+# ---------------------------------------------------------------------------------------------
+#  Plain functions, one `if` per rule of the spec, never stricter than it.  Each returns None for a
+#  valid value or a sentence saying what is wrong, written for the developer who must fix it.
+
+LOOPBACK_NAMES = ("127.0.0.1", "::1", "localhost")
+DOMAIN_RE = re.compile(r"(?=.{1,253}\.?$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?")
+SCOPE_TOKEN_RE = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+PKCE_RE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+MAX_URL = 512
+
+
+def split_url(url):
+    """urllib's split of `url`, or None when it cannot be parsed (a bad port, brackets…)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # raises ValueError for a port that is not a number in range
+        return parts
+    except (ValueError, TypeError):
+        return None
+
+
+def canonical_url(url):
+    """S12, S13: a URL with no path gets '/', and its host is lowercased; the rest is kept as typed."""
+    parts = split_url(url.strip())
+    if not parts or not parts.hostname:
+        return url
+    host = parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = (userinfo + "@" if userinfo else "") + host + (f":{parts.port}" if parts.port is not None else "")
+    return urllib.parse.urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, parts.fragment))
+
+
+def is_loopback(host):
+    """127.0.0.1, [::1] or localhost (IndieAuth §3.3 names these for clients)."""
+    return (host or "").lower().strip("[]") in LOOPBACK_NAMES
+
+
+def is_ip(host):
+    """True when `host` is an IP address literal (with or without brackets) rather than a name."""
+    try:
+        return bool(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return False
+
+
+def _has_dot_segment(path):
+    return any(segment.lower() in (".", "..", "%2e", "%2e%2e", ".%2e", "%2e.")
+               for segment in path.split("/"))
+
+
+def _common_url_problem(url, what):
+    """The rules profile URLs and client identifiers share (IndieAuth §3.2, §3.3)."""
+    parts = split_url(url)
+    # the value is an URL at all, and not an enormous one
+    if not parts or len(url) > MAX_URL:
+        return f"The {what} is not a URL that can be read (at most {MAX_URL} characters)."
+    # MUST have either an https or http scheme
+    if parts.scheme not in ("http", "https"):
+        return f"The {what} must start with https:// or http://."
+    # MUST have a host
+    if not parts.hostname:
+        return f"The {what} has no host name."
+    # MUST NOT contain a username or password component
+    if parts.username is not None or parts.password is not None:
+        return f"The {what} must not contain a user name or password (the part before '@')."
+    # MUST NOT contain a fragment component
+    if "#" in url:
+        return f"The {what} must not contain a fragment (the part after '#')."
+    # MUST contain a path component; MUST NOT contain single-dot or double-dot path segments
+    if _has_dot_segment(parts.path):
+        return f"The {what} must not contain '.' or '..' path segments."
+    return None
+
+
+def profile_url_problem(url, allow_loopback=False):
+    """Why `url` is not a valid profile URL (IndieAuth §3.2; S5), or None.
+
+    `allow_loopback` is the development relaxation of S6: a loopback host with a port, allowed only
+    when this server's own base_url is on loopback (and said in the log at start-up)."""
+    problem = _common_url_problem(url, "profile URL")
+    if problem:
+        return problem
+    parts = split_url(url)
+    if allow_loopback and is_loopback(parts.hostname):
+        return None
+    # host names MUST be domain names and MUST NOT be ipv4 or ipv6 addresses
+    if is_ip(parts.hostname) or not DOMAIN_RE.fullmatch(parts.hostname.lower()):
+        return "The profile URL must use a domain name, not an IP address."
+    # MUST NOT contain a port
+    if parts.port is not None:
+        return "The profile URL must not contain a port number."
+    return None
+
+
+def client_id_problem(url):
+    """Why `url` is not a valid client identifier (IndieAuth §3.3; S9), or None."""
+    problem = _common_url_problem(url, "client_id")
+    if problem:
+        return problem
+    host = split_url(url).hostname.lower()
+    # host names MUST be domain names or a loopback interface; IP addresses other than
+    # 127.0.0.1 and [::1] are not allowed (a port MAY be given)
+    if is_ip(host) and not is_loopback(host):
+        return "The client_id must use a domain name; the only IP addresses allowed are 127.0.0.1 and [::1]."
+    if not is_ip(host) and not DOMAIN_RE.fullmatch(host):
+        return "The client_id's host name is not a valid domain name."
+    return None
+
+
+def redirect_uri_problem(url):
+    """Why `url` cannot be a redirect_uri at all (RFC 6749 §3.1.2; S31), or None."""
+    parts = split_url(url)
+    # an absolute URI that can be read
+    if not parts or len(url) > 2048:
+        return "The redirect_uri is not a URL that can be read."
+    # web applications redirect to http(s); anything else (javascript:, data:) is refused
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "The redirect_uri must be an absolute https:// or http:// URL."
+    # MUST NOT include a fragment component (SEC12)
+    if "#" in url:
+        return "The redirect_uri must not contain a fragment (the part after '#')."
+    # no user name or password: "https://app.example@evil.example/" goes to evil.example (SEC11)
+    if parts.username is not None or parts.password is not None:
+        return "The redirect_uri must not contain a user name or password (the part before '@')."
+    return None
+
+
+def parse_scope(scope):
+    """The scope tokens of a scope string in order, without duplicates; InvalidScope for a bad token."""
+    names = []
+    for name in (scope or "").split(" "):
+        if not name:
+            continue  # be lenient with doubled spaces
+        # scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) (RFC 6749 §3.3)
+        if not SCOPE_TOKEN_RE.fullmatch(name):
+            raise InvalidScope(f"The scope {name!r} contains a character that scopes cannot contain.")
+        if name not in names:
+            names.append(name)
+    return names
+
+
+# ---------------------------------------------------------------------------------------------
+#  Errors (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; RFC 7009 §2.2.1)
+# ---------------------------------------------------------------------------------------------
+
+
+class OAuthError(Exception):
+    """An error the client is told about as `{"error", "error_description"}` (or redirected with).
+
+    `challenge`, when set, is sent as the WWW-Authenticate header."""
+
+    error = "invalid_request"
+    status = 400
+    challenge = None
+
+    def __init__(self, description=""):
+        super().__init__(description)
+        self.description = description
+
+
+class InvalidRequest(OAuthError):
+    """RFC 6749 §5.2: a parameter is missing, repeated, malformed or unsupported."""
+
+
+class InvalidClient(OAuthError):
+    """RFC 6749 §5.2: client authentication failed (401)."""
+    error, status, challenge = "invalid_client", 401, 'Basic realm="indieauth"'
+
+
+class InvalidGrant(OAuthError):
+    """RFC 6749 §5.2: the code or refresh token is invalid, expired, revoked, or not for this client."""
+    error = "invalid_grant"
+
+
+class UnsupportedGrantType(OAuthError):
+    """RFC 6749 §5.2: this server does not do that grant_type."""
+    error = "unsupported_grant_type"
+
+
+class InvalidScope(OAuthError):
+    """RFC 6749 §4.1.2.1, §5.2: the scope is malformed or wider than what was granted."""
+    error = "invalid_scope"
+
+
+class AccessDenied(OAuthError):
+    """RFC 6749 §4.1.2.1: the person said no."""
+    error = "access_denied"
+
+
+class UnsupportedResponseType(OAuthError):
+    """RFC 6749 §4.1.2.1: a response_type other than code (or the legacy id)."""
+    error = "unsupported_response_type"
+
+
+class InvalidToken(OAuthError):
+    """RFC 6750 §3.1: the access token is unknown, expired or revoked (401)."""
+    error, status, challenge = "invalid_token", 401, 'Bearer realm="indieauth", error="invalid_token"'
+
+
+class InsufficientScope(OAuthError):
+    """RFC 6750 §3.1: the token lacks the scope this resource needs (403)."""
+    error, status, challenge = "insufficient_scope", 403, 'Bearer realm="indieauth", error="insufficient_scope"'
+
+
+class NoCredentials(OAuthError):
+    """RFC 6750 §3.1: a protected resource asked for without any token: 401 with no error code."""
+    error, status, challenge = "", 401, 'Bearer realm="indieauth"'
+
+
+class ClientProblem(Exception):
+    """A client_id or redirect_uri that cannot be trusted: shown to the person, never redirected to."""
+
+    def __init__(self, title, message):
+        super().__init__(message)
+        self.title, self.message = title, message
+
+
+class RedirectError(Exception):
+    """An OAuthError found after client_id and redirect_uri were verified: it goes back to the client."""
+
+    def __init__(self, error, redirect_uri, state):
+        super().__init__(error.description)
+        self.oauth, self.redirect_uri, self.state = error, redirect_uri, state
+
+
+# ---------------------------------------------------------------------------------------------
+#  Scopes
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    """A scope the consent screen explains; plugins add more through register_scopes."""
+
+    name: str
+    description: str
+
+
+CORE_SCOPES = [
+    Scope("profile", "See your name, photo and website"),
+    Scope("email", "See your email address"),
+    Scope("create", "Create new posts on your site"),
+    Scope("update", "Edit your posts"),
+    Scope("delete", "Delete your posts"),
+    Scope("undelete", "Restore deleted posts"),
+    Scope("media", "Upload photos and other files to your site"),
+    Scope("draft", "Create posts as drafts only"),
+    Scope("read", "Read your feeds and channels"),
+    Scope("follow", "Follow and unfollow feeds for you"),
+    Scope("mute", "Mute and unmute people for you"),
+    Scope("block", "Block and unblock people for you"),
+    Scope("channels", "Manage your reader's channels"),
+    Scope("post", "Create and update posts (the old name for \"create update\")"),
+]
+PROFILE_SCOPES = ("profile", "email")
+
+
+# ---------------------------------------------------------------------------------------------
+#  Authorization Request (IndieAuth §5.2)
+# ---------------------------------------------------------------------------------------------
+
+AUTH_REQUEST_LIFETIME = 30 * 60   # time to sign in and decide
+CODE_LIFETIME = 10 * 60           # S48: at most 10 minutes
+
+
+def single_params(multidict):
+    """{name: value} of a request's parameters; InvalidRequest for a repeated or undecodable one.
+
+    S34: an empty value counts as omitted; unknown parameters are ignored; a repeat is an error."""
+    values = {}
+    for name in set(multidict.keys()):
+        found = multidict.getall(name)
+        try:
+            found = [v.encode("latin-1").decode("utf-8") if isinstance(v, str) else v for v in found]
+        except (UnicodeDecodeError, UnicodeEncodeError):
+            raise InvalidRequest(f"The parameter {name!r} is not valid UTF-8.") from None
+        found = [v for v in found if v != ""]
+        if len(found) > 1:
+            raise InvalidRequest(f"The parameter {name!r} was sent more than once.")
+        if found:
+            values[name] = found[0]
+    return values
+
+
+def verify_client(app, params):
+    """(client_id, redirect_uri, ClientInfo) once both are trustworthy; ClientProblem otherwise (S10, S36)."""
+    client_id, redirect_uri = params.get("client_id"), params.get("redirect_uri")
+    if not client_id:
+        raise ClientProblem("The app did not say who it is",
+                            "The request has no client_id. The app must send its own URL as client_id.")
+    problem = client_id_problem(client_id)
+    if problem:
+        raise ClientProblem("The app's client_id is not valid", problem)
+    if not redirect_uri:
+        raise ClientProblem("The app did not say where to return",
+                            "The request has no redirect_uri. The app must send the URL to return to.")
+    problem = redirect_uri_problem(redirect_uri)
+    if problem:
+        raise ClientProblem("The app's redirect_uri is not valid", problem)
+    client = app.client_info(canonical_url(client_id))
+    allowed, reason = redirect_uri_allowed(client, canonical_url(client_id), redirect_uri)
+    if not allowed:
+        raise ClientProblem("The app asked to return somewhere it has not published", reason)
+    return client_id, redirect_uri, client
+
+
+def check_authorization_request(app, params, client_id, redirect_uri):
+    """The fields of an AuthRequest from verified parameters; RedirectError for every other mistake."""
+    state = params.get("state", "")
+
+    def refuse(error):
+        raise RedirectError(error, redirect_uri, state)
+
+    response_type = params.get("response_type", "id")
+    # S93: response_type=id, or none at all, is the legacy authentication-only request
+    if response_type not in ("code", "id"):
+        refuse(UnsupportedResponseType(f"response_type {response_type!r} is not supported; use code."))
+    # the server MUST echo state, so a request without one cannot be answered correctly (S36)
+    if not state:
+        refuse(InvalidRequest("The state parameter is missing."))
+    # state is VSCHAR (%x20-7E); accept long signed states, up to 2048 characters
+    if len(state) > 2048 or any(not 32 <= ord(c) <= 126 for c in state):
+        refuse(InvalidRequest("The state parameter has characters or a length it cannot have."))
+    challenge, method = params.get("code_challenge", ""), params.get("code_challenge_method", "")
+    # both PKCE parameters, or (for exempt legacy clients) neither
+    if bool(challenge) != bool(method):
+        refuse(InvalidRequest("code_challenge and code_challenge_method must be sent together."))
+    # S38: only S256; plain offers no protection
+    if method and method != "S256":
+        refuse(InvalidRequest(f"code_challenge_method {method!r} is not supported; use S256."))
+    # RFC 7636 §4.2: 43 to 128 unreserved characters
+    if challenge and not PKCE_RE.fullmatch(challenge):
+        refuse(InvalidRequest("code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~."))
+    security = app.config["security"]
+    if not challenge and security["require_pkce"] and client_id not in security["pkce_exempt_clients"]:
+        refuse(InvalidRequest("code_challenge is required (PKCE with S256)."))
+    try:
+        scopes = parse_scope(params.get("scope", ""))
+    except OAuthError as error:
+        refuse(error)
+    if response_type == "id":
+        scopes = [s for s in scopes if s in PROFILE_SCOPES]
+    # S39: the me hint is only a hint; an invalid one is ignored
+    me_hint = canonical_url(params["me"]) if "me" in params else ""
+    if me_hint and "://" not in me_hint:
+        me_hint = canonical_url("http://" + me_hint)  # S15
+    if me_hint and profile_url_problem(me_hint, app.dev_profiles):
+        me_hint = ""
+    return dict(client_id=client_id, redirect_uri=redirect_uri, state=state, code_challenge=challenge,
+                code_challenge_method=method, scope=" ".join(scopes), me_hint=me_hint,
+                response_type=response_type)
+
+
+def redirect_with(redirect_uri, params):
+    """redirect_uri with `params` added to its own query, which is kept (S31)."""
+    parts = urllib.parse.urlsplit(redirect_uri)
+    query = parts.query + ("&" if parts.query else "") + urllib.parse.urlencode(params)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def issue_code(app, request, user, scopes):
+    """A new authorization code for an approved request (S48, S49)."""
+    return app.storage.create_code(CODE_LIFETIME, user=user, me=user.me, client_id=request.client_id,
+                                   redirect_uri=request.redirect_uri, code_challenge=request.code_challenge,
+                                   code_challenge_method=request.code_challenge_method, scope=" ".join(scopes))
+
+
+# ---------------------------------------------------------------------------------------------
+#  Redeeming the Authorization Code (IndieAuth §5.3)
+# ---------------------------------------------------------------------------------------------
+
+
+def pkce_s256(verifier):
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
+
+
+def redeem_code(app, form, at_authorization_endpoint=False):
+    """The AuthCode for a valid redemption, consumed; an OAuthError otherwise (S53, S54, SEC1–SEC6)."""
+    for name in ("code", "client_id", "redirect_uri"):
+        if not form.get(name):
+            raise InvalidRequest(f"The {name} parameter is missing.")
+    code = app.storage.find_code(form["code"])
+    if code is None:
+        raise InvalidGrant("The authorization code is not valid.")
+    # a second use MUST be denied and SHOULD revoke what the first use issued (S50, SEC1)
+    if code.used_at is not None:
+        app.storage.revoke_tokens_from_code(code)
+        raise InvalidGrant("The authorization code was used already; tokens issued from it are revoked.")
+    if code.expires_at <= app.now():
+        raise InvalidGrant("The authorization code has expired.")
+    # S14: client_id and redirect_uri identical to the authorization request's
+    if form["client_id"] != code.client_id or form["redirect_uri"] != code.redirect_uri:
+        raise InvalidGrant("The client_id or redirect_uri is not the one the code was issued to.")
+    verifier = form.get("code_verifier", "")
+    if code.code_challenge:
+        if not verifier:
+            raise InvalidRequest("The code_verifier parameter is missing.")
+        # RFC 7636 §4.6; a wrong verifier burns the code so it cannot be guessed at (SEC4)
+        if not PKCE_RE.fullmatch(verifier) or not same(pkce_s256(verifier), code.code_challenge):
+            app.storage.use_code(code)
+            raise InvalidGrant("The code_verifier does not match the code_challenge.")
+    elif verifier:
+        # SEC5: a code issued without PKCE must be redeemed without a verifier (downgrade attack)
+        raise InvalidGrant("This code was issued without PKCE; a code_verifier cannot be used with it.")
+    scopes = code.scope.split()
+    if at_authorization_endpoint and any(s not in PROFILE_SCOPES for s in scopes):
+        # S59 (policy, as Taproot): a code for more than a profile is redeemed at the token endpoint
+        raise InvalidGrant("This code grants access scopes; redeem it at the token endpoint.")
+    if not at_authorization_endpoint and not scopes:
+        # S61: a code without scope MUST NOT yield an access token
+        raise InvalidGrant("This code has no scope, so no access token can be issued; "
+                           "redeem it at the authorization endpoint for the profile URL.")
+    if not app.storage.use_code(code):
+        app.storage.revoke_tokens_from_code(code)
+        raise InvalidGrant("The authorization code was used already.")
+    if code.user.disabled_at is not None:
+        raise InvalidGrant("The account this code was issued for is disabled.")
+    return code
+
+
+def profile_for(app, user, scopes):
+    """The `profile` object for the granted scopes, or None without the profile scope (S66)."""
+    if "profile" not in scopes:
+        return None
+    profile = app.pm.hook.user_profile(app=app, me=user.me, scopes=list(scopes)) or {}
+    return {k: v for k, v in profile.items() if k != "email" or "email" in scopes}
+
+
+def token_response(app, user, client_id, scopes, code=None, family=None, refresh_scope=None):
+    """Issue an access and a refresh token; the JSON body of S62 (and S71 for a refresh)."""
+    settings = app.config["tokens"]
+    family = family or uuid.uuid4().hex
+    access, _ = app.storage.create_token("access", user, user.me, client_id, " ".join(scopes),
+                                         settings["access_token_lifetime"], family, code)
+    refresh, _ = app.storage.create_token("refresh", user, user.me, client_id,
+                                          refresh_scope if refresh_scope is not None else " ".join(scopes),
+                                          settings["refresh_token_lifetime"], family, code)
+    body = {"access_token": access, "token_type": "Bearer", "scope": " ".join(scopes),
+            "expires_in": settings["access_token_lifetime"], "refresh_token": refresh, "me": user.me}
+    profile = profile_for(app, user, scopes)
+    if profile is not None:
+        body["profile"] = profile
+    return body
+
+
+# ---------------------------------------------------------------------------------------------
+#  Refreshing an Access Token (IndieAuth §5.5)
+# ---------------------------------------------------------------------------------------------
+
+
+def refresh_tokens(app, form):
+    """New tokens for a refresh token, rotating it (S69–S74, SEC39–SEC42)."""
+    if not form.get("refresh_token") or not form.get("client_id"):
+        raise InvalidRequest("refresh_token and client_id are required.")
+    token = app.storage.find_token(form["refresh_token"])
+    if token is None or token.kind != "refresh":
+        raise InvalidGrant("The refresh token is not valid.")
+    if token.revoked_at is not None:
+        # BCP §4.14.2: reuse of a rotated (or revoked) refresh token revokes the whole family
+        app.storage.revoke_family(token.family)
+        raise InvalidGrant("The refresh token was used already or revoked; its tokens are revoked.")
+    if form["client_id"] != token.client_id:
+        raise InvalidGrant("The refresh token was issued to another client.")
+    if not app.storage.token_is_live(token):
+        raise InvalidGrant("The refresh token has expired.")
+    original = token.scope.split()
+    requested = parse_scope(form["scope"]) if form.get("scope") else original
+    # the scope may be narrowed, never widened (S70, SEC41)
+    if any(s not in original for s in requested):
+        raise InvalidScope("A refresh cannot add scopes that were not granted.")
+    if not app.storage.revoke_token(token):  # rotation: exactly one caller wins
+        app.storage.revoke_family(token.family)
+        raise InvalidGrant("The refresh token was used already.")
+    return token_response(app, token.user, token.client_id, requested, code=token.code_id,
+                          family=token.family, refresh_scope=token.scope)
+
+
+# ---------------------------------------------------------------------------------------------
+#  Token Revocation (IndieAuth §7; RFC 7009) and Access Token Verification (IndieAuth §6)
+# ---------------------------------------------------------------------------------------------
+
+
+def revoke(app, form):
+    """Revoke the token in `form`; unknown tokens are fine (S82–S86).  A refresh token takes its family."""
+    if not form.get("token"):
+        raise InvalidRequest("The token parameter is missing.")
+    token = app.storage.find_token(form["token"])  # S82: the hint only orders the search; one table
+    if token is None:
+        return False
+    if token.kind == "refresh":
+        app.storage.revoke_family(token.family)  # S85: the grant's access tokens go too
+    else:
+        app.storage.revoke_token(token)
+    app.event(TokenRevoked(token), "token_revoked", user=token.user, client_id=token.client_id, token_kind=token.kind)
+    return True
+
+
+def live_access_token(app, raw):
+    """The live access token for a raw bearer token; InvalidToken otherwise."""
+    token = app.storage.find_token(raw) if raw else None
+    if token is None or token.kind != "access" or not app.storage.token_is_live(token):
+        raise InvalidToken("The access token is not valid, has expired or was revoked.")
+    app.storage.touch_token(token)
+    return token
+
+
+def introspection(app, raw):
+    """RFC 7662 §2.2 and IndieAuth §6.2: `active` true with details, or only `active` false (S77–S79)."""
+    token = app.storage.find_token(raw) if raw else None
+    if token is None or token.kind != "access" or not app.storage.token_is_live(token):
+        return {"active": False}
+    body = {"active": True, "me": token.me, "client_id": token.client_id, "scope": token.scope,
+            "iat": int(token.created_at.replace(tzinfo=datetime.timezone.utc).timestamp()),
+            "token_type": "Bearer", "iss": app.issuer}
+    if token.expires_at is not None:
+        body["exp"] = int(token.expires_at.replace(tzinfo=datetime.timezone.utc).timestamp())
+    return body
+
+
+# ---------------------------------------------------------------------------------------------
+#  Server Metadata (IndieAuth §4.1.1; RFC 8414)
+# ---------------------------------------------------------------------------------------------
+
+
+def metadata(app):
+    """The JSON document at /.well-known/oauth-authorization-server (S16–S22)."""
+    return {
+        "issuer": app.issuer,
+        "authorization_endpoint": app.url("auth"),
+        "token_endpoint": app.url("token"),
+        "introspection_endpoint": app.url("introspect"),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
+        "revocation_endpoint": app.url("revoke"),
+        "revocation_endpoint_auth_methods_supported": ["none"],
+        "userinfo_endpoint": app.url("userinfo"),
+        "scopes_supported": [s.name for s in app.scopes.values()],
+        "response_types_supported": ["code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+        "token_endpoint_auth_methods_supported": ["none"],
+        "service_documentation": "https://indieauth.spec.indieweb.org/",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+#  Client Information Discovery
+# ---------------------------------------------------------------------------------------------
+#  What the server learns about an app from its client_id URL [IA §4.2; CIMD]: a JSON client
+#  metadata document, or an HTML page with an h-app and rel=redirect_uri links.  Every outbound
+#  request of the server (client_id, logo, `me`, jwks, webhooks) goes through GuardedSession,
+#  which refuses special-use addresses on every hop and bounds time and size (SEC29–SEC38).
+
+
+class FetchError(Exception):
+    """An outbound request that failed or was refused; the message is written for a person to read."""
+
+
+# Special-use networks [RFC 6890] refused on top of what `ipaddress` calls non-global: Python's
+# own tables differ between versions and count NAT64 (64:ff9b::/96) or 192.0.0.9 as global.
+SPECIAL_USE_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "::/128", "::1/128",
+    "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32",
+    "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8"))
+
+
+def address_kind(ip):
+    """'' when `ip` is globally routable; otherwise what it is ('loopback', 'private', …) (SEC30)."""
+    ip = ipaddress.ip_address(ip)
+    embedded = ip.version == 6 and (ip.ipv4_mapped or ip.sixtofour)  # ::ffff:127.0.0.1, 2002:7f00:1::
+    if embedded and address_kind(embedded):
+        return address_kind(embedded)
+    for kind in ("unspecified", "loopback", "link_local", "multicast", "private", "reserved"):
+        if getattr(ip, "is_" + kind):
+            return kind.replace("_", "-")
+    return "special-use" if not ip.is_global or any(ip in net for net in SPECIAL_USE_NETWORKS) else ""
+
+
+def system_resolver(host, port):
+    """The addresses `host` resolves to, in the system resolver's order of preference."""
+    return list(dict.fromkeys(info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)))
+
+
+def origin(url):
+    """(scheme, host, port) of `url`, the scheme's default port filled in; port -1 when invalid."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    return parts.scheme, parts.hostname, port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+def media_type(headers):
+    """'application/json' for `Content-Type: Application/JSON; charset=utf-8`."""
+    return headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+@dataclasses.dataclass
+class FetchResponse:
+    """A response read to its end; `links` holds the Link header's (absolute URL, rel tokens) pairs."""
+    url: str
+    status: int
+    headers: object
+    content: bytes
+    links: tuple = ()
+
+
+def header_links(url, headers):
+    """(absolute URL, lowercased rel tokens) of each link in the Link header, resolved against `url`."""
+    return tuple((urllib.parse.urljoin(url, link["url"]), tuple(link.get("rel", "").lower().split()))
+                 for link in requests.utils.parse_header_links(headers.get("Link", "")))
+
+
+class _Deadline:
+    """Shuts down a fetch's sockets when its time is up, so a blocked read ends at once: a server that
+    drips a byte a second, in its headers or its body, cannot hold a worker (SEC33)."""
+
+    def __init__(self, seconds):
+        self.expired, self.sockets = False, []
+        self.timer = threading.Timer(seconds, self.expire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def watch(self, sock):
+        self.sockets.append(sock)
+        if self.expired:
+            self.expire()
+
+    def expire(self):
+        self.expired = True
+        for sock in self.sockets:
+            try:  # socket.socket's own shutdown, also on a TLS socket: the reader sees end-of-file
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Watched:
+    """A urllib3 connection that hands its sockets to the deadline: the TCP one as soon as it is
+    connected (covering the TLS handshake), then the TLS one that replaces it."""
+
+    def __init__(self, *args, deadline, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        self.deadline.watch(sock)
+        return sock
+
+    def connect(self):
+        super().connect()
+        self.deadline.watch(self.sock)
+
+
+class _WatchedHTTP(_Watched, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _WatchedHTTPS(_Watched, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class GuardedSession:
+    """The one HTTP client of the server.  On every hop the host is resolved once, by `resolver(host,
+    port)`, and refused unless each address is globally routable or inside `fetch_allow`; the connection
+    goes to the checked address.  `timeout` is (connect, read) seconds, `deadline` bounds a whole fetch,
+    `max_bytes` its body; every failure is a FetchError (SEC29–SEC38)."""
+
+    def __init__(self, fetch_allow=(), resolver=None, timeout=(3.05, 5), max_bytes=1024 * 1024,
+                 max_redirects=3, user_agent="indieauth", deadline=10, verify=True):
+        self.fetch_allow = tuple(ipaddress.ip_network(net, strict=False) for net in fetch_allow)
+        self.resolver = resolver or system_resolver
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        self.timeout = urllib3.Timeout(connect=connect, read=read)
+        self.max_bytes, self.max_redirects, self.deadline = max_bytes, max_redirects, deadline
+        self.ca_certs = requests.certs.where() if verify is True else verify  # a CA bundle path in tests
+        self.session = requests.Session()  # prepares requests (json=, data=, auth=), never sends them
+        self.session.trust_env = False  # no .netrc credentials from the environment
+        self.session.headers.update({"User-Agent": user_agent, "Accept-Encoding": "identity"})
+
+    def get(self, url, accept=None, max_bytes=None, follow_redirects=True, **kwargs):
+        """GET `url` (`accept` is the Accept header); see `request`."""
+        return self.request("GET", url, accept, max_bytes, follow_redirects, **kwargs)
+
+    def request(self, method, url, accept=None, max_bytes=None, follow_redirects=True, **kwargs):
+        """The FetchResponse for `url`.  A GET follows up to `max_redirects` redirects (only same-origin
+        ones when follow_redirects="same-origin"); `max_bytes` may be a function of the headers."""
+        headers = dict(kwargs.pop("headers", None) or {}, **({"Accept": accept} if accept else {}))
+        deadline = _Deadline(self.deadline)
+        try:
+            prepared = self.session.prepare_request(requests.Request(method, url, headers=headers, **kwargs))
+            for _ in range(self.max_redirects + 1):
+                response = self._send(prepared, max_bytes or self.max_bytes, deadline)
+                location = response.headers.get("Location")
+                if not (follow_redirects and method == "GET" and location
+                        and response.status in (301, 302, 303, 307, 308)):
+                    return response
+                prepared = self._redirect(prepared, location, follow_redirects)
+        except (requests.RequestException, ValueError) as error:  # preparing a malformed URL
+            raise FetchError(f"not a URL that can be fetched ({error})") from None
+        finally:
+            deadline.timer.cancel()
+        raise FetchError(f"more than {self.max_redirects} redirects")
+
+    def checked_address(self, host, port):
+        """The address to connect to for `host`, resolved once; FetchError when any address it resolves
+        to is neither globally routable nor inside `fetch_allow` (SEC30; CIMD §SSRF)."""
+        try:
+            answers = [host] if is_ip(host) else list(self.resolver(host, port))
+            addresses = [ipaddress.ip_address(answer) for answer in answers]
+        except (OSError, ValueError, UnicodeError):
+            addresses = []
+        if not addresses:
+            raise FetchError(f"{host} could not be resolved")
+        for answer, ip in zip(answers, addresses):
+            kind = "" if any(ip in net for net in self.fetch_allow) else address_kind(ip)
+            if kind:
+                article = "an" if kind[0] in "aeiou" else "a"
+                raise FetchError(f"{host} resolves to {article} {kind} address ({answer}); not fetched")
+        return str(addresses[0])
+
+    def _send(self, prepared, max_bytes, deadline):
+        """One hop: check the host's addresses, connect to the checked one, read at most `max_bytes`."""
+        scheme, host, port = origin(prepared.url)
+        # SEC38: only http and https; file:, ftp:, gopher:, … are refused.
+        if scheme not in ("http", "https"):
+            raise FetchError(f"{scheme or 'relative'} URLs are not fetched, only http: and https:")
+        if not host or port == -1:
+            raise FetchError(f"{prepared.url} has no valid host and port")
+        # SEC31: the pool connects to the checked IP, never resolving the name again; the server still
+        # sees the name in the Host header, in TLS SNI and in the certificate check.
+        ip = self.checked_address(host, port)
+        if scheme == "https":
+            pool = urllib3.HTTPSConnectionPool(ip, port, server_hostname=host, assert_hostname=host,
+                                               cert_reqs="CERT_REQUIRED", ca_certs=self.ca_certs,
+                                               deadline=deadline)
+        else:
+            pool = urllib3.HTTPConnectionPool(ip, port, deadline=deadline)
+        pool.ConnectionCls = _WatchedHTTPS if scheme == "https" else _WatchedHTTP
+        headers = dict(prepared.headers, Host=urllib.parse.urlsplit(prepared.url).netloc.rpartition("@")[2])
+        response = None
+        try:
+            response = pool.urlopen(prepared.method, prepared.path_url, body=prepared.body,
+                                    headers=headers, timeout=self.timeout, redirect=False, retries=False,
+                                    preload_content=False)
+            content = self._read(response, max_bytes)
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as error:
+            raise self._failure(error, host, deadline) from None
+        finally:
+            if response is not None:
+                response.close()
+            pool.close()
+        if deadline.expired:  # a body cut short by the deadline must not pass for a whole one
+            raise FetchError(f"timed out after {self.deadline:g} s")
+        return FetchResponse(prepared.url, response.status, response.headers, content,
+                             header_links(prepared.url, response.headers))
+
+    def _read(self, response, max_bytes):
+        """The body, abandoned as soon as it is known to be larger than `max_bytes` (SEC33)."""
+        limit = max_bytes(response.headers) if callable(max_bytes) else max_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise FetchError(f"response larger than {limit} bytes")
+        body = bytearray()
+        for chunk in response.stream(16384):
+            body += chunk
+            if len(body) > limit:
+                raise FetchError(f"response larger than {limit} bytes")
+        return bytes(body)
+
+    def _failure(self, error, host, deadline):
+        """A FetchError saying in plain words why talking to `host` failed."""
+        if deadline.expired:
+            return FetchError(f"timed out after {self.deadline:g} s")
+        if isinstance(error, urllib3.exceptions.ConnectTimeoutError):  # also connection refused
+            return FetchError(f"could not connect to {host}")
+        if isinstance(error, (urllib3.exceptions.TimeoutError, TimeoutError)):
+            return FetchError(f"timed out after {self.timeout.read_timeout:g} s")
+        if isinstance(error, urllib3.exceptions.SSLError):
+            return FetchError(f"the TLS connection to {host} failed (is its certificate for this name?)")
+        return FetchError(f"could not fetch from {host} ({error.__class__.__name__})")
+
+    def _redirect(self, prepared, location, follow_redirects):
+        """The GET of the next hop, whose address `_send` checks afresh (SEC32)."""
+        target = urllib.parse.urljoin(prepared.url, location)
+        if follow_redirects == "same-origin" and origin(target) != origin(prepared.url):
+            raise FetchError(f"{prepared.url} redirects to another site ({target}); not followed")
+        following = prepared.copy()
+        following.prepare_url(target, None)
+        if origin(target) != origin(prepared.url):  # credentials stay with the site they were meant for
+            following.headers.pop("Authorization", None)
+            following.headers.pop("Cookie", None)
+        return following
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientInfo:
+    """What the server knows about an app (S23).  `fetched` is False and `error` says why when nothing
+    could be read; `source` is "json", "h-app" or ""; `warnings` lists what was ignored and why."""
+    client_id: str
+    name: str = ""
+    logo: str = ""
+    url: str = ""
+    redirect_uris: tuple = ()
+    fetched: bool = False
+    error: str = ""
+    source: str = ""
+    warnings: tuple = ()
+
+
+JSON_MAX_BYTES = 5 * 1024  # CIMD §Maximum Response Size
+HTML_MAX_BYTES = 256 * 1024
+CLIENT_ACCEPT = "application/json, text/html;q=0.9, */*;q=0.1"
+
+
+def is_json(media):
+    return media == "application/json" or media.endswith("+json")
+
+
+def is_loopback_host(host):
+    """True for 127.0.0.1, ::1, localhost and *.localhost: names of this very machine (S24)."""
+    host = (host or "").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    return is_ip(host) and ipaddress.ip_address(host).is_loopback
+
+
+def is_absolute_url(value, schemes=None):
+    """True for a string with a scheme (one of `schemes`, if given) and, for http(s), a host."""
+    try:
+        parts = urllib.parse.urlsplit(value) if isinstance(value, str) else None
+    except ValueError:
+        return False
+    return bool(parts and parts.scheme and (schemes is None or parts.scheme in schemes)
+                and (parts.netloc or parts.scheme not in ("http", "https")))
+
+
+def fetch_client_info(http, client_id, cache=None):
+    """ClientInfo for `client_id`, from `cache` or fetched through the guard; never raises.  A failure is
+    a ClientInfo with fetched=False and the reason in `error`, and is not cached (SEC34)."""
+    # S24/SEC29: a loopback client_id is never fetched.
+    if is_loopback_host(urllib.parse.urlsplit(client_id).hostname):
+        return ClientInfo(client_id, error="loopback client: not fetched")
+    cached = cache.get(client_id) if cache is not None else None
+    if cached:
+        return cached
+    try:
+        # S25/SEC32 (policy): IA "fetches", following redirects; CIMD-01 MUST NOT follow them.  Only
+        # same-origin redirects (/app → /app/) are followed, so a client_id can never point the server
+        # at another host; a cross-origin redirect is a failed fetch.
+        response = http.get(client_id, accept=CLIENT_ACCEPT, follow_redirects="same-origin",
+                            max_bytes=lambda h: JSON_MAX_BYTES if is_json(media_type(h)) else HTML_MAX_BYTES)
+        # S25/SEC34: CIMD: a successful fetch is a 200; anything else (3xx, 404, 500) is an error.
+        if response.status != 200:
+            raise FetchError(f"HTTP {response.status}")
+        # S28: the parser is chosen by Content-Type.
+        parse = client_from_metadata if is_json(media_type(response.headers)) else client_from_html
+        client = parse(client_id, response)
+    except FetchError as error:
+        return ClientInfo(client_id, error=str(error))
+    if cache is not None:
+        cache.put(client, cache_max_age(response.headers))
+    return client
+
+
+def client_from_metadata(client_id, response):
+    """ClientInfo from a JSON client metadata document, or FetchError naming the rule it breaks (S25)."""
+    try:
+        doc = json.loads(response.content)
+    except ValueError:
+        raise FetchError("the client metadata document is not valid JSON") from None
+    if not isinstance(doc, dict):
+        raise FetchError("the client metadata document is not a JSON object")
+    # S25/SEC35: its client_id equals the URL it was fetched from, by simple string comparison.
+    if doc.get("client_id") != client_id:
+        raise FetchError(f"the client metadata document names client_id {doc.get('client_id')!r}, "
+                         f"not {client_id!r}")
+    # SEC36: no authentication method based on a shared secret (client_secret_basic, _post, _jwt, …).
+    if str(doc.get("token_endpoint_auth_method", "")).startswith("client_secret"):
+        raise FetchError(f"token_endpoint_auth_method {doc['token_endpoint_auth_method']} needs a shared "
+                         "secret, which a client metadata document must not use")
+    # SEC36: no client_secret or client_secret_expires_at.
+    if "client_secret" in doc or "client_secret_expires_at" in doc:
+        raise FetchError("the client metadata document contains a client_secret")
+    # S25: redirect_uris is a list of absolute URLs; nothing is resolved.
+    redirect_uris = doc.get("redirect_uris", [])
+    if not isinstance(redirect_uris, list) or not all(is_absolute_url(uri) for uri in redirect_uris):
+        raise FetchError("redirect_uris in the client metadata document must be a list of absolute URLs")
+    name, client_uri, logo = (doc.get(key) if isinstance(doc.get(key), str) else ""
+                              for key in ("client_name", "client_uri", "logo_uri"))
+    warnings = []
+    # IA §4.2.1: client_uri MUST be a prefix of client_id; otherwise it is not shown.
+    if client_uri and not client_id.startswith(client_uri):
+        warnings.append(f"client_uri {client_uri} is ignored: it is not a prefix of the client_id")
+        client_uri = ""
+    if logo and not is_absolute_url(logo, ("http", "https")):
+        warnings.append(f"logo_uri {logo} is ignored: it is not an absolute http(s) URL")
+        logo = ""
+    return ClientInfo(client_id, name=name, logo=logo, url=client_uri, redirect_uris=tuple(redirect_uris),
+                      fetched=True, source="json", warnings=tuple(warnings))
+
+
+def _mf2_apps(items):
+    """Every h-app and h-x-app among `items` and their children, in document order."""
+    for item in items:
+        if {"h-app", "h-x-app"} & set(item.get("type", [])):
+            yield item
+        yield from _mf2_apps(item.get("children", []))
+
+
+def _mf2_text(properties, *names):
+    """The first value of the first of `names` present, as a string ('' when there is none)."""
+    value = next((properties[name][0] for name in names if properties.get(name)), "")
+    value = value.get("value", "") if isinstance(value, dict) else value
+    return value if isinstance(value, str) else ""
+
+
+def client_from_html(client_id, response):
+    """ClientInfo from the client_id page: name and logo of the first h-app or h-x-app whose url is the
+    client_id (S26), redirect URIs from rel=redirect_uri in the Link header and <link> elements (S27)."""
+    redirect_uris = [url for url, rels in response.links if "redirect_uri" in rels]
+    properties = {}
+    if media_type(response.headers) in ("text/html", "application/xhtml+xml"):
+        charset = re.search(r"charset=[\"']?([\w.:-]+)", response.headers.get("Content-Type", ""), re.I)
+        import bs4  # imported when first needed: it is slow to import, and CGI starts a process per request
+        import mf2py
+        soup = bs4.BeautifulSoup(response.content, "html.parser", from_encoding=charset and charset.group(1))
+        redirect_uris += [urllib.parse.urljoin(response.url, link["href"])
+                          for link in soup.find_all("link", href=True)
+                          if "redirect_uri" in [rel.lower() for rel in link.get("rel", [])]]
+        # doc= always: given only a url, mf2py would fetch the page itself, past the guard.
+        apps = (app["properties"] for app in _mf2_apps(mf2py.parse(doc=soup, url=response.url)["items"]))
+        properties = next((props for props in apps if client_id in props.get("url", [])), {})
+    logo = _mf2_text(properties, "logo", "photo")
+    return ClientInfo(client_id, name=_mf2_text(properties, "name"), url=client_id if properties else "",
+                      logo=logo if is_absolute_url(logo, ("http", "https")) else "",
+                      redirect_uris=tuple(dict.fromkeys(redirect_uris)), fetched=True,
+                      source="h-app" if properties else "")
+
+
+def cache_max_age(headers):
+    """Seconds from `Cache-Control: max-age=N` (0 for no-store or no-cache); None when it says neither."""
+    value = headers.get("Cache-Control", "").lower()
+    if "no-store" in value or "no-cache" in value:
+        return 0
+    match = re.search(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", value)
+    return int(match.group(1)) if match else None
+
+
+class ClientCache:
+    """Successfully fetched ClientInfo, kept in this process for the response's max-age held within
+    [min_ttl, max_ttl] seconds, else `ttl` (CIMD §Metadata Caching).  `clock()` returns a datetime."""
+
+    def __init__(self, ttl=600, clock=None, min_ttl=60, max_ttl=86400, max_entries=1000):
+        self.ttl, self.min_ttl, self.max_ttl, self.max_entries = ttl, min_ttl, max_ttl, max_entries
+        self.clock = clock or (lambda: datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None))
+        self.entries, self.lock = {}, threading.Lock()
+
+    def get(self, client_id):
+        """The cached ClientInfo for `client_id`, or None when there is none or it has expired."""
+        with self.lock:
+            expires, client = self.entries.get(client_id, (None, None))
+            if client and self.clock() >= expires:
+                del self.entries[client_id]
+                return None
+            return client
+
+    def put(self, client, max_age=None):
+        """Keep `client` unless its fetch failed (SEC34: errors are never cached)."""
+        if not client.fetched or client.error:
+            return
+        seconds = self.ttl if max_age is None else min(max(max_age, self.min_ttl), self.max_ttl)
+        with self.lock:
+            self.entries.pop(client.client_id, None)
+            if len(self.entries) >= self.max_entries:
+                del self.entries[next(iter(self.entries))]  # the oldest
+            self.entries[client.client_id] = (self.clock() + datetime.timedelta(seconds=seconds), client)
+
+
+def _loopback_portless(url):
+    """`url` without its port when its host is the loopback IP 127.0.0.1 or [::1] (S33; RFC 8252 §7.3)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        if parts.hostname not in ("127.0.0.1", "::1") or parts.port is None:
+            return url
+    except ValueError:
+        return url
+    start = url.index("//") + 2
+    return url[:start] + parts.netloc.rpartition(":")[0] + url[start + len(parts.netloc):]
+
+
+def redirect_uri_allowed(client, client_id, redirect_uri):
+    """(True, "") when the app may use `redirect_uri`; else (False, a sentence for the error page saying
+    what the app's developer must publish) (S29–S33, SEC10, SEC11, SEC18)."""
+    publish = (f'The app\'s developer must publish <link rel="redirect_uri" href="{redirect_uri}"> on the '
+               "client_id page or list it in redirect_uris of the client metadata document.")
+    published = {_loopback_portless(uri) for uri in client.redirect_uris}
+    # S31: an absolute URL.
+    if not is_absolute_url(redirect_uri):
+        return False, f"The redirect_uri {redirect_uri!r} is not an absolute URL."
+    # S31/SEC12: no fragment.
+    if "#" in redirect_uri:
+        return False, f"The redirect_uri {redirect_uri} must not contain a fragment (#)."
+    # S30/SEC11: a published redirect URI matches by exact string comparison; S33/SEC18: any loopback port.
+    if _loopback_portless(redirect_uri) in published:
+        return True, ""
+    # S32 (policy): once the app publishes redirect URIs, only those, even on its own origin.
+    if published:
+        return False, f"{redirect_uri} is not among the redirect URIs that {client_id} publishes. {publish}"
+    # S29: same scheme, host and port as the client_id needs no registration (S33: any loopback port).
+    if origin(_loopback_portless(redirect_uri)) == origin(_loopback_portless(client_id)):
+        return True, ""
+    # S30/SEC10: another origin must be published.
+    unread = f" ({client_id} could not be read: {client.error}.)" if client.error else ""
+    return False, (f"{redirect_uri} is on another site than the app ({client_id}) and the app does not "
+                   f"publish it.{unread} {publish}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -773,6 +2045,7 @@ def same(a, b):
 #  The web application
 # ---------------------------------------------------------------------------------------------
 
+CORS_PATHS = ("/token", "/revoke", "/introspect", "/userinfo", "/.well-known/oauth-authorization-server")
 SESSION_COOKIE = "indieauth_session"
 CSRF_COOKIE = "indieauth_csrf"
 API_PATHS = ("/token", "/introspect", "/revoke", "/userinfo", "/.well-known/")
@@ -819,14 +2092,28 @@ def setup_logging(level="info"):
 class IndieAuth:
     """The application: configuration, plugins, storage, the Bottle routes and the WSGI callable."""
 
-    def __init__(self, config, plugins=(), clock=utcnow, check_schema=True):
+    def __init__(self, config, plugins=(), clock=utcnow, check_schema=True, resolver=None):
         self.config = config
         self.now = clock
         self.base_url = config["server"]["base_url"]
         self.secret_key = config.secret("server", "secret_key")
         if len(self.secret_key) < 32:
             raise ConfigError(f"{config.path}: [server] secret_key: must be at least 32 characters")
+        self.issuer = self.base_url
+        host = split_url(self.base_url).hostname
+        # S1: the issuer is https; plain http only on loopback, for development and tests
+        self.dev_profiles = is_loopback(host)
+        if not self.base_url.startswith("https://") and not self.dev_profiles:
+            raise ConfigError(f"{config.path}: [server] base_url: must be https:// (the issuer of an "
+                              f"authorization server); http:// is allowed only for 127.0.0.1, [::1] and localhost")
+        if self.dev_profiles:
+            log.warning("base_url %s is on loopback: development mode (http allowed; profile URLs on "
+                        "loopback with a port accepted, which strict clients refuse)", self.base_url)
         self._validated_plugin_tables = set()
+        # The one outbound HTTP client (SSRF-guarded) and the cache of what clients publish.
+        self.http = GuardedSession(fetch_allow=config["security"]["fetch_allow"], resolver=resolver,
+                                   user_agent=f"indieauth/{__version__} (+{self.base_url})")
+        self.client_cache = ClientCache(clock=clock)
         self.pm = make_plugin_manager(config, plugins)
         self.storage = self.pm.hook.storage_backend(app=self)
         self.throttle = Throttle(self)
@@ -839,6 +2126,9 @@ class IndieAuth:
         order = {name: i for i, name in enumerate(config.enabled_plugins())}
         found = [a for batch in self.pm.hook.register_authenticators(app=self) for a in batch]
         self.authenticators = {a.name: a for a in sorted(found, key=lambda a: order.get(a.name, len(order)))}
+        self.scopes = {}
+        for batch in reversed(self.pm.hook.register_scopes(app=self)):  # plugins' descriptions win
+            self.scopes.update({scope.name: scope for scope in batch})
         self.bottle = bottle.Bottle()
         self._routes()
 
@@ -859,6 +2149,10 @@ class IndieAuth:
                 raise ConfigError(f"{self.config.path}: [plugins.{name}] unknown key "
                                   f"{sorted(keys)[0]!r} (this plugin takes no settings)")
 
+    def client_info(self, client_id):
+        """What is known about a client (the client_metadata hook); never raises for a fetch failure."""
+        return self.pm.hook.client_metadata(app=self, client_id=client_id) or ClientInfo(client_id)
+
     def add_template_path(self, path):
         """Let a plugin's templates be found by `render` (and `rebase('base.tpl')` from them)."""
         if path not in self.template_paths:
@@ -869,6 +2163,7 @@ class IndieAuth:
         values.setdefault("user", self.current_user())
         values.setdefault("csrf_token", self.csrf_token())
         values.setdefault("title", "")
+        values.setdefault("split_host", lambda url: (split_url(url).netloc if split_url(url) else url))
         return bottle.template(name, template_lookup=self.template_paths, **values)
 
     def url(self, path=""):
@@ -988,6 +2283,18 @@ class IndieAuth:
         b.route("/login/once/<token>", "GET", self.login_link_page)
         b.route("/login/once/<token>", "POST", self.login_link_post)
         b.route("/logout", "POST", self.logout)
+        b.route("/auth", "GET", self.authorization_get)
+        b.route("/auth", "POST", self.authorization_post)
+        b.route("/auth/consent/<key>", "GET", self.consent_page)
+        b.route("/auth/consent/<key>", "POST", self.consent_post)
+        b.route("/token", "POST", self.token_post)
+        b.route("/token", "GET", self.token_get)
+        b.route("/revoke", "POST", self.revoke_post)
+        b.route("/introspect", "POST", self.introspect_post)
+        b.route("/userinfo", ["GET", "POST"], self.userinfo)
+        b.route("/.well-known/oauth-authorization-server", "GET", self.metadata)
+        for path in CORS_PATHS:
+            b.route(path, "OPTIONS", self.preflight)
         b.route("/static/<path:path>", "GET", self.static)
         for batch in self.pm.hook.register_routes(app=self):
             for method, path, callback in batch:
@@ -1027,6 +2334,8 @@ class IndieAuth:
     def _after(self):
         response = bottle.response
         response.set_header("X-Request-Id", _request_ids.value)
+        if bottle.request.path in CORS_PATHS:  # S22; never on the authorization endpoint (SEC28)
+            response.set_header("Access-Control-Allow-Origin", "*")
         if response.content_type.startswith("text/html") or not is_api_path():
             for name, value in HTML_HEADERS.items():
                 response.set_header(name, value)
@@ -1067,10 +2376,250 @@ class IndieAuth:
         response.set_header("Cache-Control", "public, max-age=3600")
         return response
 
+    # -- the IndieAuth endpoints: thin adapters over the protocol chapters
+    def oauth_json(self, handler):
+        """Run `handler`; its dict, or its OAuthError, as JSON that is never cached (S55, SEC45)."""
+        try:
+            body, status = handler(), 200
+        except OAuthError as error:
+            body, status = {"error": error.error, "error_description": error.description}, error.status
+            if not error.error:
+                body = {}
+            if error.challenge:
+                bottle.response.set_header("WWW-Authenticate", error.challenge)
+        bottle.response.status = status
+        bottle.response.set_header("Cache-Control", "no-store")
+        bottle.response.set_header("Pragma", "no-cache")
+        accept = bottle.request.get_header("Accept", "")
+        if "application/x-www-form-urlencoded" in accept and "json" not in accept:
+            bottle.response.content_type = "application/x-www-form-urlencoded"  # legacy clients
+            return urllib.parse.urlencode({k: json.dumps(v) if isinstance(v, dict) else v
+                                           for k, v in body.items()})
+        bottle.response.content_type = "application/json"
+        return json.dumps(body)
+
+    def form(self):
+        """The POSTed form as {name: value}; InvalidRequest for a repeated or undecodable field."""
+        return single_params(bottle.request.forms)
+
+    def client_problem_page(self, problem):
+        """The 400 page for a client_id or redirect_uri that cannot be trusted: never a redirect."""
+        bottle.response.status = 400
+        return self.render("client_error.tpl", title=problem.title, message=problem.message,
+                           client_id=bottle.request.query.get("client_id", "")[:MAX_URL])
+
+    def authorization_get(self):
+        """GET /auth: validate everything, store the request, then sign-in and consent (S34–S41)."""
+        try:
+            params = single_params(bottle.request.query)
+        except OAuthError as error:  # SEC56: which client_id or redirect_uri would we believe?
+            return self.client_problem_page(ClientProblem("The app sent a malformed request", error.description))
+        if not params:
+            return self.render("auth_info.tpl", title="Authorization endpoint")
+        try:
+            client_id, redirect_uri, client = verify_client(self, params)
+            fields = check_authorization_request(self, params, client_id, redirect_uri)
+        except ClientProblem as problem:
+            return self.client_problem_page(problem)
+        except RedirectError as error:
+            return self.redirect_error(error, 302)
+        key = self.storage.save_auth_request(AUTH_REQUEST_LIFETIME, client_data=json.dumps(
+            dataclasses.asdict(client)), **fields)
+        self.redirect("/auth/consent/" + key)
+
+    def redirect_error(self, error, status=303):
+        """Send an OAuth error back to the verified redirect_uri with state and iss (S36, S45, SEC14)."""
+        params = {"error": error.oauth.error, "error_description": error.oauth.description}
+        if error.state:
+            params["state"] = error.state
+        params["iss"] = self.issuer
+        bottle.redirect(redirect_with(error.redirect_uri, params), status)
+
+    def pending_request(self, key):
+        request = self.storage.get_auth_request(key)
+        if request is None:
+            fail(400, "This sign-in request has expired or was already answered. Go back to the app "
+                      "and start signing in again.")
+        return request
+
+    def consent_page(self, key):
+        """The consent screen for a stored request, after sign-in (S41, SEC25–SEC27, SEC52–SEC54)."""
+        request = self.pending_request(key)
+        user = self.require_user()
+        scopes = request.scope.split()
+        grant = self.storage.get_grant(user, request.client_id)
+        if grant is not None and set(scopes) <= set(grant.scope.split()) and self.storage.use_auth_request(key):
+            return self.approve(request, user, scopes)
+        client = ClientInfo(**{k: tuple(v) if isinstance(v, list) else v
+                               for k, v in json.loads(request.client_data).items()})
+        redirect_host = split_url(request.redirect_uri).netloc
+        return self.render("consent.tpl", title="Allow access?", request=request, client=client, key=key,
+                           scopes=[(s, self.scopes.get(s)) for s in scopes], redirect_host=redirect_host,
+                           cross_host=split_url(request.client_id).netloc.lower() != redirect_host.lower(),
+                           hint_mismatch=bool(request.me_hint) and request.me_hint != user.me)
+
+    def consent_post(self, key):
+        """Approve or deny: the request comes from storage, never from the form (SEC21–SEC23)."""
+        self.check_csrf()
+        request = self.pending_request(key)
+        user = self.require_user()
+        action = form_value("action")
+        if action not in ("approve", "deny"):
+            fail(400, "Choose Allow or Deny.")
+        if not self.storage.use_auth_request(key):
+            fail(400, "This sign-in request was already answered. Go back to the app and start again.")
+        if action == "deny":
+            self.event(ConsentDenied(user, request.client_id), "consent_denied", user=user,
+                       client_id=request.client_id)
+            return self.redirect_error(RedirectError(AccessDenied("The user denied the request."),
+                                                     request.redirect_uri, request.state))
+        chosen = set(bottle.request.forms.getall("scope"))
+        scopes = [s for s in request.scope.split() if s in chosen]  # SEC23: granted ⊆ requested
+        if form_value("remember") == "yes":
+            self.storage.save_grant(user, request.client_id, " ".join(scopes))
+        return self.approve(request, user, scopes)
+
+    def approve(self, request, user, scopes):
+        """Issue the code and send the person back to the app with code, state and iss (S44)."""
+        code = issue_code(self, request, user, scopes)
+        bottle.redirect(redirect_with(request.redirect_uri, {"code": code, "state": request.state,
+                                                             "iss": self.issuer}), 303)
+
+    def authorization_post(self):
+        """POST /auth: redeem a code for the profile URL only (S57, S58, S60)."""
+        def redeem():
+            form = self.form()
+            if form.get("grant_type", "authorization_code") != "authorization_code":
+                raise UnsupportedGrantType("The authorization endpoint only redeems authorization codes.")
+            code = redeem_code(self, form, at_authorization_endpoint=True)
+            body = {"me": code.me}
+            profile = profile_for(self, code.user, code.scope.split())
+            if profile is not None:
+                body["profile"] = profile
+            return body
+        return self.oauth_json(redeem)
+
+    def client_id_from_basic(self, form):
+        """A public client may send its client_id as an HTTP Basic user name, url-encoded or not."""
+        header = bottle.request.environ.get("HTTP_AUTHORIZATION") or bottle.request.environ.get(
+            "REDIRECT_HTTP_AUTHORIZATION", "")
+        credentials = basic_credentials(header)
+        if credentials:
+            if form.get("client_id") and form["client_id"] != credentials[0]:
+                raise InvalidRequest("The client_id in the form and in the Authorization header differ.")
+            form["client_id"] = credentials[0]
+        return form
+
+    def token_post(self):
+        """POST /token: authorization_code and refresh_token grants, and the legacy action=revoke."""
+        def handle():
+            form = self.client_id_from_basic(self.form())
+            if form.get("action") == "revoke":  # S92
+                revoke(self, form)
+                return {}
+            grant_type = form.get("grant_type")
+            if grant_type == "authorization_code":
+                code = redeem_code(self, form)
+                body = token_response(self, code.user, code.client_id, code.scope.split(), code=code)
+            elif grant_type == "refresh_token":
+                body = refresh_tokens(self, form)
+            elif not grant_type:
+                raise InvalidRequest("The grant_type parameter is missing.")
+            else:
+                raise UnsupportedGrantType(f"grant_type {grant_type!r} is not supported.")
+            self.event(TokenIssued(self.storage.get_user(me=body["me"]), form["client_id"], body["scope"],
+                                   grant_type), "token_issued", client_id=form["client_id"],
+                       scope=body["scope"], grant_type=grant_type)
+            return body
+        return self.oauth_json(handle)
+
+    def bearer_token(self):
+        """The bearer token of this request: the Authorization header (also as Apache's
+        REDIRECT_HTTP_AUTHORIZATION), or the RFC 6750 §2.2 `access_token` form field; None if absent."""
+        environ = bottle.request.environ
+        header = environ.get("HTTP_AUTHORIZATION") or environ.get("REDIRECT_HTTP_AUTHORIZATION", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+        if bottle.request.method == "POST" and form_value("access_token"):
+            return form_value("access_token")
+        if "access_token" in bottle.request.query:  # SEC48: never in the URL, where logs keep it
+            raise InvalidRequest("Send the access token in the Authorization header, not in the URL.")
+        return None
+
+    def token_get(self):
+        """GET /token with a bearer token: the legacy verification answer (S91, SEC51)."""
+        def verify():
+            raw = self.bearer_token()
+            if raw is None:
+                raise NoCredentials()
+            token = live_access_token(self, raw)
+            return {"me": token.me, "client_id": token.client_id, "scope": token.scope}
+        return self.oauth_json(verify)
+
+    def revoke_post(self):
+        """POST /revoke (RFC 7009): 200 for known and unknown tokens alike (S82–S86)."""
+        return self.oauth_json(lambda: revoke(self, self.form()) and {} or {})
+
+    def introspect_post(self):
+        """POST /introspect (RFC 7662), for resource servers holding a credential (S75–S79)."""
+        def handle():
+            header = bottle.request.environ.get("HTTP_AUTHORIZATION") or bottle.request.environ.get(
+                "REDIRECT_HTTP_AUTHORIZATION", "")
+            scheme, _, value = header.partition(" ")
+            secret = value.strip() if scheme.lower() == "bearer" else (basic_credentials(header) or ("", ""))[1]
+            if not secret or self.storage.check_resource_server(secret) is None:
+                raise InvalidClient("Introspection needs a resource-server credential "
+                                    "(create one with `indieauth resource-server add NAME`).")
+            form = self.form()
+            if not form.get("token"):
+                raise InvalidRequest("The token parameter is missing.")
+            return introspection(self, form["token"])
+        return self.oauth_json(handle)
+
+    def userinfo(self):
+        """GET /userinfo with a bearer token that has profile or email (S87–S89, SEC49)."""
+        def handle():
+            raw = self.bearer_token()
+            if raw is None:
+                raise NoCredentials()
+            token = live_access_token(self, raw)
+            scopes = token.scope.split()
+            if "profile" not in scopes and "email" not in scopes:
+                raise InsufficientScope("The token needs the profile or email scope.")
+            profile = self.pm.hook.user_profile(app=self, me=token.me, scopes=scopes) or {}
+            if "profile" not in scopes:
+                profile = {k: v for k, v in profile.items() if k == "email"}
+            return {k: v for k, v in profile.items() if k != "email" or "email" in scopes}
+        return self.oauth_json(handle)
+
+    def metadata(self):
+        """GET /.well-known/oauth-authorization-server (S16, S19–S22)."""
+        bottle.response.content_type = "application/json"
+        bottle.response.set_header("Cache-Control", "public, max-age=3600")
+        return json.dumps(metadata(self), indent=2)
+
+    def preflight(self):
+        """CORS preflight for the endpoints browser-based clients call (S22)."""
+        bottle.response.status = 204
+        bottle.response.set_header("Access-Control-Allow-Methods", "GET, POST")
+        bottle.response.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept")
+        bottle.response.set_header("Access-Control-Max-Age", "86400")
+        return ""
+
+    def profile_links(self):
+        """The discovery links of this server, as (rel, absolute URL) pairs (S17, S18)."""
+        return [("indieauth-metadata", self.url(".well-known/oauth-authorization-server")),
+                ("authorization_endpoint", self.url("auth")), ("token_endpoint", self.url("token"))]
+
     def home(self):
+        for rel, href in self.profile_links():  # S4, S17: also on HEAD, which Bottle answers from GET
+            bottle.response.add_header("Link", f'<{href}>; rel="{rel}"')
+        owner = next((u for u in self.storage.list_users() if u.role == "owner" and u.me == self.base_url), None)
         user = self.current_user()
         manage = [a for a in self.authenticators.values() if a.settings_url and user]
-        return self.render("home.tpl", title="IndieAuth", manage=manage)
+        return self.render("home.tpl", title="IndieAuth", manage=manage, owner=owner, links=self.profile_links(),
+                           base_url=self.base_url)
 
     # -- sign-in pages
     def login_page(self, name=None, error=None, username="", status=200):
@@ -1135,6 +2684,23 @@ class IndieAuth:
         return self.bottle(environ, start_response)
 
 
+def basic_credentials(header):
+    """(user, password) of an HTTP Basic header, or None; a URL user name may come url-encoded or not."""
+    scheme, _, value = (header or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("The Authorization header does not hold valid Basic credentials.") from None
+    user, sep, password = decoded.rpartition(":")
+    if not sep:
+        raise InvalidRequest("The Authorization header does not hold valid Basic credentials.")
+    if "://" not in user:
+        user = urllib.parse.unquote_plus(user)
+    return user, urllib.parse.unquote_plus(password)
+
+
 def is_api_path():
     path = bottle.request.path
     return path.startswith(API_PATHS) or "application/json" in bottle.request.get_header("Accept", "")
@@ -1149,21 +2715,21 @@ def form_value(name, default=""):
     return default if value is None else value
 
 
-def make_test_app(config_overrides=None, plugins=(), folder=None, clock=utcnow):
+def make_test_app(config_overrides=None, plugins=(), folder=None, clock=utcnow, resolver=None):
     """An IndieAuth app on a fresh migrated database for tests (core's and plugins'): webtest-ready.
 
     `config_overrides` is merged into a default config ({"server": {...}, "plugins": {...}});
     `plugins` are plugin objects or modules to register besides the installed, enabled ones."""
     import tempfile
     folder = folder or tempfile.mkdtemp(prefix="indieauth-test-")
-    data = {"server": {"base_url": "http://auth.example/", "database": "sqlite:///test.db",
+    data = {"server": {"base_url": "http://localhost/", "database": "sqlite:///test.db",
                        "secret_key": "t" * 40}, "plugins": {}}
     for section, values in (config_overrides or {}).items():
         data.setdefault(section, {}).update(values)
     for plugin in plugins:
         data["plugins"].setdefault(getattr(plugin, "__name__", type(plugin).__name__).rsplit(".", 1)[-1], {})
     config = Config(os.path.join(folder, DEFAULT_CONFIG_NAME), data)
-    app = IndieAuth(config, plugins=plugins, clock=clock, check_schema=False)
+    app = IndieAuth(config, plugins=plugins, clock=clock, check_schema=False, resolver=resolver)
     app.storage.migrate()
     return app
 
@@ -1388,6 +2954,27 @@ def cmd_user_link(app, args):
     return 0
 
 
+def cmd_resource_server_add(app, args):
+    secret = app.storage.add_resource_server(args.name)
+    print(secret)
+    print(f"(the secret of resource server {args.name!r}: it calls POST {app.url('introspect')} with "
+          f"'Authorization: Bearer <secret>'; it is shown only now)", file=sys.stderr)
+    return 0
+
+
+def cmd_resource_server_list(app, args):
+    for row in app.storage.list_resource_servers():
+        print(f"{row.name:<24} {'revoked' if row.revoked_at else 'active':<8} {row.created_at:%Y-%m-%d}")
+    return 0
+
+
+def cmd_resource_server_revoke(app, args):
+    if not app.storage.revoke_resource_server(args.name):
+        raise UsageError(f"no active resource server named {args.name!r}")
+    print(f"revoked {args.name}")
+    return 0
+
+
 def _owner(app):
     return next((u for u in app.storage.list_users() if u.role == "owner"), None)
 
@@ -1436,6 +3023,15 @@ def build_parser(app=None):
     p = user.add_parser("link", help="print a one-time sign-in link (default: the owner)")
     p.add_argument("--user")
     p.set_defaults(handler=cmd_user_link)
+    rs = sub.add_parser("resource-server", help="credentials for token introspection").add_subparsers(
+        dest="rs_command", metavar="ACTION", parser_class=ArgumentParser, required=True)
+    p = rs.add_parser("add", help="create a credential and print its secret once")
+    p.add_argument("name")
+    p.set_defaults(handler=cmd_resource_server_add)
+    rs.add_parser("list", help="list resource servers").set_defaults(handler=cmd_resource_server_list)
+    p = rs.add_parser("revoke", help="revoke a resource server's credential")
+    p.add_argument("name")
+    p.set_defaults(handler=cmd_resource_server_revoke)
     if app is not None:
         app.pm.hook.register_commands(app=app, subparsers=sub)
     return parser

@@ -1,5 +1,6 @@
 """Shared fixtures: an app on a fresh SQLite database, a controllable clock, webtest, a live server."""
 
+import contextlib
 import datetime
 import os
 import socket
@@ -79,13 +80,23 @@ def free_port():
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def serving(app, port=None):
+    """Run `app` on a real waitress server on 127.0.0.1 in a thread; yields its base URL."""
+    from waitress.server import create_server
+    server = create_server(app, host="127.0.0.1", port=port or free_port(), threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        for channel in list(server._map.values()):  # keep-alive connections keep the loop running
+            channel.close()
+        thread.join(timeout=5)
+
+
 @pytest.fixture
 def live_server(app):
     """The app on a real waitress server on 127.0.0.1; yields its base URL."""
-    from waitress.server import create_server
-    server = create_server(app, host="127.0.0.1", port=free_port(), threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
+    with serving(app) as url:
+        yield url

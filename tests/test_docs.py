@@ -284,7 +284,7 @@ def test_passenger_wsgi_defaults_to_plugins_toml_beside_it(monkeypatch):
 def site(tmp_path):
     """A configuration with the password plugin and a migrated database, made through the CLI."""
     config = tmp_path / "plugins.toml"
-    config.write_text('[server]\nbase_url = "http://auth.example/"\nsecret_key = "%s"\n\n'
+    config.write_text('[server]\nbase_url = "http://localhost/"\nsecret_key = "%s"\n\n'
                       "[plugins.password]\n" % ("s" * 40), encoding="utf-8")
     subprocess.run([sys.executable, os.path.join(ROOT, "indieauth.py"), "--config", str(config), "migrate"],
                    check=True, capture_output=True, timeout=60)
@@ -329,3 +329,13 @@ def test_indieauth_py_is_a_cgi_script(site):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Status: 200 OK")
     assert 'autocomplete="current-password"' in result.stdout
+
+
+def test_setup_cfg_installs_every_view_and_static_file():
+    """A non-editable install finds views/ and static/ under share/indieauth only if listed."""
+    import configparser
+    parser = configparser.ConfigParser()
+    parser.read(os.path.join(ROOT, "setup.cfg"))
+    listed = {name.strip() for value in parser["options.data_files"].values() for name in value.split(",")}
+    shipped = {f"{folder}/{name}" for folder in ("views", "static") for name in os.listdir(os.path.join(ROOT, folder))}
+    assert shipped <= listed, shipped - listed

@@ -17,14 +17,17 @@ import peewee
 import pytest
 
 import indieauth
-from indieauth import Credential, Event, Failure, LoginLink, Session, SchemaVersion, User
+from indieauth import (AuthCode, AuthRequest, Credential, Event, Failure, Grant, LoginLink, ResourceServer,
+                       Session, SchemaVersion, Token, User)
 
 LIFETIME = 3600  # seconds, for sessions and sign-in links
 WINDOW = datetime.timedelta(minutes=15)  # for failure counting
 
 # The schema that `indieauth migrate` makes from nothing; a change here needs a new migration.
-TABLES = ["credential", "event", "failure", "loginlink", "schemaversion", "session", "user"]
-MODELS = [User, Credential, Session, LoginLink, Failure, Event, SchemaVersion]
+TABLES = ["authcode", "authrequest", "credential", "event", "failure", "grant", "loginlink", "resourceserver",
+          "schemaversion", "session", "token", "user"]
+MODELS = [User, Credential, Session, LoginLink, Failure, Event, AuthRequest, AuthCode, Token, Grant,
+          ResourceServer, SchemaVersion]
 
 
 # ---------------------------------------------------------------------------------------------

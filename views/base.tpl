@@ -6,6 +6,9 @@
 <meta name="color-scheme" content="light dark">
 <title>{{title + " · " if title else ""}}IndieAuth</title>
 <link rel="stylesheet" href="/static/style.css">
+% for rel, href in get('links', []):
+<link rel="{{rel}}" href="{{href}}">
+% end
 </head>
 <body>
 <header class="site">

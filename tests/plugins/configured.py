@@ -17,7 +17,7 @@ def configure(app):
 @hookimpl
 def register_routes(app):
     return [("GET", "/plugins/configured/", lambda: SEEN["settings"]["greeting"]),
-            ("GET", "/plugins/configured/me", lambda: app.render("home.tpl", title="x"))]
+            ("GET", "/plugins/configured/me", lambda: app.render("auth_info.tpl", title="x"))]
 
 
 @hookimpl

@@ -1,0 +1,111 @@
+"""Client information discovery inside the authorization flow: a real client page on 127.0.0.1,
+reached through the SSRF-guarded session with a resolver that maps test names to 127.0.0.1."""
+
+import http.server
+import threading
+import urllib.parse
+
+import pytest
+import webtest
+
+from conftest import PASSWORD, sign_in
+from test_protocol import auth_params, pkce_pair, query_of, start
+
+HITS = []
+
+
+class ClientPage(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        HITS.append(self.path)
+        port = self.server.server_address[1]
+        body = (f'<!doctype html><link rel="redirect_uri" href="http://other.test:{port}/cb">'
+                f'<div class="h-app"><a class="u-url p-name" href="http://app.test:{port}/">Test Writer</a></div>')
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def client_site():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ClientPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    HITS.clear()
+    yield server.server_address[1]
+    server.shutdown()
+
+
+def resolver(host, port):
+    return ["127.0.0.1"]  # app.test, other.test, internal.test: all this machine
+
+
+def make(make_app, tmp_path, clock, fetch_allow):
+    import indieauth
+    app = indieauth.make_test_app({"plugins": {"password": {}}, "security": {"fetch_allow": fetch_allow}},
+                                  folder=str(tmp_path), clock=clock, resolver=resolver)
+    from indieauth_password import set_password
+    set_password(app, app.storage.create_user("owner", "https://owner.example/"), PASSWORD)
+    web = webtest.TestApp(app)
+    sign_in(web)
+    return web
+
+
+def test_h_app_name_is_shown_and_published_redirect_accepted(tmp_path, clock, client_site, make_app):  # S23, S26, S27
+    web = make(make_app, tmp_path, clock, ["127.0.0.1/32"])
+    verifier, challenge = pkce_pair()
+    client = f"http://app.test:{client_site}/"
+    page = start(web, **auth_params(challenge, client_id=client, redirect_uri=f"http://other.test:{client_site}/cb")).follow()
+    assert "Test Writer" in page.text and "published no information" not in page.text
+    assert HITS == ["/"]
+    code = query_of(page.forms["consent"].submit("action", value="approve").headers["Location"])["code"]
+    assert web.post("/token", {"grant_type": "authorization_code", "code": code, "client_id": client,
+                               "redirect_uri": f"http://other.test:{client_site}/cb",
+                               "code_verifier": verifier}).json["me"] == "https://owner.example/"
+
+
+def test_client_information_is_cached(tmp_path, clock, client_site, make_app):  # S25 caching
+    web = make(make_app, tmp_path, clock, ["127.0.0.1/32"])
+    _, challenge = pkce_pair()
+    for _ in range(2):
+        start(web, **auth_params(challenge, client_id=f"http://app.test:{client_site}/",
+                                 redirect_uri=f"http://other.test:{client_site}/cb"))
+    assert HITS == ["/"]
+
+
+def test_once_published_only_published_redirects_count_even_on_the_same_origin(tmp_path, clock, client_site,
+                                                                              make_app):  # S32 (policy)
+    web = make(make_app, tmp_path, clock, ["127.0.0.1/32"])
+    _, challenge = pkce_pair()
+    start(web, status=400, **auth_params(challenge, client_id=f"http://app.test:{client_site}/",
+                                         redirect_uri=f"http://app.test:{client_site}/cb"))
+
+
+def test_unpublished_cross_origin_redirect_after_fetch_is_refused(tmp_path, clock, client_site, make_app):  # SEC10, T11
+    web = make(make_app, tmp_path, clock, ["127.0.0.1/32"])
+    _, challenge = pkce_pair()
+    response = start(web, status=400, **auth_params(challenge, client_id=f"http://app.test:{client_site}/",
+                                                    redirect_uri=f"http://evil.test:{client_site}/cb"))
+    assert "Location" not in response.headers and 'rel="redirect_uri"' in response.text
+
+
+def test_client_id_resolving_to_loopback_is_not_fetched(tmp_path, clock, client_site, make_app):  # SEC30, S24
+    web = make(make_app, tmp_path, clock, [])  # no development exemption
+    _, challenge = pkce_pair()
+    client = f"http://internal.test:{client_site}/"
+    page = start(web, **auth_params(challenge, client_id=client, redirect_uri=client + "cb")).follow()
+    assert HITS == []  # not a single request reached the address
+    assert "published no information" in page.text  # SEC54: same-origin, so consent with a warning
+    start(web, status=400, **auth_params(challenge, client_id=client, redirect_uri=f"http://other.test:{client_site}/cb"))
+    assert HITS == []
+
+
+def test_loopback_client_id_is_never_fetched(tmp_path, clock, client_site, make_app):  # SEC29, S24
+    web = make(make_app, tmp_path, clock, ["127.0.0.1/32"])
+    _, challenge = pkce_pair()
+    client = f"http://127.0.0.1:{client_site}/"
+    start(web, **auth_params(challenge, client_id=client, redirect_uri=client + "cb")).follow()
+    assert HITS == []

@@ -1,0 +1,87 @@
+"""A real third-party OAuth client (Authlib's OAuth2Session) against a real waitress server."""
+
+import pytest
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.common.security import generate_token
+from bs4 import BeautifulSoup
+
+from conftest import PASSWORD, free_port, serving
+
+
+@pytest.fixture
+def server(make_app):
+    """(base URL, app) of a server whose base_url is the address it really listens on."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = make_app({"server": {"base_url": base + "/"}})
+    from indieauth_password import set_password
+    set_password(app, app.storage.create_user("owner", "https://owner.example/", role="owner"), PASSWORD)
+    with serving(app, port):
+        yield base, app
+
+
+def form_fields(html, form_id):
+    """(action, [(name, value)…]) of a form as a browser would submit it (ticked boxes only)."""
+    form = BeautifulSoup(html, "html.parser").find("form", id=form_id)
+    return form["action"], [(i["name"], i.get("value", "")) for i in form.select("input[name]")
+                            if i.get("type") != "checkbox" or i.has_attr("checked")]
+
+
+def browser_signed_in(base):
+    browser = requests.Session()
+    browser.trust_env = False
+    action, fields = form_fields(browser.get(base + "/login", timeout=5).text, "password-login")
+    fields = [f for f in fields if f[0] not in ("username", "password")]
+    fields += [("username", "owner"), ("password", PASSWORD)]
+    assert browser.post(base + action, data=fields, allow_redirects=False, timeout=5).status_code == 303
+    return browser
+
+
+def test_authlib_completes_code_flow_with_pkce_refresh_and_revoke(server):
+    base, app = server
+    browser = browser_signed_in(base)
+    client = OAuth2Session(client_id=f"{base}/client/", redirect_uri=f"{base}/client/callback",
+                           scope="profile create", code_challenge_method="S256")
+    client.trust_env = False
+    verifier = generate_token(64)
+    url, state = client.create_authorization_url(f"{base}/auth", code_verifier=verifier)
+
+    consent = browser.get(url, allow_redirects=True, timeout=5)  # validated, stored, consent page
+    assert consent.status_code == 200 and "Allow" in consent.text
+    action, fields = form_fields(consent.text, "consent")
+    fields.append(("action", "approve"))
+    answer = browser.post(base + action, data=fields, allow_redirects=False, timeout=5)
+    assert answer.status_code == 303
+    callback = answer.headers["Location"]
+    assert callback.startswith(f"{base}/client/callback?") and f"iss={requests.utils.quote(base + '/', safe='')}" in callback
+
+    token = client.fetch_token(f"{base}/token", authorization_response=callback, code_verifier=verifier)
+    assert token["me"] == "https://owner.example/" and token["scope"] == "profile create"
+    assert token["token_type"] == "Bearer" and token["profile"]["url"] == "https://owner.example/"
+
+    me = client.get(f"{base}/userinfo", timeout=5)
+    assert me.status_code == 200 and me.json()["url"] == "https://owner.example/"
+
+    refreshed = client.refresh_token(f"{base}/token", refresh_token=token["refresh_token"])
+    assert refreshed["access_token"] != token["access_token"] and refreshed["scope"] == "profile create"
+
+    assert client.revoke_token(f"{base}/revoke", token=refreshed["access_token"]).status_code == 200
+    check = requests.get(f"{base}/token", headers={"Authorization": f"Bearer {refreshed['access_token']}"}, timeout=5)
+    assert check.status_code == 401
+
+
+def test_authlib_parses_our_callback_and_checks_its_state(server):
+    base, _ = server
+    browser = browser_signed_in(base)
+    client = OAuth2Session(client_id=f"{base}/client/", redirect_uri=f"{base}/client/callback",
+                           scope="profile", code_challenge_method="S256")
+    url, state = client.create_authorization_url(f"{base}/auth", code_verifier=generate_token(64))
+    action, fields = form_fields(browser.get(url, timeout=5).text, "consent")
+    fields.append(("action", "approve"))
+    callback = browser.post(base + action, data=fields, allow_redirects=False, timeout=5).headers["Location"]
+    from authlib.oauth2.rfc6749.errors import MismatchingStateException
+    from authlib.oauth2.rfc6749.parameters import parse_authorization_code_response
+    assert parse_authorization_code_response(callback, state=state)["code"]
+    with pytest.raises(MismatchingStateException):
+        parse_authorization_code_response(callback, state="another")

@@ -1,0 +1,55 @@
+% rebase('base.tpl', title=title)
+<h1>Sign in to {{client.name or split_host(request.client_id)}}?</h1>
+<dl class="facts">
+  <dt>App</dt>
+  <dd><strong>{{client.name or request.client_id}}</strong><br><code class="client-id">{{request.client_id}}</code>
+  % if client.url and client.url != request.client_id:
+  <br><span class="muted">Home page: {{client.url}}</span>
+  % end
+  </dd>
+  <dt>You will be sent to</dt>
+  <dd><code>{{redirect_host}}</code></dd>
+  <dt>Signing in as</dt>
+  <dd><a href="{{user.me}}">{{user.me}}</a></dd>
+</dl>
+% if not client.fetched:
+<p class="warning" role="note">This app published no information about itself, so its name could not be
+checked. Make sure the address above is the app you meant to use.</p>
+% end
+% if cross_host:
+<p class="warning" role="note">You will be sent to <strong>{{redirect_host}}</strong>,
+which is not the app's own host. Continue only if you trust it.</p>
+% end
+% if not request.code_challenge:
+<p class="warning" role="alert"><strong>This app does not use PKCE.</strong> Someone who intercepts the
+answer could use it in your name. Allow this only for an old app you trust.</p>
+% end
+% if hint_mismatch:
+<p class="warning" role="note">The app asked for <code>{{request.me_hint}}</code>, but you are signed in as
+<code>{{user.me}}</code>; it will get <code>{{user.me}}</code>.</p>
+% end
+<form id="consent" method="post" action="/auth/consent/{{key}}">
+  <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+  % if scopes:
+  <fieldset>
+    <legend>It asks to:</legend>
+    % for name, scope in scopes:
+    <div class="check">
+      <input type="checkbox" name="scope" value="{{name}}" id="scope-{{name}}" checked>
+      <label for="scope-{{name}}">{{scope.description if scope else "Unknown permission"}}
+        <code>{{name}}</code></label>
+    </div>
+    % end
+  </fieldset>
+  % else:
+  <p>It only asks to know that you are <strong>{{user.me}}</strong>.</p>
+  % end
+  <div class="check">
+    <input type="checkbox" name="remember" value="yes" id="remember">
+    <label for="remember">Remember this and don't ask again for this app</label>
+  </div>
+  <div class="actions">
+    <button type="submit" name="action" value="approve">Allow</button>
+    <button type="submit" name="action" value="deny" class="secondary">Deny</button>
+  </div>
+</form>
