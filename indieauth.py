@@ -1466,7 +1466,7 @@ def metadata(app):
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
         "token_endpoint_auth_methods_supported": ["none"],
-        "service_documentation": "https://indieauth.spec.indieweb.org/",
+        "service_documentation": app.url("openapi.json"),
     }
 
 
@@ -2293,6 +2293,9 @@ class IndieAuth:
         b.route("/introspect", "POST", self.introspect_post)
         b.route("/userinfo", ["GET", "POST"], self.userinfo)
         b.route("/.well-known/oauth-authorization-server", "GET", self.metadata)
+        b.route("/openapi.json", "GET", lambda: self.static("openapi.json"))
+        b.route("/selftest", "GET", self.selftest)
+        b.route("/selftest/echo", "GET", self.selftest_echo)
         for path in CORS_PATHS:
             b.route(path, "OPTIONS", self.preflight)
         b.route("/static/<path:path>", "GET", self.static)
@@ -2592,6 +2595,28 @@ class IndieAuth:
                 profile = {k: v for k, v in profile.items() if k == "email"}
             return {k: v for k, v in profile.items() if k != "email" or "email" in scopes}
         return self.oauth_json(handle)
+
+    def selftest_echo(self):
+        """Says whether this request's Authorization header arrived, renamed, or not at all."""
+        nonce = bottle.request.query.get("nonce", "")[:64]
+        expected = "Bearer " + sign(self.secret_key, "selftest:" + nonce)
+        environ = bottle.request.environ
+        found = ("passed" if same(environ.get("HTTP_AUTHORIZATION", ""), expected) else
+                 "renamed" if same(environ.get("REDIRECT_HTTP_AUTHORIZATION", ""), expected) else "missing")
+        bottle.response.content_type = "application/json"
+        return json.dumps({"authorization": found})
+
+    def selftest(self):
+        """A page for the owner: does the web server in front pass the Authorization header on?"""
+        self.require_user()
+        nonce = secrets.token_urlsafe(16)
+        try:  # base_url comes from the owner's config, not from a request: no SSRF guard needed
+            answer = requests.get(self.url("selftest/echo"), params={"nonce": nonce}, timeout=5,
+                                  headers={"Authorization": "Bearer " + sign(self.secret_key, "selftest:" + nonce)})
+            result, error = answer.json().get("authorization", "missing"), ""
+        except (requests.RequestException, ValueError) as exc:
+            result, error = "unreachable", str(exc)[:300]
+        return self.render("selftest.tpl", title="Server self-test", result=result, error=error)
 
     def metadata(self):
         """GET /.well-known/oauth-authorization-server (S16, S19–S22)."""

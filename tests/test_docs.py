@@ -7,6 +7,7 @@ documenting it fails here (as datasette's tests/test_docs.py does for its plugin
 import argparse
 import importlib.util
 import inspect
+import json
 import os
 import re
 import subprocess
@@ -339,3 +340,25 @@ def test_setup_cfg_installs_every_view_and_static_file():
     listed = {name.strip() for value in parser["options.data_files"].values() for name in value.split(",")}
     shipped = {f"{folder}/{name}" for folder in ("views", "static") for name in os.listdir(os.path.join(ROOT, folder))}
     assert shipped <= listed, shipped - listed
+
+
+def test_openapi_document_is_served_and_describes_every_api_route():
+    """The OpenAPI document at /openapi.json names exactly the API routes the app has."""
+    import re as _re
+
+    import webtest
+
+    import indieauth
+    app = indieauth.make_test_app()
+    doc = webtest.TestApp(app).get("/openapi.json").json
+    assert doc["openapi"].startswith("3.")
+    api = {(route.rule, route.method.lower()) for route in app.bottle.routes
+           if route.rule in ("/auth", "/token", "/revoke", "/introspect", "/userinfo",
+                             "/.well-known/oauth-authorization-server")}
+    documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    assert api == documented
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            assert op["operationId"] and op["responses"], (path, method)
+            for ref in _re.findall(r'"\$ref": "#/components/schemas/(\w+)"', json.dumps(op)):
+                assert ref in doc["components"]["schemas"]

@@ -85,3 +85,40 @@ def test_authlib_parses_our_callback_and_checks_its_state(server):
     assert parse_authorization_code_response(callback, state=state)["code"]
     with pytest.raises(MismatchingStateException):
         parse_authorization_code_response(callback, state="another")
+
+
+class StripAuthorization:
+    """A web server in front that drops the Authorization header, as some shared hosts do."""
+
+    def __init__(self, app, rename=False):
+        self.app, self.rename = app, rename
+
+    def __call__(self, environ, start_response):
+        header = environ.pop("HTTP_AUTHORIZATION", None)
+        if self.rename and header:
+            environ["REDIRECT_HTTP_AUTHORIZATION"] = header
+        return self.app(environ, start_response)
+
+
+@pytest.mark.parametrize("front, verdict", [(None, "Yes."), ("strip", "No."), ("rename", "Yes, renamed.")])
+def test_self_test_tells_whether_the_authorization_header_arrives(make_app, front, verdict):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = make_app({"server": {"base_url": base + "/"}})
+    from indieauth_password import set_password
+    set_password(app, app.storage.create_user("owner", "https://owner.example/", role="owner"), PASSWORD)
+    wsgi = app if front is None else StripAuthorization(app, rename=front == "rename")
+    with serving(wsgi, port):
+        browser = browser_signed_in(base)
+        page = browser.get(base + "/selftest", timeout=10)
+    assert page.status_code == 200
+    status = BeautifulSoup(page.text, "html.parser").select_one("[role=status], [role=alert]").text
+    assert status.startswith(verdict)
+    if front == "strip":
+        assert "CGIPassAuth On" in page.text
+
+
+def test_self_test_needs_a_signed_in_user(server):
+    base, _ = server
+    response = requests.get(base + "/selftest", allow_redirects=False, timeout=5)
+    assert response.status_code == 303 and "/login?next=%2Fselftest" in response.headers["Location"]

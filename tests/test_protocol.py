@@ -143,7 +143,7 @@ def test_issuer_over_http_only_on_loopback(make_app):  # S1 (development relaxat
 
 # -- discovery: metadata and profile links -----------------------------------------------------
 
-def test_metadata_document(web):  # S16, S19, S20, S21
+def test_metadata_document(web):  # S16, S19, S20, S21, S87
     response = web.get("/.well-known/oauth-authorization-server")
     assert response.content_type == "application/json"
     doc = response.json
@@ -188,7 +188,7 @@ def test_profile_page_links_in_headers(web, method):  # S4, S17, S18
     assert '<http://localhost/token>; rel="token_endpoint"' in links
 
 
-def test_profile_page_links_in_html(web):  # S17, S18: absolute URLs, each in its own link
+def test_profile_page_links_in_html(web):  # S17, S18, S96: absolute URLs, each in its own link
     html = web.get("/").html
     assert html.select_one('link[rel="indieauth-metadata"]')["href"] == \
         "http://localhost/.well-known/oauth-authorization-server"
@@ -292,7 +292,7 @@ def test_bare_authorization_endpoint_explains_itself(web):  # T29
     ({"scope": 'profile "create'}, "invalid_scope"),                       # S36, T5
     ({"scope": "profile cre\\ate"}, "invalid_scope"),                      # S36
 ])
-def test_errors_after_verification_redirect_with_state_and_iss(signed_in, overrides, error):  # SEC14, SEC20, S45
+def test_errors_after_verification_redirect_with_state_and_iss(signed_in, overrides, error):  # SEC14, SEC20, S45, S47
     _, challenge = pkce_pair()
     response = start(signed_in, status=302, **auth_params(challenge, **overrides))
     location = response.headers["Location"]
@@ -303,7 +303,7 @@ def test_errors_after_verification_redirect_with_state_and_iss(signed_in, overri
         assert params["state"] == "st4te"
 
 
-def test_pkce_exempt_client_may_skip_pkce(make_app, owner):  # S37, T31
+def test_pkce_exempt_client_may_skip_pkce(make_app, owner):  # S37, S95, T31
     app = make_app({"security": {"pkce_exempt_clients": [CLIENT]}}, plugins=[fixed_clients])
     web = webtest.TestApp(app)
     from indieauth_password import set_password
@@ -393,7 +393,7 @@ def test_consent_warns_when_sent_to_another_host(signed_in):  # S41, S30
     assert "not the app's own host" in page.text and "elsewhere.example" in page.text
 
 
-def test_approval_redirects_with_code_state_and_iss_by_303(signed_in):  # S44, SEC17, SEC20, T19
+def test_approval_redirects_with_code_state_and_iss_by_303(signed_in):  # S3, S35, S44, S46, SEC17, SEC20, T19
     verifier, challenge = pkce_pair()
     _, form = consent_form(signed_in, challenge)
     response = form.submit("action", value="approve")
@@ -491,7 +491,7 @@ def test_consent_is_asked_again_without_remember(signed_in):
 
 # -- redeeming the code ------------------------------------------------------------------------
 
-def test_token_response(signed_in):  # S62, S55, SEC45, T28
+def test_token_response(signed_in):  # S53, S62, S55, S68, SEC45, T28
     code, verifier, _ = get_code(signed_in, scope="profile create")
     response = redeem(signed_in, code, verifier)
     assert response.status_int == 200
@@ -525,7 +525,7 @@ def test_tokens_are_long_random_and_stored_only_as_hashes(signed_in, app):  # SE
     assert all(len(h) == 64 for h in stored + codes)
 
 
-def test_profile_redemption_at_the_authorization_endpoint(signed_in):  # S57, T25
+def test_profile_redemption_at_the_authorization_endpoint(signed_in):  # S57, S58, T25
     code, verifier, _ = get_code(signed_in, scope="profile")
     response = redeem(signed_in, code, verifier, path="/auth", headers={"Accept": "*/*"})
     assert response.content_type == "application/json"
@@ -613,7 +613,7 @@ def test_missing_redemption_parameters(signed_in, field, path):  # S54, T21, T22
                                           ("redirect_uri", "https://evil.example/callback"),
                                           ("code", "not-the-code")])
 @pytest.mark.parametrize("path", ["/token", "/auth"])
-def test_redemption_bound_to_client_id_and_redirect_uri(signed_in, field, value, path):  # S14, SEC40, T23
+def test_redemption_bound_to_client_id_and_redirect_uri(signed_in, field, value, path):  # S14, S49, SEC40, T23
     code, verifier, _ = get_code(signed_in, scope="profile")
     assert redeem(signed_in, code, verifier, path=path, status=400, **{field: value}).json["error"] == "invalid_grant"
 
@@ -672,7 +672,7 @@ def refresh(web, token, status=200, **extra):
     return web.post("/token", form, status=status)
 
 
-def test_refresh_rotates_and_keeps_the_scope(signed_in, rs_secret):  # SEC39, S71, S72
+def test_refresh_rotates_and_keeps_the_scope(signed_in, rs_secret):  # SEC39, S69, S71, S72
     first = tokens(signed_in, "profile create")
     second = refresh(signed_in, first["refresh_token"]).json
     assert second["refresh_token"] != first["refresh_token"] and second["scope"] == "profile create"
@@ -694,7 +694,7 @@ def test_refresh_for_another_client_is_refused(signed_in):  # SEC40
                    client_id="https://evil.example/").json["error"] == "invalid_grant"
 
 
-def test_refresh_may_narrow_but_not_widen(signed_in):  # SEC41, S70, S71
+def test_refresh_may_narrow_but_not_widen(signed_in):  # SEC41, S70, S71, S74
     first = tokens(signed_in, "profile create")
     assert refresh(signed_in, first["refresh_token"], status=400, scope="profile create delete").json["error"] == \
         "invalid_scope"
@@ -722,7 +722,7 @@ def test_an_access_token_is_not_a_refresh_token(signed_in):  # S70
 
 # -- verification, revocation, introspection, userinfo -----------------------------------------
 
-def test_legacy_token_verification(signed_in):  # S91, SEC51
+def test_legacy_token_verification(signed_in):  # S91, S94, SEC51
     body = tokens(signed_in)
     answer = signed_in.get("/token", headers=bearer(body["access_token"])).json
     assert answer == {"me": "https://owner.example/", "client_id": CLIENT, "scope": "profile create"}
@@ -734,7 +734,7 @@ def test_legacy_token_verification_refuses_with_a_challenge(web, headers):  # S9
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_revocation_of_unknown_tokens_is_200(web):  # SEC50, S83
+def test_revocation_of_unknown_tokens_is_200(web):  # SEC50, S83, S84: no client authentication
     assert web.post("/revoke", {"token": "garbage"}).status_int == 200
 
 
@@ -770,7 +770,7 @@ def test_introspection_needs_authorization(signed_in):  # SEC46, S76
     signed_in.post("/introspect", {"token": body["access_token"]}, headers=bearer(body["access_token"]), status=401)
 
 
-def test_introspection_of_an_active_token(signed_in, rs_secret):  # SEC46, S77, S79
+def test_introspection_of_an_active_token(signed_in, rs_secret):  # SEC46, S75, S77, S79
     body = tokens(signed_in)
     answer = introspect(signed_in, rs_secret, body["access_token"])
     assert answer["active"] is True and answer["me"] == "https://owner.example/"
@@ -861,3 +861,54 @@ def test_api_endpoints_never_answer_500_for_malformed_bodies(signed_in, rs_secre
     bad_basic = signed_in.post("/token", {"grant_type": "authorization_code"},
                                headers={"Authorization": "Basic %%%"}, status=400)
     assert bad_basic.json["error"] == "invalid_request"
+
+
+def test_a_profile_only_code_yields_an_access_token_for_userinfo(signed_in):  # S64
+    code, verifier, _ = get_code(signed_in, scope="profile")
+    body = redeem(signed_in, code, verifier).json
+    assert signed_in.get("/userinfo", headers=bearer(body["access_token"])).json["url"] == "https://owner.example/"
+
+
+def test_profile_url_may_differ_from_me(signed_in, app, owner):  # S67
+    with app.storage.database.connection_context():
+        indieauth.User.update(url="https://blog.elsewhere.example/").where(indieauth.User.id == owner.id).execute()
+    body = tokens(signed_in, "profile")
+    assert body["me"] == "https://owner.example/" and body["profile"]["url"] == "https://blog.elsewhere.example/"
+
+
+def test_a_bare_domain_me_hint_is_read_as_http(signed_in):  # S15, S39
+    _, challenge = pkce_pair()
+    page = start(signed_in, **auth_params(challenge, me="Victim.example")).follow()
+    assert "http://victim.example/" in page.text
+
+
+def test_http_client_ids_are_accepted_as_indieauth_allows(signed_in):  # S11 (policy: IA allows http)
+    _, challenge = pkce_pair()
+    start(signed_in, **auth_params(challenge, client_id="http://plain.example/", redirect_uri="http://plain.example/cb"))
+
+
+def test_same_origin_http_redirect_uri_is_allowed_as_indieauth_allows(signed_in):  # SEC19 (policy)
+    _, challenge = pkce_pair()
+    page = start(signed_in, **auth_params(challenge, client_id="http://plain.example/",
+                                          redirect_uri="http://plain.example/cb")).follow()
+    assert page.forms["consent"]
+
+
+def test_loopback_profiles_only_in_development(make_app):  # S6: the relaxation is explicit, never silent
+    assert indieauth.profile_url_problem("http://127.0.0.1:8080/")
+    assert indieauth.profile_url_problem("http://127.0.0.1:8080/", allow_loopback=True) is None
+    assert make_app().dev_profiles is True  # base_url http://localhost/
+    assert make_app({"server": {"base_url": "https://auth.example/"}}).dev_profiles is False
+
+
+def test_codes_and_tokens_never_reach_the_log(signed_in, caplog):  # SEC58
+    import logging
+    indieauth.log.propagate = True
+    with caplog.at_level(logging.DEBUG, logger="indieauth"):
+        code, verifier, _ = get_code(signed_in)
+        body = redeem(signed_in, code, verifier).json
+        signed_in.get("/userinfo?access_token=" + body["access_token"], status=400)
+        signed_in.get("/token", headers=bearer(body["access_token"]))
+    assert caplog.records  # requests were logged…
+    for secret in (code, verifier, body["access_token"], body["refresh_token"]):
+        assert secret not in caplog.text  # …without their secrets

@@ -25,7 +25,7 @@ def test_sign_in_resumes_where_the_person_was_going(web, owner):
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example",
                                     "javascript:alert(1)", "/%0d%0aSet-Cookie:x=1".replace("%0d%0a", "\r\n")])
-def test_sign_in_never_redirects_off_site(web, owner, target):
+def test_sign_in_never_redirects_off_site(web, owner, target):  # SEC16
     page = web.get("/login")
     form = page.forms["password-login"]
     form["username"], form["password"], form["next"] = "owner", PASSWORD, target
@@ -113,7 +113,7 @@ def test_disabled_user_cannot_sign_in_and_loses_the_session(web, owner, app, clo
 
 
 @pytest.mark.parametrize("https, secure", [(False, False), (True, True)])
-def test_session_cookie_flags(make_app, https, secure):
+def test_session_cookie_flags(make_app, https, secure):  # SEC24
     app = make_app({"server": {"base_url": "https://auth.example/" if https else "http://localhost/"}})
     from indieauth_password import set_password
     set_password(app, app.storage.create_user("owner", "https://o.example/"), PASSWORD)
@@ -228,7 +228,7 @@ def test_throttling_holds_across_processes_sharing_the_database(make_app, owner,
     sign_in(webtest.TestApp(second), status=429)
 
 
-def test_forwarded_for_is_believed_only_from_trusted_proxies(make_app):
+def test_forwarded_for_is_believed_only_from_trusted_proxies(make_app):  # SEC57
     app = make_app({"server": {"trusted_proxies": ["10.0.0.0/30"]}})
     seen = []
     app.bottle.route("/ip", "GET", lambda: seen.append(app.client_address()) or "")

@@ -13,6 +13,7 @@
 these lines in its <code>&lt;head&gt;</code>:</p>
 <pre class="snippet"><code>{{"\n".join(f'<link rel="{rel}" href="{href}">' for rel, href in links)}}</code></pre>
 % end
+<p><a href="/selftest">Check that this server's host passes tokens on</a></p>
 % if manage:
 <h2>Your sign-in methods</h2>
 <ul>
