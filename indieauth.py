@@ -1908,6 +1908,19 @@ class ClientCache:
             self.entries[client.client_id] = (self.clock() + datetime.timedelta(seconds=seconds), client)
 
 
+LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")  # never SVG: it can carry script
+LOGO_MAX_BYTES = 256 * 1024
+
+
+def fetch_logo(http, url):
+    """(content type, bytes) of a client's logo, fetched through the guard (SEC26, SEC37); FetchError."""
+    response = http.get(url, accept=", ".join(LOGO_TYPES), max_bytes=LOGO_MAX_BYTES)
+    kind = media_type(response.headers)
+    if response.status != 200 or kind not in LOGO_TYPES:
+        raise FetchError(f"the logo is not a PNG, JPEG, GIF or WebP image (HTTP {response.status}, {kind})")
+    return kind, response.content
+
+
 def _loopback_portless(url):
     """`url` without its port when its host is the loopback IP 127.0.0.1 or [::1] (S33; RFC 8252 §7.3)."""
     try:
@@ -2114,6 +2127,7 @@ class IndieAuth:
         self.http = GuardedSession(fetch_allow=config["security"]["fetch_allow"], resolver=resolver,
                                    user_agent=f"indieauth/{__version__} (+{self.base_url})")
         self.client_cache = ClientCache(clock=clock)
+        self.logo_cache = {}
         self.pm = make_plugin_manager(config, plugins)
         self.storage = self.pm.hook.storage_backend(app=self)
         self.throttle = Throttle(self)
@@ -2287,6 +2301,7 @@ class IndieAuth:
         b.route("/auth", "POST", self.authorization_post)
         b.route("/auth/consent/<key>", "GET", self.consent_page)
         b.route("/auth/consent/<key>", "POST", self.consent_post)
+        b.route("/auth/logo/<key>", "GET", self.client_logo)
         b.route("/token", "POST", self.token_post)
         b.route("/token", "GET", self.token_get)
         b.route("/revoke", "POST", self.revoke_post)
@@ -2460,6 +2475,27 @@ class IndieAuth:
                            scopes=[(s, self.scopes.get(s)) for s in scopes], redirect_host=redirect_host,
                            cross_host=split_url(request.client_id).netloc.lower() != redirect_host.lower(),
                            hint_mismatch=bool(request.me_hint) and request.me_hint != user.me)
+
+    def client_logo(self, key):
+        """The logo of a pending request's client, proxied so the consent page never hot-links (SEC26)."""
+        request = self.storage.get_auth_request(key)
+        logo = json.loads(request.client_data).get("logo", "") if request else ""
+        if not logo:
+            fail(404, "There is no logo for this request.")
+        cached = self.logo_cache.get(logo)
+        if cached is None or cached[0] < time.monotonic():
+            try:
+                cached = (time.monotonic() + 3600, *fetch_logo(self.http, logo))
+            except FetchError as error:
+                log.info("client logo not shown: %s", error)
+                fail(404, "The app's logo could not be loaded.")
+            if len(self.logo_cache) > 200:
+                self.logo_cache.clear()
+            self.logo_cache[logo] = cached
+        bottle.response.content_type = cached[1]
+        bottle.response.set_header("Cache-Control", "private, max-age=3600")
+        bottle.response.set_header("Content-Security-Policy", "default-src 'none'; sandbox")
+        return cached[2]
 
     def consent_post(self, key):
         """Approve or deny: the request comes from storage, never from the form (SEC21–SEC23)."""
@@ -2816,21 +2852,21 @@ signing_key = {{ file = "signing-key.pem" }}
 """
 
 
-def validate_me(me):
-    """A profile URL as the owner typed it, made canonical (host lowercased, path at least '/')."""
-    parts = urllib.parse.urlsplit(me.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--me {me!r} must be an http:// or https:// URL such as https://example.com/")
-    if parts.fragment or parts.username or parts.password:
-        raise UsageError(f"--me {me!r} must not contain a fragment or a user name")
-    netloc = parts.hostname.lower() + (f":{parts.port}" if parts.port else "")
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+def validate_me(me, base_url):
+    """A profile URL as typed, made canonical (S12, S13) and checked against the spec's rules (S5).
+
+    Loopback profile URLs with a port are accepted only for a loopback base_url (development, S6)."""
+    me = canonical_url(me.strip())
+    problem = profile_url_problem(me, allow_loopback=is_loopback(split_url(base_url).hostname))
+    if problem:
+        raise UsageError(f"--me {me!r}: {problem}")
+    return me
 
 
 def setup_new_database(app, me, username="owner"):
     """Migrate an empty database and create its owner; returns a one-time sign-in URL for them."""
     app.storage.migrate()
-    owner = app.storage.create_user(username, validate_me(me), role="owner")
+    owner = app.storage.create_user(username, validate_me(me, app.base_url), role="owner")
     return app.url("/login/once/" + app.storage.create_login_link(owner, 24 * 3600))
 
 
@@ -2851,7 +2887,7 @@ def cmd_init(app_factory, args):
         base_url = _coerce("url", args.base_url)
     except ValueError:
         raise UsageError(f"--base-url {args.base_url!r} must be an http:// or https:// URL") from None
-    validate_me(args.me)
+    me = validate_me(args.me, base_url)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         f.write(CONFIG_TEMPLATE.format(base_url=json.dumps(base_url), port=""))
@@ -2863,12 +2899,12 @@ def cmd_init(app_factory, args):
         if not app.storage.is_empty():
             raise UsageError(f"the database {config['server']['database']} next to {path} is already in use "
                              f"(it holds tables); run init in another folder")
-        link = setup_new_database(app, args.me, args.username)
+        link = setup_new_database(app, me, args.username)
     except BaseException:  # leave nothing half-made behind, so init can simply be run again
         for leftover in [path] + made:
             os.remove(leftover)
         raise
-    print(f"Created {path}, its secret keys and the database; owner {args.username!r} is {validate_me(args.me)}")
+    print(f"Created {path}, its secret keys and the database; owner {args.username!r} is {me}")
     print(f"Set a password with: {invocation(args)} passwd")
     print(f"or sign in once (within 24 hours) at: {link}")
     return 0
@@ -2958,7 +2994,7 @@ def cmd_plugins(app, args):
 
 
 def cmd_user_add(app, args):
-    user = app.storage.create_user(args.username, validate_me(args.me), role=args.role)
+    user = app.storage.create_user(args.username, validate_me(args.me, app.base_url), role=args.role)
     link = app.url("/login/once/" + app.storage.create_login_link(user, 24 * 3600))
     print(f"added {user.username} ({user.me}); sign in once (within 24 hours) at: {link}")
     return 0

@@ -13,7 +13,6 @@ NOT_TESTED = {
     "S81": "DPoP is not implemented (issue to come)",
     "S90": "this server protects no resource of its own but userinfo (tested under S88/S89)",
     "SEC9": "MAY: reused code_challenge detection is not implemented",
-    "SEC37": "client logos are not fetched or shown yet; when they are, through GuardedSession",
     "SEC43": "DPoP is not implemented",
     "SEC44": "policy to decide: password change ends other sessions but keeps app tokens",
     "SEC55": "MAY: grants are not re-checked when client metadata changes",

@@ -621,3 +621,20 @@ def test_user_list_shows_every_user(setup):
     rows = [line.split() for line in result.stdout.splitlines()]
     assert rows == [["owner", "owner", "active", "https://example.com/"],
                     ["bob", "user", "active", "https://bob.example/"]]
+
+
+@pytest.mark.parametrize("me, words", [("https://example.com:8443/", ["port"]), ("https://172.28.92.51/", ["domain name"]),
+                                       ("https://example.com/a/../b", ["'..'"])])
+def test_init_refuses_a_profile_url_the_spec_forbids(tmp_path, me, words):  # S5
+    result = run(tmp_path, "--config", "x.toml", "init", "--me", me, "--base-url", "https://auth.example/")
+    assert_usage_error(result, "--me", *words)
+    assert not (tmp_path / "x.toml").exists()
+
+
+def test_init_accepts_a_loopback_profile_only_for_a_loopback_server(tmp_path):  # S6
+    ok = run(tmp_path, "--config", "a.toml", "init", "--me", "http://127.0.0.1:8080/", "--base-url", "http://127.0.0.1:8080/")
+    assert ok.returncode == 0, ok.stderr
+    (tmp_path / "b").mkdir()
+    refused = run(tmp_path / "b", "--config", "b.toml", "init", "--me", "http://127.0.0.1:8080/",
+                  "--base-url", "https://auth.example/")
+    assert_usage_error(refused, "--me")

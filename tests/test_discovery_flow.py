@@ -14,12 +14,24 @@ from test_protocol import auth_params, pkce_pair, query_of, start
 HITS = []
 
 
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
 class ClientPage(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         HITS.append(self.path)
         port = self.server.server_address[1]
+        if self.path in ("/logo.png", "/logo.svg"):
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png" if self.path.endswith("png") else "image/svg+xml")
+            self.end_headers()
+            self.wfile.write(PNG if self.path.endswith("png") else b"<svg onload='alert(1)'/>")
+            return
+        logo = "/logo.svg" if self.headers["Host"].startswith("svg.") else "/logo.png"
         body = (f'<!doctype html><link rel="redirect_uri" href="http://other.test:{port}/cb">'
-                f'<div class="h-app"><a class="u-url p-name" href="http://app.test:{port}/">Test Writer</a></div>')
+                f'<div class="h-app"><img class="u-logo" src="http://{self.headers["Host"]}{logo}">'
+                f'<a class="u-url p-name" href="http://{self.headers["Host"]}/">Test Writer</a></div>')
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.end_headers()
@@ -109,3 +121,24 @@ def test_loopback_client_id_is_never_fetched(tmp_path, clock, client_site, make_
     client = f"http://127.0.0.1:{client_site}/"
     start(web, **auth_params(challenge, client_id=client, redirect_uri=client + "cb")).follow()
     assert HITS == []
+
+
+def test_logo_is_proxied_never_hot_linked(tmp_path, clock, client_site, make_app):  # SEC26, SEC37
+    web = make(make_app, tmp_path, clock, ["127.0.0.1/32"])
+    _, challenge = pkce_pair()
+    page = start(web, **auth_params(challenge, client_id=f"http://app.test:{client_site}/",
+                                    redirect_uri=f"http://other.test:{client_site}/cb")).follow()
+    src = page.html.select_one("img.client-logo")["src"]
+    assert src.startswith("/auth/logo/")  # served by this server, not the app's
+    logo = web.get(src)
+    assert logo.content_type == "image/png" and logo.body == PNG
+    web.get(src)
+    assert HITS == ["/", "/logo.png"]  # fetched once, then cached
+
+
+def test_an_svg_logo_is_not_served(tmp_path, clock, client_site, make_app):  # SEC26: SVG can carry script
+    web = make(make_app, tmp_path, clock, ["127.0.0.1/32"])
+    _, challenge = pkce_pair()
+    page = start(web, **auth_params(challenge, client_id=f"http://svg.test:{client_site}/",
+                                    redirect_uri=f"http://other.test:{client_site}/cb")).follow()
+    web.get(page.html.select_one("img.client-logo")["src"], status=404)

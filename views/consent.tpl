@@ -1,8 +1,15 @@
 % rebase('base.tpl', title=title)
+% if client.logo:
+<img class="client-logo" src="/auth/logo/{{key}}" alt="" width="64" height="64">
+% end
 <h1>Sign in to {{client.name or split_host(request.client_id)}}?</h1>
 <dl class="facts">
   <dt>App</dt>
-  <dd><strong>{{client.name or request.client_id}}</strong><br><code class="client-id">{{request.client_id}}</code>
+  <dd>
+  % if client.name:
+  <strong>{{client.name}}</strong><br>
+  % end
+  <code class="client-id">{{request.client_id}}</code>
   % if client.url and client.url != request.client_id:
   <br><span class="muted">Home page: {{client.url}}</span>
   % end
