@@ -1908,6 +1908,26 @@ class ClientCache:
             self.entries[client.client_id] = (self.clock() + datetime.timedelta(seconds=seconds), client)
 
 
+def profile_discovery(http, me):
+    """{rel: absolute URL} of the IndieAuth links a profile page publishes (IndieAuth §4.1): the first
+    of each rel, Link header before <link> elements, as clients read them; FetchError if unreadable."""
+    response = http.get(me, accept="text/html", max_bytes=HTML_MAX_BYTES)
+    if response.status != 200:
+        raise FetchError(f"HTTP {response.status}")
+    found = {}
+    links = list(response.links)
+    if media_type(response.headers) in ("text/html", "application/xhtml+xml"):
+        import bs4
+        soup = bs4.BeautifulSoup(response.content, "html.parser")
+        links += [(urllib.parse.urljoin(response.url, tag["href"]), tuple(r.lower() for r in tag.get("rel", [])))
+                  for tag in soup.find_all(["link", "a"], href=True)]
+    for url, rels in links:
+        for rel in rels:
+            found.setdefault(rel, url)
+    return {rel: found[rel] for rel in ("indieauth-metadata", "authorization_endpoint", "token_endpoint")
+            if rel in found}
+
+
 LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")  # never SVG: it can carry script
 LOGO_MAX_BYTES = 256 * 1024
 
@@ -2652,7 +2672,22 @@ class IndieAuth:
             result, error = answer.json().get("authorization", "missing"), ""
         except (requests.RequestException, ValueError) as exc:
             result, error = "unreachable", str(exc)[:300]
-        return self.render("selftest.tpl", title="Server self-test", result=result, error=error)
+        return self.render("selftest.tpl", title="Server self-test", result=result, error=error,
+                           profile=self.profile_check(self.current_user()), links=self.profile_links())
+
+    def profile_check(self, user):
+        """(state, detail) for S8: does the user's profile URL name this server, as clients require?"""
+        if user.me == self.base_url:
+            return "hosted", ""
+        try:
+            found = profile_discovery(self.http, user.me)
+        except FetchError as error:
+            return "unreachable", str(error)
+        expected = dict(self.profile_links())
+        wrong = {rel: url for rel, url in found.items() if url != expected[rel]}
+        if wrong:
+            return "other", ", ".join(f"{rel} → {url}" for rel, url in wrong.items())
+        return ("ok", "") if "indieauth-metadata" in found or "authorization_endpoint" in found else ("missing", "")
 
     def metadata(self):
         """GET /.well-known/oauth-authorization-server (S16, S19–S22)."""

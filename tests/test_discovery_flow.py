@@ -12,6 +12,7 @@ from conftest import PASSWORD, sign_in
 from test_protocol import auth_params, pkce_pair, query_of, start
 
 HITS = []
+PROFILE_LINKS = {"meta": "http://localhost/.well-known/oauth-authorization-server", "auth": "http://localhost/auth"}
 
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -27,6 +28,16 @@ class ClientPage(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Type", "image/png" if self.path.endswith("png") else "image/svg+xml")
             self.end_headers()
             self.wfile.write(PNG if self.path.endswith("png") else b"<svg onload='alert(1)'/>")
+            return
+        if self.path.startswith("/profile/"):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            if self.path == "/profile/header":
+                self.send_header("Link", f'<{PROFILE_LINKS["auth"]}>; rel="authorization_endpoint"')
+            self.end_headers()
+            body = {"/profile/links": f'<link rel="indieauth-metadata" href="{PROFILE_LINKS["meta"]}">',
+                    "/profile/other": '<link rel="authorization_endpoint" href="https://indieauth.com/auth">'}
+            self.wfile.write(body.get(self.path, "<p>no links</p>").encode())
             return
         logo = "/logo.svg" if self.headers["Host"].startswith("svg.") else "/logo.png"
         body = (f'<!doctype html><link rel="redirect_uri" href="http://other.test:{port}/cb">'
@@ -142,3 +153,19 @@ def test_an_svg_logo_is_not_served(tmp_path, clock, client_site, make_app):  # S
     page = start(web, **auth_params(challenge, client_id=f"http://svg.test:{client_site}/",
                                     redirect_uri=f"http://other.test:{client_site}/cb")).follow()
     web.get(page.html.select_one("img.client-logo")["src"], status=404)
+
+
+@pytest.mark.parametrize("page, verdict", [("links", "Yes."), ("header", "Yes."), ("none", "No:"), ("other", "No:")])
+def test_self_test_checks_that_the_profile_url_names_this_server(tmp_path, clock, client_site, page, verdict):  # S8
+    import indieauth
+    app = indieauth.make_test_app({"plugins": {"password": {}}, "security": {"fetch_allow": ["127.0.0.1/32"]}},
+                                  folder=str(tmp_path), clock=clock, resolver=resolver)
+    from indieauth_password import set_password
+    set_password(app, app.storage.create_user("owner", f"http://site.test:{client_site}/profile/{page}"), PASSWORD)
+    web = webtest.TestApp(app)
+    sign_in(web)
+    # the self-request for the Authorization check cannot reach http://localhost/ here; only S8 is judged
+    answer = web.get("/selftest").html.select("[role=status], [role=alert]")[-1].text
+    assert answer.startswith(verdict), answer
+    if verdict == "No:":
+        assert "indieauth-metadata" in web.get("/selftest").text

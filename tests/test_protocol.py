@@ -196,7 +196,7 @@ def test_profile_page_links_in_html(web):  # S17, S18, S96: absolute URLs, each 
     assert html.select_one('link[rel="token_endpoint"]')["href"] == "http://localhost/token"
 
 
-def test_hosted_owner_profile_has_an_h_card(make_app):  # S8
+def test_hosted_owner_profile_has_an_h_card(make_app):  # S8 (hosted profile)
     app = make_app()
     app.storage.create_user("owner", "http://localhost/", role="owner", name="Ann Owner")
     card = webtest.TestApp(app).get("/").html.select_one(".h-card")

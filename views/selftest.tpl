@@ -23,3 +23,22 @@ form field in a POST body.</p>
 <code>base_url</code> to find out: {{error}}</p>
 <p>Check that <code>base_url</code> in the configuration is this server's public address.</p>
 % end
+<h2>Does your profile URL name this server?</h2>
+% state, detail = profile
+% if state == "hosted":
+<p role="status"><strong>Yes.</strong> Your profile is hosted here, on the start page, with the links clients look for.</p>
+% elif state == "ok":
+<p role="status"><strong>Yes.</strong> <a href="{{user.me}}">{{user.me}}</a> names this server, so clients will send you here.</p>
+% else:
+% if state == "unreachable":
+<p class="error" role="alert"><strong>Could not read</strong> <a href="{{user.me}}">{{user.me}}</a>: {{detail}}.</p>
+% elif state == "other":
+<p class="error" role="alert"><strong>No:</strong> <a href="{{user.me}}">{{user.me}}</a> names another server ({{detail}}).
+Clients will send you there, not here.</p>
+% else:
+<p class="error" role="alert"><strong>No:</strong> <a href="{{user.me}}">{{user.me}}</a> does not name an IndieAuth
+server, so apps cannot sign you in with it.</p>
+% end
+<p>Put these lines in the <code>&lt;head&gt;</code> of that page:</p>
+<pre class="snippet"><code>{{"\n".join(f'<link rel="{rel}" href="{href}">' for rel, href in links)}}</code></pre>
+% end
