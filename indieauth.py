@@ -113,6 +113,9 @@ SETTINGS = {
                              ("debug", "info", "warning", "error")),
     },
     "tokens": {
+        "format": Setting("str", "jwt", "Access tokens as signed JWTs (RFC 9068) that resource servers can verify "
+                                        "with the JWKS, or as opaque random strings checked by introspection.",
+                          ("jwt", "opaque")),
         "access_token_lifetime": Setting("duration", 86400, "How long an access token works, e.g. \"1h\" or \"1d\"."),
         "refresh_token_lifetime": Setting("duration", 30 * 86400,
                                           "How long an unused refresh token works; each use gives a new one."),
@@ -401,6 +404,7 @@ class AuthCode(BaseModel):
     code_challenge_method = peewee.CharField(max_length=16, default="")
     scope = peewee.TextField(default="")
     created_at = peewee.DateTimeField(default=utcnow)
+    auth_time = peewee.DateTimeField(null=True)
     expires_at = peewee.DateTimeField()
     used_at = peewee.DateTimeField(null=True)
 
@@ -409,7 +413,9 @@ class Token(BaseModel):
     """An access or refresh token; a `family` is everything issued from one code (rotation, replay)."""
 
     token_hash = peewee.CharField(max_length=64, unique=True)
+    jti = peewee.CharField(max_length=32, unique=True)
     kind = peewee.CharField(max_length=8)  # "access" or "refresh"
+    via = peewee.CharField(max_length=8, default="flow")  # "flow" or "testing"
     family = peewee.CharField(max_length=32, index=True)
     code = peewee.ForeignKeyField(AuthCode, null=True, on_delete="SET NULL")
     user = peewee.ForeignKeyField(User, on_delete="CASCADE")
@@ -417,9 +423,21 @@ class Token(BaseModel):
     client_id = peewee.CharField(max_length=512, index=True)
     scope = peewee.TextField(default="")
     created_at = peewee.DateTimeField(default=utcnow)
+    auth_time = peewee.DateTimeField(null=True)
     expires_at = peewee.DateTimeField(null=True)
     last_used_at = peewee.DateTimeField(null=True)
     revoked_at = peewee.DateTimeField(null=True)
+
+
+class SigningKey(BaseModel):
+    """A public key that signs (or signed) JWT access tokens; published until its last token expires."""
+
+    kid = peewee.CharField(max_length=64, unique=True)
+    algorithm = peewee.CharField(max_length=8)
+    public_jwk = peewee.TextField()
+    created_at = peewee.DateTimeField(default=utcnow)
+    retired_at = peewee.DateTimeField(null=True)
+    publish_until = peewee.DateTimeField(null=True)
 
 
 class Grant(BaseModel):
@@ -461,8 +479,9 @@ def _migration_1(migrator):
 
 
 def _migration_2(migrator):
-    """The protocol: pending authorization requests, codes, tokens, remembered consent, resource servers."""
-    db.create_tables([AuthRequest, AuthCode, Token, Grant, ResourceServer])
+    """The protocol: pending authorization requests, codes, tokens, remembered consent, resource servers,
+    signing keys."""
+    db.create_tables([AuthRequest, AuthCode, Token, Grant, ResourceServer, SigningKey])
 
 
 # Each migration is (version, function(migrator)).  Append, never edit: a migration that changes
@@ -686,12 +705,16 @@ class Storage:
             AuthCode.id == code.id, AuthCode.used_at.is_null()).execute() == 1
 
     # -- tokens
-    def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None):
-        """A new access or refresh token; returns (raw token, row)."""
-        raw = secrets.token_urlsafe(32)
-        expires = self.now() + datetime.timedelta(seconds=lifetime) if lifetime else None
-        row = Token.create(token_hash=token_hash(raw), kind=kind, family=family, code=code, user=user, me=me,
-                           client_id=client_id, scope=scope, created_at=self.now(), expires_at=expires)
+    def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None, via="flow",
+                     auth_time=None, encode=None):
+        """A new access or refresh token; returns (raw token, row).  `encode(jti, iat, exp)`, when
+        given, makes the raw token (a JWT); otherwise it is 256 random bits."""
+        jti, now = secrets.token_hex(16), self.now()
+        expires = now + datetime.timedelta(seconds=lifetime) if lifetime else None
+        raw = encode(jti, now, expires) if encode else secrets.token_urlsafe(32)
+        row = Token.create(token_hash=token_hash(raw), jti=jti, kind=kind, via=via, family=family, code=code,
+                           user=user, me=me, client_id=client_id, scope=scope, created_at=now,
+                           auth_time=auth_time, expires_at=expires)
         return raw, row
 
     def find_token(self, raw):
@@ -720,6 +743,35 @@ class Storage:
         """Revoke everything issued from a code (after the code was replayed)."""
         families = [t.family for t in Token.select(Token.family).where(Token.code == code).distinct()]
         return sum(self.revoke_family(f) for f in families)
+
+    # -- signing keys
+    def register_key(self, kid, algorithm, public_jwk):
+        """Record a public key (once); a key signing again after retirement is published longer."""
+        if not SigningKey.select().where(SigningKey.kid == kid).exists():
+            try:
+                with self.database.atomic():
+                    SigningKey.create(kid=kid, algorithm=algorithm, public_jwk=json.dumps(public_jwk),
+                                      created_at=self.now())
+            except peewee.IntegrityError:
+                pass  # another process registered it first
+
+    def published_keys(self):
+        """Keys in use or still needed to verify unexpired tokens, newest first."""
+        return list(SigningKey.select().where(SigningKey.publish_until.is_null() |
+                                              (SigningKey.publish_until > self.now()))
+                    .order_by(SigningKey.id.desc()))
+
+    def retire_key(self, kid, publish_until):
+        return SigningKey.update(retired_at=self.now(), publish_until=publish_until).where(
+            SigningKey.kid == kid, SigningKey.retired_at.is_null()).execute()
+
+    def extend_key(self, kid, until):
+        """A retired key that still signs (a process not yet restarted) stays published for its tokens."""
+        SigningKey.update(publish_until=until).where(
+            SigningKey.kid == kid, SigningKey.retired_at.is_null(False), SigningKey.publish_until < until).execute()
+
+    def list_keys(self):
+        return list(SigningKey.select().order_by(SigningKey.id))
 
     # -- remembered consent
     def get_grant(self, user, client_id):
@@ -805,6 +857,12 @@ class HookSpecs:
         """Return a ClientInfo for `client_id` (name, logo, url, redirect_uris), or None.
         First result wins; the core's default fetches the JSON client metadata document, then h-app
         and rel=redirect_uri, through the SSRF-guarded `app.http`."""
+
+    @hookspec
+    def token_claims(self, app, me, client, scopes, extra):
+        """Return a dict of claims to add to a JWT access token for `me` issued to `client` (its
+        client_id) with `scopes`, or None.  They are merged *under* the core's: iss, sub, aud,
+        client_id, scope, iat, exp, jti and auth_time always win.  `extra` is reserved (empty)."""
 
     @hookspec(firstresult=True)
     def user_profile(self, app, me, scopes):
@@ -905,15 +963,26 @@ class LoggedOut:
 
 @dataclasses.dataclass
 class TokenIssued:
+    """An access token was issued: `grant_type` is authorization_code, refresh_token or testing."""
     user: object
+    me: str
     client_id: str
     scope: str
     grant_type: str
+    jti: str
+    at: datetime.datetime
 
 
 @dataclasses.dataclass
 class TokenRevoked:
-    token: object
+    """A token was revoked (`token.kind` is access or refresh; a refresh takes its family along)."""
+    user: object
+    me: str
+    client_id: str
+    scope: str
+    kind: str
+    jti: str
+    at: datetime.datetime
 
 
 @dataclasses.dataclass
@@ -1285,11 +1354,101 @@ def redirect_with(redirect_uri, params):
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
-def issue_code(app, request, user, scopes):
+def issue_code(app, request, user, scopes, auth_time=None):
     """A new authorization code for an approved request (S48, S49)."""
     return app.storage.create_code(CODE_LIFETIME, user=user, me=user.me, client_id=request.client_id,
+                                   auth_time=auth_time,
                                    redirect_uri=request.redirect_uri, code_challenge=request.code_challenge,
                                    code_challenge_method=request.code_challenge_method, scope=" ".join(scopes))
+
+
+# ---------------------------------------------------------------------------------------------
+#  JWT Access Tokens (RFC 9068) and the JSON Web Key Set
+# ---------------------------------------------------------------------------------------------
+
+
+def public_jwk(private_key):
+    """The public JWK of a private key, with its RFC 7638 thumbprint as `kid`."""
+    import jwt.algorithms
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    public = private_key.public_key()
+    if isinstance(private_key, ed25519.Ed25519PrivateKey):
+        jwk, members = jwt.algorithms.OKPAlgorithm.to_jwk(public, as_dict=True), ("crv", "kty", "x")
+    elif isinstance(private_key, ec.EllipticCurvePrivateKey):
+        jwk, members = jwt.algorithms.ECAlgorithm.to_jwk(public, as_dict=True), ("crv", "kty", "x", "y")
+    elif isinstance(private_key, rsa.RSAPrivateKey):
+        jwk, members = jwt.algorithms.RSAAlgorithm.to_jwk(public, as_dict=True), ("e", "kty", "n")
+    else:
+        raise ConfigError("[tokens] signing_key: an Ed25519, P-256 or RSA private key is needed")
+    canonical = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"), sort_keys=True)
+    kid = base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+    return {**{m: jwk[m] for m in members}, "kid": kid, "use": "sig"}
+
+
+class SigningKeys:
+    """The private key that signs access tokens, loaded once (again when its file changes), and the
+    published keys (RFC 7517) that let resource servers verify tokens without calling us."""
+
+    def __init__(self, app):
+        self.app, self.lock, self.loaded = app, threading.Lock(), None
+
+    def _source(self):
+        value = self.app.config["tokens"]["signing_key"]
+        path = self.app.config.resolve_path(value["file"]) if isinstance(value, dict) and "file" in value else None
+        return path, (os.stat(path).st_mtime_ns if path and os.path.exists(path) else None)
+
+    def current(self):
+        """(kid, private key, algorithm) of the signing key, registered in storage on first use."""
+        from cryptography.hazmat.primitives import serialization
+        source = self._source()
+        with self.lock:
+            if self.loaded is None or self.loaded[0] != source:
+                pem = self.app.config.secret("tokens", "signing_key").encode()
+                try:
+                    key = serialization.load_pem_private_key(pem, password=None)
+                except (ValueError, TypeError) as exc:
+                    raise ConfigError(f"{self.app.config.path}: [tokens] signing_key: not a PEM private key "
+                                      f"without a password ({exc})") from None
+                jwk = public_jwk(key)
+                algorithm = self.app.config["tokens"]["algorithm"]
+                self.app.storage.register_key(jwk["kid"], algorithm, {**jwk, "alg": algorithm})
+                self.loaded = (source, jwk["kid"], key, algorithm)
+            return self.loaded[1:]
+
+    def sign(self, claims):
+        """A signed JWT access token (`typ: at+jwt`, RFC 9068 §2.1)."""
+        import jwt
+        kid, key, algorithm = self.current()
+        self.app.storage.extend_key(kid, datetime.datetime.fromtimestamp(claims["exp"], datetime.timezone.utc)
+                                    .replace(tzinfo=None))
+        return jwt.encode(claims, key, algorithm=algorithm, headers={"typ": "at+jwt", "kid": kid})
+
+    def jwks(self):
+        """The JSON Web Key Set: every key that signs, or signed tokens that have not expired."""
+        self.current()
+        return {"keys": [json.loads(k.public_jwk) for k in self.app.storage.published_keys()]}
+
+
+def epoch(moment):
+    return int(moment.replace(tzinfo=datetime.timezone.utc).timestamp())
+
+
+def access_token_encoder(app, user, client_id, scopes, auth_time):
+    """`encode(jti, iat, exp)` for Storage.create_token: a JWT with RFC 9068's claims, or None for
+    opaque tokens.  Plugins add claims through token_claims; the core's claims always win."""
+    if app.config["tokens"]["format"] != "jwt":
+        return None
+
+    def encode(jti, iat, exp):
+        claims = {}
+        for extra in reversed(app.pm.hook.token_claims(app=app, me=user.me, client=client_id,
+                                                        scopes=list(scopes), extra={})):
+            claims.update(extra or {})
+        claims.update({"iss": app.issuer, "sub": user.me, "aud": user.me, "client_id": client_id,
+                       "scope": " ".join(scopes), "iat": epoch(iat), "exp": epoch(exp), "jti": jti,
+                       "auth_time": epoch(auth_time or iat)})
+        return app.keys.sign(claims)
+    return encode
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1353,20 +1512,25 @@ def profile_for(app, user, scopes):
     return {k: v for k, v in profile.items() if k != "email" or "email" in scopes}
 
 
-def token_response(app, user, client_id, scopes, code=None, family=None, refresh_scope=None):
+def token_response(app, user, client_id, scopes, code=None, family=None, refresh_scope=None, auth_time=None,
+                   grant_type="authorization_code"):
     """Issue an access and a refresh token; the JSON body of S62 (and S71 for a refresh)."""
     settings = app.config["tokens"]
     family = family or uuid.uuid4().hex
-    access, _ = app.storage.create_token("access", user, user.me, client_id, " ".join(scopes),
-                                         settings["access_token_lifetime"], family, code)
+    access, row = app.storage.create_token("access", user, user.me, client_id, " ".join(scopes),
+                                           settings["access_token_lifetime"], family, code, auth_time=auth_time,
+                                           encode=access_token_encoder(app, user, client_id, scopes, auth_time))
     refresh, _ = app.storage.create_token("refresh", user, user.me, client_id,
                                           refresh_scope if refresh_scope is not None else " ".join(scopes),
-                                          settings["refresh_token_lifetime"], family, code)
+                                          settings["refresh_token_lifetime"], family, code, auth_time=auth_time)
     body = {"access_token": access, "token_type": "Bearer", "scope": " ".join(scopes),
             "expires_in": settings["access_token_lifetime"], "refresh_token": refresh, "me": user.me}
     profile = profile_for(app, user, scopes)
     if profile is not None:
         body["profile"] = profile
+    app.event(TokenIssued(user, user.me, client_id, body["scope"], grant_type, row.jti, row.created_at),
+              "token_issued", user=user, client_id=client_id, scope=body["scope"], grant_type=grant_type,
+              jti=row.jti)
     return body
 
 
@@ -1399,7 +1563,8 @@ def refresh_tokens(app, form):
         app.storage.revoke_family(token.family)
         raise InvalidGrant("The refresh token was used already.")
     return token_response(app, token.user, token.client_id, requested, code=token.code_id,
-                          family=token.family, refresh_scope=token.scope)
+                          family=token.family, refresh_scope=token.scope, auth_time=token.auth_time,
+                          grant_type="refresh_token")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1418,7 +1583,8 @@ def revoke(app, form):
         app.storage.revoke_family(token.family)  # S85: the grant's access tokens go too
     else:
         app.storage.revoke_token(token)
-    app.event(TokenRevoked(token), "token_revoked", user=token.user, client_id=token.client_id, token_kind=token.kind)
+    app.event(TokenRevoked(token.user, token.me, token.client_id, token.scope, token.kind, token.jti, app.now()),
+              "token_revoked", user=token.user, client_id=token.client_id, token_kind=token.kind, jti=token.jti)
     return True
 
 
@@ -1460,6 +1626,7 @@ def metadata(app):
         "revocation_endpoint": app.url("revoke"),
         "revocation_endpoint_auth_methods_supported": ["none"],
         "userinfo_endpoint": app.url("userinfo"),
+        "jwks_uri": app.url(".well-known/jwks.json"),
         "scopes_supported": [s.name for s in app.scopes.values()],
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
@@ -2078,7 +2245,8 @@ def same(a, b):
 #  The web application
 # ---------------------------------------------------------------------------------------------
 
-CORS_PATHS = ("/token", "/revoke", "/introspect", "/userinfo", "/.well-known/oauth-authorization-server")
+CORS_PATHS = ("/token", "/revoke", "/introspect", "/userinfo", "/.well-known/oauth-authorization-server",
+              "/.well-known/jwks.json")
 SESSION_COOKIE = "indieauth_session"
 CSRF_COOKIE = "indieauth_csrf"
 API_PATHS = ("/token", "/introspect", "/revoke", "/userinfo", "/.well-known/")
@@ -2148,6 +2316,7 @@ class IndieAuth:
                                    user_agent=f"indieauth/{__version__} (+{self.base_url})")
         self.client_cache = ClientCache(clock=clock)
         self.logo_cache = {}
+        self.keys = SigningKeys(self)
         self.pm = make_plugin_manager(config, plugins)
         self.storage = self.pm.hook.storage_backend(app=self)
         self.throttle = Throttle(self)
@@ -2329,6 +2498,7 @@ class IndieAuth:
         b.route("/userinfo", ["GET", "POST"], self.userinfo)
         b.route("/.well-known/oauth-authorization-server", "GET", self.metadata)
         b.route("/openapi.json", "GET", lambda: self.static("openapi.json"))
+        b.route("/.well-known/jwks.json", "GET", self.jwks)
         b.route("/selftest", "GET", self.selftest)
         b.route("/selftest/echo", "GET", self.selftest_echo)
         for path in CORS_PATHS:
@@ -2540,7 +2710,8 @@ class IndieAuth:
 
     def approve(self, request, user, scopes):
         """Issue the code and send the person back to the app with code, state and iss (S44)."""
-        code = issue_code(self, request, user, scopes)
+        session = self.current_session()
+        code = issue_code(self, request, user, scopes, auth_time=session.created_at if session else None)
         bottle.redirect(redirect_with(request.redirect_uri, {"code": code, "state": request.state,
                                                              "iss": self.issuer}), 303)
 
@@ -2579,16 +2750,14 @@ class IndieAuth:
             grant_type = form.get("grant_type")
             if grant_type == "authorization_code":
                 code = redeem_code(self, form)
-                body = token_response(self, code.user, code.client_id, code.scope.split(), code=code)
+                body = token_response(self, code.user, code.client_id, code.scope.split(), code=code,
+                                      auth_time=code.auth_time)
             elif grant_type == "refresh_token":
                 body = refresh_tokens(self, form)
             elif not grant_type:
                 raise InvalidRequest("The grant_type parameter is missing.")
             else:
                 raise UnsupportedGrantType(f"grant_type {grant_type!r} is not supported.")
-            self.event(TokenIssued(self.storage.get_user(me=body["me"]), form["client_id"], body["scope"],
-                                   grant_type), "token_issued", client_id=form["client_id"],
-                       scope=body["scope"], grant_type=grant_type)
             return body
         return self.oauth_json(handle)
 
@@ -2694,6 +2863,12 @@ class IndieAuth:
         bottle.response.content_type = "application/json"
         bottle.response.set_header("Cache-Control", "public, max-age=3600")
         return json.dumps(metadata(self), indent=2)
+
+    def jwks(self):
+        """GET /.well-known/jwks.json: the public keys of JWT access tokens (RFC 7517)."""
+        bottle.response.content_type = "application/json"
+        bottle.response.set_header("Cache-Control", "public, max-age=300")
+        return json.dumps(self.keys.jwks(), indent=2)
 
     def preflight(self):
         """CORS preflight for the endpoints browser-based clients call (S22)."""
@@ -2825,6 +3000,7 @@ def make_test_app(config_overrides=None, plugins=(), folder=None, clock=utcnow, 
     for plugin in plugins:
         data["plugins"].setdefault(getattr(plugin, "__name__", type(plugin).__name__).rsplit(".", 1)[-1], {})
     config = Config(os.path.join(folder, DEFAULT_CONFIG_NAME), data)
+    ensure_secret_files(config)
     app = IndieAuth(config, plugins=plugins, clock=clock, check_schema=False, resolver=resolver)
     app.storage.migrate()
     return app
@@ -3050,6 +3226,36 @@ def cmd_user_link(app, args):
     return 0
 
 
+def cmd_keys_rotate(app, args):
+    """keys rotate: a new signing key; the old one stays published until its last token expires."""
+    value = app.config["tokens"]["signing_key"]
+    if not (isinstance(value, dict) and "file" in value):
+        raise UsageError(f"{app.config.path}: [tokens] signing_key is not a {{ file = ... }}; rotate it by "
+                         f"replacing the key where it is kept (the old one must then be published by hand)")
+    path = app.config.resolve_path(value["file"])
+    old_kid = app.keys.current()[0]
+    fresh = path + ".new"
+    if os.path.exists(fresh):
+        os.remove(fresh)
+    write_secret_file(fresh, generate_signing_key(app.config["tokens"]["algorithm"]))
+    os.replace(fresh, path)
+    until = app.now() + datetime.timedelta(seconds=app.config["tokens"]["access_token_lifetime"])
+    app.storage.retire_key(old_kid, until)
+    new_kid = app.keys.current()[0]
+    print(f"new signing key {new_kid}; the old key {old_kid} stays published until {until:%Y-%m-%d %H:%M} UTC")
+    return 0
+
+
+def cmd_keys_list(app, args):
+    app.keys.current()
+    for key in app.storage.list_keys():
+        state = ("signing" if key.retired_at is None else
+                 f"retired, published until {key.publish_until:%Y-%m-%d %H:%M}" if key.publish_until > app.now()
+                 else "expired")
+        print(f"{key.kid}  {key.algorithm:<6} {key.created_at:%Y-%m-%d}  {state}")
+    return 0
+
+
 def cmd_resource_server_add(app, args):
     secret = app.storage.add_resource_server(args.name)
     print(secret)
@@ -3119,6 +3325,10 @@ def build_parser(app=None):
     p = user.add_parser("link", help="print a one-time sign-in link (default: the owner)")
     p.add_argument("--user")
     p.set_defaults(handler=cmd_user_link)
+    keys = sub.add_parser("keys", help="signing keys of JWT access tokens").add_subparsers(
+        dest="keys_command", metavar="ACTION", parser_class=ArgumentParser, required=True)
+    keys.add_parser("rotate", help="make a new signing key").set_defaults(handler=cmd_keys_rotate)
+    keys.add_parser("list", help="list signing keys").set_defaults(handler=cmd_keys_list)
     rs = sub.add_parser("resource-server", help="credentials for token introspection").add_subparsers(
         dest="rs_command", metavar="ACTION", parser_class=ArgumentParser, required=True)
     p = rs.add_parser("add", help="create a credential and print its secret once")

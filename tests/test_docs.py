@@ -27,7 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN_SERVER = ("python3 -m venv .venv && .venv/bin/pip install -e . -e plugins/indieauth-password"
               " && .venv/bin/indieauth serve")
 RUN_TESTS = ('python3 -m venv .venv && .venv/bin/pip install -e ".[test]" -e plugins/indieauth-password'
-             " && .venv/bin/python -m pytest")
+             " -e plugins/indieauth-webhook && .venv/bin/python -m pytest")
 
 
 def read(*path):
@@ -354,7 +354,7 @@ def test_openapi_document_is_served_and_describes_every_api_route():
     assert doc["openapi"].startswith("3.")
     api = {(route.rule, route.method.lower()) for route in app.bottle.routes
            if route.rule in ("/auth", "/token", "/revoke", "/introspect", "/userinfo",
-                             "/.well-known/oauth-authorization-server")}
+                             "/.well-known/oauth-authorization-server", "/.well-known/jwks.json")}
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
     assert api == documented
     for path, ops in doc["paths"].items():

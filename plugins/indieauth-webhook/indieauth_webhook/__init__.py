@@ -1,0 +1,264 @@
+"""Signed webhooks for indieauth: POST a JSON message to your own receivers after token events.
+
+Built only on indieauth's public hooks (`configure`, `track_event`), exactly as a third-party plugin
+would be.  Delivery runs on one background thread, so a slow receiver never delays a response.
+"""
+
+import atexit
+import collections
+import datetime
+import hashlib
+import hmac
+import json
+import logging
+import os
+import threading
+import time
+import urllib.parse
+
+import requests
+
+from indieauth import ConfigError, LoginFailed, Setting, TokenIssued, TokenRevoked, hookimpl
+
+__version__ = "0.1.0"
+NAME = "webhook"
+log = logging.getLogger("indieauth.webhook")
+
+EVENTS = {TokenIssued: "token_issued", TokenRevoked: "token_revoked", LoginFailed: "login_failed"}
+SETTINGS = {
+    "urls": Setting("list", [], "Receiver URLs (http:// or https://); each event is POSTed to every one. Required."),
+    "secret": Setting("secret", None, "Key of the HMAC-SHA256 signature in X-IndieAuth-Signature. Required."),
+    "events": Setting("list", ["token_issued"], "Which events to send: token_issued, token_revoked, login_failed."),
+    "timeout": Setting("duration", 5, "Connect and read timeout of each POST, e.g. \"5s\"."),
+    "retries": Setting("int", 3, "Further attempts after a failed one, 1 s, 2 s, 4 s … apart (0 to 10)."),
+}
+MAX_RETRIES = 10
+QUEUE_SIZE = 1000
+SIGNATURE_HEADER = "X-IndieAuth-Signature"
+
+
+# -- configuration
+
+def load_settings(app):
+    """The validated `[plugins.webhook]` table, its secret read; ConfigError names the key."""
+    values = app.plugin_config(NAME, SETTINGS)
+    where = f"{app.config.path}: [plugins.{NAME}]"
+    if not values["urls"]:
+        raise ConfigError(f"{where} urls: give at least one receiver URL, like [\"https://example.com/hook\"]")
+    for url in values["urls"]:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{where} urls: expected http:// or https:// URLs, got {url!r}")
+    if not values["events"]:
+        raise ConfigError(f"{where} events: name at least one event (or set enabled = false)")
+    for event in values["events"]:
+        if event not in EVENTS.values():
+            raise ConfigError(f"{where} events: unknown event {event!r} "
+                              f"(known events: {', '.join(sorted(EVENTS.values()))})")
+    if values["timeout"] < 1:
+        raise ConfigError(f"{where} timeout: must be at least 1s, got {values['timeout']!r}")
+    if not 0 <= values["retries"] <= MAX_RETRIES:
+        raise ConfigError(f"{where} retries: expected 0 to {MAX_RETRIES}, got {values['retries']!r}")
+    values["secret"] = read_secret(app, values["secret"])
+    return values
+
+
+def read_secret(app, value):
+    """The text of the secret, inline, `{ env = "NAME" }` or `{ file = "path" }` (relative to the config)."""
+    where = f"{app.config.path}: [plugins.{NAME}] secret"
+    if value is None:
+        raise ConfigError(f"{where}: required, inline or as {{ env = \"NAME\" }} or {{ file = \"path\" }}")
+    if isinstance(value, str):
+        text = value
+    elif "env" in value:
+        text = os.environ.get(value["env"], "")
+        if not text:
+            raise ConfigError(f"{where}: environment variable {value['env']} is not set")
+    else:
+        path = app.config.resolve_path(value["file"])
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read().strip()
+        except OSError as exc:
+            raise ConfigError(f"{where}: cannot read {path}: {exc.strerror}") from None
+    if not text:
+        raise ConfigError(f"{where}: is empty")
+    return text
+
+
+# -- messages
+
+def iso_utc(at):
+    """ISO 8601 UTC with a Z, to the second, from a naive-UTC (or aware) datetime."""
+    if at.tzinfo is not None:
+        at = at.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return at.replace(microsecond=0).isoformat() + "Z"
+
+
+def payload_for(event, now):
+    """The JSON-ready message for an event this plugin sends; `now` stamps events without a time."""
+    kind = EVENTS[type(event)]
+    if kind == "token_issued":
+        return {"event": kind, "message": f"{event.me} has issued an access token to {event.client_id}",
+                "me": event.me, "client_id": event.client_id, "scope": event.scope,
+                "grant_type": event.grant_type, "jti": event.jti, "time": iso_utc(event.at or now)}
+    if kind == "token_revoked":
+        return {"event": kind, "message": f"{event.me} has revoked a token of {event.client_id}",
+                "me": event.me, "client_id": event.client_id, "scope": event.scope, "kind": event.kind,
+                "jti": event.jti, "time": iso_utc(event.at or now)}
+    who = event.username or "(no user name)"
+    return {"event": kind, "message": f"Sign-in as {who} with {event.method} failed from {event.address}: "
+                                      f"{event.reason}",
+            "username": event.username, "method": event.method, "address": event.address,
+            "reason": event.reason, "time": iso_utc(now)}
+
+
+def signature(secret, body):
+    """The X-IndieAuth-Signature value: "sha256=" and the hex HMAC-SHA256 of the exact body bytes."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+# -- delivery
+
+Delivery = collections.namedtuple("Delivery", "url body event")
+
+
+class Sender:
+    """One daemon thread POSTing queued messages; `send` never blocks and never raises.
+
+    Each message is tried `1 + retries` times, `backoff`, 2×, 4× … seconds apart; a 2xx answer is
+    success, anything else (a redirect too, which is not followed) or a connection error is retried,
+    then logged and given up.  At most `queue_size` messages wait; more are dropped and logged."""
+
+    def __init__(self, urls, secret, events=("token_issued",), timeout=5, retries=3, backoff=1.0,
+                 queue_size=QUEUE_SIZE, user_agent=f"indieauth-webhook/{__version__}"):
+        self.urls, self.secret, self.events = list(urls), secret, frozenset(events)
+        self.user_agent = user_agent
+        self.timeout, self.retries = timeout, retries
+        self.backoff, self.queue_size = backoff, queue_size
+        self.http = requests.Session()
+        self._waiting = collections.deque()
+        self._busy = False
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = None
+
+    def send(self, payload):
+        """Queue `payload` for every receiver URL; returns how many deliveries were queued."""
+        body = json.dumps(payload).encode("utf-8")
+        queued = 0
+        with self._changed:
+            if self._stop.is_set():
+                return 0
+            for url in self.urls:
+                if len(self._waiting) >= self.queue_size:
+                    log.warning("webhook queue full (%d waiting): dropped %s for %s",
+                                len(self._waiting), payload["event"], url)
+                    continue
+                self._waiting.append(Delivery(url, body, payload["event"]))
+                queued += 1
+            self._changed.notify_all()
+            self._start_worker()
+        return queued
+
+    def _start_worker(self):
+        """Start the worker on first use (and again in a forked child, where it is not running)."""
+        if self._thread is None or not self._thread.is_alive():
+            if self._thread is None:
+                atexit.register(self._at_exit)
+            self._thread = threading.Thread(target=self._work, name="indieauth-webhook", daemon=True)
+            self._thread.start()
+
+    def flush(self, timeout=None):
+        """Wait until nothing is queued or being delivered; False if `timeout` seconds passed first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._changed:
+            while self._waiting or self._busy:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+        return True
+
+    def close(self, timeout=None):
+        """Stop the worker: deliveries still queued are dropped and logged, retries cut short."""
+        with self._changed:
+            self._stop.set()
+            dropped, self._waiting = len(self._waiting), collections.deque()
+            self._changed.notify_all()
+        if dropped:
+            log.warning("webhook stopping: %d queued deliveries dropped", dropped)
+        if self._thread is not None:
+            self._thread.join(self.timeout + 1 if timeout is None else timeout)
+            atexit.unregister(self._at_exit)
+        self.http.close()
+
+    def _at_exit(self):
+        """At interpreter exit (CLI, CGI) give queued deliveries up to `timeout` seconds to go out."""
+        if not self.flush(self.timeout):
+            log.warning("webhook: exiting with deliveries still queued; they are lost")
+
+    def _work(self):
+        while True:
+            with self._changed:
+                while not self._waiting and not self._stop.is_set():
+                    self._changed.wait()
+                if self._stop.is_set():
+                    return
+                item, self._busy = self._waiting.popleft(), True
+            try:
+                self._deliver(item)
+            except Exception:  # never let one bad delivery end the worker
+                log.exception("webhook: delivering %s to %s failed unexpectedly", item.event, item.url)
+            finally:
+                with self._changed:
+                    self._busy = False
+                    self._changed.notify_all()
+
+    def _deliver(self, item):
+        """Try one delivery up to 1 + retries times; True when a receiver answered 2xx."""
+        problem = None
+        for attempt in range(self.retries + 1):
+            if attempt and self._stop.wait(self.backoff * 2 ** (attempt - 1)):
+                return False
+            problem = self._post(item)
+            if problem is None:
+                return True
+            log.info("webhook: %s to %s failed (attempt %d of %d): %s", item.event, item.url,
+                     attempt + 1, self.retries + 1, problem)
+        log.warning("webhook: gave up delivering %s to %s after %d attempts: %s", item.event, item.url,
+                    self.retries + 1, problem)
+        return False
+
+    def _post(self, item):
+        """One POST; None on a 2xx answer, otherwise what went wrong.  The answer's body is not read."""
+        headers = {"Content-Type": "application/json", "User-Agent": self.user_agent,
+                   SIGNATURE_HEADER: signature(self.secret, item.body)}
+        try:
+            response = self.http.post(item.url, data=item.body, headers=headers, timeout=self.timeout,
+                                      allow_redirects=False, stream=True)
+        except requests.RequestException as exc:
+            return f"{type(exc).__name__}: {exc}"
+        with response:
+            if 200 <= response.status_code < 300:
+                return None
+            return f"HTTP {response.status_code}"
+
+
+# -- hooks
+
+@hookimpl
+def configure(app):
+    settings = load_settings(app)
+    app.webhook = Sender(settings["urls"], settings["secret"], settings["events"], settings["timeout"],
+                         settings["retries"], user_agent=f"indieauth-webhook/{__version__} (+{app.base_url})")
+
+
+@hookimpl
+def track_event(app, event):
+    """Only queues: delivery happens on the worker thread, after the response has gone."""
+    sender = getattr(app, "webhook", None)
+    kind = EVENTS.get(type(event))
+    if sender is None or kind not in sender.events:
+        return
+    sender.send(payload_for(event, app.now()))
