@@ -744,6 +744,29 @@ class Storage:
         families = [t.family for t in Token.select(Token.family).where(Token.code == code).distinct()]
         return sum(self.revoke_family(f) for f in families)
 
+    def live_tokens(self, user=None):
+        """Unrevoked, unexpired tokens (of `user`, or everyone's), newest first, with their users."""
+        query = (Token.select(Token, User).join(User)
+                 .where(Token.revoked_at.is_null(), Token.expires_at.is_null() | (Token.expires_at > self.now()))
+                 .order_by(Token.id.desc()))
+        return list(query.where(Token.user == user) if user is not None else query)
+
+    def find_token_by_id(self, token_id, user=None):
+        """The live token whose jti starts with `token_id` (6+ characters, unambiguous), or None."""
+        if len(token_id) < 6 or not re.fullmatch(r"[0-9a-f]+", token_id):
+            return None
+        found = [t for t in self.live_tokens(user) if t.jti.startswith(token_id)]
+        return found[0] if len(found) == 1 else None
+
+    def revoke_tokens(self, user=None, client_id=None):
+        """Revoke every live token of `user` (all users when None), of one client when given; how many."""
+        query = Token.update(revoked_at=self.now()).where(Token.revoked_at.is_null())
+        if user is not None:
+            query = query.where(Token.user == user)
+        if client_id is not None:
+            query = query.where(Token.client_id == client_id)
+        return query.execute()
+
     # -- signing keys
     def register_key(self, kid, algorithm, public_jwk):
         """Record a public key (once); a key signing again after retirement is published longer."""
@@ -776,6 +799,12 @@ class Storage:
     # -- remembered consent
     def get_grant(self, user, client_id):
         return Grant.get_or_none(Grant.user == user, Grant.client_id == client_id)
+
+    def list_grants(self, user):
+        return list(Grant.select().where(Grant.user == user).order_by(Grant.client_id))
+
+    def forget_grant(self, user, client_id):
+        return Grant.delete().where(Grant.user == user, Grant.client_id == client_id).execute()
 
     def save_grant(self, user, client_id, scope):
         with self.database.atomic():
@@ -810,8 +839,10 @@ class Storage:
     def log_event(self, kind, user=None, **data):
         Event.create(kind=kind, user=user, data=json.dumps(data, default=str), at=self.now())
 
-    def events(self, limit=50):
-        return list(Event.select().order_by(Event.id.desc()).limit(limit))
+    def events(self, limit=50, user=None):
+        """The newest audit-log entries (of one user when given), newest first."""
+        query = Event.select().order_by(Event.id.desc()).limit(limit)
+        return list(query.where(Event.user == user) if user is not None else query)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -983,6 +1014,13 @@ class TokenRevoked:
     kind: str
     jti: str
     at: datetime.datetime
+
+
+@dataclasses.dataclass
+class ConsentGranted:
+    user: object
+    client_id: str
+    scope: str
 
 
 @dataclasses.dataclass
@@ -1534,6 +1572,32 @@ def token_response(app, user, client_id, scopes, code=None, family=None, refresh
     return body
 
 
+def issue_testing_token(app, user, client_id, scopes, lifetime):
+    """An access token for developing a client without running the flow; (raw token, row).
+
+    UsageError for a client_id or scope that the flow itself would refuse."""
+    problem = client_id_problem(client_id)
+    if problem:
+        raise UsageError(problem)
+    try:
+        scopes = parse_scope(" ".join(scopes))
+    except OAuthError as error:
+        raise UsageError(error.description) from None
+    if not scopes:
+        raise UsageError("A testing token needs at least one scope.")
+    raw, row = app.storage.create_token("access", user, user.me, client_id, " ".join(scopes), lifetime,
+                                        uuid.uuid4().hex, via="testing",
+                                        encode=access_token_encoder(app, user, client_id, scopes, None))
+    app.event(TokenIssued(user, user.me, client_id, row.scope, "testing", row.jti, row.created_at),
+              "token_issued", user=user, client_id=client_id, scope=row.scope, grant_type="testing", jti=row.jti)
+    return raw, row
+
+
+def fingerprint(token):
+    """A short, harmless name for a token: the start of its stored hash (sha256 of the token)."""
+    return token.token_hash[:10]
+
+
 # ---------------------------------------------------------------------------------------------
 #  Refreshing an Access Token (IndieAuth §5.5)
 # ---------------------------------------------------------------------------------------------
@@ -1579,12 +1643,7 @@ def revoke(app, form):
     token = app.storage.find_token(form["token"])  # S82: the hint only orders the search; one table
     if token is None:
         return False
-    if token.kind == "refresh":
-        app.storage.revoke_family(token.family)  # S85: the grant's access tokens go too
-    else:
-        app.storage.revoke_token(token)
-    app.event(TokenRevoked(token.user, token.me, token.client_id, token.scope, token.kind, token.jti, app.now()),
-              "token_revoked", user=token.user, client_id=token.client_id, token_kind=token.kind, jti=token.jti)
+    app.revoke_row(token)  # S85: a refresh token takes the grant's access tokens along
     return True
 
 
@@ -2376,6 +2435,7 @@ class IndieAuth:
     def event(self, event, kind=None, user=None, **data):
         """Record `event` in the audit log and deliver it to plugins; a plugin's failure is only logged."""
         if kind:
+            data.setdefault("address", self.client_address() or "cli")  # no address: the command line
             self.storage.log_event(kind, user=user, **data)
         for impl in self.pm.hook.track_event.get_hookimpls():
             try:
@@ -2499,6 +2559,12 @@ class IndieAuth:
         b.route("/.well-known/oauth-authorization-server", "GET", self.metadata)
         b.route("/openapi.json", "GET", lambda: self.static("openapi.json"))
         b.route("/.well-known/jwks.json", "GET", self.jwks)
+        b.route("/tokens", "GET", self.tokens_page)
+        b.route("/tokens/new", "GET", self.token_new_page)
+        b.route("/tokens/new", "POST", self.token_new_post)
+        b.route("/tokens/revoke", "POST", self.tokens_revoke)
+        b.route("/tokens/forget", "POST", self.grant_forget)
+        b.route("/log", "GET", self.log_page)
         b.route("/selftest", "GET", self.selftest)
         b.route("/selftest/echo", "GET", self.selftest_echo)
         for path in CORS_PATHS:
@@ -2657,6 +2723,8 @@ class IndieAuth:
         scopes = request.scope.split()
         grant = self.storage.get_grant(user, request.client_id)
         if grant is not None and set(scopes) <= set(grant.scope.split()) and self.storage.use_auth_request(key):
+            self.event(ConsentGranted(user, request.client_id, request.scope), "consent_granted", user=user,
+                       client_id=request.client_id, scope=request.scope, remembered=True)
             return self.approve(request, user, scopes)
         client = ClientInfo(**{k: tuple(v) if isinstance(v, list) else v
                                for k, v in json.loads(request.client_data).items()})
@@ -2706,6 +2774,8 @@ class IndieAuth:
         scopes = [s for s in request.scope.split() if s in chosen]  # SEC23: granted ⊆ requested
         if form_value("remember") == "yes":
             self.storage.save_grant(user, request.client_id, " ".join(scopes))
+        self.event(ConsentGranted(user, request.client_id, " ".join(scopes)), "consent_granted", user=user,
+                   client_id=request.client_id, scope=" ".join(scopes))
         return self.approve(request, user, scopes)
 
     def approve(self, request, user, scopes):
@@ -2820,6 +2890,97 @@ class IndieAuth:
                 profile = {k: v for k, v in profile.items() if k == "email"}
             return {k: v for k, v in profile.items() if k != "email" or "email" in scopes}
         return self.oauth_json(handle)
+
+    # -- token management (issue #4): the signed-in user's tokens, testing tokens, the audit log
+    TESTING_LIFETIMES = (("1h", "1 hour"), ("1d", "1 day"), ("7d", "7 days"), ("30d", "30 days"))
+
+    def tokens_page(self):
+        """Every live token and remembered approval of the signed-in user (never a token itself)."""
+        user = self.require_user()
+        tokens = self.storage.live_tokens(user)
+        clients = {}
+        for token in tokens:
+            clients.setdefault(token.client_id, []).append(token)
+        return self.render("tokens.tpl", title="Your tokens", clients=clients, fingerprint=fingerprint,
+                           grants=self.storage.list_grants(user), now=self.now(),
+                           revoked=bottle.request.query.get("revoked", ""))
+
+    def token_new_page(self, error=None, status=200, values=None):
+        self.require_user()
+        bottle.response.status = status
+        return self.render("token_new.tpl", title="New testing token", error=error, values=values or {},
+                           scopes=list(self.scopes.values()), lifetimes=self.TESTING_LIFETIMES)
+
+    def token_new_post(self):
+        """Issue a testing token and show it exactly once."""
+        user = self.require_user()
+        self.check_csrf()
+        values = {"client_id": form_value("client_id").strip(), "extra": form_value("extra_scopes"),
+                  "lifetime": form_value("lifetime"), "scopes": bottle.request.forms.getall("scope")}
+        lifetimes = dict(self.TESTING_LIFETIMES)
+        if values["lifetime"] not in lifetimes:
+            return self.token_new_page("Choose how long the token works.", 400, values)
+        try:
+            raw, row = issue_testing_token(self, user, values["client_id"], values["scopes"] + [values["extra"]],
+                                           parse_duration(values["lifetime"]))
+        except UsageError as error:
+            return self.token_new_page(str(error), 400, values)
+        return self.render("token_shown.tpl", title="Your testing token", token=raw, row=row,
+                           fingerprint=fingerprint(row), verify_url=self.url("token"))
+
+    def tokens_revoke(self):
+        """Revoke one token, a client's tokens or all: first a confirmation page, then the deed."""
+        user = self.require_user()
+        self.check_csrf()
+        what, target = form_value("what"), form_value("target")
+        if what == "token":
+            token = self.storage.find_token_by_id(target, user)
+            if token is None:
+                fail(400, "That token is not active any more.")
+            description, count = f"the token {fingerprint(token)} of {token.client_id}", 1
+        elif what == "client":
+            count = sum(1 for t in self.storage.live_tokens(user) if t.client_id == target)
+            description = f"all {count} tokens of {target}"
+        elif what == "all":
+            count = len(self.storage.live_tokens(user))
+            description = f"all {count} of your tokens"
+        else:
+            fail(400, "Choose what to revoke.")
+        if form_value("confirm") != "yes":
+            return self.render("confirm.tpl", title="Revoke tokens?", description=description, what=what,
+                               target=target, action="/tokens/revoke", button="Revoke")
+        if what == "token":
+            done = self.revoke_row(token)
+        else:
+            for token in [t for t in self.storage.live_tokens(user) if what == "all" or t.client_id == target]:
+                self.revoke_row(token)
+            done = count
+        self.redirect(f"/tokens?revoked={done}")
+
+    def revoke_row(self, token):
+        """Revoke a token row (a refresh token takes its family) and record it."""
+        if token.kind == "refresh":
+            self.storage.revoke_family(token.family)
+        else:
+            self.storage.revoke_token(token)
+        self.event(TokenRevoked(token.user, token.me, token.client_id, token.scope, token.kind, token.jti,
+                                self.now()), "token_revoked", user=token.user, client_id=token.client_id,
+                   token_kind=token.kind, jti=token.jti)
+        return 1
+
+    def grant_forget(self):
+        user = self.require_user()
+        self.check_csrf()
+        self.storage.forget_grant(user, form_value("client_id"))
+        self.redirect("/tokens")
+
+    def log_page(self):
+        """The audit log: everyone's for the owner and admins, one's own for everyone else."""
+        user = self.require_user()
+        everyone = user.role in ("owner", "admin")
+        events = self.storage.events(200, user=None if everyone else user)
+        return self.render("log.tpl", title="Activity", events=events, everyone=everyone,
+                           data=lambda e: json.loads(e.data or "{}"))
 
     def selftest_echo(self):
         """Says whether this request's Authorization header arrived, renamed, or not at all."""
@@ -3226,6 +3387,56 @@ def cmd_user_link(app, args):
     return 0
 
 
+def _user_or_owner(app, name):
+    user = app.storage.get_user(username=name) if name else _owner(app)
+    if user is None:
+        raise UsageError(f"no user named {name!r}" if name else "there is no owner user yet")
+    return user
+
+
+def cmd_token_issue(app, args):
+    """token issue: a testing token on stdout, nothing else, so scripts can capture it."""
+    try:
+        lifetime = parse_duration(args.expires)
+    except ValueError as exc:
+        raise UsageError(f"--expires {args.expires!r}: {exc}") from None
+    raw, _ = issue_testing_token(app, _user_or_owner(app, args.user), args.client_id, args.scope.split(), lifetime)
+    print(raw)
+    return 0
+
+
+def cmd_token_list(app, args):
+    tokens = app.storage.live_tokens()
+    if args.json:
+        print(json.dumps([{"id": t.jti, "fingerprint": fingerprint(t), "user": t.user.username, "me": t.me,
+                           "client_id": t.client_id, "scope": t.scope, "kind": t.kind, "via": t.via,
+                           "issued": t.created_at.isoformat() + "Z",
+                           "last_used": t.last_used_at.isoformat() + "Z" if t.last_used_at else None,
+                           "expires": t.expires_at.isoformat() + "Z" if t.expires_at else None}
+                          for t in tokens], indent=2))
+        return 0
+    for t in tokens:
+        expires = f"{t.expires_at:%Y-%m-%d %H:%M}" if t.expires_at else "never"
+        print(f"{t.jti[:12]}  {t.user.username:<12} {t.kind:<7} {t.via:<7} {expires}  {t.client_id}  {t.scope}")
+    return 0
+
+
+def cmd_token_revoke(app, args):
+    if sum(bool(x) for x in (args.id, args.client, args.all)) != 1:
+        raise UsageError("name exactly one of: a token ID, --client URL or --all")
+    if args.id:
+        token = app.storage.find_token_by_id(args.id.lower())
+        if token is None:
+            raise UsageError(f"no single active token has an ID starting with {args.id!r} (see `token list`)")
+        targets = [token]
+    else:
+        targets = [t for t in app.storage.live_tokens() if args.all or t.client_id == args.client]
+    for token in targets:
+        app.revoke_row(token)
+    print(f"revoked {len(targets)} token{'' if len(targets) == 1 else 's'}")
+    return 0
+
+
 def cmd_keys_rotate(app, args):
     """keys rotate: a new signing key; the old one stays published until its last token expires."""
     value = app.config["tokens"]["signing_key"]
@@ -3325,6 +3536,22 @@ def build_parser(app=None):
     p = user.add_parser("link", help="print a one-time sign-in link (default: the owner)")
     p.add_argument("--user")
     p.set_defaults(handler=cmd_user_link)
+    tok = sub.add_parser("token", help="testing tokens, and every token").add_subparsers(
+        dest="token_command", metavar="ACTION", parser_class=ArgumentParser, required=True)
+    p = tok.add_parser("issue", help="issue a testing token and print it")
+    p.add_argument("--client-id", required=True, help="the app's client_id (URL)")
+    p.add_argument("--scope", required=True, help='space-separated scopes, e.g. "create update"')
+    p.add_argument("--user", help="whose token (default: the owner)")
+    p.add_argument("--expires", default="1d", help="lifetime, e.g. 1h or 7d (default: 1d)")
+    p.set_defaults(handler=cmd_token_issue)
+    p = tok.add_parser("list", help="list active tokens")
+    p.add_argument("--json", action="store_true", help="as JSON")
+    p.set_defaults(handler=cmd_token_list)
+    p = tok.add_parser("revoke", help="revoke a token, a client's tokens or all")
+    p.add_argument("id", nargs="?", help="a token ID from `token list` (its first 6+ characters)")
+    p.add_argument("--client", help="revoke every token of this client_id")
+    p.add_argument("--all", action="store_true", help="revoke every token")
+    p.set_defaults(handler=cmd_token_revoke)
     keys = sub.add_parser("keys", help="signing keys of JWT access tokens").add_subparsers(
         dest="keys_command", metavar="ACTION", parser_class=ArgumentParser, required=True)
     keys.add_parser("rotate", help="make a new signing key").set_defaults(handler=cmd_keys_rotate)

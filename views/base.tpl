@@ -6,6 +6,9 @@
 <meta name="color-scheme" content="light dark">
 <title>{{title + " · " if title else ""}}IndieAuth</title>
 <link rel="stylesheet" href="/static/style.css">
+% for src in get('scripts', []):
+<script src="{{src}}" defer></script>
+% end
 % for rel, href in get('links', []):
 <link rel="{{rel}}" href="{{href}}">
 % end
@@ -14,6 +17,7 @@
 <header class="site">
   <a class="brand" href="/">IndieAuth</a>
   % if user:
+  <nav class="site" aria-label="Account"><a href="/tokens">Tokens</a> <a href="/log">Activity</a></nav>
   <form class="inline" method="post" action="/logout">
     <span class="who">Signed in as <strong>{{user.username}}</strong></span>
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
