@@ -126,6 +126,8 @@ SETTINGS = {
     },
     "security": {
         "require_pkce": Setting("bool", True, "Refuse authorization requests without PKCE (S256)."),
+        "require_par": Setting("bool", False, "Accept authorization requests only as pushed authorization "
+                                              "requests (RFC 9126), never in the browser's URL."),
         "pkce_exempt_clients": Setting("list", [], "client_ids of old apps allowed to sign in without PKCE."),
         "fetch_allow": Setting("list", [], "Addresses or networks the server may fetch from although they are "
                                            "private or loopback (development and tests only)."),
@@ -387,6 +389,7 @@ class AuthRequest(BaseModel):
     me_hint = peewee.TextField(default="")
     response_type = peewee.CharField(max_length=16, default="code")
     client_data = peewee.TextField(default="{}")
+    pushed = peewee.BooleanField(default=False)  # made by PAR: redeemable once as a request_uri
     created_at = peewee.DateTimeField(default=utcnow)
     expires_at = peewee.DateTimeField()
     used_at = peewee.DateTimeField(null=True)
@@ -677,10 +680,10 @@ class Storage:
                            expires_at=self.now() + datetime.timedelta(seconds=lifetime), **fields)
         return raw
 
-    def get_auth_request(self, raw):
-        """The unused, unexpired request for a raw key, or None."""
+    def get_auth_request(self, raw, pushed=False):
+        """The unused, unexpired request for a raw key (a pushed one only when `pushed`), or None."""
         row = AuthRequest.get_or_none(AuthRequest.key_hash == token_hash(raw))
-        if row is None or row.used_at is not None or row.expires_at <= self.now():
+        if row is None or row.used_at is not None or row.expires_at <= self.now() or row.pushed != pushed:
             return None
         return row
 
@@ -1392,6 +1395,50 @@ def redirect_with(redirect_uri, params):
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
+PAR_LIFETIME = 90           # RFC 9126 §2.2: expires_in, short; the consent then has AUTH_REQUEST_LIFETIME
+REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
+
+
+def validate_authorization(app, params):
+    """(AuthRequest fields, ClientInfo) of a valid authorization request; ClientProblem before client_id
+    and redirect_uri are verified, RedirectError after.  The one validation of GET /auth and PAR."""
+    client_id, redirect_uri, client = verify_client(app, params)
+    fields = check_authorization_request(app, params, client_id, redirect_uri)
+    fields["client_data"] = json.dumps(dataclasses.asdict(client))
+    return fields, client
+
+
+def push_authorization_request(app, params):
+    """RFC 9126 §2: validate like the authorization endpoint, store, and answer the request_uri."""
+    if "request_uri" in params:
+        raise InvalidRequest("A pushed request cannot itself carry a request_uri.")  # RFC 9126 §2.1
+    try:
+        fields, _ = validate_authorization(app, params)
+    except ClientProblem as problem:
+        raise InvalidRequest(problem.message) from None
+    except RedirectError as error:
+        raise error.oauth from None
+    key = app.storage.save_auth_request(PAR_LIFETIME, pushed=True, **fields)
+    return {"request_uri": REQUEST_URI_PREFIX + key, "expires_in": PAR_LIFETIME}
+
+
+def pushed_request_fields(app, params):
+    """The stored fields behind a request_uri, used up (single use, bound to its client_id); every
+    other parameter of the request is ignored (RFC 9126 §4).  ClientProblem when it cannot be used."""
+    request_uri = params["request_uri"]
+    key = request_uri[len(REQUEST_URI_PREFIX):] if request_uri.startswith(REQUEST_URI_PREFIX) else ""
+    pushed = app.storage.get_auth_request(key, pushed=True) if key else None
+    if pushed is None or pushed.client_id != params.get("client_id"):
+        raise ClientProblem("This sign-in request cannot be used",
+                            "The request_uri is unknown, expired, already used, or belongs to another "
+                            "client_id. Go back to the app and start signing in again.")
+    if not app.storage.use_auth_request(key):
+        raise ClientProblem("This sign-in request was already used", "Go back to the app and start again.")
+    return {name: getattr(pushed, name) for name in (
+        "client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method", "scope", "me_hint",
+        "response_type", "client_data")}
+
+
 def issue_code(app, request, user, scopes, auth_time=None):
     """A new authorization code for an approved request (S48, S49)."""
     return app.storage.create_code(CODE_LIFETIME, user=user, me=user.me, client_id=request.client_id,
@@ -1686,6 +1733,8 @@ def metadata(app):
         "revocation_endpoint_auth_methods_supported": ["none"],
         "userinfo_endpoint": app.url("userinfo"),
         "jwks_uri": app.url(".well-known/jwks.json"),
+        "pushed_authorization_request_endpoint": app.url("par"),
+        "require_pushed_authorization_requests": app.config["security"]["require_par"],
         "scopes_supported": [s.name for s in app.scopes.values()],
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
@@ -2304,11 +2353,11 @@ def same(a, b):
 #  The web application
 # ---------------------------------------------------------------------------------------------
 
-CORS_PATHS = ("/token", "/revoke", "/introspect", "/userinfo", "/.well-known/oauth-authorization-server",
+CORS_PATHS = ("/par", "/token", "/revoke", "/introspect", "/userinfo", "/.well-known/oauth-authorization-server",
               "/.well-known/jwks.json")
 SESSION_COOKIE = "indieauth_session"
 CSRF_COOKIE = "indieauth_csrf"
-API_PATHS = ("/token", "/introspect", "/revoke", "/userinfo", "/.well-known/")
+API_PATHS = ("/par", "/token", "/introspect", "/revoke", "/userinfo", "/.well-known/")
 HTML_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
                                "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
@@ -2551,6 +2600,7 @@ class IndieAuth:
         b.route("/auth/consent/<key>", "GET", self.consent_page)
         b.route("/auth/consent/<key>", "POST", self.consent_post)
         b.route("/auth/logo/<key>", "GET", self.client_logo)
+        b.route("/par", "POST", self.par_post)
         b.route("/token", "POST", self.token_post)
         b.route("/token", "GET", self.token_get)
         b.route("/revoke", "POST", self.revoke_post)
@@ -2651,10 +2701,11 @@ class IndieAuth:
         return response
 
     # -- the IndieAuth endpoints: thin adapters over the protocol chapters
-    def oauth_json(self, handler):
-        """Run `handler`; its dict, or its OAuthError, as JSON that is never cached (S55, SEC45)."""
+    def oauth_json(self, handler, success=200):
+        """Run `handler`; its dict (with status `success`), or its OAuthError, as JSON that is never
+        cached (S55, SEC45)."""
         try:
-            body, status = handler(), 200
+            body, status = handler(), success
         except OAuthError as error:
             body, status = {"error": error.error, "error_description": error.description}, error.status
             if not error.error:
@@ -2691,15 +2742,26 @@ class IndieAuth:
         if not params:
             return self.render("auth_info.tpl", title="Authorization endpoint")
         try:
-            client_id, redirect_uri, client = verify_client(self, params)
-            fields = check_authorization_request(self, params, client_id, redirect_uri)
+            if "request_uri" in params:
+                fields = pushed_request_fields(self, params)
+            else:
+                fields, _ = validate_authorization(self, params)
+                if self.config["security"]["require_par"]:
+                    raise RedirectError(InvalidRequest("This server accepts only pushed authorization requests "
+                                                       "(RFC 9126): POST them to the "
+                                                       "pushed_authorization_request_endpoint."),
+                                        fields["redirect_uri"], fields["state"])
         except ClientProblem as problem:
             return self.client_problem_page(problem)
         except RedirectError as error:
             return self.redirect_error(error, 302)
-        key = self.storage.save_auth_request(AUTH_REQUEST_LIFETIME, client_data=json.dumps(
-            dataclasses.asdict(client)), **fields)
+        key = self.storage.save_auth_request(AUTH_REQUEST_LIFETIME, **fields)
         self.redirect("/auth/consent/" + key)
+
+    def par_post(self):
+        """POST /par (RFC 9126): 201 with a single-use request_uri, or a JSON error."""
+        return self.oauth_json(lambda: push_authorization_request(
+            self, self.client_id_from_basic(self.form())), success=201)
 
     def redirect_error(self, error, status=303):
         """Send an OAuth error back to the verified redirect_uri with state and iss (S36, S45, SEC14)."""
