@@ -1,7 +1,7 @@
 % rebase('base.tpl', title=title)
 <h1>Activity</h1>
 <p class="muted">{{"Everyone's" if everyone else "Your"}} sign-ins, approvals and tokens, newest first.</p>
-<table class="log">
+<div class="table-wrap"><table class="log">
   <thead><tr><th scope="col">When (UTC)</th><th scope="col">What</th><th scope="col">Who</th><th scope="col">App</th><th scope="col">From</th></tr></thead>
   <tbody>
   % for event in events:
@@ -15,4 +15,4 @@
   </tr>
   % end
   </tbody>
-</table>
+</table></div>

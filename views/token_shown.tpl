@@ -3,7 +3,7 @@
 <p role="status">Copy it now: it is shown only this once. Its fingerprint on the token page is
 <code>{{fingerprint}}</code>.</p>
 <label for="token">Access token for <code>{{row.client_id}}</code> ({{row.scope}}), until {{row.expires_at.strftime("%Y-%m-%d %H:%M")}} UTC</label>
-<textarea id="token" class="token" rows="4" readonly>{{token}}</textarea>
+<textarea id="token" class="token" rows="7" readonly>{{token}}</textarea>
 <button type="button" class="secondary" data-copy="token" hidden>Copy token</button>
 <p>Check it with the token endpoint:</p>
 <textarea id="curl" class="token" rows="3" readonly>curl -H "Authorization: Bearer {{token}}" {{verify_url}}</textarea>

@@ -10,7 +10,7 @@
 % for client_id, tokens in clients.items():
 <section class="client" aria-labelledby="c-{{tokens[0].jti}}">
   <h2 id="c-{{tokens[0].jti}}"><code>{{client_id}}</code></h2>
-  <table>
+  <div class="table-wrap"><table>
     <thead><tr><th scope="col">Token</th><th scope="col">Scopes</th><th scope="col">Issued</th>
       <th scope="col">Last used</th><th scope="col">Expires</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
     <tbody>
@@ -33,7 +33,7 @@
       </tr>
     % end
     </tbody>
-  </table>
+  </table></div>
   <form method="post" action="/tokens/revoke">
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">
     <input type="hidden" name="what" value="client">
