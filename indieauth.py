@@ -124,6 +124,12 @@ SETTINGS = {
         "signing_key": Setting("secret", {"file": "signing-key.pem"},
                                "Private key (PEM) that signs JWT access tokens."),
     },
+    "auth": {
+        "methods": Setting("list", [], "Ways to sign in, any one of which will do: an authenticator's name, or "
+                                       "names joined by '+' for factors required one after the other, e.g. "
+                                       "[\"password+totp\", \"github\"]. Empty: each enabled authenticator alone."),
+        "step_lifetime": Setting("duration", 300, "Time allowed between the factors of one sign-in."),
+    },
     "security": {
         "require_pkce": Setting("bool", True, "Refuse authorization requests without PKCE (S256)."),
         "require_par": Setting("bool", False, "Accept authorization requests only as pushed authorization "
@@ -2356,6 +2362,7 @@ def same(a, b):
 CORS_PATHS = ("/par", "/token", "/revoke", "/introspect", "/userinfo", "/.well-known/oauth-authorization-server",
               "/.well-known/jwks.json")
 SESSION_COOKIE = "indieauth_session"
+PARTIAL_COOKIE = "indieauth_partial"
 CSRF_COOKIE = "indieauth_csrf"
 API_PATHS = ("/par", "/token", "/introspect", "/revoke", "/userinfo", "/.well-known/")
 HTML_HEADERS = {
@@ -2437,6 +2444,7 @@ class IndieAuth:
         order = {name: i for i, name in enumerate(config.enabled_plugins())}
         found = [a for batch in self.pm.hook.register_authenticators(app=self) for a in batch]
         self.authenticators = {a.name: a for a in sorted(found, key=lambda a: order.get(a.name, len(order)))}
+        self.chains = self._sign_in_chains()
         self.scopes = {}
         for batch in reversed(self.pm.hook.register_scopes(app=self)):  # plugins' descriptions win
             self.scopes.update({scope.name: scope for scope in batch})
@@ -2459,6 +2467,21 @@ class IndieAuth:
             if keys and name not in self._validated_plugin_tables:
                 raise ConfigError(f"{self.config.path}: [plugins.{name}] unknown key "
                                   f"{sorted(keys)[0]!r} (this plugin takes no settings)")
+
+    def _sign_in_chains(self):
+        """[auth] methods as tuples of authenticator names; ConfigError naming an unknown one."""
+        chains = []
+        for entry in self.config["auth"]["methods"] or list(self.authenticators):
+            chain = tuple(part.strip() for part in entry.split("+"))
+            for name in chain:
+                if name not in self.authenticators:
+                    known = ", ".join(self.authenticators) or "none (enable an authenticator plugin)"
+                    raise ConfigError(f"{self.config.path}: [auth] methods: {entry!r} names {name!r}, which is not "
+                                      f"an enabled authenticator (enabled: {known})")
+            if len(set(chain)) != len(chain):
+                raise ConfigError(f"{self.config.path}: [auth] methods: {entry!r} repeats a method")
+            chains.append(chain)
+        return chains
 
     def client_info(self, client_id):
         """What is known about a client (the client_metadata hook); never raises for a fetch failure."""
@@ -2576,9 +2599,59 @@ class IndieAuth:
                                           address=self.client_address())
         self.set_cookie(SESSION_COOKIE, raw + "." + sign(self.secret_key, "session:" + raw),
                         max_age=self.config["server"]["session_lifetime"])
+        bottle.response.delete_cookie(PARTIAL_COOKIE, path="/")
         self.event(LoginSucceeded(user, method, self.client_address()), "login", user=user,
                    method=method, address=self.client_address())
         self.redirect(safe_next(next_url))
+
+    # -- sign-in in steps ([auth] methods): the factors done so far live in a signed, short-lived cookie
+    def partial_login(self):
+        """(user, methods done) of a sign-in that has passed its first factor(s) in this browser, or None."""
+        cookie = bottle.request.get_cookie(PARTIAL_COOKIE) or ""
+        value, _, signature = cookie.rpartition(".")
+        if not value or not same(signature, sign(self.secret_key, "partial:" + value)):
+            return None
+        try:
+            user_id, done, expires = json.loads(base64.urlsafe_b64decode(value.encode()))
+        except (ValueError, TypeError):
+            return None
+        user = self.storage.get_user(user_id=user_id) if expires > time.time() else None
+        return (user, tuple(done)) if user is not None and user.disabled_at is None else None
+
+    def partial_user(self):
+        """The user an earlier factor of this sign-in identified (for a second factor's start/finish)."""
+        partial = self.partial_login()
+        return partial[0] if partial else None
+
+    def next_steps(self):
+        """(methods done, authenticator names that may come next) for this browser's sign-in."""
+        partial = self.partial_login()
+        done = partial[1] if partial else ()
+        steps = [chain[len(done)] for chain in self.chains if chain[:len(done)] == done and len(chain) > len(done)]
+        return done, list(dict.fromkeys(steps))
+
+    def authenticated(self, user, method, next_url="/"):
+        """An authenticator proved who `user` is by `method`: finish the sign-in, or go on to the next
+        factor [auth] methods requires.  Authenticators with routes of their own (OAuth callbacks,
+        links) call this; it answers with a redirect.  AuthenticationFailed when it cannot go on."""
+        partial = self.partial_login()
+        done = partial[1] if partial else ()
+        if partial and partial[0].id != user.id:
+            raise AuthenticationFailed("The second step of signing in was done as another user. Start again.", 403)
+        if user.disabled_at is not None:
+            raise AuthenticationFailed("This account is disabled. Ask the site's administrator.", 403)
+        done = done + (method,)
+        chains = [chain for chain in self.chains if chain[:len(done)] == done]
+        if done in chains:
+            return self.login_succeeded(user, "+".join(done), next_url)
+        following = [self.authenticators[c[len(done)]] for c in chains if self.authenticators[c[len(done)]].supports(user)]
+        if not following:
+            raise AuthenticationFailed("This account must use another factor after this one, but none is set up "
+                                       "for it. Ask the site's administrator.", 403, username=user.username)
+        value = base64.urlsafe_b64encode(json.dumps(
+            [user.id, list(done), time.time() + self.config["auth"]["step_lifetime"]]).encode()).decode()
+        self.set_cookie(PARTIAL_COOKIE, value + "." + sign(self.secret_key, "partial:" + value))
+        self.redirect(f"/login/{following[0].name}?" + urllib.parse.urlencode({"next": safe_next(next_url)}))
 
     def redirect(self, path):
         """303 See Other to a path on this server, as an absolute URL under base_url."""
@@ -3117,39 +3190,49 @@ class IndieAuth:
 
     # -- sign-in pages
     def login_page(self, name=None, error=None, username="", status=200):
-        """The login page: every enabled authenticator's form, or one of them."""
-        if name is not None and name not in self.authenticators:
-            fail(404, f"There is no sign-in method called {name!r}.")
+        """The login page: the authenticators that may come next in this sign-in, or one of them."""
+        done, steps = self.next_steps()
+        if name is not None and name not in steps:
+            if name in self.authenticators and not done:
+                fail(400, "This way of signing in comes after another one. Start at the sign-in page.")
+            fail(404, f"There is no sign-in method called {name!r} at this step.")
+        user = self.partial_user() if done else None
         next_url = safe_next(form_value("next", bottle.request.query.get("next", "/")) or "/")
-        shown = [self.authenticators[name]] if name else list(self.authenticators.values())
+        shown = [self.authenticators[name]] if name else [self.authenticators[step] for step in steps]
+        shown = [auth for auth in shown if user is None or auth.supports(user)]
         parts = []
         for auth in shown:
             context = {"action": f"/login/{auth.name}", "csrf_token": self.csrf_token(), "next": next_url,
-                       "error": error if auth.name == name else None, "username": username}
+                       "error": error if auth.name == name else None, "username": username, "user": user}
             parts.append((auth, auth.start(bottle.request, context)))
         bottle.response.status = status
-        return self.render("login.tpl", title="Sign in", methods=parts, next=next_url, single=name is not None and len(self.authenticators) > 1)
+        return self.render("login.tpl", title="Sign in" if not done else "One more step", methods=parts,
+                           next=next_url, single=name is not None and len(steps) > 1, step=len(done))
 
     def login_post(self, name):
-        """The core's side of every authenticator: CSRF, finish(), throttle bookkeeping, session."""
+        """The core's side of every authenticator: CSRF, finish(), the audit log, the next step."""
+        done, steps = self.next_steps()
         auth = self.authenticators.get(name)
-        if auth is None:
-            fail(404, f"There is no sign-in method called {name!r}.")
+        if auth is None or name not in steps:
+            fail(404, f"There is no sign-in method called {name!r} at this step.")
         self.check_csrf()
         next_url = safe_next(form_value("next"))
         try:
             user = auth.finish(bottle.request)
-            if user is None or user.disabled_at is not None:
-                raise AuthenticationFailed("This account is disabled. Ask the site's administrator.", 403)
+            if user is None:
+                raise AuthenticationFailed("Signing in did not succeed.")
+            return self.authenticated(user, name, next_url)
         except AuthenticationFailed as failure:
-            self.event(LoginFailed(failure.username, name, self.client_address(), failure.message),
-                       "login_failed", method=name, username=failure.username[:64],
-                       address=self.client_address())
-            if failure.retry_after:
-                bottle.response.set_header("Retry-After", str(failure.retry_after))
-            return self.login_page(name, error=failure.message, username=failure.username,
-                                   status=failure.status)
-        self.login_succeeded(user, name, next_url)
+            return self.login_failed(name, failure)
+
+    def login_failed(self, name, failure):
+        """Record a failed step and show its page again with the message (and Retry-After)."""
+        self.event(LoginFailed(failure.username, name, self.client_address(), failure.message),
+                   "login_failed", method=name, username=failure.username[:64], address=self.client_address())
+        if failure.retry_after:
+            bottle.response.set_header("Retry-After", str(failure.retry_after))
+        return self.login_page(name if name in self.next_steps()[1] else None, error=failure.message,
+                               username=failure.username, status=failure.status)
 
     def login_link_page(self, token):
         return self.render("login_link.tpl", title="Sign in", token=token)
@@ -3227,6 +3310,53 @@ def make_test_app(config_overrides=None, plugins=(), folder=None, clock=utcnow, 
     app = IndieAuth(config, plugins=plugins, clock=clock, check_schema=False, resolver=resolver)
     app.storage.migrate()
     return app
+
+
+class testing:
+    """Helpers for testing the server and its plugins with webtest alone: `from indieauth import testing`.
+
+    A whole sign-in through a real pending authorization request to a code::
+
+        app = testing.make_app({"plugins": {"mine": {...}}})
+        web = webtest.TestApp(app)
+        consent_url, verifier = testing.start_authorization(web)    # GET /auth, as an app sends people
+        page = web.get(consent_url)          # not signed in: 303 to /login?next=…; sign in your way
+        code = testing.approve(web, consent_url)                     # the consent form, approved
+        tokens = testing.redeem(web, code, verifier)                 # POST /token
+    """
+
+    make_app = staticmethod(make_test_app)
+    CLIENT_ID = "http://127.0.0.1:9/"          # a loopback client: never fetched, so no network
+    REDIRECT_URI = "http://127.0.0.1:9/callback"
+
+    @staticmethod
+    def pkce_pair():
+        """(code_verifier, S256 code_challenge)."""
+        verifier = secrets.token_urlsafe(48)
+        return verifier, pkce_s256(verifier)
+
+    @staticmethod
+    def start_authorization(web, scope="profile create", state="teststate", **params):
+        """GET /auth as a client would; returns (the consent page URL it sends people to, verifier)."""
+        verifier, challenge = testing.pkce_pair()
+        query = {"response_type": "code", "client_id": testing.CLIENT_ID, "redirect_uri": testing.REDIRECT_URI,
+                 "state": state, "code_challenge": challenge, "code_challenge_method": "S256", "scope": scope}
+        query.update(params)
+        response = web.get("/auth?" + urllib.parse.urlencode(query), status=303)
+        return urllib.parse.urlsplit(response.headers["Location"]).path, verifier
+
+    @staticmethod
+    def approve(web, consent_url):
+        """Approve the consent page (the person must be signed in); returns the code."""
+        page = web.get(consent_url, status=200)
+        location = page.forms["consent"].submit("action", value="approve", status=303).headers["Location"]
+        return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))["code"]
+
+    @staticmethod
+    def redeem(web, code, verifier):
+        """POST /token with the code; returns the JSON token response."""
+        return web.post("/token", {"grant_type": "authorization_code", "code": code, "client_id": testing.CLIENT_ID,
+                                   "redirect_uri": testing.REDIRECT_URI, "code_verifier": verifier}).json
 
 
 # ---------------------------------------------------------------------------------------------

@@ -137,3 +137,16 @@ def test_hook_track_event_exceptions_are_logged_not_raised(make_app, caplog):
     with caplog.at_level(logging.ERROR, logger="indieauth"):
         form.submit(status=303)
     assert "exploding failed in track_event" in caplog.text
+
+
+def test_testing_helpers_run_a_whole_sign_in_to_a_code(make_app, owner):
+    from indieauth import testing
+    app = make_app(plugins=[allow_anyone])
+    web = webtest.TestApp(app)
+    consent_url, verifier = testing.start_authorization(web)
+    login = web.get(consent_url, status=303).follow()
+    form = login.forms[1]  # allow_anyone's form ([0] is the password plugin's)
+    form["who"] = "owner"
+    form.submit(status=303)
+    code = testing.approve(web, consent_url)
+    assert testing.redeem(web, code, verifier)["me"] == "https://owner.example/"
