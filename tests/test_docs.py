@@ -362,3 +362,31 @@ def test_openapi_document_is_served_and_describes_every_api_route():
             assert op["operationId"] and op["responses"], (path, method)
             for ref in _re.findall(r'"\$ref": "#/components/schemas/(\w+)"', json.dumps(op)):
                 assert ref in doc["components"]["schemas"]
+
+
+def readme_block(after_heading, filename):
+    """The code block that follows `filename`: under the heading `after_heading` in README.md."""
+    text = open(os.path.join(ROOT, "README.md")).read()
+    section = text[text.index(after_heading):]
+    start = section.index(f"`{filename}`:\n\n```python\n") + len(f"`{filename}`:\n\n```python\n")
+    return section[start:section.index("```", start)]
+
+
+def test_readme_authenticator_example_works_as_written(tmp_path, monkeypatch):
+    """The walkthrough's plugin and its test, run exactly as printed in README.md."""
+    import importlib.metadata
+    import sys
+    import types
+
+    import indieauth
+    module = types.ModuleType("indieauth_pin")
+    exec(compile(readme_block("## Writing an authenticator plugin", "indieauth_pin.py"), "indieauth_pin.py", "exec"),
+         module.__dict__)
+    monkeypatch.setitem(sys.modules, "indieauth_pin", module)
+    entry_point = importlib.metadata.EntryPoint("pin", "indieauth_pin", "indieauth")
+    installed = indieauth.installed_plugins()
+    monkeypatch.setattr(indieauth, "installed_plugins", lambda: {**installed, "pin": entry_point})
+    namespace = {}
+    exec(compile(readme_block("## Writing an authenticator plugin", "tests/test_pin.py"), "test_pin.py", "exec"),
+         namespace)
+    namespace["test_password_then_pin_through_an_authorization_request"](tmp_path)
