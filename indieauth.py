@@ -1183,6 +1183,516 @@ def parse_scope(scope):
 
 
 # ---------------------------------------------------------------------------------------------
+#  Client Information Discovery
+# ---------------------------------------------------------------------------------------------
+#  What the server learns about an app from its client_id URL [IA §4.2; CIMD]: a JSON client
+#  metadata document, or an HTML page with an h-app and rel=redirect_uri links.  Every outbound
+#  request of the server (client_id, logo, `me`, jwks, webhooks) goes through GuardedSession,
+#  which refuses special-use addresses on every hop and bounds time and size (SEC29–SEC38).
+
+
+class FetchError(Exception):
+    """An outbound request that failed or was refused; the message is written for a person to read."""
+
+
+# Special-use networks [RFC 6890] refused on top of what `ipaddress` calls non-global: Python's
+# own tables differ between versions and count NAT64 (64:ff9b::/96) or 192.0.0.9 as global.
+SPECIAL_USE_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "::/128", "::1/128",
+    "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32",
+    "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8"))
+
+
+def address_kind(ip):
+    """'' when `ip` is globally routable; otherwise what it is ('loopback', 'private', …) (SEC30)."""
+    ip = ipaddress.ip_address(ip)
+    embedded = ip.version == 6 and (ip.ipv4_mapped or ip.sixtofour)  # ::ffff:127.0.0.1, 2002:7f00:1::
+    if embedded and address_kind(embedded):
+        return address_kind(embedded)
+    for kind in ("unspecified", "loopback", "link_local", "multicast", "private", "reserved"):
+        if getattr(ip, "is_" + kind):
+            return kind.replace("_", "-")
+    return "special-use" if not ip.is_global or any(ip in net for net in SPECIAL_USE_NETWORKS) else ""
+
+
+def system_resolver(host, port):
+    """The addresses `host` resolves to, in the system resolver's order of preference."""
+    return list(dict.fromkeys(info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)))
+
+
+def origin(url):
+    """(scheme, host, port) of `url`, the scheme's default port filled in; port -1 when invalid."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    return parts.scheme, parts.hostname, port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+def media_type(headers):
+    """'application/json' for `Content-Type: Application/JSON; charset=utf-8`."""
+    return headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+@dataclasses.dataclass
+class FetchResponse:
+    """A response read to its end; `links` holds the Link header's (absolute URL, rel tokens) pairs."""
+    url: str
+    status: int
+    headers: object
+    content: bytes
+    links: tuple = ()
+
+
+def header_links(url, headers):
+    """(absolute URL, lowercased rel tokens) of each link in the Link header, resolved against `url`."""
+    return tuple((urllib.parse.urljoin(url, link["url"]), tuple(link.get("rel", "").lower().split()))
+                 for link in requests.utils.parse_header_links(headers.get("Link", "")))
+
+
+class _Deadline:
+    """Shuts down a fetch's sockets when its time is up, so a blocked read ends at once: a server that
+    drips a byte a second, in its headers or its body, cannot hold a worker (SEC33)."""
+
+    def __init__(self, seconds):
+        self.expired, self.sockets = False, []
+        self.timer = threading.Timer(seconds, self.expire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def watch(self, sock):
+        self.sockets.append(sock)
+        if self.expired:
+            self.expire()
+
+    def expire(self):
+        self.expired = True
+        for sock in self.sockets:
+            try:  # socket.socket's own shutdown, also on a TLS socket: the reader sees end-of-file
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Watched:
+    """A urllib3 connection that hands its sockets to the deadline: the TCP one as soon as it is
+    connected (covering the TLS handshake), then the TLS one that replaces it."""
+
+    def __init__(self, *args, deadline, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        self.deadline.watch(sock)
+        return sock
+
+    def connect(self):
+        super().connect()
+        self.deadline.watch(self.sock)
+
+
+class _WatchedHTTP(_Watched, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _WatchedHTTPS(_Watched, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class GuardedSession:
+    """The one HTTP client of the server.  On every hop the host is resolved once, by `resolver(host,
+    port)`, and refused unless each address is globally routable or inside `fetch_allow`; the connection
+    goes to the checked address.  `timeout` is (connect, read) seconds, `deadline` bounds a whole fetch,
+    `max_bytes` its body; every failure is a FetchError (SEC29–SEC38)."""
+
+    def __init__(self, fetch_allow=(), resolver=None, timeout=(3.05, 5), max_bytes=1024 * 1024,
+                 max_redirects=3, user_agent="indieauth", deadline=10, verify=True):
+        self.fetch_allow = tuple(ipaddress.ip_network(net, strict=False) for net in fetch_allow)
+        self.resolver = resolver or system_resolver
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        self.timeout = urllib3.Timeout(connect=connect, read=read)
+        self.max_bytes, self.max_redirects, self.deadline = max_bytes, max_redirects, deadline
+        self.ca_certs = requests.certs.where() if verify is True else verify  # a CA bundle path in tests
+        self.session = requests.Session()  # prepares requests (json=, data=, auth=), never sends them
+        self.session.trust_env = False  # no .netrc credentials from the environment
+        self.session.headers.update({"User-Agent": user_agent, "Accept-Encoding": "identity"})
+
+    def get(self, url, accept=None, max_bytes=None, follow_redirects=True, **kwargs):
+        """GET `url` (`accept` is the Accept header); see `request`."""
+        return self.request("GET", url, accept, max_bytes, follow_redirects, **kwargs)
+
+    def request(self, method, url, accept=None, max_bytes=None, follow_redirects=True, **kwargs):
+        """The FetchResponse for `url`.  A GET follows up to `max_redirects` redirects (only same-origin
+        ones when follow_redirects="same-origin"); `max_bytes` may be a function of the headers."""
+        headers = dict(kwargs.pop("headers", None) or {}, **({"Accept": accept} if accept else {}))
+        deadline = _Deadline(self.deadline)
+        try:
+            prepared = self.session.prepare_request(requests.Request(method, url, headers=headers, **kwargs))
+            for _ in range(self.max_redirects + 1):
+                response = self._send(prepared, max_bytes or self.max_bytes, deadline)
+                location = response.headers.get("Location")
+                if not (follow_redirects and method == "GET" and location
+                        and response.status in (301, 302, 303, 307, 308)):
+                    return response
+                prepared = self._redirect(prepared, location, follow_redirects)
+        except (requests.RequestException, ValueError) as error:  # preparing a malformed URL
+            raise FetchError(f"not a URL that can be fetched ({error})") from None
+        finally:
+            deadline.timer.cancel()
+        raise FetchError(f"more than {self.max_redirects} redirects")
+
+    def checked_address(self, host, port):
+        """The address to connect to for `host`, resolved once; FetchError when any address it resolves
+        to is neither globally routable nor inside `fetch_allow` (SEC30; CIMD §SSRF)."""
+        try:
+            answers = [host] if is_ip(host) else list(self.resolver(host, port))
+            addresses = [ipaddress.ip_address(answer) for answer in answers]
+        except (OSError, ValueError, UnicodeError):
+            addresses = []
+        if not addresses:
+            raise FetchError(f"{host} could not be resolved")
+        for answer, ip in zip(answers, addresses):
+            kind = "" if any(ip in net for net in self.fetch_allow) else address_kind(ip)
+            if kind:
+                article = "an" if kind[0] in "aeiou" else "a"
+                raise FetchError(f"{host} resolves to {article} {kind} address ({answer}); not fetched")
+        return str(addresses[0])
+
+    def _send(self, prepared, max_bytes, deadline):
+        """One hop: check the host's addresses, connect to the checked one, read at most `max_bytes`."""
+        scheme, host, port = origin(prepared.url)
+        # SEC38: only http and https; file:, ftp:, gopher:, … are refused.
+        if scheme not in ("http", "https"):
+            raise FetchError(f"{scheme or 'relative'} URLs are not fetched, only http: and https:")
+        if not host or port == -1:
+            raise FetchError(f"{prepared.url} has no valid host and port")
+        # SEC31: the pool connects to the checked IP, never resolving the name again; the server still
+        # sees the name in the Host header, in TLS SNI and in the certificate check.
+        ip = self.checked_address(host, port)
+        if scheme == "https":
+            pool = urllib3.HTTPSConnectionPool(ip, port, server_hostname=host, assert_hostname=host,
+                                               cert_reqs="CERT_REQUIRED", ca_certs=self.ca_certs,
+                                               deadline=deadline)
+        else:
+            pool = urllib3.HTTPConnectionPool(ip, port, deadline=deadline)
+        pool.ConnectionCls = _WatchedHTTPS if scheme == "https" else _WatchedHTTP
+        headers = dict(prepared.headers, Host=urllib.parse.urlsplit(prepared.url).netloc.rpartition("@")[2])
+        response = None
+        try:
+            response = pool.urlopen(prepared.method, prepared.path_url, body=prepared.body,
+                                    headers=headers, timeout=self.timeout, redirect=False, retries=False,
+                                    preload_content=False)
+            content = self._read(response, max_bytes)
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as error:
+            raise self._failure(error, host, deadline) from None
+        finally:
+            if response is not None:
+                response.close()
+            pool.close()
+        if deadline.expired:  # a body cut short by the deadline must not pass for a whole one
+            raise FetchError(f"timed out after {self.deadline:g} s")
+        return FetchResponse(prepared.url, response.status, response.headers, content,
+                             header_links(prepared.url, response.headers))
+
+    def _read(self, response, max_bytes):
+        """The body, abandoned as soon as it is known to be larger than `max_bytes` (SEC33)."""
+        limit = max_bytes(response.headers) if callable(max_bytes) else max_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise FetchError(f"response larger than {limit} bytes")
+        body = bytearray()
+        for chunk in response.stream(16384):
+            body += chunk
+            if len(body) > limit:
+                raise FetchError(f"response larger than {limit} bytes")
+        return bytes(body)
+
+    def _failure(self, error, host, deadline):
+        """A FetchError saying in plain words why talking to `host` failed."""
+        if deadline.expired:
+            return FetchError(f"timed out after {self.deadline:g} s")
+        if isinstance(error, urllib3.exceptions.ConnectTimeoutError):  # also connection refused
+            return FetchError(f"could not connect to {host}")
+        if isinstance(error, (urllib3.exceptions.TimeoutError, TimeoutError)):
+            return FetchError(f"timed out after {self.timeout.read_timeout:g} s")
+        if isinstance(error, urllib3.exceptions.SSLError):
+            return FetchError(f"the TLS connection to {host} failed (is its certificate for this name?)")
+        return FetchError(f"could not fetch from {host} ({error.__class__.__name__})")
+
+    def _redirect(self, prepared, location, follow_redirects):
+        """The GET of the next hop, whose address `_send` checks afresh (SEC32)."""
+        target = urllib.parse.urljoin(prepared.url, location)
+        if follow_redirects == "same-origin" and origin(target) != origin(prepared.url):
+            raise FetchError(f"{prepared.url} redirects to another site ({target}); not followed")
+        following = prepared.copy()
+        following.prepare_url(target, None)
+        if origin(target) != origin(prepared.url):  # credentials stay with the site they were meant for
+            following.headers.pop("Authorization", None)
+            following.headers.pop("Cookie", None)
+        return following
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientInfo:
+    """What the server knows about an app (S23).  `fetched` is False and `error` says why when nothing
+    could be read; `source` is "json", "h-app" or ""; `warnings` lists what was ignored and why."""
+    client_id: str
+    name: str = ""
+    logo: str = ""
+    url: str = ""
+    redirect_uris: tuple = ()
+    fetched: bool = False
+    error: str = ""
+    source: str = ""
+    warnings: tuple = ()
+
+
+JSON_MAX_BYTES = 5 * 1024  # CIMD §Maximum Response Size
+HTML_MAX_BYTES = 256 * 1024
+CLIENT_ACCEPT = "application/json, text/html;q=0.9, */*;q=0.1"
+
+
+def is_json(media):
+    return media == "application/json" or media.endswith("+json")
+
+
+def is_loopback_host(host):
+    """True for 127.0.0.1, ::1, localhost and *.localhost: names of this very machine (S24)."""
+    host = (host or "").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    return is_ip(host) and ipaddress.ip_address(host).is_loopback
+
+
+def is_absolute_url(value, schemes=None):
+    """True for a string with a scheme (one of `schemes`, if given) and, for http(s), a host."""
+    try:
+        parts = urllib.parse.urlsplit(value) if isinstance(value, str) else None
+    except ValueError:
+        return False
+    return bool(parts and parts.scheme and (schemes is None or parts.scheme in schemes)
+                and (parts.netloc or parts.scheme not in ("http", "https")))
+
+
+def fetch_client_info(http, client_id, cache=None):
+    """ClientInfo for `client_id`, from `cache` or fetched through the guard; never raises.  A failure is
+    a ClientInfo with fetched=False and the reason in `error`, and is not cached (SEC34)."""
+    # S24/SEC29: a loopback client_id is never fetched.
+    if is_loopback_host(urllib.parse.urlsplit(client_id).hostname):
+        return ClientInfo(client_id, error="loopback client: not fetched")
+    cached = cache.get(client_id) if cache is not None else None
+    if cached:
+        return cached
+    try:
+        # S25/SEC32 (policy): IA "fetches", following redirects; CIMD-01 MUST NOT follow them.  Only
+        # same-origin redirects (/app → /app/) are followed, so a client_id can never point the server
+        # at another host; a cross-origin redirect is a failed fetch.
+        response = http.get(client_id, accept=CLIENT_ACCEPT, follow_redirects="same-origin",
+                            max_bytes=lambda h: JSON_MAX_BYTES if is_json(media_type(h)) else HTML_MAX_BYTES)
+        # S25/SEC34: CIMD: a successful fetch is a 200; anything else (3xx, 404, 500) is an error.
+        if response.status != 200:
+            raise FetchError(f"HTTP {response.status}")
+        # S28: the parser is chosen by Content-Type.
+        parse = client_from_metadata if is_json(media_type(response.headers)) else client_from_html
+        client = parse(client_id, response)
+    except FetchError as error:
+        return ClientInfo(client_id, error=str(error))
+    if cache is not None:
+        cache.put(client, cache_max_age(response.headers))
+    return client
+
+
+def client_from_metadata(client_id, response):
+    """ClientInfo from a JSON client metadata document, or FetchError naming the rule it breaks (S25)."""
+    try:
+        doc = json.loads(response.content)
+    except ValueError:
+        raise FetchError("the client metadata document is not valid JSON") from None
+    if not isinstance(doc, dict):
+        raise FetchError("the client metadata document is not a JSON object")
+    # S25/SEC35: its client_id equals the URL it was fetched from, by simple string comparison.
+    if doc.get("client_id") != client_id:
+        raise FetchError(f"the client metadata document names client_id {doc.get('client_id')!r}, "
+                         f"not {client_id!r}")
+    # SEC36: no authentication method based on a shared secret (client_secret_basic, _post, _jwt, …).
+    if str(doc.get("token_endpoint_auth_method", "")).startswith("client_secret"):
+        raise FetchError(f"token_endpoint_auth_method {doc['token_endpoint_auth_method']} needs a shared "
+                         "secret, which a client metadata document must not use")
+    # SEC36: no client_secret or client_secret_expires_at.
+    if "client_secret" in doc or "client_secret_expires_at" in doc:
+        raise FetchError("the client metadata document contains a client_secret")
+    # S25: redirect_uris is a list of absolute URLs; nothing is resolved.
+    redirect_uris = doc.get("redirect_uris", [])
+    if not isinstance(redirect_uris, list) or not all(is_absolute_url(uri) for uri in redirect_uris):
+        raise FetchError("redirect_uris in the client metadata document must be a list of absolute URLs")
+    name, client_uri, logo = (doc.get(key) if isinstance(doc.get(key), str) else ""
+                              for key in ("client_name", "client_uri", "logo_uri"))
+    warnings = []
+    # IA §4.2.1: client_uri MUST be a prefix of client_id; otherwise it is not shown.
+    if client_uri and not client_id.startswith(client_uri):
+        warnings.append(f"client_uri {client_uri} is ignored: it is not a prefix of the client_id")
+        client_uri = ""
+    if logo and not is_absolute_url(logo, ("http", "https")):
+        warnings.append(f"logo_uri {logo} is ignored: it is not an absolute http(s) URL")
+        logo = ""
+    return ClientInfo(client_id, name=name, logo=logo, url=client_uri, redirect_uris=tuple(redirect_uris),
+                      fetched=True, source="json", warnings=tuple(warnings))
+
+
+def _mf2_apps(items):
+    """Every h-app and h-x-app among `items` and their children, in document order."""
+    for item in items:
+        if {"h-app", "h-x-app"} & set(item.get("type", [])):
+            yield item
+        yield from _mf2_apps(item.get("children", []))
+
+
+def _mf2_text(properties, *names):
+    """The first value of the first of `names` present, as a string ('' when there is none)."""
+    value = next((properties[name][0] for name in names if properties.get(name)), "")
+    value = value.get("value", "") if isinstance(value, dict) else value
+    return value if isinstance(value, str) else ""
+
+
+def client_from_html(client_id, response):
+    """ClientInfo from the client_id page: name and logo of the first h-app or h-x-app whose url is the
+    client_id (S26), redirect URIs from rel=redirect_uri in the Link header and <link> elements (S27)."""
+    redirect_uris = [url for url, rels in response.links if "redirect_uri" in rels]
+    properties = {}
+    if media_type(response.headers) in ("text/html", "application/xhtml+xml"):
+        charset = re.search(r"charset=[\"']?([\w.:-]+)", response.headers.get("Content-Type", ""), re.I)
+        import bs4  # imported when first needed: it is slow to import, and CGI starts a process per request
+        import mf2py
+        soup = bs4.BeautifulSoup(response.content, "html.parser", from_encoding=charset and charset.group(1))
+        redirect_uris += [urllib.parse.urljoin(response.url, link["href"])
+                          for link in soup.find_all("link", href=True)
+                          if "redirect_uri" in [rel.lower() for rel in link.get("rel", [])]]
+        # doc= always: given only a url, mf2py would fetch the page itself, past the guard.
+        apps = (app["properties"] for app in _mf2_apps(mf2py.parse(doc=soup, url=response.url)["items"]))
+        properties = next((props for props in apps if client_id in props.get("url", [])), {})
+    logo = _mf2_text(properties, "logo", "photo")
+    return ClientInfo(client_id, name=_mf2_text(properties, "name"), url=client_id if properties else "",
+                      logo=logo if is_absolute_url(logo, ("http", "https")) else "",
+                      redirect_uris=tuple(dict.fromkeys(redirect_uris)), fetched=True,
+                      source="h-app" if properties else "")
+
+
+def cache_max_age(headers):
+    """Seconds from `Cache-Control: max-age=N` (0 for no-store or no-cache); None when it says neither."""
+    value = headers.get("Cache-Control", "").lower()
+    if "no-store" in value or "no-cache" in value:
+        return 0
+    match = re.search(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", value)
+    return int(match.group(1)) if match else None
+
+
+class ClientCache:
+    """Successfully fetched ClientInfo, kept in this process for the response's max-age held within
+    [min_ttl, max_ttl] seconds, else `ttl` (CIMD §Metadata Caching).  `clock()` returns a datetime."""
+
+    def __init__(self, ttl=600, clock=None, min_ttl=60, max_ttl=86400, max_entries=1000):
+        self.ttl, self.min_ttl, self.max_ttl, self.max_entries = ttl, min_ttl, max_ttl, max_entries
+        self.clock = clock or (lambda: datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None))
+        self.entries, self.lock = {}, threading.Lock()
+
+    def get(self, client_id):
+        """The cached ClientInfo for `client_id`, or None when there is none or it has expired."""
+        with self.lock:
+            expires, client = self.entries.get(client_id, (None, None))
+            if client and self.clock() >= expires:
+                del self.entries[client_id]
+                return None
+            return client
+
+    def put(self, client, max_age=None):
+        """Keep `client` unless its fetch failed (SEC34: errors are never cached)."""
+        if not client.fetched or client.error:
+            return
+        seconds = self.ttl if max_age is None else min(max(max_age, self.min_ttl), self.max_ttl)
+        with self.lock:
+            self.entries.pop(client.client_id, None)
+            if len(self.entries) >= self.max_entries:
+                del self.entries[next(iter(self.entries))]  # the oldest
+            self.entries[client.client_id] = (self.clock() + datetime.timedelta(seconds=seconds), client)
+
+
+def profile_discovery(http, me):
+    """{rel: absolute URL} of the IndieAuth links a profile page publishes (IndieAuth §4.1): the first
+    of each rel, Link header before <link> elements, as clients read them; FetchError if unreadable."""
+    response = http.get(me, accept="text/html", max_bytes=HTML_MAX_BYTES)
+    if response.status != 200:
+        raise FetchError(f"HTTP {response.status}")
+    found = {}
+    links = list(response.links)
+    if media_type(response.headers) in ("text/html", "application/xhtml+xml"):
+        import bs4
+        soup = bs4.BeautifulSoup(response.content, "html.parser")
+        links += [(urllib.parse.urljoin(response.url, tag["href"]), tuple(r.lower() for r in tag.get("rel", [])))
+                  for tag in soup.find_all(["link", "a"], href=True)]
+    for url, rels in links:
+        for rel in rels:
+            found.setdefault(rel, url)
+    return {rel: found[rel] for rel in ("indieauth-metadata", "authorization_endpoint", "token_endpoint")
+            if rel in found}
+
+
+LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")  # never SVG: it can carry script
+LOGO_MAX_BYTES = 256 * 1024
+
+
+def fetch_logo(http, url):
+    """(content type, bytes) of a client's logo, fetched through the guard (SEC26, SEC37); FetchError."""
+    response = http.get(url, accept=", ".join(LOGO_TYPES), max_bytes=LOGO_MAX_BYTES)
+    kind = media_type(response.headers)
+    if response.status != 200 or kind not in LOGO_TYPES:
+        raise FetchError(f"the logo is not a PNG, JPEG, GIF or WebP image (HTTP {response.status}, {kind})")
+    return kind, response.content
+
+
+def _loopback_portless(url):
+    """`url` without its port when its host is the loopback IP 127.0.0.1 or [::1] (S33; RFC 8252 §7.3)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        if parts.hostname not in ("127.0.0.1", "::1") or parts.port is None:
+            return url
+    except ValueError:
+        return url
+    start = url.index("//") + 2
+    return url[:start] + parts.netloc.rpartition(":")[0] + url[start + len(parts.netloc):]
+
+
+def redirect_uri_allowed(client, client_id, redirect_uri):
+    """(True, "") when the app may use `redirect_uri`; else (False, a sentence for the error page saying
+    what the app's developer must publish) (S29–S33, SEC10, SEC11, SEC18)."""
+    publish = (f'The app\'s developer must publish <link rel="redirect_uri" href="{redirect_uri}"> on the '
+               "client_id page or list it in redirect_uris of the client metadata document.")
+    published = {_loopback_portless(uri) for uri in client.redirect_uris}
+    # S31: an absolute URL.
+    if not is_absolute_url(redirect_uri):
+        return False, f"The redirect_uri {redirect_uri!r} is not an absolute URL."
+    # S31/SEC12: no fragment.
+    if "#" in redirect_uri:
+        return False, f"The redirect_uri {redirect_uri} must not contain a fragment (#)."
+    # S30/SEC11: a published redirect URI matches by exact string comparison; S33/SEC18: any loopback port.
+    if _loopback_portless(redirect_uri) in published:
+        return True, ""
+    # S32 (policy): once the app publishes redirect URIs, only those, even on its own origin.
+    if published:
+        return False, f"{redirect_uri} is not among the redirect URIs that {client_id} publishes. {publish}"
+    # S29: same scheme, host and port as the client_id needs no registration (S33: any loopback port).
+    if origin(_loopback_portless(redirect_uri)) == origin(_loopback_portless(client_id)):
+        return True, ""
+    # S30/SEC10: another origin must be published.
+    unread = f" ({client_id} could not be read: {client.error}.)" if client.error else ""
+    return False, (f"{redirect_uri} is on another site than the app ({client_id}) and the app does not "
+                   f"publish it.{unread} {publish}")
+
+
+# ---------------------------------------------------------------------------------------------
 #  Errors (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; RFC 7009 §2.2.1)
 # ---------------------------------------------------------------------------------------------
 
@@ -1749,516 +2259,6 @@ def metadata(app):
         "token_endpoint_auth_methods_supported": ["none"],
         "service_documentation": app.url("openapi.json"),
     }
-
-
-# ---------------------------------------------------------------------------------------------
-#  Client Information Discovery
-# ---------------------------------------------------------------------------------------------
-#  What the server learns about an app from its client_id URL [IA §4.2; CIMD]: a JSON client
-#  metadata document, or an HTML page with an h-app and rel=redirect_uri links.  Every outbound
-#  request of the server (client_id, logo, `me`, jwks, webhooks) goes through GuardedSession,
-#  which refuses special-use addresses on every hop and bounds time and size (SEC29–SEC38).
-
-
-class FetchError(Exception):
-    """An outbound request that failed or was refused; the message is written for a person to read."""
-
-
-# Special-use networks [RFC 6890] refused on top of what `ipaddress` calls non-global: Python's
-# own tables differ between versions and count NAT64 (64:ff9b::/96) or 192.0.0.9 as global.
-SPECIAL_USE_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-    "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
-    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4", "::/128", "::1/128",
-    "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32",
-    "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8"))
-
-
-def address_kind(ip):
-    """'' when `ip` is globally routable; otherwise what it is ('loopback', 'private', …) (SEC30)."""
-    ip = ipaddress.ip_address(ip)
-    embedded = ip.version == 6 and (ip.ipv4_mapped or ip.sixtofour)  # ::ffff:127.0.0.1, 2002:7f00:1::
-    if embedded and address_kind(embedded):
-        return address_kind(embedded)
-    for kind in ("unspecified", "loopback", "link_local", "multicast", "private", "reserved"):
-        if getattr(ip, "is_" + kind):
-            return kind.replace("_", "-")
-    return "special-use" if not ip.is_global or any(ip in net for net in SPECIAL_USE_NETWORKS) else ""
-
-
-def system_resolver(host, port):
-    """The addresses `host` resolves to, in the system resolver's order of preference."""
-    return list(dict.fromkeys(info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)))
-
-
-def origin(url):
-    """(scheme, host, port) of `url`, the scheme's default port filled in; port -1 when invalid."""
-    parts = urllib.parse.urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    return parts.scheme, parts.hostname, port or {"http": 80, "https": 443}.get(parts.scheme)
-
-
-def media_type(headers):
-    """'application/json' for `Content-Type: Application/JSON; charset=utf-8`."""
-    return headers.get("Content-Type", "").split(";")[0].strip().lower()
-
-
-@dataclasses.dataclass
-class FetchResponse:
-    """A response read to its end; `links` holds the Link header's (absolute URL, rel tokens) pairs."""
-    url: str
-    status: int
-    headers: object
-    content: bytes
-    links: tuple = ()
-
-
-def header_links(url, headers):
-    """(absolute URL, lowercased rel tokens) of each link in the Link header, resolved against `url`."""
-    return tuple((urllib.parse.urljoin(url, link["url"]), tuple(link.get("rel", "").lower().split()))
-                 for link in requests.utils.parse_header_links(headers.get("Link", "")))
-
-
-class _Deadline:
-    """Shuts down a fetch's sockets when its time is up, so a blocked read ends at once: a server that
-    drips a byte a second, in its headers or its body, cannot hold a worker (SEC33)."""
-
-    def __init__(self, seconds):
-        self.expired, self.sockets = False, []
-        self.timer = threading.Timer(seconds, self.expire)
-        self.timer.daemon = True
-        self.timer.start()
-
-    def watch(self, sock):
-        self.sockets.append(sock)
-        if self.expired:
-            self.expire()
-
-    def expire(self):
-        self.expired = True
-        for sock in self.sockets:
-            try:  # socket.socket's own shutdown, also on a TLS socket: the reader sees end-of-file
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
-class _Watched:
-    """A urllib3 connection that hands its sockets to the deadline: the TCP one as soon as it is
-    connected (covering the TLS handshake), then the TLS one that replaces it."""
-
-    def __init__(self, *args, deadline, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.deadline = deadline
-
-    def _new_conn(self):
-        sock = super()._new_conn()
-        self.deadline.watch(sock)
-        return sock
-
-    def connect(self):
-        super().connect()
-        self.deadline.watch(self.sock)
-
-
-class _WatchedHTTP(_Watched, urllib3.connection.HTTPConnection):
-    pass
-
-
-class _WatchedHTTPS(_Watched, urllib3.connection.HTTPSConnection):
-    pass
-
-
-class GuardedSession:
-    """The one HTTP client of the server.  On every hop the host is resolved once, by `resolver(host,
-    port)`, and refused unless each address is globally routable or inside `fetch_allow`; the connection
-    goes to the checked address.  `timeout` is (connect, read) seconds, `deadline` bounds a whole fetch,
-    `max_bytes` its body; every failure is a FetchError (SEC29–SEC38)."""
-
-    def __init__(self, fetch_allow=(), resolver=None, timeout=(3.05, 5), max_bytes=1024 * 1024,
-                 max_redirects=3, user_agent="indieauth", deadline=10, verify=True):
-        self.fetch_allow = tuple(ipaddress.ip_network(net, strict=False) for net in fetch_allow)
-        self.resolver = resolver or system_resolver
-        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-        self.timeout = urllib3.Timeout(connect=connect, read=read)
-        self.max_bytes, self.max_redirects, self.deadline = max_bytes, max_redirects, deadline
-        self.ca_certs = requests.certs.where() if verify is True else verify  # a CA bundle path in tests
-        self.session = requests.Session()  # prepares requests (json=, data=, auth=), never sends them
-        self.session.trust_env = False  # no .netrc credentials from the environment
-        self.session.headers.update({"User-Agent": user_agent, "Accept-Encoding": "identity"})
-
-    def get(self, url, accept=None, max_bytes=None, follow_redirects=True, **kwargs):
-        """GET `url` (`accept` is the Accept header); see `request`."""
-        return self.request("GET", url, accept, max_bytes, follow_redirects, **kwargs)
-
-    def request(self, method, url, accept=None, max_bytes=None, follow_redirects=True, **kwargs):
-        """The FetchResponse for `url`.  A GET follows up to `max_redirects` redirects (only same-origin
-        ones when follow_redirects="same-origin"); `max_bytes` may be a function of the headers."""
-        headers = dict(kwargs.pop("headers", None) or {}, **({"Accept": accept} if accept else {}))
-        deadline = _Deadline(self.deadline)
-        try:
-            prepared = self.session.prepare_request(requests.Request(method, url, headers=headers, **kwargs))
-            for _ in range(self.max_redirects + 1):
-                response = self._send(prepared, max_bytes or self.max_bytes, deadline)
-                location = response.headers.get("Location")
-                if not (follow_redirects and method == "GET" and location
-                        and response.status in (301, 302, 303, 307, 308)):
-                    return response
-                prepared = self._redirect(prepared, location, follow_redirects)
-        except (requests.RequestException, ValueError) as error:  # preparing a malformed URL
-            raise FetchError(f"not a URL that can be fetched ({error})") from None
-        finally:
-            deadline.timer.cancel()
-        raise FetchError(f"more than {self.max_redirects} redirects")
-
-    def checked_address(self, host, port):
-        """The address to connect to for `host`, resolved once; FetchError when any address it resolves
-        to is neither globally routable nor inside `fetch_allow` (SEC30; CIMD §SSRF)."""
-        try:
-            answers = [host] if is_ip(host) else list(self.resolver(host, port))
-            addresses = [ipaddress.ip_address(answer) for answer in answers]
-        except (OSError, ValueError, UnicodeError):
-            addresses = []
-        if not addresses:
-            raise FetchError(f"{host} could not be resolved")
-        for answer, ip in zip(answers, addresses):
-            kind = "" if any(ip in net for net in self.fetch_allow) else address_kind(ip)
-            if kind:
-                article = "an" if kind[0] in "aeiou" else "a"
-                raise FetchError(f"{host} resolves to {article} {kind} address ({answer}); not fetched")
-        return str(addresses[0])
-
-    def _send(self, prepared, max_bytes, deadline):
-        """One hop: check the host's addresses, connect to the checked one, read at most `max_bytes`."""
-        scheme, host, port = origin(prepared.url)
-        # SEC38: only http and https; file:, ftp:, gopher:, … are refused.
-        if scheme not in ("http", "https"):
-            raise FetchError(f"{scheme or 'relative'} URLs are not fetched, only http: and https:")
-        if not host or port == -1:
-            raise FetchError(f"{prepared.url} has no valid host and port")
-        # SEC31: the pool connects to the checked IP, never resolving the name again; the server still
-        # sees the name in the Host header, in TLS SNI and in the certificate check.
-        ip = self.checked_address(host, port)
-        if scheme == "https":
-            pool = urllib3.HTTPSConnectionPool(ip, port, server_hostname=host, assert_hostname=host,
-                                               cert_reqs="CERT_REQUIRED", ca_certs=self.ca_certs,
-                                               deadline=deadline)
-        else:
-            pool = urllib3.HTTPConnectionPool(ip, port, deadline=deadline)
-        pool.ConnectionCls = _WatchedHTTPS if scheme == "https" else _WatchedHTTP
-        headers = dict(prepared.headers, Host=urllib.parse.urlsplit(prepared.url).netloc.rpartition("@")[2])
-        response = None
-        try:
-            response = pool.urlopen(prepared.method, prepared.path_url, body=prepared.body,
-                                    headers=headers, timeout=self.timeout, redirect=False, retries=False,
-                                    preload_content=False)
-            content = self._read(response, max_bytes)
-        except (urllib3.exceptions.HTTPError, OSError, ValueError) as error:
-            raise self._failure(error, host, deadline) from None
-        finally:
-            if response is not None:
-                response.close()
-            pool.close()
-        if deadline.expired:  # a body cut short by the deadline must not pass for a whole one
-            raise FetchError(f"timed out after {self.deadline:g} s")
-        return FetchResponse(prepared.url, response.status, response.headers, content,
-                             header_links(prepared.url, response.headers))
-
-    def _read(self, response, max_bytes):
-        """The body, abandoned as soon as it is known to be larger than `max_bytes` (SEC33)."""
-        limit = max_bytes(response.headers) if callable(max_bytes) else max_bytes
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise FetchError(f"response larger than {limit} bytes")
-        body = bytearray()
-        for chunk in response.stream(16384):
-            body += chunk
-            if len(body) > limit:
-                raise FetchError(f"response larger than {limit} bytes")
-        return bytes(body)
-
-    def _failure(self, error, host, deadline):
-        """A FetchError saying in plain words why talking to `host` failed."""
-        if deadline.expired:
-            return FetchError(f"timed out after {self.deadline:g} s")
-        if isinstance(error, urllib3.exceptions.ConnectTimeoutError):  # also connection refused
-            return FetchError(f"could not connect to {host}")
-        if isinstance(error, (urllib3.exceptions.TimeoutError, TimeoutError)):
-            return FetchError(f"timed out after {self.timeout.read_timeout:g} s")
-        if isinstance(error, urllib3.exceptions.SSLError):
-            return FetchError(f"the TLS connection to {host} failed (is its certificate for this name?)")
-        return FetchError(f"could not fetch from {host} ({error.__class__.__name__})")
-
-    def _redirect(self, prepared, location, follow_redirects):
-        """The GET of the next hop, whose address `_send` checks afresh (SEC32)."""
-        target = urllib.parse.urljoin(prepared.url, location)
-        if follow_redirects == "same-origin" and origin(target) != origin(prepared.url):
-            raise FetchError(f"{prepared.url} redirects to another site ({target}); not followed")
-        following = prepared.copy()
-        following.prepare_url(target, None)
-        if origin(target) != origin(prepared.url):  # credentials stay with the site they were meant for
-            following.headers.pop("Authorization", None)
-            following.headers.pop("Cookie", None)
-        return following
-
-
-@dataclasses.dataclass(frozen=True)
-class ClientInfo:
-    """What the server knows about an app (S23).  `fetched` is False and `error` says why when nothing
-    could be read; `source` is "json", "h-app" or ""; `warnings` lists what was ignored and why."""
-    client_id: str
-    name: str = ""
-    logo: str = ""
-    url: str = ""
-    redirect_uris: tuple = ()
-    fetched: bool = False
-    error: str = ""
-    source: str = ""
-    warnings: tuple = ()
-
-
-JSON_MAX_BYTES = 5 * 1024  # CIMD §Maximum Response Size
-HTML_MAX_BYTES = 256 * 1024
-CLIENT_ACCEPT = "application/json, text/html;q=0.9, */*;q=0.1"
-
-
-def is_json(media):
-    return media == "application/json" or media.endswith("+json")
-
-
-def is_loopback_host(host):
-    """True for 127.0.0.1, ::1, localhost and *.localhost: names of this very machine (S24)."""
-    host = (host or "").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    return is_ip(host) and ipaddress.ip_address(host).is_loopback
-
-
-def is_absolute_url(value, schemes=None):
-    """True for a string with a scheme (one of `schemes`, if given) and, for http(s), a host."""
-    try:
-        parts = urllib.parse.urlsplit(value) if isinstance(value, str) else None
-    except ValueError:
-        return False
-    return bool(parts and parts.scheme and (schemes is None or parts.scheme in schemes)
-                and (parts.netloc or parts.scheme not in ("http", "https")))
-
-
-def fetch_client_info(http, client_id, cache=None):
-    """ClientInfo for `client_id`, from `cache` or fetched through the guard; never raises.  A failure is
-    a ClientInfo with fetched=False and the reason in `error`, and is not cached (SEC34)."""
-    # S24/SEC29: a loopback client_id is never fetched.
-    if is_loopback_host(urllib.parse.urlsplit(client_id).hostname):
-        return ClientInfo(client_id, error="loopback client: not fetched")
-    cached = cache.get(client_id) if cache is not None else None
-    if cached:
-        return cached
-    try:
-        # S25/SEC32 (policy): IA "fetches", following redirects; CIMD-01 MUST NOT follow them.  Only
-        # same-origin redirects (/app → /app/) are followed, so a client_id can never point the server
-        # at another host; a cross-origin redirect is a failed fetch.
-        response = http.get(client_id, accept=CLIENT_ACCEPT, follow_redirects="same-origin",
-                            max_bytes=lambda h: JSON_MAX_BYTES if is_json(media_type(h)) else HTML_MAX_BYTES)
-        # S25/SEC34: CIMD: a successful fetch is a 200; anything else (3xx, 404, 500) is an error.
-        if response.status != 200:
-            raise FetchError(f"HTTP {response.status}")
-        # S28: the parser is chosen by Content-Type.
-        parse = client_from_metadata if is_json(media_type(response.headers)) else client_from_html
-        client = parse(client_id, response)
-    except FetchError as error:
-        return ClientInfo(client_id, error=str(error))
-    if cache is not None:
-        cache.put(client, cache_max_age(response.headers))
-    return client
-
-
-def client_from_metadata(client_id, response):
-    """ClientInfo from a JSON client metadata document, or FetchError naming the rule it breaks (S25)."""
-    try:
-        doc = json.loads(response.content)
-    except ValueError:
-        raise FetchError("the client metadata document is not valid JSON") from None
-    if not isinstance(doc, dict):
-        raise FetchError("the client metadata document is not a JSON object")
-    # S25/SEC35: its client_id equals the URL it was fetched from, by simple string comparison.
-    if doc.get("client_id") != client_id:
-        raise FetchError(f"the client metadata document names client_id {doc.get('client_id')!r}, "
-                         f"not {client_id!r}")
-    # SEC36: no authentication method based on a shared secret (client_secret_basic, _post, _jwt, …).
-    if str(doc.get("token_endpoint_auth_method", "")).startswith("client_secret"):
-        raise FetchError(f"token_endpoint_auth_method {doc['token_endpoint_auth_method']} needs a shared "
-                         "secret, which a client metadata document must not use")
-    # SEC36: no client_secret or client_secret_expires_at.
-    if "client_secret" in doc or "client_secret_expires_at" in doc:
-        raise FetchError("the client metadata document contains a client_secret")
-    # S25: redirect_uris is a list of absolute URLs; nothing is resolved.
-    redirect_uris = doc.get("redirect_uris", [])
-    if not isinstance(redirect_uris, list) or not all(is_absolute_url(uri) for uri in redirect_uris):
-        raise FetchError("redirect_uris in the client metadata document must be a list of absolute URLs")
-    name, client_uri, logo = (doc.get(key) if isinstance(doc.get(key), str) else ""
-                              for key in ("client_name", "client_uri", "logo_uri"))
-    warnings = []
-    # IA §4.2.1: client_uri MUST be a prefix of client_id; otherwise it is not shown.
-    if client_uri and not client_id.startswith(client_uri):
-        warnings.append(f"client_uri {client_uri} is ignored: it is not a prefix of the client_id")
-        client_uri = ""
-    if logo and not is_absolute_url(logo, ("http", "https")):
-        warnings.append(f"logo_uri {logo} is ignored: it is not an absolute http(s) URL")
-        logo = ""
-    return ClientInfo(client_id, name=name, logo=logo, url=client_uri, redirect_uris=tuple(redirect_uris),
-                      fetched=True, source="json", warnings=tuple(warnings))
-
-
-def _mf2_apps(items):
-    """Every h-app and h-x-app among `items` and their children, in document order."""
-    for item in items:
-        if {"h-app", "h-x-app"} & set(item.get("type", [])):
-            yield item
-        yield from _mf2_apps(item.get("children", []))
-
-
-def _mf2_text(properties, *names):
-    """The first value of the first of `names` present, as a string ('' when there is none)."""
-    value = next((properties[name][0] for name in names if properties.get(name)), "")
-    value = value.get("value", "") if isinstance(value, dict) else value
-    return value if isinstance(value, str) else ""
-
-
-def client_from_html(client_id, response):
-    """ClientInfo from the client_id page: name and logo of the first h-app or h-x-app whose url is the
-    client_id (S26), redirect URIs from rel=redirect_uri in the Link header and <link> elements (S27)."""
-    redirect_uris = [url for url, rels in response.links if "redirect_uri" in rels]
-    properties = {}
-    if media_type(response.headers) in ("text/html", "application/xhtml+xml"):
-        charset = re.search(r"charset=[\"']?([\w.:-]+)", response.headers.get("Content-Type", ""), re.I)
-        import bs4  # imported when first needed: it is slow to import, and CGI starts a process per request
-        import mf2py
-        soup = bs4.BeautifulSoup(response.content, "html.parser", from_encoding=charset and charset.group(1))
-        redirect_uris += [urllib.parse.urljoin(response.url, link["href"])
-                          for link in soup.find_all("link", href=True)
-                          if "redirect_uri" in [rel.lower() for rel in link.get("rel", [])]]
-        # doc= always: given only a url, mf2py would fetch the page itself, past the guard.
-        apps = (app["properties"] for app in _mf2_apps(mf2py.parse(doc=soup, url=response.url)["items"]))
-        properties = next((props for props in apps if client_id in props.get("url", [])), {})
-    logo = _mf2_text(properties, "logo", "photo")
-    return ClientInfo(client_id, name=_mf2_text(properties, "name"), url=client_id if properties else "",
-                      logo=logo if is_absolute_url(logo, ("http", "https")) else "",
-                      redirect_uris=tuple(dict.fromkeys(redirect_uris)), fetched=True,
-                      source="h-app" if properties else "")
-
-
-def cache_max_age(headers):
-    """Seconds from `Cache-Control: max-age=N` (0 for no-store or no-cache); None when it says neither."""
-    value = headers.get("Cache-Control", "").lower()
-    if "no-store" in value or "no-cache" in value:
-        return 0
-    match = re.search(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", value)
-    return int(match.group(1)) if match else None
-
-
-class ClientCache:
-    """Successfully fetched ClientInfo, kept in this process for the response's max-age held within
-    [min_ttl, max_ttl] seconds, else `ttl` (CIMD §Metadata Caching).  `clock()` returns a datetime."""
-
-    def __init__(self, ttl=600, clock=None, min_ttl=60, max_ttl=86400, max_entries=1000):
-        self.ttl, self.min_ttl, self.max_ttl, self.max_entries = ttl, min_ttl, max_ttl, max_entries
-        self.clock = clock or (lambda: datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None))
-        self.entries, self.lock = {}, threading.Lock()
-
-    def get(self, client_id):
-        """The cached ClientInfo for `client_id`, or None when there is none or it has expired."""
-        with self.lock:
-            expires, client = self.entries.get(client_id, (None, None))
-            if client and self.clock() >= expires:
-                del self.entries[client_id]
-                return None
-            return client
-
-    def put(self, client, max_age=None):
-        """Keep `client` unless its fetch failed (SEC34: errors are never cached)."""
-        if not client.fetched or client.error:
-            return
-        seconds = self.ttl if max_age is None else min(max(max_age, self.min_ttl), self.max_ttl)
-        with self.lock:
-            self.entries.pop(client.client_id, None)
-            if len(self.entries) >= self.max_entries:
-                del self.entries[next(iter(self.entries))]  # the oldest
-            self.entries[client.client_id] = (self.clock() + datetime.timedelta(seconds=seconds), client)
-
-
-def profile_discovery(http, me):
-    """{rel: absolute URL} of the IndieAuth links a profile page publishes (IndieAuth §4.1): the first
-    of each rel, Link header before <link> elements, as clients read them; FetchError if unreadable."""
-    response = http.get(me, accept="text/html", max_bytes=HTML_MAX_BYTES)
-    if response.status != 200:
-        raise FetchError(f"HTTP {response.status}")
-    found = {}
-    links = list(response.links)
-    if media_type(response.headers) in ("text/html", "application/xhtml+xml"):
-        import bs4
-        soup = bs4.BeautifulSoup(response.content, "html.parser")
-        links += [(urllib.parse.urljoin(response.url, tag["href"]), tuple(r.lower() for r in tag.get("rel", [])))
-                  for tag in soup.find_all(["link", "a"], href=True)]
-    for url, rels in links:
-        for rel in rels:
-            found.setdefault(rel, url)
-    return {rel: found[rel] for rel in ("indieauth-metadata", "authorization_endpoint", "token_endpoint")
-            if rel in found}
-
-
-LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")  # never SVG: it can carry script
-LOGO_MAX_BYTES = 256 * 1024
-
-
-def fetch_logo(http, url):
-    """(content type, bytes) of a client's logo, fetched through the guard (SEC26, SEC37); FetchError."""
-    response = http.get(url, accept=", ".join(LOGO_TYPES), max_bytes=LOGO_MAX_BYTES)
-    kind = media_type(response.headers)
-    if response.status != 200 or kind not in LOGO_TYPES:
-        raise FetchError(f"the logo is not a PNG, JPEG, GIF or WebP image (HTTP {response.status}, {kind})")
-    return kind, response.content
-
-
-def _loopback_portless(url):
-    """`url` without its port when its host is the loopback IP 127.0.0.1 or [::1] (S33; RFC 8252 §7.3)."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        if parts.hostname not in ("127.0.0.1", "::1") or parts.port is None:
-            return url
-    except ValueError:
-        return url
-    start = url.index("//") + 2
-    return url[:start] + parts.netloc.rpartition(":")[0] + url[start + len(parts.netloc):]
-
-
-def redirect_uri_allowed(client, client_id, redirect_uri):
-    """(True, "") when the app may use `redirect_uri`; else (False, a sentence for the error page saying
-    what the app's developer must publish) (S29–S33, SEC10, SEC11, SEC18)."""
-    publish = (f'The app\'s developer must publish <link rel="redirect_uri" href="{redirect_uri}"> on the '
-               "client_id page or list it in redirect_uris of the client metadata document.")
-    published = {_loopback_portless(uri) for uri in client.redirect_uris}
-    # S31: an absolute URL.
-    if not is_absolute_url(redirect_uri):
-        return False, f"The redirect_uri {redirect_uri!r} is not an absolute URL."
-    # S31/SEC12: no fragment.
-    if "#" in redirect_uri:
-        return False, f"The redirect_uri {redirect_uri} must not contain a fragment (#)."
-    # S30/SEC11: a published redirect URI matches by exact string comparison; S33/SEC18: any loopback port.
-    if _loopback_portless(redirect_uri) in published:
-        return True, ""
-    # S32 (policy): once the app publishes redirect URIs, only those, even on its own origin.
-    if published:
-        return False, f"{redirect_uri} is not among the redirect URIs that {client_id} publishes. {publish}"
-    # S29: same scheme, host and port as the client_id needs no registration (S33: any loopback port).
-    if origin(_loopback_portless(redirect_uri)) == origin(_loopback_portless(client_id)):
-        return True, ""
-    # S30/SEC10: another origin must be published.
-    unread = f" ({client_id} could not be read: {client.error}.)" if client.error else ""
-    return False, (f"{redirect_uri} is on another site than the app ({client_id}) and the app does not "
-                   f"publish it.{unread} {publish}")
 
 
 # ---------------------------------------------------------------------------------------------
