@@ -207,7 +207,7 @@ def validate_table(path, table, data, settings):
         try:
             values[key] = _coerce(setting.type, data[key])
             if setting.choices and values[key] not in setting.choices:
-                raise ValueError("expected one of " + ", ".join(setting.choices))
+                raise ValueError("expected one of " + ", ".join(map(str, setting.choices)))
             if key in ("trusted_proxies", "fetch_allow"):
                 values[key] = [ipaddress.ip_network(v, strict=False) for v in values[key]]
         except ValueError as exc:
@@ -255,8 +255,12 @@ class Config:
 
     def secret(self, section, key):
         """The text of a secret setting, read from inline, `{ env = … }` or `{ file = … }`."""
-        value = self.sections[section][key]
-        where = f"{self.path}: [{section}] {key}"
+        return self.resolve_secret(self.sections[section][key], f"[{section}] {key}")
+
+    def resolve_secret(self, value, where):
+        """The text of a secret value (a string, `{ env = … }` or `{ file = … }` relative to this file);
+        ConfigError naming `where` (e.g. "[plugins.email] password") when it cannot be read."""
+        where = f"{self.path}: {where}"
         if isinstance(value, str):
             return value
         if "env" in value:
@@ -608,12 +612,22 @@ class Storage:
         return json.loads(row.data) if row else None
 
     def set_credential(self, user, method, data):
-        """Create or replace `user`'s credential for `method`."""
+        """Create or replace `user`'s credential for `method` (created_at stays that of the first)."""
         with self.database.atomic():
-            updated = (Credential.update(data=json.dumps(data), created_at=self.now())
+            updated = (Credential.update(data=json.dumps(data))
                        .where(Credential.user == user, Credential.method == method).execute())
             if not updated:
                 Credential.create(user=user, method=method, data=json.dumps(data), created_at=self.now())
+
+    def update_credential(self, user, method, expected, data):
+        """Replace the credential's data only if it is still `expected`: True for exactly one of several
+        racing callers, so single-use things kept in a credential (a TOTP step, a code) stay single use."""
+        return Credential.update(data=json.dumps(data)).where(
+            Credential.user == user, Credential.method == method,
+            Credential.data == json.dumps(expected)).execute() == 1
+
+    def delete_credential(self, user, method):
+        return Credential.delete().where(Credential.user == user, Credential.method == method).execute()
 
     def touch_credential(self, user, method):
         Credential.update(last_used_at=self.now()).where(
@@ -2327,6 +2341,7 @@ class Throttle:
         self.app.storage.record_failure(self.keys(username, address))
 
     def succeeded(self, username):
+        """Forget an account's failures; the core calls this when a whole sign-in (every factor) succeeds."""
         if username:
             self.app.storage.clear_failures(f"account:{username.strip().lower()[:120]}")
 
@@ -2392,11 +2407,23 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (a test runner swaps it), not the one at start-up."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 def setup_logging(level="info"):
     """Log to stderr, each line carrying the request id; idempotent."""
     if any(isinstance(h, logging.StreamHandler) and getattr(h, "_indieauth", False) for h in log.handlers):
         return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler._indieauth = True
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(message)s"))
@@ -2539,9 +2566,10 @@ class IndieAuth:
     def _cookie_secure(self):
         return self.base_url.startswith("https:")
 
-    def set_cookie(self, name, value, max_age=None):
+    def set_cookie(self, name, value, max_age=None, path="/"):
+        """An HttpOnly, SameSite=Lax cookie, Secure when base_url is https."""
         options = {"max_age": max_age} if max_age is not None else {}
-        bottle.response.set_cookie(name, value, path="/", httponly=True, samesite="lax",
+        bottle.response.set_cookie(name, value, path=path, httponly=True, samesite="lax",
                                    secure=self._cookie_secure(), **options)
 
     def session_token(self):
@@ -2600,6 +2628,7 @@ class IndieAuth:
         self.set_cookie(SESSION_COOKIE, raw + "." + sign(self.secret_key, "session:" + raw),
                         max_age=self.config["server"]["session_lifetime"])
         bottle.response.delete_cookie(PARTIAL_COOKIE, path="/")
+        self.throttle.succeeded(user.username)  # only a whole sign-in clears the account's failures
         self.event(LoginSucceeded(user, method, self.client_address()), "login", user=user,
                    method=method, address=self.client_address())
         self.redirect(safe_next(next_url))
@@ -2607,6 +2636,8 @@ class IndieAuth:
     # -- sign-in in steps ([auth] methods): the factors done so far live in a signed, short-lived cookie
     def partial_login(self):
         """(user, methods done) of a sign-in that has passed its first factor(s) in this browser, or None."""
+        if bottle.request.environ.get("indieauth.partial_reset"):
+            return None
         cookie = bottle.request.get_cookie(PARTIAL_COOKIE) or ""
         value, _, signature = cookie.rpartition(".")
         if not value or not same(signature, sign(self.secret_key, "partial:" + value)):
@@ -2615,7 +2646,7 @@ class IndieAuth:
             user_id, done, expires = json.loads(base64.urlsafe_b64decode(value.encode()))
         except (ValueError, TypeError):
             return None
-        user = self.storage.get_user(user_id=user_id) if expires > time.time() else None
+        user = self.storage.get_user(user_id=user_id) if expires > epoch(self.now()) else None
         return (user, tuple(done)) if user is not None and user.disabled_at is None else None
 
     def partial_user(self):
@@ -2649,7 +2680,7 @@ class IndieAuth:
             raise AuthenticationFailed("This account must use another factor after this one, but none is set up "
                                        "for it. Ask the site's administrator.", 403, username=user.username)
         value = base64.urlsafe_b64encode(json.dumps(
-            [user.id, list(done), time.time() + self.config["auth"]["step_lifetime"]]).encode()).decode()
+            [user.id, list(done), epoch(self.now()) + self.config["auth"]["step_lifetime"]]).encode()).decode()
         self.set_cookie(PARTIAL_COOKIE, value + "." + sign(self.secret_key, "partial:" + value))
         self.redirect(f"/login/{following[0].name}?" + urllib.parse.urlencode({"next": safe_next(next_url)}))
 
@@ -2662,7 +2693,7 @@ class IndieAuth:
         """The URL map: every core route in one place, then the plugins' routes."""
         app, b = self, self.bottle
         b.route("/", "GET", self.home)
-        b.route("/login", "GET", self.login_page)
+        b.route("/login", "GET", self.login_start)
         b.route("/login/<name>", "GET", self.login_page)
         b.route("/login/<name>", "POST", self.login_post)
         b.route("/login/once/<token>", "GET", self.login_link_page)
@@ -3189,6 +3220,13 @@ class IndieAuth:
                            base_url=self.base_url)
 
     # -- sign-in pages
+    def login_start(self):
+        """GET /login: the first factors; a sign-in left half-way in this browser starts over."""
+        if self.partial_login():
+            bottle.response.delete_cookie(PARTIAL_COOKIE, path="/")
+            bottle.request.environ["indieauth.partial_reset"] = True
+        return self.login_page()
+
     def login_page(self, name=None, error=None, username="", status=200):
         """The login page: the authenticators that may come next in this sign-in, or one of them."""
         done, steps = self.next_steps()
@@ -3207,7 +3245,8 @@ class IndieAuth:
             parts.append((auth, auth.start(bottle.request, context)))
         bottle.response.status = status
         return self.render("login.tpl", title="Sign in" if not done else "One more step", methods=parts,
-                           next=next_url, single=name is not None and len(steps) > 1, step=len(done))
+                           next=next_url, single=name is not None and len(steps) > 1, step=len(done),
+                           error=error if name is None else None)
 
     def login_post(self, name):
         """The core's side of every authenticator: CSRF, finish(), the audit log, the next step."""

@@ -62,12 +62,28 @@ def test_the_second_step_cannot_be_reached_first(web, with_pin):
     assert "Signed in as" not in web.get("/").text
 
 
-def test_the_step_expires(web, with_pin, monkeypatch):
+def test_the_step_expires(web, with_pin, clock):
     sign_in(web)
-    import time
-    later = time.time() + 301
-    monkeypatch.setattr(indieauth.time, "time", lambda: later)
+    clock.advance(seconds=299)
+    web.get("/login/pin")
+    clock.advance(seconds=2)
     web.get("/login/pin", status=400)
+
+
+def test_second_factor_failures_are_not_forgotten_by_a_first_factor_success(web, with_pin):
+    """Knowing the password must not give unlimited PIN guesses: only a whole sign-in clears failures."""
+    for _ in range(5):
+        sign_in(web)
+        enter_pin(web, "0000", status=400)
+    assert "Too many" in sign_in(web, status=429).text  # the password is right, but the account is paused
+
+
+def test_login_page_starts_a_half_done_sign_in_over(web, with_pin):
+    sign_in(web)
+    assert "Start signing in again" in web.get("/login/pin").text
+    page = web.get("/login")
+    assert page.forms["password-login"]  # the first factor again
+    web.get("/login/pin", status=400)  # and the half-done sign-in is gone
 
 
 def test_a_forged_partial_cookie_is_ignored(web, with_pin):

@@ -533,3 +533,27 @@ def test_deleting_a_user_keeps_their_events_without_the_user(storage):
     give_everything(storage, alice)
     alice.delete_instance()
     assert [(e.kind, e.user_id) for e in Event.select()] == [("login", None)]
+
+
+def test_update_credential_is_compare_and_set(storage):
+    alice = make_user(storage, "alice")
+    storage.set_credential(alice, "totp", {"step": 1})
+    assert storage.update_credential(alice, "totp", {"step": 1}, {"step": 2}) is True
+    assert storage.update_credential(alice, "totp", {"step": 1}, {"step": 3}) is False  # the loser of a race
+    assert storage.get_credential(alice, "totp") == {"step": 2}
+
+
+def test_delete_credential(storage):
+    alice = make_user(storage, "alice")
+    storage.set_credential(alice, "totp", {"step": 1})
+    assert storage.delete_credential(alice, "totp") == 1
+    assert storage.get_credential(alice, "totp") is None
+
+
+def test_replacing_a_credential_keeps_its_creation_time(storage, clock):
+    alice = make_user(storage, "alice")
+    storage.set_credential(alice, "password", {"hash": "a"})
+    first = Credential.get(Credential.user == alice).created_at
+    clock.advance(days=1)
+    storage.set_credential(alice, "password", {"hash": "b"})
+    assert Credential.get(Credential.user == alice).created_at == first

@@ -6,6 +6,9 @@
 <meta name="color-scheme" content="light dark">
 <title>{{title + " · " if title else ""}}IndieAuth</title>
 <link rel="stylesheet" href="/static/style.css">
+% for name, content in get('meta', []):
+<meta http-equiv="{{name}}" content="{{content}}">
+% end
 % for src in get('scripts', []):
 <script src="{{src}}" defer></script>
 % end

@@ -1,5 +1,8 @@
 % rebase('base.tpl', title=title)
-<h1>Sign in</h1>
+<h1>{{title}}</h1>
+% if get('error'):
+<p class="error" role="alert">{{error}}</p>
+% end
 % if not methods:
 <p class="error" role="alert">No way to sign in is enabled. The site owner must enable an
 authenticator plugin (for example <code>[plugins.password]</code>) in the configuration.</p>
@@ -10,6 +13,9 @@ authenticator plugin (for example <code>[plugins.password]</code>) in the config
   {{!fragment}}
 </section>
 % end
-% if single:
+% if single and not step:
 <p><a href="/login?next={{next}}">Other ways to sign in</a></p>
+% end
+% if step:
+<p><a href="/login?next={{next}}">Start signing in again</a></p>
 % end

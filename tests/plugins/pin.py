@@ -25,7 +25,11 @@ class Pin(Authenticator):
         user = self.app.partial_user()
         if user is None:
             raise AuthenticationFailed("Sign in with your first factor first.")
+        wait = self.app.throttle.retry_after(user.username, self.app.client_address())
+        if wait:
+            raise AuthenticationFailed("Too many tries.", 429, wait, user.username)
         if form_value("pin") != self.app.storage.get_credential(user, "pin")["pin"]:
+            self.app.throttle.failed(user.username, self.app.client_address())
             raise AuthenticationFailed("Wrong PIN.", username=user.username)
         return user
 

@@ -87,8 +87,7 @@ class PasswordAuthenticator(Authenticator):
             self.app.throttle.failed(username, address)
             raise AuthenticationFailed("The user name or the password is not right.", status=400,
                                        username=username)
-        self.app.throttle.succeeded(username)
-        self.app.storage.touch_credential(user, NAME)
+        self.app.storage.touch_credential(user, NAME)  # the core clears failures once the whole sign-in succeeds
         return user
 
 
