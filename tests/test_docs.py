@@ -395,3 +395,10 @@ def test_requirements_test_installs_every_first_party_plugin():
     lines = open(os.path.join(ROOT, "requirements-test.txt")).read().split()
     for name in os.listdir(os.path.join(ROOT, "plugins")):
         assert any(line.startswith(f"plugins/{name}") for line in lines), name
+
+
+def test_readme_points_to_every_first_party_plugin():
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    for name in os.listdir(os.path.join(ROOT, "plugins")):
+        assert f"plugins/{name}" in readme, name
+        assert os.path.exists(os.path.join(ROOT, "plugins", name, "README.md")), name
