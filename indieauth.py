@@ -107,6 +107,8 @@ SETTINGS = {
         "trusted_proxies": Setting("list", [],
                                    "Addresses or networks (\"10.0.0.0/8\") of reverse proxies whose "
                                    "X-Forwarded-For header is believed."),
+        "shared_host": Setting("bool", False, "A small shared host: people sign up through invites and may take a "
+                                              "hosted profile page /u/NAME; off: a single owner's server."),
         "session_lifetime": Setting("duration", 14 * 86400,
                                     "How long a sign-in lasts, e.g. \"12h\" or \"14d\"."),
         "log_level": Setting("str", "info", "How much goes to stderr: debug, info, warning or error.",
@@ -329,6 +331,7 @@ class User(BaseModel):
     url = peewee.CharField(max_length=255, default="")
     photo = peewee.CharField(max_length=255, default="")
     email = peewee.CharField(max_length=255, default="")
+    note = peewee.TextField(default="")
     role = peewee.CharField(max_length=16, default="user")
     created_at = peewee.DateTimeField(default=utcnow)
     disabled_at = peewee.DateTimeField(null=True)
@@ -474,6 +477,18 @@ class ResourceServer(BaseModel):
     revoked_at = peewee.DateTimeField(null=True)
 
 
+class Invite(BaseModel):
+    """A single-use sign-up link, stored as a hash; `role` is the new user's role."""
+
+    token_hash = peewee.CharField(max_length=64, unique=True)
+    role = peewee.CharField(max_length=16, default="user")
+    created_by = peewee.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="invites_made")
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField()
+    used_at = peewee.DateTimeField(null=True)
+    used_by = peewee.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="invited_by")
+
+
 class SchemaVersion(BaseModel):
     version = peewee.IntegerField(primary_key=True)
     applied_at = peewee.DateTimeField(default=utcnow)
@@ -493,8 +508,8 @@ def _migration_1(migrator):
 
 def _migration_2(migrator):
     """The protocol: pending authorization requests, codes, tokens, remembered consent, resource servers,
-    signing keys."""
-    db.create_tables([AuthRequest, AuthCode, Token, Grant, ResourceServer, SigningKey])
+    signing keys, invites."""
+    db.create_tables([AuthRequest, AuthCode, Token, Grant, ResourceServer, SigningKey, Invite])
 
 
 # Each migration is (version, function(migrator)).  Append, never edit: a migration that changes
@@ -660,6 +675,59 @@ class Storage:
         if keep:
             query = query.where(Session.token_hash != token_hash(keep))
         return query.execute()
+
+    def update_user(self, user, **fields):
+        """Change a user's profile or state; UsageError when a new me is taken."""
+        try:
+            with self.database.atomic():
+                User.update(**fields).where(User.id == user.id).execute()
+        except peewee.IntegrityError:
+            raise UsageError("that profile URL belongs to another user already") from None
+        return self.get_user(user_id=user.id)
+
+    def delete_user(self, user):
+        """Delete a user with their credentials, sessions and tokens (revoked first, for the record)."""
+        with self.database.atomic():
+            self.revoke_tokens(user)
+            self.revoke_user_sessions(user)
+            User.delete().where(User.id == user.id).execute()
+
+    # -- invites
+    def create_invite(self, role, lifetime, created_by=None):
+        raw = secrets.token_urlsafe(32)
+        Invite.create(token_hash=token_hash(raw), role=role, created_by=created_by, created_at=self.now(),
+                      expires_at=self.now() + datetime.timedelta(seconds=lifetime))
+        return raw
+
+    def get_invite(self, raw):
+        """The unused, unexpired invite for a raw token, or None."""
+        row = Invite.get_or_none(Invite.token_hash == token_hash(raw))
+        return row if row and row.used_at is None and row.expires_at > self.now() else None
+
+    def redeem_invite(self, raw, username, me, **profile):
+        """Create the invited user and use the invite up, both or neither; None if the invite is gone."""
+        class Gone(Exception):
+            pass
+        try:
+            with self.database.atomic():
+                invite = self.get_invite(raw)
+                if invite is None:
+                    raise Gone
+                user = self.create_user(username, me, role=invite.role, **profile)
+                if not self.use_invite(raw, user):
+                    raise Gone
+                return user
+        except Gone:
+            return None
+
+    def use_invite(self, raw, user):
+        """Mark an invite used by `user`; True for exactly one caller (an invite works once)."""
+        return Invite.update(used_at=self.now(), used_by=user).where(
+            Invite.token_hash == token_hash(raw), Invite.used_at.is_null(), Invite.expires_at > self.now()
+        ).execute() == 1
+
+    def list_invites(self):
+        return list(Invite.select().order_by(Invite.id.desc()))
 
     # -- one-time sign-in links
     def create_login_link(self, user, lifetime):
@@ -2713,6 +2781,13 @@ class IndieAuth:
         b.route("/.well-known/oauth-authorization-server", "GET", self.metadata)
         b.route("/openapi.json", "GET", lambda: self.static("openapi.json"))
         b.route("/.well-known/jwks.json", "GET", self.jwks)
+        b.route("/u/<username>", "GET", self.profile_page)
+        b.route("/u/<username>/edit", "GET", self.profile_edit)
+        b.route("/u/<username>/edit", "POST", self.profile_save)
+        b.route("/invite/<token>", "GET", self.invite_page)
+        b.route("/invite/<token>", "POST", self.invite_post)
+        b.route("/admin/users", "GET", self.admin_users)
+        b.route("/admin/users", "POST", self.admin_users_post)
         b.route("/tokens", "GET", self.tokens_page)
         b.route("/tokens/new", "GET", self.token_new_page)
         b.route("/tokens/new", "POST", self.token_new_post)
@@ -3056,6 +3131,138 @@ class IndieAuth:
                 profile = {k: v for k, v in profile.items() if k == "email"}
             return {k: v for k, v in profile.items() if k != "email" or "email" in scopes}
         return self.oauth_json(handle)
+
+    # -- hosted profiles, invites and the users admin page (issue #6)
+    def hosted_me(self, username):
+        return self.url("u/" + normalize_username(username))
+
+    def profile_page(self, username):
+        """/u/NAME: an h-card with the discovery links, so a person without a site can sign in anywhere."""
+        user = self.storage.get_user(username=username) if USERNAME_RE.fullmatch(username.lower()) else None
+        if user is None or user.me != self.hosted_me(username) or user.disabled_at is not None:
+            fail(404, "There is no profile at this address.")
+        for rel, href in self.profile_links():  # S17, S18, also answered on HEAD
+            bottle.response.add_header("Link", f'<{href}>; rel="{rel}"')
+        return self.render("profile.tpl", title=user.name or user.username, person=user, links=self.profile_links())
+
+    def own_profile(self, username):
+        user = self.require_user()
+        if normalize_username(username) != user.username:
+            fail(403, "You can only edit your own profile.")
+        return user
+
+    def profile_edit(self, username, error=None, status=200, values=None):
+        user = self.own_profile(username)
+        bottle.response.status = status
+        return self.render("profile_edit.tpl", title="Your profile", person=user, error=error,
+                           values=values or {f: getattr(user, f) for f in ("name", "url", "photo", "email", "note")})
+
+    def profile_save(self, username):
+        user = self.own_profile(username)
+        self.check_csrf()
+        values = {f: form_value(f).strip()[:255 if f != "note" else 2000] for f in ("name", "url", "photo", "email", "note")}
+        for field in ("url", "photo"):
+            if values[field] and redirect_uri_problem(values[field]):  # an absolute http(s) URL
+                return self.profile_edit(username, f"The {field} must be a full https:// address.", 400, values)
+        if values["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", values["email"]):
+            return self.profile_edit(username, "That email address does not look right.", 400, values)
+        self.storage.update_user(user, **values)
+        self.redirect(f"/u/{user.username}/edit?saved=1")
+
+    def invite_page(self, token, error=None, status=200, values=None):
+        """Sign-up through an invite: a user name and a profile URL (hosted here, or one's own site)."""
+        self.require_shared_host()
+        invite = self.storage.get_invite(token)
+        if invite is None:
+            fail(400, "This invite is not valid any more: each invite works once and expires. Ask for a new one.")
+        bottle.response.status = status
+        return self.render("invite.tpl", title="Join", token=token, error=error, values=values or {},
+                           hosted_base=self.url("u/"), role=invite.role)
+
+    def require_shared_host(self):
+        if not self.config["server"]["shared_host"]:
+            fail(404, "Signing up is off on this server (its owner can turn it on with [server] shared_host).")
+
+    def invite_post(self, token):
+        self.require_shared_host()
+        self.check_csrf()
+        values = {"username": form_value("username").strip(), "profile": form_value("profile"),
+                  "site": form_value("site").strip()}
+        username = normalize_username(values["username"])
+        if not USERNAME_RE.fullmatch(username):
+            return self.invite_page(token, "A user name is 1 to 64 letters, digits, '.', '_' or '-'.", 400, values)
+        if values["profile"] == "site":
+            me = canonical_url(values["site"])
+            problem = profile_url_problem(me, self.dev_profiles)
+            if problem:
+                return self.invite_page(token, problem, 400, values)
+            try:
+                found = profile_discovery(self.http, me)
+            except FetchError as error:
+                return self.invite_page(token, f"Your site could not be read: {error}.", 400, values)
+            expected = dict(self.profile_links())
+            if found.get("indieauth-metadata") != expected["indieauth-metadata"] and \
+                    found.get("authorization_endpoint") != expected["authorization_endpoint"]:
+                return self.invite_page(token, "Your site does not name this server yet: add the lines below to its "
+                                               "<head>, then send the form again.", 400, values)
+        else:
+            me = self.hosted_me(username)
+        try:
+            user = self.storage.redeem_invite(token, username, me)
+        except UsageError as error:
+            return self.invite_page(token, str(error), 400, values)
+        if user is None:
+            fail(400, "This invite is not valid any more: each invite works once and expires. Ask for a new one.")
+        self.event(LoginSucceeded(user, "invite", self.client_address()), "signed_up", user=user, me=me)
+        first = next((a.settings_url for a in self.authenticators.values() if a.settings_url), "/")
+        self.login_succeeded(user, "invite", first)  # then set a first credential, e.g. a password
+
+    def require_admin(self):
+        user = self.require_user()
+        if user.role not in ("owner", "admin"):
+            fail(403, "Only the owner and administrators can manage users.")
+        return user
+
+    def admin_users(self, created=None):
+        self.require_admin()
+        return self.render("admin_users.tpl", title="Users", users=self.storage.list_users(),
+                           invites=[i for i in self.storage.list_invites() if i.used_at is None and i.expires_at > self.now()],
+                           created=created, link=None)
+
+    def admin_users_post(self):
+        """Disable, enable, delete or reset a user, or make an invite (each a CSRF-checked POST)."""
+        admin = self.require_admin()
+        self.check_csrf()
+        action = form_value("action")
+        if action == "invite":
+            role = form_value("role") if form_value("role") in ("user", "admin") else "user"
+            link = self.url("invite/" + self.storage.create_invite(role, 7 * 86400, created_by=admin))
+            return self.render("admin_users.tpl", title="Users", users=self.storage.list_users(), link=link,
+                               invites=self.storage.list_invites(), created=None)
+        target = self.storage.get_user(username=form_value("username"))
+        if target is None:
+            fail(400, "There is no such user.")
+        if target.role == "owner" or target.id == admin.id:
+            fail(403, "The owner, and your own account, cannot be changed here.")
+        if action == "disable":
+            self.storage.update_user(target, disabled_at=self.now())
+            self.storage.revoke_user_sessions(target)  # tokens stop working at once: token_is_live checks it
+        elif action == "enable":
+            self.storage.update_user(target, disabled_at=None)
+        elif action == "delete":
+            self.storage.delete_user(target)
+        elif action == "reset":
+            for name in list(self.authenticators) + ["password"]:
+                self.storage.delete_credential(target, name)
+            self.storage.revoke_user_sessions(target)
+            link = self.url("login/once/" + self.storage.create_login_link(target, 24 * 3600))
+            return self.render("admin_users.tpl", title="Users", users=self.storage.list_users(), link=link,
+                               invites=self.storage.list_invites(), created=None, reset=target.username)
+        else:
+            fail(400, "Choose an action.")
+        self.storage.log_event(f"user_{action}d" if action != "disable" else "user_disabled", user=admin,
+                               target=target.username)
+        self.redirect("/admin/users")
 
     # -- token management (issue #4): the signed-in user's tokens, testing tokens, the audit log
     TESTING_LIFETIMES = (("1h", "1 hour"), ("1d", "1 day"), ("7d", "7 days"), ("30d", "30 days"))
@@ -3603,6 +3810,17 @@ def cmd_user_add(app, args):
     return 0
 
 
+def cmd_user_invite(app, args):
+    if not app.config["server"]["shared_host"]:
+        raise UsageError(f"{app.config.path}: invites need [server] shared_host = true")
+    try:
+        lifetime = parse_duration(args.expires)
+    except ValueError as exc:
+        raise UsageError(f"--expires {args.expires!r}: {exc}") from None
+    print(app.url("invite/" + app.storage.create_invite(args.role, lifetime)))
+    return 0
+
+
 def cmd_user_list(app, args):
     for user in app.storage.list_users():
         state = "disabled" if user.disabled_at else "active"
@@ -3764,6 +3982,10 @@ def build_parser(app=None):
     p.add_argument("--role", default="user", choices=["user", "admin", "owner"])
     p.set_defaults(handler=cmd_user_add)
     user.add_parser("list", help="list users").set_defaults(handler=cmd_user_list)
+    p = user.add_parser("invite", help="print a single-use sign-up link")
+    p.add_argument("--role", default="user", choices=["user", "admin"])
+    p.add_argument("--expires", default="7d", help="how long the link works (default: 7d)")
+    p.set_defaults(handler=cmd_user_invite)
     p = user.add_parser("link", help="print a one-time sign-in link (default: the owner)")
     p.add_argument("--user")
     p.set_defaults(handler=cmd_user_link)

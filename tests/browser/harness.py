@@ -26,8 +26,10 @@ if not shutil.which(CHROMIUM):
                 allow_module_level=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module: Playwright's sync API allows one running instance at a time, and
+    plugins' browser tests start their own."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[

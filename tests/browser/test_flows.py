@@ -129,7 +129,9 @@ def test_token_page_issue_copy_revoke(page, server):
     assert token.count(".") == 2  # a JWT
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.click("button[data-copy=token]")
-    assert page.inner_text("button[data-copy=token]") == "Copied"
+    from playwright.sync_api import expect
+    expect(page.locator("button[data-copy=token]")).to_have_text("Copied")  # the copy settles asynchronously
+    assert page.evaluate("navigator.clipboard.readText()") == token
     screenshot(page, "token-shown")
     page.goto(base + "/tokens")
     screenshot(page, "tokens")
@@ -147,3 +149,14 @@ def test_phone_width_and_dark_scheme(page_factory, server):
     page.goto(base + "/login")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "login-phone-dark")
+
+
+def test_copy_buttons_stay_hidden_without_javascript(page_factory, server):
+    page = page_factory(javascript=False)
+    base, _ = server
+    sign_in(page, base)
+    page.goto(base + "/tokens/new")
+    page.fill("#client_id", "https://dev.example/")
+    page.click("#new-token button[type=submit]")
+    assert page.input_value("#token")
+    assert not page.is_visible("button[data-copy=token]")

@@ -1,0 +1,193 @@
+"""Issue #6 (first part): hosted profile pages, invites and sign-up, the users admin page."""
+
+import webtest
+import pytest
+
+import indieauth
+from conftest import PASSWORD, sign_in
+from test_protocol import bearer
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app({"server": {"shared_host": True}})
+
+
+def invite_link(app, role="user"):
+    return "/invite/" + app.storage.create_invite(role, 3600)
+
+
+def join(web, link, username="bea", profile="hosted", site="", status=303):
+    form = web.get(link).forms["invite"]
+    form["username"], form["profile"], form["site"] = username, profile, site
+    return form.submit(status=status)
+
+
+def test_sign_up_through_an_invite_with_a_hosted_profile(app):
+    web = webtest.TestApp(app)
+    response = join(web, invite_link(app))
+    assert response.headers["Location"].endswith("/plugins/password/")  # on to set a first credential
+    bea = app.storage.get_user(username="bea")
+    assert bea.me == "http://localhost/u/bea" and bea.role == "user"
+    page = web.get("/plugins/password/")
+    form = page.forms[1]
+    form["new_password"] = form["new_password_again"] = "bea's long password"
+    form.submit(status=303)
+    sign_in(webtest.TestApp(app), "bea", "bea's long password")
+
+
+def test_an_invite_can_be_used_once(app):
+    link = invite_link(app)
+    join(webtest.TestApp(app), link)
+    response = webtest.TestApp(app).get(link, status=400)
+    assert "works once" in response.text
+    assert len(app.storage.list_users()) == 1
+
+
+def test_an_invite_expires(app, clock):
+    link = invite_link(app)
+    clock.advance(hours=1, seconds=1)
+    webtest.TestApp(app).get(link, status=400)
+
+
+def test_an_invite_gives_its_role(app):
+    join(webtest.TestApp(app), invite_link(app, "admin"), username="ada")
+    assert app.storage.get_user(username="ada").role == "admin"
+
+
+def test_sign_up_refuses_a_taken_or_bad_user_name_and_keeps_the_invite(app, owner):
+    link = invite_link(app)
+    assert "exists already" in join(webtest.TestApp(app), link, username="owner", status=400).text
+    assert "user name" in join(webtest.TestApp(app), link, username="-bad", status=400).text
+    join(webtest.TestApp(app), link, username="bea")
+
+
+def test_sign_up_with_an_own_site_that_does_not_name_this_server_is_refused(app):
+    link = invite_link(app)
+    response = join(webtest.TestApp(app), link, profile="site", site="https://bea.example:8443/", status=400)
+    assert "port" in response.text
+
+
+def test_invites_need_the_shared_host_switch(make_app):
+    app = make_app()
+    raw = app.storage.create_invite("user", 3600)
+    assert "shared_host" in webtest.TestApp(app).get("/invite/" + raw, status=404).text
+
+
+def test_hosted_profile_page_is_an_h_card_with_discovery_links(app):
+    join(webtest.TestApp(app), invite_link(app))
+    bea = app.storage.get_user(username="bea")
+    app.storage.update_user(bea, name="Bea Example", note="Writes about bees.")
+    page = webtest.TestApp(app).get("/u/bea")
+    card = page.html.select_one(".h-card")
+    assert card.select_one(".p-name").text == "Bea Example" and "bees" in card.select_one(".p-note").text
+    assert page.html.select_one('link[rel="indieauth-metadata"]')["href"].startswith("http://localhost/")
+    assert '<http://localhost/auth>; rel="authorization_endpoint"' in page.headers.getall("Link")
+    webtest.TestApp(app).request("/u/bea", method="HEAD")
+    webtest.TestApp(app).get("/u/nobody", status=404)
+
+
+def test_a_profile_is_editable_by_its_user_only(app, owner):
+    join(webtest.TestApp(app), invite_link(app))
+    from indieauth_password import set_password
+    set_password(app, app.storage.get_user(username="bea"), PASSWORD)
+    bea = webtest.TestApp(app)
+    sign_in(bea, "bea")
+    form = bea.get("/u/bea/edit").forms["profile"]
+    form["name"], form["photo"] = "Bea", "javascript:alert(1)"
+    assert "full https://" in form.submit(status=400).text
+    form = bea.get("/u/bea/edit").forms["profile"]
+    form["name"], form["note"] = "Bea", "Hello"
+    form.submit(status=303)
+    assert app.storage.get_user(username="bea").name == "Bea"
+    other = webtest.TestApp(app)
+    sign_in(other)
+    other.get("/u/bea/edit", status=403)
+
+
+def test_the_admin_page_refuses_a_non_admin(app, owner):
+    join(webtest.TestApp(app), invite_link(app))
+    from indieauth_password import set_password
+    set_password(app, app.storage.get_user(username="bea"), PASSWORD)
+    bea = webtest.TestApp(app)
+    sign_in(bea, "bea")
+    bea.get("/admin/users", status=403)
+    csrf = bea.get("/tokens").forms[0]["csrf_token"].value
+    bea.post("/admin/users", {"csrf_token": csrf, "action": "delete", "username": "owner"}, status=403)
+
+
+def admin_action(web, username, action):
+    page = web.get("/admin/users")
+    form = next(f for f in page.forms.values() if f.get("username", default=None) is not None
+                and f["username"].value == username
+                and any(button._value == action for button in f.fields.get("action", [])))
+    return form.submit("action", value=action)
+
+
+def test_a_disabled_users_tokens_stop_working_at_once(app, owner):
+    join(webtest.TestApp(app), invite_link(app))
+    bea = app.storage.get_user(username="bea")
+    token, _ = indieauth.issue_testing_token(app, bea, "https://x.example/", ["create"], 3600)
+    admin = webtest.TestApp(app)
+    sign_in(admin)
+    admin.get("/token", headers=bearer(token))
+    admin_action(admin, "bea", "disable")
+    admin.get("/token", headers=bearer(token), status=401)
+    admin_action(admin, "bea", "enable")
+    admin.get("/token", headers=bearer(token))
+
+
+def test_deleting_a_user_revokes_their_tokens(app, owner):
+    join(webtest.TestApp(app), invite_link(app))
+    token, _ = indieauth.issue_testing_token(app, app.storage.get_user(username="bea"), "https://x.example/",
+                                             ["create"], 3600)
+    admin = webtest.TestApp(app)
+    sign_in(admin)
+    admin_action(admin, "bea", "delete")
+    assert app.storage.get_user(username="bea") is None
+    admin.get("/token", headers=bearer(token), status=401)
+
+
+def test_reset_removes_credentials_and_gives_a_one_time_link(app, owner):
+    join(webtest.TestApp(app), invite_link(app))
+    bea = app.storage.get_user(username="bea")
+    from indieauth_password import set_password
+    set_password(app, bea, PASSWORD)
+    admin = webtest.TestApp(app)
+    sign_in(admin)
+    page = admin_action(admin, "bea", "reset")
+    link = page.html.select_one("textarea").text.strip()
+    assert "/login/once/" in link and app.storage.get_credential(bea, "password") is None
+
+
+def test_admin_makes_an_invite_link(app, owner):
+    admin = webtest.TestApp(app)
+    sign_in(admin)
+    page = admin.get("/admin/users").forms["new-invite"].submit("action", value="invite")
+    link = page.html.select_one("textarea").text.strip()
+    join(webtest.TestApp(app), link.replace("http://localhost", ""), username="cy")
+
+
+def test_a_user_cannot_see_or_revoke_another_users_tokens(app, owner):
+    join(webtest.TestApp(app), invite_link(app))
+    bea = app.storage.get_user(username="bea")
+    from indieauth_password import set_password
+    set_password(app, bea, PASSWORD)
+    owner_token, row = indieauth.issue_testing_token(app, owner, "https://secret-app.example/", ["create"], 3600)
+    web = webtest.TestApp(app)
+    sign_in(web, "bea")
+    assert "secret-app.example" not in web.get("/tokens").text
+    csrf = web.get("/tokens").forms[0]["csrf_token"].value
+    web.post("/tokens/revoke", {"what": "token", "target": row.jti, "confirm": "yes", "csrf_token": csrf}, status=400)
+    web.post("/tokens/revoke", {"what": "all", "confirm": "yes", "csrf_token": csrf}, status=303)
+    web.get("/token", headers=bearer(owner_token))
+
+
+def test_cli_user_invite(app, capsys):
+    with open(app.config.path, "w") as f:
+        f.write("[server]\nshared_host = true\n")
+    code = indieauth.main(["--config", app.config.path, "user", "invite", "--role", "admin", "--expires", "1d"],
+                          app_factory=lambda config, **kw: app)
+    link = capsys.readouterr().out.strip()
+    assert code == 0 and link.startswith("http://localhost/invite/")
+    assert app.storage.get_invite(link.rsplit("/", 1)[1]).role == "admin"

@@ -1,0 +1,37 @@
+% rebase('base.tpl', title=title)
+<h1>Users</h1>
+% if link:
+<p role="status">{{"One-time sign-in link for " + get('reset') + " (their credentials were removed; give them this link to set new ones):" if get('reset') else "Invite link (works once, for 7 days):"}}</p>
+<textarea class="token" rows="2" readonly aria-label="Link">{{link}}</textarea>
+% end
+<div class="table-wrap"><table>
+  <thead><tr><th scope="col">User</th><th scope="col">Profile URL</th><th scope="col">Role</th><th scope="col">State</th><th scope="col">Actions</th></tr></thead>
+  <tbody>
+  % for person in users:
+  <tr>
+    <td>{{person.username}}</td>
+    <td><a href="{{person.me}}">{{person.me}}</a></td>
+    <td>{{person.role}}</td>
+    <td>{{"disabled" if person.disabled_at else "active"}}</td>
+    <td>
+      % if person.role != "owner" and person.id != user.id:
+      % for action, label in ((("enable", "Enable"),) if person.disabled_at else (("disable", "Disable"),)) + (("reset", "Reset sign-in"), ("delete", "Delete")):
+      <form class="inline" method="post" action="/admin/users">
+        <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+        <input type="hidden" name="username" value="{{person.username}}">
+        <button type="submit" name="action" value="{{action}}" class="small secondary">{{label}}</button>
+      </form>
+      % end
+      % end
+    </td>
+  </tr>
+  % end
+  </tbody>
+</table></div>
+<h2>Invite someone</h2>
+<form id="new-invite" method="post" action="/admin/users">
+  <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+  <label for="role">Role</label>
+  <select id="role" name="role"><option value="user">user</option><option value="admin">admin</option></select>
+  <button type="submit" name="action" value="invite">Make an invite link</button>
+</form>
