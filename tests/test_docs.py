@@ -402,3 +402,12 @@ def test_readme_points_to_every_first_party_plugin():
     for name in os.listdir(os.path.join(ROOT, "plugins")):
         assert f"plugins/{name}" in readme, name
         assert os.path.exists(os.path.join(ROOT, "plugins", name, "README.md")), name
+
+
+def test_readme_pictures_exist():
+    import re as _re
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    pictures = _re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme)
+    assert pictures
+    for picture in pictures:
+        assert os.path.exists(os.path.join(ROOT, picture)), picture

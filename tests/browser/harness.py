@@ -17,7 +17,8 @@ import requests
 from conftest import PASSWORD, free_port, serving
 
 CHROMIUM = os.environ.get("INDIEAUTH_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = os.path.join(os.path.dirname(__file__), "screenshots")
+# INDIEAUTH_SCREENSHOTS=docs/screenshots refreshes the README's pictures; by default they stay out of git.
+SCREENSHOTS = os.environ.get("INDIEAUTH_SCREENSHOTS") or os.path.join(os.path.dirname(__file__), "screenshots")
 
 if not shutil.which(CHROMIUM) and os.environ.get("CI"):
     raise RuntimeError(f"CI must provide Chromium at {CHROMIUM}: .ci/run installs Debian's chromium package")
