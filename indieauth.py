@@ -489,6 +489,19 @@ class Invite(BaseModel):
     used_by = peewee.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="invited_by")
 
 
+class Client(BaseModel):
+    """A pre-registered (confidential) client: its secret is stored as a hash, shown once."""
+
+    client_id = peewee.CharField(max_length=512, unique=True)
+    name = peewee.CharField(max_length=255)
+    description = peewee.TextField(default="")
+    logo = peewee.CharField(max_length=512, default="")
+    redirect_uris = peewee.TextField(default="[]")
+    secret_hash = peewee.CharField(max_length=64)
+    created_at = peewee.DateTimeField(default=utcnow)
+    rotated_at = peewee.DateTimeField(null=True)
+
+
 class SchemaVersion(BaseModel):
     version = peewee.IntegerField(primary_key=True)
     applied_at = peewee.DateTimeField(default=utcnow)
@@ -509,7 +522,7 @@ def _migration_1(migrator):
 def _migration_2(migrator):
     """The protocol: pending authorization requests, codes, tokens, remembered consent, resource servers,
     signing keys, invites."""
-    db.create_tables([AuthRequest, AuthCode, Token, Grant, ResourceServer, SigningKey, Invite])
+    db.create_tables([AuthRequest, AuthCode, Token, Grant, ResourceServer, SigningKey, Invite, Client])
 
 
 # Each migration is (version, function(migrator)).  Append, never edit: a migration that changes
@@ -691,6 +704,34 @@ class Storage:
             self.revoke_tokens(user)
             self.revoke_user_sessions(user)
             User.delete().where(User.id == user.id).execute()
+
+    # -- pre-registered clients
+    def create_client(self, client_id, name, redirect_uris, description="", logo=""):
+        """Register a confidential client; returns its raw secret (only the hash is kept)."""
+        raw = secrets.token_urlsafe(32)
+        Client.create(client_id=client_id, name=name, description=description, logo=logo,
+                      redirect_uris=json.dumps(list(redirect_uris)), secret_hash=token_hash(raw), created_at=self.now())
+        return raw
+
+    def get_client(self, client_id):
+        return Client.get_or_none(Client.client_id == client_id) if client_id else None
+
+    def list_clients(self):
+        return list(Client.select().order_by(Client.id))
+
+    def rotate_client_secret(self, client_id):
+        raw = secrets.token_urlsafe(32)
+        Client.update(secret_hash=token_hash(raw), rotated_at=self.now()).where(Client.client_id == client_id).execute()
+        return raw
+
+    def seen_clients(self, limit=100):
+        """client_ids that asked for authorization without registering, newest first, with what was fetched."""
+        seen = {}
+        for row in AuthRequest.select(AuthRequest.client_id, AuthRequest.client_data).order_by(AuthRequest.id.desc()):
+            seen.setdefault(row.client_id, json.loads(row.client_data or "{}"))
+            if len(seen) >= limit:
+                break
+        return seen
 
     # -- invites
     def create_invite(self, role, lifetime, created_by=None):
@@ -2002,6 +2043,9 @@ def validate_authorization(app, params):
     and redirect_uri are verified, RedirectError after.  The one validation of GET /auth and PAR."""
     client_id, redirect_uri, client = verify_client(app, params)
     fields = check_authorization_request(app, params, client_id, redirect_uri)
+    if client.source == "registered" and not fields["code_challenge"]:  # a pre-registered client: always PKCE
+        raise RedirectError(InvalidRequest("code_challenge is required (PKCE with S256)."), redirect_uri,
+                            fields["state"])
     fields["client_data"] = json.dumps(dataclasses.asdict(client))
     return fields, client
 
@@ -2338,7 +2382,7 @@ def metadata(app):
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
-        "token_endpoint_auth_methods_supported": ["none"],
+        "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "service_documentation": app.url("openapi.json"),
     }
 
@@ -2579,7 +2623,13 @@ class IndieAuth:
         return chains
 
     def client_info(self, client_id):
-        """What is known about a client (the client_metadata hook); never raises for a fetch failure."""
+        """What is known about a client: its registration here, else the client_metadata hook (which
+        fetches what the client publishes); never raises for a fetch failure."""
+        registered = self.storage.get_client(client_id)
+        if registered is not None:
+            return ClientInfo(client_id, name=registered.name, logo=registered.logo, url=client_id,
+                              redirect_uris=tuple(json.loads(registered.redirect_uris)), fetched=True,
+                              source="registered")
         return self.pm.hook.client_metadata(app=self, client_id=client_id) or ClientInfo(client_id)
 
     def add_template_path(self, path):
@@ -2788,6 +2838,8 @@ class IndieAuth:
         b.route("/invite/<token>", "POST", self.invite_post)
         b.route("/admin/users", "GET", self.admin_users)
         b.route("/admin/users", "POST", self.admin_users_post)
+        b.route("/admin/clients", "GET", self.admin_clients)
+        b.route("/admin/clients", "POST", self.admin_clients_post)
         b.route("/tokens", "GET", self.tokens_page)
         b.route("/tokens/new", "GET", self.token_new_page)
         b.route("/tokens/new", "POST", self.token_new_post)
@@ -3041,7 +3093,9 @@ class IndieAuth:
         return self.oauth_json(redeem)
 
     def client_id_from_basic(self, form):
-        """A public client may send its client_id as an HTTP Basic user name, url-encoded or not."""
+        """The client_id of a request: a public client may send it as an HTTP Basic user name (url-encoded
+        or not); a pre-registered client must prove it with its secret (client_secret_basic or
+        client_secret_post), or InvalidClient (401)."""
         header = bottle.request.environ.get("HTTP_AUTHORIZATION") or bottle.request.environ.get(
             "REDIRECT_HTTP_AUTHORIZATION", "")
         credentials = basic_credentials(header)
@@ -3049,6 +3103,12 @@ class IndieAuth:
             if form.get("client_id") and form["client_id"] != credentials[0]:
                 raise InvalidRequest("The client_id in the form and in the Authorization header differ.")
             form["client_id"] = credentials[0]
+        registered = self.storage.get_client(form.get("client_id"))
+        if registered is not None:
+            secret = credentials[1] if credentials else form.get("client_secret", "")
+            if not secret or not same(token_hash(secret), registered.secret_hash):
+                raise InvalidClient("This client is registered with a secret: authenticate with "
+                                    "client_secret_basic or client_secret_post.")
         return form
 
     def token_post(self):
@@ -3263,6 +3323,35 @@ class IndieAuth:
         self.storage.log_event(f"user_{action}d" if action != "disable" else "user_disabled", user=admin,
                                target=target.username)
         self.redirect("/admin/users")
+
+    def admin_clients(self, secret=None, registered=None, error=None, status=200):
+        """Pre-registered clients (create, rotate a secret) and the clients that came on their own."""
+        self.require_admin()
+        bottle.response.status = status
+        return self.render("admin_clients.tpl", title="Apps", clients=self.storage.list_clients(),
+                           seen=self.storage.seen_clients(), secret=secret, registered=registered, error=error,
+                           loads=json.loads)
+
+    def admin_clients_post(self):
+        self.require_admin()
+        self.check_csrf()
+        if form_value("action") == "rotate":
+            client = self.storage.get_client(form_value("client_id"))
+            if client is None:
+                fail(400, "There is no such registered app.")
+            return self.admin_clients(self.storage.rotate_client_secret(client.client_id), client.client_id)
+        name = form_value("name").strip()[:255]
+        uris = [u.strip() for u in form_value("redirect_uris").split() if u.strip()]
+        if not name or not uris:
+            return self.admin_clients(error="Give the app a name and at least one redirect URI.", status=400)
+        for uri in uris:
+            problem = redirect_uri_problem(uri)
+            if problem:
+                return self.admin_clients(error=f"{uri}: {problem}", status=400)
+        client_id = self.url("clients/" + secrets.token_hex(8) + "/")
+        secret = self.storage.create_client(client_id, name, uris, form_value("description")[:2000],
+                                            form_value("logo").strip()[:512])
+        return self.admin_clients(secret, client_id)
 
     # -- token management (issue #4): the signed-in user's tokens, testing tokens, the audit log
     TESTING_LIFETIMES = (("1h", "1 hour"), ("1d", "1 day"), ("7d", "7 days"), ("30d", "30 days"))

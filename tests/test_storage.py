@@ -17,17 +17,17 @@ import peewee
 import pytest
 
 import indieauth
-from indieauth import (AuthCode, AuthRequest, Credential, Event, Failure, Grant, LoginLink, ResourceServer,
+from indieauth import (AuthCode, AuthRequest, Client, Credential, Event, Failure, Grant, LoginLink, ResourceServer,
                        Invite, Session, SchemaVersion, SigningKey, Token, User)
 
 LIFETIME = 3600  # seconds, for sessions and sign-in links
 WINDOW = datetime.timedelta(minutes=15)  # for failure counting
 
 # The schema that `indieauth migrate` makes from nothing; a change here needs a new migration.
-TABLES = ["authcode", "authrequest", "credential", "event", "failure", "grant", "invite", "loginlink", "resourceserver",
+TABLES = ["authcode", "authrequest", "client", "credential", "event", "failure", "grant", "invite", "loginlink", "resourceserver",
           "schemaversion", "session", "signingkey", "token", "user"]
 MODELS = [User, Credential, Session, LoginLink, Failure, Event, AuthRequest, AuthCode, Token, Grant,
-          ResourceServer, SigningKey, Invite, SchemaVersion]
+          ResourceServer, SigningKey, Invite, Client, SchemaVersion]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,153 @@
+"""Pre-registered (confidential) clients: a secret stored as a hash, required at the token endpoint, PKCE always."""
+
+import base64
+import urllib.parse
+
+import pytest
+import webtest
+
+import indieauth
+from conftest import sign_in
+from test_protocol import pkce_pair, query_of
+
+REDIRECT = "https://registered.example/cb"
+
+
+@pytest.fixture
+def registered(app):
+    client_id = app.url("clients/abc/")
+    secret = app.storage.create_client(client_id, "Registered App", [REDIRECT])
+    return client_id, secret
+
+
+@pytest.fixture
+def signed_in(web, owner):
+    sign_in(web)
+    return web
+
+
+def get_code(web, client_id, challenge=None, status=303):
+    verifier, made = pkce_pair()
+    query = {"response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT, "state": "s",
+             "scope": "profile create", "code_challenge": challenge or made, "code_challenge_method": "S256"}
+    page = web.get("/auth?" + urllib.parse.urlencode(query), status=status).follow()
+    assert "Registered App" in page.text and "published no information" not in page.text
+    location = page.forms["consent"].submit("action", value="approve").headers["Location"]
+    return query_of(location)["code"], verifier
+
+
+def redeem(web, client_id, code, verifier, status=200, headers=None, **extra):
+    form = {"grant_type": "authorization_code", "code": code, "client_id": client_id, "redirect_uri": REDIRECT,
+            "code_verifier": verifier, **extra}
+    return web.post("/token", form, headers=headers or {}, status=status)
+
+
+def basic(client_id, secret):
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+def test_the_secret_is_stored_only_as_a_hash(app, registered):
+    client_id, secret = registered
+    with app.storage.database.connection_context():
+        row = indieauth.Client.get()
+    assert row.secret_hash == indieauth.token_hash(secret) and secret not in row.secret_hash
+
+
+def test_without_its_secret_a_registered_client_gets_invalid_client_401(signed_in, registered):
+    client_id, _ = registered
+    code, verifier = get_code(signed_in, client_id)
+    response = redeem(signed_in, client_id, code, verifier, status=401)
+    assert response.json["error"] == "invalid_client" and "WWW-Authenticate" in response.headers
+
+
+def test_a_wrong_secret_is_refused(signed_in, registered):
+    client_id, _ = registered
+    code, verifier = get_code(signed_in, client_id)
+    redeem(signed_in, client_id, code, verifier, status=401, headers=basic(client_id, "wrong"))
+
+
+def test_client_secret_basic(signed_in, registered):
+    client_id, secret = registered
+    code, verifier = get_code(signed_in, client_id)
+    assert redeem(signed_in, client_id, code, verifier, headers=basic(client_id, secret)).json["me"]
+
+
+def test_client_secret_post(signed_in, registered):
+    client_id, secret = registered
+    code, verifier = get_code(signed_in, client_id)
+    assert redeem(signed_in, client_id, code, verifier, client_secret=secret).json["me"]
+
+
+def test_refresh_needs_the_secret_too(signed_in, registered):
+    client_id, secret = registered
+    code, verifier = get_code(signed_in, client_id)
+    body = redeem(signed_in, client_id, code, verifier, client_secret=secret).json
+    signed_in.post("/token", {"grant_type": "refresh_token", "refresh_token": body["refresh_token"],
+                              "client_id": client_id}, status=401)
+    signed_in.post("/token", {"grant_type": "refresh_token", "refresh_token": body["refresh_token"],
+                              "client_id": client_id, "client_secret": secret})
+
+
+def test_pkce_is_required_even_when_the_server_allows_requests_without(make_app, owner):
+    app = make_app({"security": {"require_pkce": False}})
+    client_id = app.url("clients/abc/")
+    app.storage.create_client(client_id, "Registered App", [REDIRECT])
+    web = webtest.TestApp(app)
+    sign_in(web)
+    query = {"response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT, "state": "s"}
+    location = web.get("/auth?" + urllib.parse.urlencode(query), status=302).headers["Location"]
+    assert query_of(location)["error"] == "invalid_request"
+
+
+def test_only_registered_redirect_uris(signed_in, registered):
+    client_id, _ = registered
+    query = {"response_type": "code", "client_id": client_id, "redirect_uri": "https://registered.example/other",
+             "state": "s", "code_challenge": pkce_pair()[1], "code_challenge_method": "S256"}
+    signed_in.get("/auth?" + urllib.parse.urlencode(query), status=400)
+
+
+def test_rotating_the_secret_refuses_the_old_one(signed_in, app, registered):
+    client_id, old = registered
+    new = app.storage.rotate_client_secret(client_id)
+    code, verifier = get_code(signed_in, client_id)
+    redeem(signed_in, client_id, code, verifier, status=401, client_secret=old)
+    code, verifier = get_code(signed_in, client_id)
+    redeem(signed_in, client_id, code, verifier, client_secret=new)
+
+
+def test_admin_registers_an_app_and_sees_the_secret_once(signed_in, app):
+    form = signed_in.get("/admin/clients").forms["new-client"]
+    form["name"], form["redirect_uris"] = "Quill", "https://quill.example/cb\nhttps://quill.example/cb2"
+    page = form.submit("action", value="create")
+    secret = page.html.select_one("textarea").text.strip()
+    client = app.storage.list_clients()[0]
+    assert client.name == "Quill" and client.client_id.startswith("http://localhost/clients/")
+    assert secret not in signed_in.get("/admin/clients").text  # never shown again
+    assert indieauth.token_hash(secret) == client.secret_hash
+
+
+def test_admin_registration_refuses_bad_redirect_uris(signed_in):
+    form = signed_in.get("/admin/clients").forms["new-client"]
+    form["name"], form["redirect_uris"] = "Bad", "javascript:alert(1)"
+    assert form.submit("action", value="create", status=400).html.select_one("[role=alert]")
+
+
+def test_apps_that_came_on_their_own_are_listed(signed_in):
+    verifier, challenge = pkce_pair()
+    signed_in.get("/auth?" + urllib.parse.urlencode({
+        "response_type": "code", "client_id": "http://127.0.0.1:9/", "redirect_uri": "http://127.0.0.1:9/cb",
+        "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"}))
+    assert "http://127.0.0.1:9/" in signed_in.get("/admin/clients").text
+
+
+def test_the_apps_page_refuses_a_non_admin(app, owner):
+    from indieauth_password import set_password
+    set_password(app, app.storage.create_user("bea", "https://bea.example/"), "bea's long password")
+    web = webtest.TestApp(app)
+    sign_in(web, "bea", "bea's long password")
+    web.get("/admin/clients", status=403)
+
+
+def test_metadata_lists_the_client_authentication_methods(web):
+    methods = web.get("/.well-known/oauth-authorization-server").json["token_endpoint_auth_methods_supported"]
+    assert methods == ["none", "client_secret_basic", "client_secret_post"]
