@@ -39,6 +39,9 @@
 </form>
 <h2>Apps that came on their own</h2>
 <p class="muted">Any app with a URL as its client_id can ask people to sign in; these did, newest first.</p>
+% if not seen:
+<p>None yet.</p>
+% end
 <ul>
 % for client_id, info in seen.items():
   <li><code>{{client_id}}</code> — {{info.get("name") or "no name published"}}{{" (" + info.get("error") + ")" if info.get("error") else ""}}</li>
