@@ -121,21 +121,9 @@ def has_newline(text):
 
 
 def read_secret(app, value):
-    """The text of a secret, inline, `{ env = "NAME" }` or `{ file = "path" }` (relative to the config).
-    The core's `Config.secret` reads only core tables, so this does the same for ours."""
-    where = f"{app.config.path}: [plugins.{NAME}] password"
-    if isinstance(value, str):
-        return value
-    if "env" in value:
-        if not os.environ.get(value["env"]):
-            raise ConfigError(f"{where}: environment variable {value['env']} is not set")
-        return os.environ[value["env"]]
-    path = app.config.resolve_path(value["file"])
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read().strip()
-    except OSError as exc:
-        raise ConfigError(f"{where}: cannot read {path}: {exc.strerror}") from None
+    """The text of `password`: inline, { env = "NAME" } or { file = "path" }, read by the core's
+    Config.resolve_secret (which names the file, table and key when it cannot be read)."""
+    return app.config.resolve_secret(value, f"[plugins.{NAME}] password")
 
 
 def read_template(app, name):

@@ -59,24 +59,13 @@ def load_settings(app):
 
 
 def read_secret(app, value):
-    """The text of client_secret, inline, `{ env = "NAME" }` or `{ file = "path" }` (relative to the config)."""
+    """The text of `client_secret`: inline, { env = "NAME" } or { file = "path" }, read by the core's
+    Config.resolve_secret (which names the file, table and key when it cannot be read)."""
     where = f"{app.config.path}: [plugins.{NAME}] client_secret"
     if value is None:
         raise ConfigError(f"{where}: required: the client secret of your GitHub OAuth app, inline or as "
                           f"{{ env = \"NAME\" }} or {{ file = \"path\" }}")
-    if isinstance(value, str):
-        text = value.strip()
-    elif "env" in value:
-        text = os.environ.get(value["env"], "").strip()
-        if not text:
-            raise ConfigError(f"{where}: environment variable {value['env']} is not set")
-    else:
-        path = app.config.resolve_path(value["file"])
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read().strip()
-        except OSError as exc:
-            raise ConfigError(f"{where}: cannot read {path}: {exc.strerror}") from None
+    text = app.config.resolve_secret(value, f"[plugins.{NAME}] client_secret").strip()
     if not text:
         raise ConfigError(f"{where}: is empty")
     return text

@@ -108,27 +108,16 @@ def users_table(where, table):
 
 
 def read_secret(app, value):
-    """The API token, inline, `{ env = "NAME" }` or `{ file = "path" }` (relative to the config file)."""
+    """The text of `api_token`: inline, { env = "NAME" } or { file = "path" }, read by the core's
+    Config.resolve_secret (which names the file, table and key when it cannot be read)."""
     where = f"{app.config.path}: [plugins.{NAME}] api_token"
     if value is None:
         raise ConfigError(f"{where}: required (an Okta API token), inline or as {{ env = \"NAME\" }} "
                           f"or {{ file = \"path\" }}")
-    if isinstance(value, str):
-        text = value
-    elif "env" in value:
-        text = os.environ.get(value["env"], "")
-        if not text:
-            raise ConfigError(f"{where}: environment variable {value['env']} is not set")
-    else:
-        path = app.config.resolve_path(value["file"])
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read().strip()
-        except OSError as exc:
-            raise ConfigError(f"{where}: cannot read {path}: {exc.strerror}") from None
-    if not text.strip():
+    text = app.config.resolve_secret(value, f"[plugins.{NAME}] api_token").strip()
+    if not text:
         raise ConfigError(f"{where}: is empty")
-    return text.strip()
+    return text
 
 
 # -- the Okta API
