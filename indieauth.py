@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 import argparse
 import base64
+import contextlib
 import dataclasses
 import datetime
 import getpass
@@ -3663,6 +3664,51 @@ class testing:
     make_app = staticmethod(make_test_app)
     CLIENT_ID = "http://127.0.0.1:9/"          # a loopback client: never fetched, so no network
     REDIRECT_URI = "http://127.0.0.1:9/callback"
+
+    class Clock:
+        """A clock a test moves by hand, for make_app(clock=…): `clock.advance(minutes=16)`."""
+
+        def __init__(self, start=datetime.datetime(2026, 1, 1, 12, 0, 0)):
+            self.now = start
+
+        def __call__(self):
+            return self.now
+
+        def advance(self, **delta):
+            self.now += datetime.timedelta(**delta)
+
+    @staticmethod
+    def free_port():
+        """A TCP port on 127.0.0.1 that was free a moment ago."""
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    @staticmethod
+    @contextlib.contextmanager
+    def serving(app, port=None):
+        """Run a WSGI `app` on a real waitress server on 127.0.0.1 in a thread; yields its base URL."""
+        from waitress.server import create_server
+        server = create_server(app, host="127.0.0.1", port=port or testing.free_port(), threads=4)
+        stopping = threading.Event()
+
+        def run():
+            try:
+                server.run()
+            except OSError:  # its sockets closed under select() while stopping: expected then only
+                if not stopping.is_set():
+                    raise
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.effective_port}"
+        finally:
+            stopping.set()
+            for channel in list(server._map.values()):  # keep-alive connections keep the loop running
+                channel.close()
+            thread.join(timeout=5)
+            server.task_dispatcher.shutdown()
 
     @staticmethod
     def pkce_pair():

@@ -9,7 +9,6 @@ import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import ipaddress
 import json
-import socket
 import ssl
 import threading
 import time

@@ -3,7 +3,6 @@ reached through the SSRF-guarded session with a resolver that maps test names to
 
 import http.server
 import threading
-import urllib.parse
 
 import pytest
 import webtest

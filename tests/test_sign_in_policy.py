@@ -1,12 +1,11 @@
 """[auth] methods: any one authenticator, or factors one after the other (password then a PIN)."""
 
 import pytest
-import webtest
 
 import allow_anyone
 import indieauth
 import pin
-from conftest import PASSWORD, sign_in
+from conftest import sign_in
 
 
 @pytest.fixture

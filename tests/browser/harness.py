@@ -8,7 +8,6 @@ import html
 import os
 import secrets
 import shutil
-import threading
 import urllib.parse
 
 import pytest
@@ -94,7 +93,7 @@ class ClientApp:
         path, query = environ["PATH_INFO"], dict(urllib.parse.parse_qsl(environ.get("QUERY_STRING", "")))
         base = f"http://{environ['HTTP_HOST']}"
         if path == "/":
-            body = f'<!doctype html><title>Test client</title><h1>Test client</h1><a id="sign-in" href="/start">Sign in with IndieAuth</a>'
+            body = '<!doctype html><title>Test client</title><h1>Test client</h1><a id="sign-in" href="/start">Sign in with IndieAuth</a>'
         elif path == "/start":
             state, verifier = secrets.token_urlsafe(16), secrets.token_urlsafe(48)
             challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()

@@ -8,7 +8,6 @@ import http.server
 import ipaddress
 import logging
 import re
-import socket
 import ssl
 import threading
 import time
@@ -30,23 +29,10 @@ PASSWORD = "a long enough password"
 ADDR = {"REMOTE_ADDR": "192.0.2.10"}
 
 
-class Clock:
-    """A clock tests move by hand: `clock.advance(minutes=10)`."""
-
-    def __init__(self):
-        self.now = datetime.datetime(2026, 1, 1, 12, 0, 0)
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += datetime.timedelta(**delta)
+Clock = testing.Clock
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = testing.free_port
 
 
 # -- a real SMTP server ---------------------------------------------------------------------------

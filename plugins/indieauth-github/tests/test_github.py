@@ -9,7 +9,6 @@ sends to 127.0.0.1.  The browser is webtest; the hop to GitHub's authorize page 
 """
 
 import base64
-import datetime
 import hashlib
 import http.server
 import json
@@ -218,15 +217,7 @@ def closed_port():
 
 # -- the app and a person ---------------------------------------------------------------------------
 
-class Clock:
-    def __init__(self):
-        self.now = datetime.datetime(2026, 1, 1, 12, 0, 0)
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += datetime.timedelta(**delta)
+Clock = testing.Clock
 
 
 @pytest.fixture

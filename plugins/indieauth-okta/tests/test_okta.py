@@ -19,15 +19,7 @@ PASSWORD = "a long enough password"
 ME = "https://ann.example/"
 
 
-class Clock:
-    def __init__(self):
-        self.now = datetime.datetime(2026, 1, 1, 12, 0, 0)
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += datetime.timedelta(**delta)
+Clock = testing.Clock
 
 
 @pytest.fixture

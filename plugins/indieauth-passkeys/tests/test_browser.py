@@ -11,7 +11,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import threading
 import urllib.parse
 
@@ -33,10 +32,7 @@ if not shutil.which(CHROMIUM):
                 allow_module_level=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = testing.free_port
 
 
 @contextlib.contextmanager

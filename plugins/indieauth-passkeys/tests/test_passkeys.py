@@ -5,7 +5,6 @@ both dependencies of py_webauthn) answers the server's options exactly as a brow
 navigator.credentials.create()/get() would, so every check of the real verification path runs."""
 
 import base64
-import datetime
 import hashlib
 import json
 import os
@@ -80,15 +79,7 @@ class SoftAuthenticator:
                                "signature": b64(signature), "userHandle": b64(handle) if user_handle else None}})
 
 
-class Clock:
-    def __init__(self):
-        self.now = datetime.datetime(2026, 1, 1, 12, 0, 0)
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += datetime.timedelta(**delta)
+Clock = testing.Clock
 
 
 @pytest.fixture
