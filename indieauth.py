@@ -313,6 +313,7 @@ def token_hash(raw):
 
 
 USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+ROLE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 
 
 def normalize_username(name):
@@ -483,6 +484,7 @@ class Invite(BaseModel):
 
     token_hash = peewee.CharField(max_length=64, unique=True)
     role = peewee.CharField(max_length=16, default="user")
+    app_roles = peewee.TextField(default="{}")  # {client_id: role} assigned on sign-up (schema 3)
     created_by = peewee.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="invites_made")
     created_at = peewee.DateTimeField(default=utcnow)
     expires_at = peewee.DateTimeField()
@@ -501,6 +503,19 @@ class Client(BaseModel):
     secret_hash = peewee.CharField(max_length=64)
     created_at = peewee.DateTimeField(default=utcnow)
     rotated_at = peewee.DateTimeField(null=True)
+    roles = peewee.TextField(default="[]")  # the roles it accepts, JSON; empty: any (schema 3)
+    default_role = peewee.CharField(max_length=64, default="")  # for users without an assignment (schema 3)
+
+
+class RoleAssignment(BaseModel):
+    """A user's role in one pre-registered client (Indiko's per-app roles)."""
+
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE", backref="app_roles")
+    client = peewee.ForeignKeyField(Client, on_delete="CASCADE", backref="assignments")
+    role = peewee.CharField(max_length=64)
+
+    class Meta:
+        indexes = ((("user", "client"), True),)
 
 
 class SchemaVersion(BaseModel):
@@ -526,10 +541,24 @@ def _migration_2(migrator):
     db.create_tables([AuthRequest, AuthCode, Token, Grant, ResourceServer, SigningKey, Invite, Client])
 
 
+def _add_missing_columns(migrator, model, names):
+    from playhouse.migrate import migrate
+    present = {column.name for column in db.get_columns(model._meta.table_name)}
+    migrate(*[migrator.add_column(model._meta.table_name, name, model._meta.fields[name])
+              for name in names if name not in present])
+
+
+def _migration_3(migrator):
+    """Roles: what a pre-registered client accepts, who has which, and the roles an invite hands out."""
+    _add_missing_columns(migrator, Client, ["roles", "default_role"])
+    _add_missing_columns(migrator, Invite, ["app_roles"])
+    db.create_tables([RoleAssignment])
+
+
 # Each migration is (version, function(migrator)).  Append, never edit: a migration that changes
 # an existing table uses `migrator` (playhouse.migrate) and checks `db.get_columns` first, because
 # the versions that create tables create them from the current models.
-MIGRATIONS = [(1, _migration_1), (2, _migration_2)]
+MIGRATIONS = [(1, _migration_1), (2, _migration_2), (3, _migration_3)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -725,6 +754,52 @@ class Storage:
         Client.update(secret_hash=token_hash(raw), rotated_at=self.now()).where(Client.client_id == client_id).execute()
         return raw
 
+    # -- roles in pre-registered clients
+    def set_client_roles(self, client, roles, default_role=""):
+        """Set the roles a client accepts (empty: any) and its default; UsageError for a bad name."""
+        for role in list(roles) + ([default_role] if default_role else []):
+            if not ROLE_RE.fullmatch(role):
+                raise UsageError(f"role {role!r} must be 1 to 64 letters, digits, '_', '.', ':' or '-'")
+        if roles and default_role and default_role not in roles:
+            raise UsageError(f"the default role {default_role!r} is not one of the app's roles")
+        client.roles, client.default_role = json.dumps(list(dict.fromkeys(roles))), default_role
+        client.save(only=[Client.roles, Client.default_role])
+
+    def client_roles(self, client):
+        return json.loads(client.roles or "[]")
+
+    def check_role(self, client, role):
+        """UsageError unless `role` may be assigned in `client`."""
+        allowed = self.client_roles(client)
+        if not ROLE_RE.fullmatch(role or ""):
+            raise UsageError(f"role {role!r} must be 1 to 64 letters, digits, '_', '.', ':' or '-'")
+        if allowed and role not in allowed:
+            raise UsageError(f"{client.name} accepts the roles {', '.join(allowed)}, not {role!r}")
+
+    def assign_role(self, user, client, role):
+        """Give `user` a role in `client`, or take it away with role ""."""
+        with self.database.atomic():
+            RoleAssignment.delete().where(RoleAssignment.user == user, RoleAssignment.client == client).execute()
+            if role:
+                self.check_role(client, role)
+                RoleAssignment.create(user=user, client=client, role=role)
+
+    def role_assignments(self, client):
+        return list(RoleAssignment.select(RoleAssignment, User).join(User).where(RoleAssignment.client == client)
+                    .order_by(User.username))
+
+    def role_for(self, user, client_id):
+        """The user's role in a pre-registered client: their assignment while the client still accepts it,
+        else the client's default; None for a client that is not pre-registered, or without either."""
+        client = self.get_client(client_id)
+        if client is None:
+            return None
+        row = RoleAssignment.get_or_none(RoleAssignment.user == user, RoleAssignment.client == client)
+        allowed = self.client_roles(client)
+        if row is not None and (not allowed or row.role in allowed):
+            return row.role
+        return client.default_role or None
+
     def seen_clients(self, limit=100):
         """client_ids that asked for authorization without registering, newest first, with what was fetched."""
         seen = {}
@@ -735,10 +810,17 @@ class Storage:
         return seen
 
     # -- invites
-    def create_invite(self, role, lifetime, created_by=None):
+    def create_invite(self, role, lifetime, created_by=None, app_roles=None):
+        """A raw invite token; `app_roles` ({client_id: role}) are assigned when it is used."""
+        for client_id, app_role in (app_roles or {}).items():
+            client = self.get_client(client_id)
+            if client is None:
+                raise UsageError(f"there is no pre-registered app {client_id!r}")
+            self.check_role(client, app_role)
         raw = secrets.token_urlsafe(32)
         Invite.create(token_hash=token_hash(raw), role=role, created_by=created_by, created_at=self.now(),
-                      expires_at=self.now() + datetime.timedelta(seconds=lifetime))
+                      expires_at=self.now() + datetime.timedelta(seconds=lifetime),
+                      app_roles=json.dumps(app_roles or {}))
         return raw
 
     def get_invite(self, raw):
@@ -758,6 +840,14 @@ class Storage:
                 user = self.create_user(username, me, role=invite.role, **profile)
                 if not self.use_invite(raw, user):
                     raise Gone
+                for client_id, role in json.loads(invite.app_roles or "{}").items():
+                    client = self.get_client(client_id)
+                    try:
+                        if client is not None:  # an app deleted since the invite was made is skipped
+                            self.assign_role(user, client, role)
+                    except UsageError:
+                        pass  # the app no longer accepts this role: its default applies
+
                 return user
         except Gone:
             return None
@@ -1026,7 +1116,8 @@ class HookSpecs:
     def token_claims(self, app, me, client, scopes, extra):
         """Return a dict of claims to add to a JWT access token for `me` issued to `client` (its
         client_id) with `scopes`, or None.  They are merged *under* the core's: iss, sub, aud,
-        client_id, scope, iat, exp, jti and auth_time always win.  `extra` is reserved (empty)."""
+        client_id, scope, iat, exp, jti and auth_time always win, and `role` is the core's alone (set
+        only for registered apps).  `extra` is reserved (empty)."""
 
     @hookspec(firstresult=True)
     def user_profile(self, app, me, scopes):
@@ -2161,9 +2252,10 @@ def epoch(moment):
     return int(moment.replace(tzinfo=datetime.timezone.utc).timestamp())
 
 
-def access_token_encoder(app, user, client_id, scopes, auth_time):
+def access_token_encoder(app, user, client_id, scopes, auth_time, role=None):
     """`encode(jti, iat, exp)` for Storage.create_token: a JWT with RFC 9068's claims, or None for
-    opaque tokens.  Plugins add claims through token_claims; the core's claims always win."""
+    opaque tokens.  Plugins add claims through token_claims; the core's claims always win, and `role`
+    is the core's alone: only a pre-registered client's tokens carry one."""
     if app.config["tokens"]["format"] != "jwt":
         return None
 
@@ -2172,6 +2264,9 @@ def access_token_encoder(app, user, client_id, scopes, auth_time):
         for extra in reversed(app.pm.hook.token_claims(app=app, me=user.me, client=client_id,
                                                         scopes=list(scopes), extra={})):
             claims.update(extra or {})
+        claims.pop("role", None)
+        if role:
+            claims["role"] = role
         claims.update({"iss": app.issuer, "sub": user.me, "aud": user.me, "client_id": client_id,
                        "scope": " ".join(scopes), "iat": epoch(iat), "exp": epoch(exp), "jti": jti,
                        "auth_time": epoch(auth_time or iat)})
@@ -2245,14 +2340,17 @@ def token_response(app, user, client_id, scopes, code=None, family=None, refresh
     """Issue an access and a refresh token; the JSON body of S62 (and S71 for a refresh)."""
     settings = app.config["tokens"]
     family = family or uuid.uuid4().hex
+    role = app.storage.role_for(user, client_id)
     access, row = app.storage.create_token("access", user, user.me, client_id, " ".join(scopes),
                                            settings["access_token_lifetime"], family, code, auth_time=auth_time,
-                                           encode=access_token_encoder(app, user, client_id, scopes, auth_time))
+                                           encode=access_token_encoder(app, user, client_id, scopes, auth_time, role))
     refresh, _ = app.storage.create_token("refresh", user, user.me, client_id,
                                           refresh_scope if refresh_scope is not None else " ".join(scopes),
                                           settings["refresh_token_lifetime"], family, code, auth_time=auth_time)
     body = {"access_token": access, "token_type": "Bearer", "scope": " ".join(scopes),
             "expires_in": settings["access_token_lifetime"], "refresh_token": refresh, "me": user.me}
+    if role:
+        body["role"] = role
     profile = profile_for(app, user, scopes)
     if profile is not None:
         body["profile"] = profile
@@ -2277,7 +2375,8 @@ def issue_testing_token(app, user, client_id, scopes, lifetime):
         raise UsageError("A testing token needs at least one scope.")
     raw, row = app.storage.create_token("access", user, user.me, client_id, " ".join(scopes), lifetime,
                                         uuid.uuid4().hex, via="testing",
-                                        encode=access_token_encoder(app, user, client_id, scopes, None))
+                                        encode=access_token_encoder(app, user, client_id, scopes, None,
+                                                                    app.storage.role_for(user, client_id)))
     app.event(TokenIssued(user, user.me, client_id, row.scope, "testing", row.jti, row.created_at),
               "token_issued", user=user, client_id=client_id, scope=row.scope, grant_type="testing", jti=row.jti)
     return raw, row
@@ -2354,6 +2453,9 @@ def introspection(app, raw):
     body = {"active": True, "me": token.me, "client_id": token.client_id, "scope": token.scope,
             "iat": int(token.created_at.replace(tzinfo=datetime.timezone.utc).timestamp()),
             "token_type": "Bearer", "iss": app.issuer}
+    role = app.storage.role_for(token.user, token.client_id)
+    if role:
+        body["role"] = role  # as it is now: an admin's change shows at once, unlike a JWT's claim
     if token.expires_at is not None:
         body["exp"] = int(token.expires_at.replace(tzinfo=datetime.timezone.utc).timestamp())
     return body
@@ -2384,7 +2486,7 @@ def metadata(app):
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
-        "service_documentation": app.url("openapi.json"),
+        "service_documentation": app.url("docs"),
     }
 
 
@@ -2626,6 +2728,10 @@ class IndieAuth:
     def client_info(self, client_id):
         """What is known about a client: its registration here, else the client_metadata hook (which
         fetches what the client publishes); never raises for a fetch failure."""
+        if client_id == self.url("docs"):
+            # the OAuth tester on /docs is this server's own page: known here, never fetched
+            return ClientInfo(client_id, name="OAuth tester (this server's /docs page)", url=client_id,
+                              redirect_uris=(client_id,), fetched=True, source="builtin")
         registered = self.storage.get_client(client_id)
         if registered is not None:
             return ClientInfo(client_id, name=registered.name, logo=registered.logo, url=client_id,
@@ -2841,6 +2947,8 @@ class IndieAuth:
         b.route("/admin/users", "POST", self.admin_users_post)
         b.route("/admin/clients", "GET", self.admin_clients)
         b.route("/admin/clients", "POST", self.admin_clients_post)
+        b.route("/admin/clients/<number:int>", "GET", self.admin_client)
+        b.route("/admin/clients/<number:int>", "POST", self.admin_client_post)
         b.route("/tokens", "GET", self.tokens_page)
         b.route("/tokens/new", "GET", self.token_new_page)
         b.route("/tokens/new", "POST", self.token_new_post)
@@ -2849,6 +2957,7 @@ class IndieAuth:
         b.route("/log", "GET", self.log_page)
         b.route("/selftest", "GET", self.selftest)
         b.route("/selftest/echo", "GET", self.selftest_echo)
+        b.route("/docs", "GET", self.docs_page)
         for path in CORS_PATHS:
             b.route(path, "OPTIONS", self.preflight)
         b.route("/static/<path:path>", "GET", self.static)
@@ -3026,7 +3135,8 @@ class IndieAuth:
         return self.render("consent.tpl", title="Allow access?", request=request, client=client, key=key,
                            scopes=[(s, self.scopes.get(s)) for s in scopes], redirect_host=redirect_host,
                            cross_host=split_url(request.client_id).netloc.lower() != redirect_host.lower(),
-                           hint_mismatch=bool(request.me_hint) and request.me_hint != user.me)
+                           hint_mismatch=bool(request.me_hint) and request.me_hint != user.me,
+                           role=self.storage.role_for(user, request.client_id))
 
     def client_logo(self, key):
         """The logo of a pending request's client, proxied so the consent page never hot-links (SEC26)."""
@@ -3154,7 +3264,9 @@ class IndieAuth:
             if raw is None:
                 raise NoCredentials()
             token = live_access_token(self, raw)
-            return {"me": token.me, "client_id": token.client_id, "scope": token.scope}
+            body = {"me": token.me, "client_id": token.client_id, "scope": token.scope}
+            role = self.storage.role_for(token.user, token.client_id)
+            return dict(body, role=role) if role else body
         return self.oauth_json(verify)
 
     def revoke_post(self):
@@ -3284,11 +3396,11 @@ class IndieAuth:
             fail(403, "Only the owner and administrators can manage users.")
         return user
 
-    def admin_users(self, created=None):
+    def admin_users(self, link=None, reset=None, error=None, status=200):
         self.require_admin()
-        return self.render("admin_users.tpl", title="Users", users=self.storage.list_users(),
-                           invites=[i for i in self.storage.list_invites() if i.used_at is None and i.expires_at > self.now()],
-                           created=created, link=None)
+        bottle.response.status = status
+        return self.render("admin_users.tpl", title="Users", users=self.storage.list_users(), link=link, reset=reset,
+                           error=error, clients=[(c, self.storage.client_roles(c)) for c in self.storage.list_clients()])
 
     def admin_users_post(self):
         """Disable, enable, delete or reset a user, or make an invite (each a CSRF-checked POST)."""
@@ -3297,9 +3409,13 @@ class IndieAuth:
         action = form_value("action")
         if action == "invite":
             role = form_value("role") if form_value("role") in ("user", "admin") else "user"
-            link = self.url("invite/" + self.storage.create_invite(role, 7 * 86400, created_by=admin))
-            return self.render("admin_users.tpl", title="Users", users=self.storage.list_users(), link=link,
-                               invites=self.storage.list_invites(), created=None)
+            app_roles = {c.client_id: form_value(f"app_role.{c.id}").strip() for c in self.storage.list_clients()}
+            try:
+                raw = self.storage.create_invite(role, 7 * 86400, created_by=admin,
+                                                 app_roles={k: v for k, v in app_roles.items() if v})
+            except UsageError as error:
+                return self.admin_users(error=str(error)[:1].upper() + str(error)[1:], status=400)
+            return self.admin_users(link=self.url("invite/" + raw))
         target = self.storage.get_user(username=form_value("username"))
         if target is None:
             fail(400, "There is no such user.")
@@ -3317,8 +3433,7 @@ class IndieAuth:
                 self.storage.delete_credential(target, name)
             self.storage.revoke_user_sessions(target)
             link = self.url("login/once/" + self.storage.create_login_link(target, 24 * 3600))
-            return self.render("admin_users.tpl", title="Users", users=self.storage.list_users(), link=link,
-                               invites=self.storage.list_invites(), created=None, reset=target.username)
+            return self.admin_users(link=link, reset=target.username)
         else:
             fail(400, "Choose an action.")
         self.storage.log_event(f"user_{action}d" if action != "disable" else "user_disabled", user=admin,
@@ -3353,6 +3468,48 @@ class IndieAuth:
         secret = self.storage.create_client(client_id, name, uris, form_value("description")[:2000],
                                             form_value("logo").strip()[:512])
         return self.admin_clients(secret, client_id)
+
+    def registered_client(self, number):
+        client = Client.get_or_none(Client.id == number)
+        if client is None:
+            fail(404, "There is no such registered app. Go back to the Apps page.")
+        return client
+
+    def admin_client(self, number, error=None, status=200, notice=None):
+        """One pre-registered app: the roles it accepts, its default role, and who has which."""
+        self.require_admin()
+        client = self.registered_client(number)
+        bottle.response.status = status
+        return self.render("admin_client.tpl", title=client.name, client=client, error=error, notice=notice,
+                           roles=self.storage.client_roles(client), assignments=self.storage.role_assignments(client),
+                           users=self.storage.list_users(), loads=json.loads)
+
+    def admin_client_post(self, number):
+        """Set the app's roles and default, or give a user a role in it (role "" takes it away)."""
+        admin = self.require_admin()
+        self.check_csrf()
+        client = self.registered_client(number)
+        action = form_value("action")
+        try:
+            if action == "roles":
+                roles = [r for r in re.split(r"[\s,]+", form_value("roles")) if r]
+                self.storage.set_client_roles(client, roles, form_value("default_role").strip())
+                notice, details = "The app's roles are saved.", {"roles": roles}
+            elif action == "assign":
+                person = self.storage.get_user(username=form_value("username"))
+                if person is None:
+                    raise UsageError("Choose a user.")
+                role = form_value("role").strip()
+                self.storage.assign_role(person, client, role)
+                notice = (f"{person.username} now has the role {role} in {client.name}." if role
+                          else f"{person.username} has no role of their own in {client.name} now.")
+                details = {"target": person.username, "role": role}
+            else:
+                fail(400, "Choose an action.")
+        except UsageError as error:
+            return self.admin_client(number, str(error)[:1].upper() + str(error)[1:], 400)
+        self.storage.log_event("app_roles_changed", user=admin, client_id=client.client_id, **details)
+        return self.admin_client(number, notice=notice)
 
     # -- token management (issue #4): the signed-in user's tokens, testing tokens, the audit log
     TESTING_LIFETIMES = (("1h", "1 hour"), ("1d", "1 day"), ("7d", "7 days"), ("30d", "30 days"))
@@ -3501,6 +3658,12 @@ class IndieAuth:
         bottle.response.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept")
         bottle.response.set_header("Access-Control-Max-Age", "86400")
         return ""
+
+    def docs_page(self):
+        """GET /docs: the developer page, with its endpoints (from the metadata), a sign-in snippet and the
+        OAuth tester (static/docs.js), whose client_id and redirect_uri are this page's own URL."""
+        return self.render("docs.tpl", title="For developers", metadata=metadata(self), links=self.profile_links(),
+                           tester_client_id=self.url("docs"), scopes=sorted(self.scopes))
 
     def profile_links(self):
         """The discovery links of this server, as (rel, absolute URL) pairs (S17, S18)."""
@@ -3952,7 +4115,29 @@ def cmd_user_invite(app, args):
         lifetime = parse_duration(args.expires)
     except ValueError as exc:
         raise UsageError(f"--expires {args.expires!r}: {exc}") from None
-    print(app.url("invite/" + app.storage.create_invite(args.role, lifetime)))
+    app_roles = {}
+    for pair in args.app_role:
+        client_id, sep, role = pair.rpartition("=")
+        if not sep or not client_id or not role:
+            raise UsageError(f"--app-role {pair!r}: write CLIENT_ID=ROLE")
+        app_roles[client_id] = role
+    print(app.url("invite/" + app.storage.create_invite(args.role, lifetime, app_roles=app_roles)))
+    return 0
+
+
+def cmd_user_role(app, args):
+    user = app.storage.get_user(username=args.username)
+    if user is None:
+        raise UsageError(f"no user named {args.username!r}")
+    client = app.storage.get_client(args.client_id)
+    if client is None:
+        raise UsageError(f"{args.client_id!r} is not a pre-registered app (see /admin/clients); "
+                         f"apps that came on their own have no roles")
+    if args.role is not None:
+        app.storage.assign_role(user, client, args.role)
+        app.storage.log_event("app_roles_changed", client_id=client.client_id, target=user.username, role=args.role)
+    role = app.storage.role_for(user, client.client_id)
+    print(f"{user.username} in {client.name}: {role or 'no role'}")
     return 0
 
 
@@ -4120,7 +4305,14 @@ def build_parser(app=None):
     p = user.add_parser("invite", help="print a single-use sign-up link")
     p.add_argument("--role", default="user", choices=["user", "admin"])
     p.add_argument("--expires", default="7d", help="how long the link works (default: 7d)")
+    p.add_argument("--app-role", action="append", default=[], metavar="CLIENT_ID=ROLE",
+                   help="a role in a pre-registered app, given on sign-up (repeatable)")
     p.set_defaults(handler=cmd_user_invite)
+    p = user.add_parser("role", help="show, give or take away a user's role in a pre-registered app")
+    p.add_argument("username")
+    p.add_argument("client_id")
+    p.add_argument("role", nargs="?", help='the role to give; "" takes it away; none shows it')
+    p.set_defaults(handler=cmd_user_role)
     p = user.add_parser("link", help="print a one-time sign-in link (default: the owner)")
     p.add_argument("--user")
     p.set_defaults(handler=cmd_user_link)

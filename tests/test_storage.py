@@ -18,16 +18,16 @@ import pytest
 
 import indieauth
 from indieauth import (AuthCode, AuthRequest, Client, Credential, Event, Failure, Grant, LoginLink, ResourceServer,
-                       Invite, Session, SchemaVersion, SigningKey, Token, User)
+                       Invite, RoleAssignment, Session, SchemaVersion, SigningKey, Token, User)
 
 LIFETIME = 3600  # seconds, for sessions and sign-in links
 WINDOW = datetime.timedelta(minutes=15)  # for failure counting
 
 # The schema that `indieauth migrate` makes from nothing; a change here needs a new migration.
 TABLES = ["authcode", "authrequest", "client", "credential", "event", "failure", "grant", "invite", "loginlink", "resourceserver",
-          "schemaversion", "session", "signingkey", "token", "user"]
+          "roleassignment", "schemaversion", "session", "signingkey", "token", "user"]
 MODELS = [User, Credential, Session, LoginLink, Failure, Event, AuthRequest, AuthCode, Token, Grant,
-          ResourceServer, SigningKey, Invite, Client, SchemaVersion]
+          ResourceServer, SigningKey, Invite, Client, RoleAssignment, SchemaVersion]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,6 +148,28 @@ def test_failed_migration_is_not_recorded_and_runs_again(empty_storage, monkeypa
     assert empty_storage.schema_version() == indieauth.SCHEMA_VERSION
     monkeypatch.setattr(indieauth, "MIGRATIONS", released + [(following, lambda migrator: None)])
     assert empty_storage.migrate() == [following]
+
+
+def test_a_database_at_schema_2_gains_roles_and_keeps_its_apps(storage):
+    """What the released schema 2 looked like: no role columns, no roleassignment table."""
+    from playhouse.migrate import SchemaMigrator, migrate
+    database = storage.database
+    migrator = SchemaMigrator.from_database(database)
+    database.drop_tables([RoleAssignment])
+    migrate(migrator.drop_column("client", "roles"), migrator.drop_column("client", "default_role"),
+            migrator.drop_column("invite", "app_roles"))
+    SchemaVersion.delete().where(SchemaVersion.version == 3).execute()
+    peewee.Table("client", ("client_id", "name", "redirect_uris", "secret_hash", "description", "logo",
+                            "created_at")).bind(database).insert(
+        client_id="https://app.example/", name="Old App", redirect_uris="[]", secret_hash="x" * 64,
+        description="", logo="", created_at=datetime.datetime(2026, 1, 1)).execute()
+    assert storage.migrate() == [3]
+    client = storage.get_client("https://app.example/")
+    assert client.name == "Old App" and storage.client_roles(client) == [] and client.default_role == ""
+    assert "roleassignment" in database.get_tables()
+    user = make_user(storage, "alice")
+    storage.assign_role(user, client, "editor")
+    assert storage.role_for(user, client.client_id) == "editor"
 
 
 def test_check_schema_on_an_empty_database_asks_for_indieauth_migrate(empty_storage):

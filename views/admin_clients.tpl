@@ -15,7 +15,10 @@
 % end
 <ul>
 % for client in clients:
-  <li><strong>{{client.name}}</strong> <code>{{client.client_id}}</code><br>
+  <li><a href="/admin/clients/{{client.id}}"><strong>{{client.name}}</strong></a> <code>{{client.client_id}}</code><br>
+    % if client.roles != "[]" or client.default_role:
+    <span class="muted">roles: {{" ".join(loads(client.roles)) or "any"}}{{"; default " + client.default_role if client.default_role else ""}}</span><br>
+    % end
     <span class="muted">returns to {{", ".join(loads(client.redirect_uris))}}</span>
     <form class="inline" method="post" action="/admin/clients">
       <input type="hidden" name="csrf_token" value="{{csrf_token}}">

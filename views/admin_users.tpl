@@ -1,8 +1,11 @@
 % rebase('base.tpl', title=title)
 <h1>Users</h1>
 % if link:
-<p role="status">{{"One-time sign-in link for " + get('reset') + " (their credentials were removed; give them this link to set new ones):" if get('reset') else "Invite link (works once, for 7 days):"}}</p>
+<p role="status">{{"One-time sign-in link for " + reset + " (their credentials were removed; give them this link to set new ones):" if reset else "Invite link (works once, for 7 days):"}}</p>
 <textarea class="token" rows="2" readonly aria-label="Link">{{link}}</textarea>
+% end
+% if get('error'):
+<p class="error" role="alert">{{error}}</p>
 % end
 <div class="table-wrap"><table>
   <thead><tr><th scope="col">User</th><th scope="col">Profile URL</th><th scope="col">Role</th><th scope="col">State</th><th scope="col">Actions</th></tr></thead>
@@ -33,5 +36,19 @@
   <input type="hidden" name="csrf_token" value="{{csrf_token}}">
   <label for="role">Role</label>
   <select id="role" name="role"><option value="user">user</option><option value="admin">admin</option></select>
+  % for client, roles in clients:
+  <label for="app-role-{{client.id}}">Role in {{client.name}}</label>
+  % if roles:
+  <select id="app-role-{{client.id}}" name="app_role.{{client.id}}">
+    <option value="">{{"its default (" + client.default_role + ")" if client.default_role else "none"}}</option>
+    % for role in roles:
+    <option value="{{role}}">{{role}}</option>
+    % end
+  </select>
+  % else:
+  <input type="text" id="app-role-{{client.id}}" name="app_role.{{client.id}}" autocomplete="off" spellcheck="false"
+         placeholder="{{client.default_role or 'none'}}">
+  % end
+  % end
   <button type="submit" name="action" value="invite">Make an invite link</button>
 </form>

@@ -18,6 +18,10 @@
   <dd><code>{{redirect_host}}</code></dd>
   <dt>Signing in as</dt>
   <dd><a href="{{user.me}}">{{user.me}}</a></dd>
+  % if role:
+  <dt>Your role in this app</dt>
+  <dd><strong>{{role}}</strong></dd>
+  % end
 </dl>
 % if not client.fetched:
 <p class="warning" role="note">This app published no information about itself, so its name could not be

@@ -1,0 +1,1 @@
+// The OAuth tester on /docs.
