@@ -2511,11 +2511,20 @@ class Authenticator:
     the HTML fragment shown on the login page; `context` has `action` (where to POST), `csrf_token`,
     `next`, `error` and `username`.  `finish(request)` returns the verified User or raises
     AuthenticationFailed; the core has already checked the CSRF token.  `settings_url`, when set,
-    is the page where a signed-in user manages this method (linked from the start page)."""
+    is the page where a signed-in user manages this method (linked from the start page).
+
+    An authenticator that can prove a person controls a website without an account here (RelMeAuth)
+    sets `proves_sites` and implements `prove_site(me, next_url)`: it sends the browser off to prove
+    `me` and, once proven, answers with `app.site_proven(me, name, next_url)`.  Sign-up through an
+    invite offers it for a site that does not link to this server."""
 
     name = ""
     label = ""
     settings_url = None
+    proves_sites = False
+
+    def prove_site(self, me, next_url):
+        raise NotImplementedError
 
     def supports(self, user):
         return True
@@ -2593,6 +2602,8 @@ CORS_PATHS = ("/par", "/token", "/revoke", "/introspect", "/userinfo", "/.well-k
               "/.well-known/jwks.json")
 SESSION_COOKIE = "indieauth_session"
 PARTIAL_COOKIE = "indieauth_partial"
+PROOF_COOKIE = "indieauth_site_proof"
+PROOF_LIFETIME = 900  # seconds between proving one's site (RelMeAuth) and using the proof to sign up
 CSRF_COOKIE = "indieauth_csrf"
 API_PATHS = ("/par", "/token", "/introspect", "/revoke", "/userinfo", "/.well-known/")
 HTML_HEADERS = {
@@ -2858,6 +2869,26 @@ class IndieAuth:
                    method=method, address=self.client_address())
         self.redirect(safe_next(next_url))
 
+    # -- own sites proven by RelMeAuth, for sign-up: a signed, short-lived cookie naming the site
+    def site_proven(self, me, method, next_url="/"):
+        """An authenticator proved that this browser's person controls `me`; remember it briefly, go on."""
+        value = base64.urlsafe_b64encode(json.dumps([me, method, epoch(self.now()) + PROOF_LIFETIME]).encode()).decode()
+        self.set_cookie(PROOF_COOKIE, value + "." + sign(self.secret_key, "proof:" + value), max_age=PROOF_LIFETIME)
+        self.storage.log_event("site_proven", me=me, method=method, address=self.client_address())
+        self.redirect(safe_next(next_url))
+
+    def proven_site(self):
+        """(me, method) that this browser proved in the last PROOF_LIFETIME seconds, or None."""
+        cookie = bottle.request.get_cookie(PROOF_COOKIE) or ""
+        value, _, signature = cookie.rpartition(".")
+        if not value or not same(signature, sign(self.secret_key, "proof:" + value)):
+            return None
+        try:
+            me, method, expires = json.loads(base64.urlsafe_b64decode(value.encode()))
+        except (ValueError, TypeError):
+            return None
+        return (me, method) if expires > epoch(self.now()) else None
+
     # -- sign-in in steps ([auth] methods): the factors done so far live in a signed, short-lived cookie
     def partial_login(self):
         """(user, methods done) of a sign-in that has passed its first factor(s) in this browser, or None."""
@@ -2943,6 +2974,7 @@ class IndieAuth:
         b.route("/u/<username>/edit", "POST", self.profile_save)
         b.route("/invite/<token>", "GET", self.invite_page)
         b.route("/invite/<token>", "POST", self.invite_post)
+        b.route("/invite/<token>/prove", "POST", self.invite_prove)
         b.route("/admin/users", "GET", self.admin_users)
         b.route("/admin/users", "POST", self.admin_users_post)
         b.route("/admin/clients", "GET", self.admin_clients)
@@ -3342,15 +3374,24 @@ class IndieAuth:
         self.storage.update_user(user, **values)
         self.redirect(f"/u/{user.username}/edit?saved=1")
 
-    def invite_page(self, token, error=None, status=200, values=None):
+    def invite_page(self, token, error=None, status=200, values=None, offer_proof=False):
         """Sign-up through an invite: a user name and a profile URL (hosted here, or one's own site)."""
         self.require_shared_host()
         invite = self.storage.get_invite(token)
         if invite is None:
             fail(400, "This invite is not valid any more: each invite works once and expires. Ask for a new one.")
+        if values is None:  # back from proving one's site: the form as it was
+            query = bottle.request.query
+            values = {"username": query.getunicode("username", "")[:64],
+                      "site": query.getunicode("site", "")[:512]}
+            values["profile"] = "site" if values["site"] else "hosted"
+        proven = self.proven_site()
         bottle.response.status = status
-        return self.render("invite.tpl", title="Join", token=token, error=error, values=values or {},
-                           hosted_base=self.url("u/"), role=invite.role)
+        return self.render("invite.tpl", title="Join", token=token, error=error, values=values,
+                           hosted_base=self.url("u/"), role=invite.role, links=self.profile_links(),
+                           provers=[a for a in self.authenticators.values() if a.proves_sites] if offer_proof else [],
+                           proven=proven[0] if proven and proven[0] == canonical_url(values.get("site") or "")
+                           else None)
 
     def require_shared_host(self):
         if not self.config["server"]["shared_host"]:
@@ -3374,10 +3415,15 @@ class IndieAuth:
             except FetchError as error:
                 return self.invite_page(token, f"Your site could not be read: {error}.", 400, values)
             expected = dict(self.profile_links())
+            proven = self.proven_site()
             if found.get("indieauth-metadata") != expected["indieauth-metadata"] and \
-                    found.get("authorization_endpoint") != expected["authorization_endpoint"]:
+                    found.get("authorization_endpoint") != expected["authorization_endpoint"] and \
+                    (proven is None or proven[0] != me):
+                provers = [a for a in self.authenticators.values() if a.proves_sites]
                 return self.invite_page(token, "Your site does not name this server yet: add the lines below to its "
-                                               "<head>, then send the form again.", 400, values)
+                                               "<head>, then send the form again" +
+                                        (", or prove that the site is yours another way." if provers else "."),
+                                        400, values, offer_proof=True)
         else:
             me = self.hosted_me(username)
         try:
@@ -3386,9 +3432,31 @@ class IndieAuth:
             return self.invite_page(token, str(error), 400, values)
         if user is None:
             fail(400, "This invite is not valid any more: each invite works once and expires. Ask for a new one.")
+        bottle.response.delete_cookie(PROOF_COOKIE, path="/")
         self.event(LoginSucceeded(user, "invite", self.client_address()), "signed_up", user=user, me=me)
         first = next((a.settings_url for a in self.authenticators.values() if a.settings_url), "/")
         self.login_succeeded(user, "invite", first)  # then set a first credential, e.g. a password
+
+    def invite_prove(self, token):
+        """POST /invite/<token>/prove: prove one's own site with an authenticator that can (RelMeAuth),
+        then come back to this invite with the form as it was."""
+        self.require_shared_host()
+        self.check_csrf()
+        if self.storage.get_invite(token) is None:
+            fail(400, "This invite is not valid any more: each invite works once and expires. Ask for a new one.")
+        values = {"username": form_value("username").strip()[:64], "profile": "site", "site": form_value("site").strip()}
+        me = canonical_url(values["site"])
+        problem = profile_url_problem(me, self.dev_profiles)
+        if problem:
+            return self.invite_page(token, problem, 400, values)
+        prover = self.authenticators.get(form_value("method"))
+        if prover is None or not prover.proves_sites:
+            return self.invite_page(token, "Choose one of the ways offered to prove that the site is yours.", 400, values)
+        back = f"/invite/{token}?" + urllib.parse.urlencode({"username": values["username"], "site": me})
+        try:
+            return prover.prove_site(me, back)
+        except AuthenticationFailed as failure:
+            return self.invite_page(token, failure.message, failure.status, values, offer_proof=True)
 
     def require_admin(self):
         user = self.require_user()

@@ -1,5 +1,8 @@
 """Issue #6 (first part): hosted profile pages, invites and sign-up, the users admin page."""
 
+import http.server
+import threading
+
 import webtest
 import pytest
 
@@ -191,3 +194,153 @@ def test_cli_user_invite(app, capsys):
     link = capsys.readouterr().out.strip()
     assert code == 0 and link.startswith("http://localhost/invite/")
     assert app.storage.get_invite(link.rsplit("/", 1)[1]).role == "admin"
+
+
+# -- one's own site at sign-up: it links to this server, or an authenticator proves it (RelMeAuth)
+
+class SiteProver(indieauth.Authenticator):
+    """A stand-in for a RelMeAuth authenticator (the GitHub plugin is the real one): it proves the sites
+    in PROVABLE by a round trip through its own route, as an OAuth provider's callback would."""
+
+    name, label, proves_sites = "prover", "Test Prover", True
+    PROVABLE = set()
+
+    def __init__(self, app):
+        self.app = app
+
+    def start(self, request, context):
+        return ""
+
+    def finish(self, request):
+        raise indieauth.AuthenticationFailed("This test authenticator only proves sites.")
+
+    def prove_site(self, me, next_url):
+        if me not in self.PROVABLE:
+            raise indieauth.AuthenticationFailed(f"{me} has no rel=me link this prover knows.")
+        indieauth.bottle.redirect("/test-prover/callback?" + indieauth.urllib.parse.urlencode(
+            {"me": me, "next": next_url}), 303)
+
+    def callback(self):
+        query = indieauth.bottle.request.query
+        return self.app.site_proven(query.getunicode("me"), self.name, query.getunicode("next"))
+
+
+class ProverPlugin:
+    __name__ = "prover"
+
+    @indieauth.hookimpl
+    def register_authenticators(self, app):
+        app.site_prover = SiteProver(app)
+        return [app.site_prover]
+
+    @indieauth.hookimpl
+    def register_routes(self, app):
+        return [("GET", "/test-prover/callback", app.site_prover.callback)]
+
+
+class SitePage(http.server.BaseHTTPRequestHandler):
+    """Bea's own site, on 127.0.0.1; it names no IndieAuth server."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(b'<!doctype html><a rel="me" href="https://github.com/bea">GitHub</a>')
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def sites():
+    """make() -> the URL of a new site on 127.0.0.1."""
+    servers = []
+
+    def make():
+        servers.append(http.server.ThreadingHTTPServer(("127.0.0.1", 0), SitePage))
+        threading.Thread(target=servers[-1].serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{servers[-1].server_address[1]}/"
+    yield make
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.fixture
+def site(sites):
+    return sites()
+
+
+@pytest.fixture
+def prover_app(make_app):
+    SiteProver.PROVABLE.clear()
+    return make_app({"server": {"shared_host": True}, "security": {"fetch_allow": ["127.0.0.1/32"]}},
+                    plugins=[ProverPlugin()])
+
+
+def test_an_own_site_that_names_no_server_is_refused_with_the_lines_to_add_and_ways_to_prove_it(prover_app, site):
+    link = invite_link(prover_app)
+    response = join(webtest.TestApp(prover_app), link, profile="site", site=site, status=400)
+    assert "does not name this server" in response.text
+    assert '<link rel="indieauth-metadata" href="http://localhost/.well-known/oauth-authorization-server">' \
+        in response.html.find("pre").text
+    assert f'action="{link}/prove"' in response.text and "Prove it with Test Prover" in response.text
+    assert prover_app.storage.get_user(username="bea") is None
+
+
+def test_an_own_site_proven_by_relmeauth_signs_up(prover_app, site):
+    SiteProver.PROVABLE.add(site)
+    link = invite_link(prover_app)
+    web = webtest.TestApp(prover_app)
+    refused = join(web, link, profile="site", site=site, status=400)
+    back = refused.forms[f"prove-{'prover'}"].submit(status=303).follow(status=303)  # to the prover and back
+    assert back.headers["Location"].startswith(f"http://localhost{link}?")
+    page = back.follow()
+    assert "is proven to be yours" in page.text
+    form = page.forms["invite"]
+    assert form["username"].value == "bea" and form["site"].value == site and form["profile"].value == "site"
+    form.submit(status=303)
+    bea = prover_app.storage.get_user(username="bea")
+    assert bea.me == site
+    assert [e.kind for e in prover_app.storage.events()].count("site_proven") == 1
+
+
+def test_a_proof_is_for_its_own_site_only(prover_app, site, sites):
+    other = sites()  # proven, but bea signs up with the site that is not
+    SiteProver.PROVABLE.add(other)
+    link = invite_link(prover_app)
+    web = webtest.TestApp(prover_app)
+    page = join(web, link, profile="site", site=other, status=400)
+    page.forms["prove-prover"].submit(status=303).follow(status=303)
+    assert "does not name this server" in join(web, link, profile="site", site=site, status=400).text
+    assert prover_app.storage.get_user(username="bea") is None
+
+
+def test_a_forged_or_expired_proof_is_not_taken(prover_app, site, clock):
+    link = invite_link(prover_app)
+    web = webtest.TestApp(prover_app)
+    value = indieauth.base64.urlsafe_b64encode(indieauth.json.dumps([site, "prover", 2 ** 40]).encode()).decode()
+    web.set_cookie(indieauth.PROOF_COOKIE, value + ".0123456789abcdef0123456789abcdef")
+    assert "does not name this server" in join(web, link, profile="site", site=site, status=400).text
+    SiteProver.PROVABLE.add(site)
+    web = webtest.TestApp(prover_app)
+    join(web, link, profile="site", site=site, status=400).forms["prove-prover"].submit(status=303).follow(status=303)
+    clock.advance(seconds=indieauth.PROOF_LIFETIME + 1)
+    assert "does not name this server" in join(web, link, profile="site", site=site, status=400).text
+
+
+def test_a_site_the_prover_cannot_prove_says_why(prover_app, site):
+    link = invite_link(prover_app)
+    web = webtest.TestApp(prover_app)
+    page = join(web, link, profile="site", site=site, status=400).forms["prove-prover"].submit(status=400)
+    assert "has no rel=me link this prover knows" in page.text
+
+
+def test_proving_needs_the_csrf_token_and_a_live_invite(prover_app, site):
+    SiteProver.PROVABLE.add(site)
+    link = invite_link(prover_app)
+    web = webtest.TestApp(prover_app)
+    web.post(link + "/prove", {"method": "prover", "site": site, "username": "bea"}, status=403)
+    web.post("/invite/not-an-invite/prove", {"method": "prover", "site": site}, status=403)
+    form = join(web, link, profile="site", site=site, status=400).forms["prove-prover"]
+    form["method"].force_value("password")  # not an authenticator that proves sites
+    assert "Choose one of the ways" in form.submit(status=400).text

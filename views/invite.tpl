@@ -5,6 +5,21 @@ address you will sign in to websites with.</p>
 % if error:
 <p class="error" role="alert">{{error}}</p>
 % end
+% if error and values.get('profile') == 'site':
+<pre class="snippet"><code>{{"\n".join(f'<link rel="{rel}" href="{href}">' for rel, href in links)}}</code></pre>
+% end
+% for prover in provers:
+<form class="inline" id="prove-{{prover.name}}" method="post" action="/invite/{{token}}/prove">
+  <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+  <input type="hidden" name="username" value="{{values.get('username', '')}}">
+  <input type="hidden" name="site" value="{{values.get('site', '')}}">
+  <input type="hidden" name="method" value="{{prover.name}}">
+  <button type="submit" class="secondary">Prove it with {{prover.label}} (rel="me")</button>
+</form>
+% end
+% if proven:
+<p role="status">Your site <strong>{{proven}}</strong> is proven to be yours. Press Join to finish.</p>
+% end
 <form id="invite" method="post" action="/invite/{{token}}">
   <input type="hidden" name="csrf_token" value="{{csrf_token}}">
   <label for="username">User name</label>
