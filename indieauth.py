@@ -2426,12 +2426,17 @@ def refresh_tokens(app, form):
 
 
 def revoke(app, form):
-    """Revoke the token in `form`; unknown tokens are fine (S82–S86).  A refresh token takes its family."""
+    """Revoke the token in `form`; unknown tokens are fine (S82–S86).  A refresh token takes its family.
+    A pre-registered (confidential) client's token is revoked only by that client, authenticated
+    (RFC 7009 §2.1; `form` comes through client_id_from_basic, which checked the secret)."""
     if not form.get("token"):
         raise InvalidRequest("The token parameter is missing.")
     token = app.storage.find_token(form["token"])  # S82: the hint only orders the search; one table
     if token is None:
         return False
+    if form.get("client_id") != token.client_id and app.storage.get_client(token.client_id) is not None:
+        raise InvalidClient("This token was issued to a registered app: that app revokes it, authenticated "
+                            "with its client_id and secret (or its user, on the token page).")
     app.revoke_row(token)  # S85: a refresh token takes the grant's access tokens along
     return True
 
@@ -2475,7 +2480,7 @@ def metadata(app):
         "introspection_endpoint": app.url("introspect"),
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
         "revocation_endpoint": app.url("revoke"),
-        "revocation_endpoint_auth_methods_supported": ["none"],
+        "revocation_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "userinfo_endpoint": app.url("userinfo"),
         "jwks_uri": app.url(".well-known/jwks.json"),
         "pushed_authorization_request_endpoint": app.url("par"),
@@ -3303,7 +3308,7 @@ class IndieAuth:
 
     def revoke_post(self):
         """POST /revoke (RFC 7009): 200 for known and unknown tokens alike (S82–S86)."""
-        return self.oauth_json(lambda: revoke(self, self.form()) and {} or {})
+        return self.oauth_json(lambda: revoke(self, self.client_id_from_basic(self.form())) and {} or {})
 
     def introspect_post(self):
         """POST /introspect (RFC 7662), for resource servers holding a credential (S75–S79)."""

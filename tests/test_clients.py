@@ -151,3 +151,18 @@ def test_the_apps_page_refuses_a_non_admin(app, owner):
 def test_metadata_lists_the_client_authentication_methods(web):
     methods = web.get("/.well-known/oauth-authorization-server").json["token_endpoint_auth_methods_supported"]
     assert methods == ["none", "client_secret_basic", "client_secret_post"]
+
+
+def test_a_registered_apps_token_is_revoked_only_by_that_app_authenticated(signed_in, app, registered):
+    """RFC 7009 §2.1: the server checks the confidential client's credentials and that the token is its own."""
+    client_id, secret = registered
+    code, verifier = get_code(signed_in, client_id)
+    body = redeem(signed_in, client_id, code, verifier, headers=basic(client_id, secret)).json
+    for attempt in ({}, {"client_id": client_id}, {"client_id": client_id, "client_secret": "wrong"},
+                    {"client_id": "https://someone-else.example/"}):
+        response = signed_in.post("/revoke", {"token": body["access_token"], **attempt}, status=401)
+        assert response.json["error"] == "invalid_client"
+        response = signed_in.post("/token", {"action": "revoke", "token": body["access_token"], **attempt}, status=401)
+    assert app.storage.token_is_live(app.storage.find_token(body["access_token"]))
+    signed_in.post("/revoke", {"token": body["refresh_token"]}, headers=basic(client_id, secret), status=200)
+    assert not app.storage.token_is_live(app.storage.find_token(body["access_token"]))

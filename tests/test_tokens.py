@@ -169,7 +169,7 @@ def test_keys_list(app, capsys, signed_in):
 class ExtraClaims:
     @indieauth.hookimpl
     def token_claims(self, app, me, client, scopes, extra):
-        return {"role": "editor", "iss": "https://evil.example/", "scope": "everything"}
+        return {"team": "editors", "role": "editor", "iss": "https://evil.example/", "scope": "everything"}
 
 
 def test_hook_token_claims_adds_claims_under_the_cores(make_app, owner):
@@ -177,7 +177,8 @@ def test_hook_token_claims_adds_claims_under_the_cores(make_app, owner):
     web = webtest.TestApp(app)
     sign_in(web)
     claims = verify(web, issue(web)["access_token"])
-    assert claims["role"] == "editor"
+    assert claims["team"] == "editors"
+    assert "role" not in claims  # the core's alone, and only for registered apps (test_roles.py)
     assert claims["iss"] == "http://localhost/" and claims["scope"] == "profile create"
 
 
