@@ -3449,7 +3449,8 @@ class IndieAuth:
         self.check_csrf()
         if self.storage.get_invite(token) is None:
             fail(400, "This invite is not valid any more: each invite works once and expires. Ask for a new one.")
-        values = {"username": form_value("username").strip()[:64], "profile": "site", "site": form_value("site").strip()}
+        values = {"username": form_value("username").strip()[:64], "profile": "site",
+                  "site": form_value("site").strip()[:512]}
         me = canonical_url(values["site"])
         problem = profile_url_problem(me, self.dev_profiles)
         if problem:
@@ -3461,6 +3462,8 @@ class IndieAuth:
         try:
             return prover.prove_site(me, back)
         except AuthenticationFailed as failure:
+            if failure.retry_after:
+                bottle.response.set_header("Retry-After", str(failure.retry_after))
             return self.invite_page(token, failure.message, failure.status, values, offer_proof=True)
 
     def require_admin(self):

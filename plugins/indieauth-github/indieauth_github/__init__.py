@@ -359,6 +359,7 @@ def profile_url(typed):
 class GitHubAuthenticator(Authenticator):
     name = NAME
     label = "GitHub"
+    proves_sites = True  # RelMeAuth: a site can be proven at sign-up, before there is a user
 
     def __init__(self, app, settings):
         self.app = app
@@ -394,8 +395,18 @@ class GitHubAuthenticator(Authenticator):
                 raise AuthenticationFailed(unknown_profile(self.app, me))
         else:
             self.check_throttle(user.username, address)
-        login, account_id = self.discover(user)
-        self.leave_for_github(user, login, account_id, second=partial is not None)
+        login, account_id = self.discover(user.me, user.username)
+        self.leave_for_github({"user": user.id, "second": partial is not None}, login, account_id,
+                              safe_next(form_value("next")))
+
+    def prove_site(self, me, next_url):
+        """Sign-up with one's own site (the core's invite page): the same discovery as signing in, then
+        GitHub; the callback answers with app.site_proven once the account `me` links to has signed in.
+        There is no user yet, so only the address is throttled."""
+        self.check_throttle("", self.app.client_address())
+        login, account_id = self.discover(me)
+        self.leave_for_github({"user": None, "proof": me, "second": False}, login, account_id,
+                              safe_next(next_url))
 
     def check_throttle(self, username, address):
         wait = self.app.throttle.retry_after(username, address)
@@ -403,49 +414,52 @@ class GitHubAuthenticator(Authenticator):
             raise AuthenticationFailed(f"Too many failed attempts. You can try again in {describe_wait(wait)}.",
                                        status=429, retry_after=wait, username=username)
 
-    def discover(self, user):
-        """(login, id) of the GitHub account `user.me` links to with rel="me" and whose profile links back."""
-        me = user.me
+    def discover(self, me, username=""):
+        """(login, id) of the GitHub account `me` links to with rel="me" and whose profile links back;
+        AuthenticationFailed for `username` (a user's, or "" at sign-up) saying what to fix otherwise."""
         try:
             response = self.app.http.get(me, accept="text/html", max_bytes=MAX_PAGE_BYTES)
         except FetchError as error:
             raise AuthenticationFailed(f"Your page {me} could not be read ({error}). Check that it is online, "
-                                       f"then try again.", 502, username=user.username) from None
+                                       f"then try again.", 502, username=username) from None
         if response.status != 200:
             raise AuthenticationFailed(f"Your page {me} answered HTTP {response.status} instead of the page. "
-                                       f"Check that it is online, then try again.", 502, username=user.username)
+                                       f"Check that it is online, then try again.", 502, username=username)
         links = page_links(response)
         logins = list(dict.fromkeys(login for login in (github_login(url, self.github.github_url)
                                                           for url in rel_me(links)) if login))
         if not logins:
-            raise AuthenticationFailed(no_rel_me(me, self.github.github_url, links), username=user.username)
+            raise AuthenticationFailed(no_rel_me(me, self.github.github_url, links), username=username)
         first_failure = None
         for login in logins:  # the first one whose profile links back
             try:
                 return self.github.verify(login, me)
             except AuthenticationFailed as failure:
-                failure.username = user.username
+                failure.username = username
                 first_failure = first_failure or failure
         raise first_failure
 
-    def leave_for_github(self, user, login, account_id, second):
-        """303 to GitHub's authorize page, with the state bound to this browser by a signed cookie."""
+    def leave_for_github(self, fields, login, account_id, next_url):
+        """303 to GitHub's authorize page, with the state bound to this browser by a signed cookie that
+        holds `fields` (whose sign-in, or which site to prove) and the account expected back."""
         state, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(48)
-        next_url = safe_next(form_value("next"))
-        pending = {"state": state, "verifier": verifier, "user": user.id, "login": login, "id": account_id,
-                   "next": next_url if len(next_url) <= 1000 else "/", "second": second,
-                   "expires": self.epoch() + STATE_LIFETIME}
+        pending = dict(fields, state=state, verifier=verifier, login=login, id=account_id,
+                       next=next_url if len(next_url) <= 1000 else "/", expires=self.epoch() + STATE_LIFETIME)
         bottle.response.set_cookie(STATE_COOKIE, self.seal(pending), path=CALLBACK, max_age=STATE_LIFETIME,
                                    httponly=True, samesite="lax", secure=self.app.base_url.startswith("https:"))
         bottle.redirect(self.github.authorize_url(state, self.app.url(CALLBACK), login, verifier), 303)
 
     # -- coming back from GitHub
     def callback(self):
-        """GET /login/github/callback: GitHub's answer.  Signs in only the account the page links to."""
+        """GET /login/github/callback: GitHub's answer.  Signs in only the account the page links to, or
+        proves the site at sign-up when the pending step (in the signed cookie) is a proof."""
         query = bottle.request.query
+        peek = self.unseal(bottle.request.get_cookie(STATE_COOKIE) or "")
+        if peek and peek.get("proof"):
+            return self.proof_callback(query, peek)
         try:
             pending = self.take_pending(query.get("state", ""))
-            user = self.app.storage.get_user(user_id=pending["user"])
+            user = self.app.storage.get_user(user_id=pending["user"]) if pending.get("user") else None
             if user is None:
                 raise AuthenticationFailed(NOT_STARTED)
             bottle.request.environ[TYPED_ME] = user.me
@@ -453,28 +467,52 @@ class GitHubAuthenticator(Authenticator):
                 wait = describe_wait(self.app.config["auth"]["step_lifetime"])
                 raise AuthenticationFailed(f"The first step of this sign-in has expired (the steps must follow each "
                                            f"other within {wait}). Start again from the sign-in page.")
-            if query.get("error"):
-                error = query.get("error")
-                raise AuthenticationFailed(CALLBACK_ERRORS.get(error, CALLBACK_ERRORS[None]).format(
-                    error=error[:64], description=query.get("error_description", "")[:300],
-                    redirect_uri=self.app.url(CALLBACK)), username=user.username)
-            if not query.get("code"):
-                raise AuthenticationFailed("GitHub's answer has no code. Start again.", username=user.username)
-            address = self.app.client_address()
-            self.check_throttle(user.username, address)
-            token = self.github.exchange(query.get("code"), self.app.url(CALLBACK), pending["verifier"])
-            account = self.github.account(token)
-            if not same_account(account, pending):
-                self.app.throttle.failed(user.username, address)
-                raise AuthenticationFailed(
-                    f"You are signed in to GitHub as @{account['login']}, but {user.me} links to the GitHub "
-                    f"account @{pending['login']}. On GitHub, sign out (or switch accounts) and sign in as "
-                    f"@{pending['login']}, then try again here.", 403, username=user.username)
+            account = self.account_signed_in(query, pending, user.me, user.username)
             self.app.throttle.succeeded(user.username)
             self.remember(user, account)
             return self.app.authenticated(user, NAME, pending["next"])
         except AuthenticationFailed as failure:
             return self.failed(failure)
+
+    def proof_callback(self, query, peek):
+        """The end of proving a site at sign-up: proven when the account the site links to signed in.
+        Nobody is signed in and no user is made here; the core's invite page takes the proof."""
+        try:
+            pending = self.take_pending(query.get("state", ""))
+            self.account_signed_in(query, pending, pending["proof"], "")
+        except AuthenticationFailed as failure:
+            self.app.storage.log_event("site_proof_failed", me=peek["proof"], method=NAME,
+                                       address=self.app.client_address(), reason=failure.message[:300])
+            if failure.retry_after:
+                bottle.response.set_header("Retry-After", str(failure.retry_after))
+            bottle.response.status = failure.status
+            return self.app.render("github_failed.tpl", title="Prove your site", error=failure.message,
+                                   back=safe_next(peek.get("next") or "/"),
+                                   back_label="Back to the invite, to try again")
+        return self.app.site_proven(pending["proof"], NAME, pending["next"])
+
+    def account_signed_in(self, query, pending, me, username):
+        """The GitHub account that GitHub's answer `query` signed in, when it is the one `me` links to
+        (pending["login"]); AuthenticationFailed otherwise, another account counting as a failed attempt
+        of `username` ("" when there is no user yet) from this address."""
+        if query.get("error"):
+            error = query.get("error")
+            raise AuthenticationFailed(CALLBACK_ERRORS.get(error, CALLBACK_ERRORS[None]).format(
+                error=error[:64], description=query.get("error_description", "")[:300],
+                redirect_uri=self.app.url(CALLBACK)), username=username)
+        if not query.get("code"):
+            raise AuthenticationFailed("GitHub's answer has no code. Start again.", username=username)
+        address = self.app.client_address()
+        self.check_throttle(username, address)
+        token = self.github.exchange(query.get("code"), self.app.url(CALLBACK), pending["verifier"])
+        account = self.github.account(token)
+        if not same_account(account, pending):
+            self.app.throttle.failed(username, address)
+            raise AuthenticationFailed(
+                f"You are signed in to GitHub as @{account['login']}, but {me} links to the GitHub "
+                f"account @{pending['login']}. On GitHub, sign out (or switch accounts) and sign in as "
+                f"@{pending['login']}, then try again here.", 403, username=username)
+        return account
 
     def failed(self, failure):
         """The login page again with the message.  When GitHub is not a step of this sign-in any more
@@ -482,10 +520,12 @@ class GitHubAuthenticator(Authenticator):
         page = self.app.login_failed(NAME, failure)
         if NAME in self.app.next_steps()[1]:
             return page
-        return self.app.render("github_failed.tpl", title="Sign in", error=failure.message)
+        return self.app.render("github_failed.tpl", title="Sign in", error=failure.message,
+                               back="/login", back_label="Start again")
 
     def take_pending(self, state):
-        """The pending sign-in this browser's cookie holds, if `state` is its state; used once."""
+        """The pending sign-in (or proof of a site) this browser's cookie holds, if `state` is its state;
+        used once."""
         cookie = bottle.request.get_cookie(STATE_COOKIE) or ""
         bottle.response.delete_cookie(STATE_COOKIE, path=CALLBACK)
         pending = self.unseal(cookie)

@@ -227,18 +227,20 @@ def clock():
 
 @pytest.fixture
 def make_app(tmp_path, github, clock):
-    """make_app(settings, methods=[...], password=False, fetch_allow=True): an app with the github plugin
-    pointed at the fake GitHub; every host name resolves to 127.0.0.1."""
-    def make(settings=None, methods=None, password=False, fetch_allow=True):
+    """make_app(settings, methods=[...], password=False, fetch_allow=True, config={...}): an app with the
+    github plugin pointed at the fake GitHub; every host name resolves to 127.0.0.1.  `config` adds
+    tables, such as {"server": {"shared_host": True}}."""
+    def make(settings=None, methods=None, password=False, fetch_allow=True, config=None):
         table = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "github_url": github.url,
                  "api_url": github.url + "/api/v3"}
         table.update(settings or {})
         table = {key: value for key, value in table.items() if value is not DROP}
         plugins = {"password": {}, "github": table} if password else {"github": table}
-        config = {"plugins": plugins, "security": {"fetch_allow": ["127.0.0.1/32"] if fetch_allow else []}}
+        tables = {"plugins": plugins, "security": {"fetch_allow": ["127.0.0.1/32"] if fetch_allow else []}}
         if methods:
-            config["auth"] = {"methods": methods}
-        return testing.make_app(config, folder=str(tmp_path), clock=clock,
+            tables["auth"] = {"methods": methods}
+        tables.update(config or {})
+        return testing.make_app(tables, folder=str(tmp_path), clock=clock,
                                 resolver=lambda host, port: ["127.0.0.1"])
     return make
 

@@ -1,4 +1,4 @@
 % rebase('base.tpl', title=title)
-<h1>Sign in</h1>
+<h1>{{title}}</h1>
 <p class="error" id="github-error" role="alert">{{error}}</p>
-<p><a href="/login">Start again</a></p>
+<p><a href="{{back}}">{{back_label}}</a></p>
