@@ -6,7 +6,9 @@ Built only on indieauth's public hooks, exactly as a third-party plugin would be
 "name", "created", "last_used"}], "used": [[sha256 of a used challenge, its expiry], ...]}.
 
 A challenge lives in a signed HttpOnly cookie of this browser (so it is bound to it and short-lived);
-using it records its hash in the user's credential by a compare-and-set update, so it works once.
+using it records its hash in the user's credential by a compare-and-set update, so it works once.  The
+cookie holds the few challenges a browser may be waiting on at once: each open sign-in page keeps one
+for the passkeys offered in its user name field's autofill.
 """
 
 import base64
@@ -15,10 +17,13 @@ import copy
 import hashlib
 import hmac
 import ipaddress
+import itertools
 import json
 import logging
 import os
 import secrets
+import sys
+import unicodedata
 import urllib.parse
 
 import bottle
@@ -28,7 +33,8 @@ from webauthn.helpers.structs import (AuthenticatorSelectionCriteria, Authentica
                                       PublicKeyCredentialDescriptor, ResidentKeyRequirement,
                                       UserVerificationRequirement)
 
-from indieauth import AuthenticationFailed, Authenticator, ConfigError, Setting, describe_wait, form_value, hookimpl
+from indieauth import (AuthenticationFailed, Authenticator, ConfigError, Setting, UsageError, describe_wait, fail,
+                       form_value, hookimpl)
 
 NAME = "passkeys"
 HERE = os.path.dirname(__file__)
@@ -45,7 +51,8 @@ SETTINGS = {
                                  ("preferred", "required", "discouraged")),
 }
 MAX_PASSKEYS = 20
-MAX_NAME = 60
+MAX_NAME = 64
+MAX_CHALLENGES = 8  # challenges one browser may be waiting on: an autofill request per open sign-in page, …
 MAX_ANSWER = 32_000  # characters of the browser's JSON answer; real ones are a few hundred to a few thousand
 TRANSPORTS = {t.value for t in AuthenticatorTransport}
 log = logging.getLogger("indieauth.passkeys")
@@ -57,6 +64,7 @@ UNREADABLE = "The browser's answer could not be read. Start again."
 NOT_VERIFIED = "Your passkey's answer could not be verified for this site. Start again."
 UNKNOWN = ("This passkey is not registered here (it may have been removed). Sign in another way, "
            "then add it again on the passkeys page.")
+NOT_YOURS = "You have no such passkey (it may have been removed). Go back to your passkeys and try again."
 
 
 class Refused(Exception):
@@ -179,31 +187,56 @@ def _mac(app, value):
     return hmac.new(app.secret_key.encode(), f"{NAME}-challenge:{value}".encode(), hashlib.sha256).hexdigest()
 
 
+def _cookie_challenges(app):
+    """The challenges in this browser's cookie, expired ones included; [] when it is missing or forged."""
+    cookie = bottle.request.get_cookie(COOKIE) or ""
+    value, _, signature = cookie.rpartition(".")
+    if not value or not hmac.compare_digest(signature.encode(), _mac(app, value).encode()):
+        return []
+    challenges = json.loads(unb64(value))
+    return challenges if isinstance(challenges, list) else []
+
+
+def _keep_challenges(app, challenges):
+    """Store the unexpired ones of `challenges` (the newest MAX_CHALLENGES) in this browser's cookie."""
+    now = epoch(app.now())
+    live = [c for c in challenges if c["e"] > now][-MAX_CHALLENGES:]
+    if not live:
+        bottle.response.delete_cookie(COOKIE, path="/")
+        return
+    value = b64(json.dumps(live).encode())
+    app.set_cookie(COOKIE, f"{value}.{_mac(app, value)}", max_age=max(c["e"] for c in live) - now)
+
+
 def issue_challenge(app, purpose, user=None, handle=None):
-    """A new random challenge for `purpose` ("login" or "register"), kept in this browser's cookie."""
+    """A new random challenge for `purpose` ("login" or "register"), kept in this browser's cookie
+    beside those it is still waiting on (another tab's, an autofill request's)."""
     lifetime = app.passkeys_settings["challenge_lifetime"]
     challenge = secrets.token_bytes(32)
     body = {"p": purpose, "c": b64(challenge), "u": user.id if user else None, "h": handle,
             "e": epoch(app.now()) + lifetime}
-    value = b64(json.dumps(body).encode())
-    app.set_cookie(COOKIE, f"{value}.{_mac(app, value)}", max_age=lifetime)
+    _keep_challenges(app, _cookie_challenges(app) + [body])
     return challenge
 
 
-def take_challenge(app, purpose):
-    """The body of this browser's challenge for `purpose`, which the cookie then forgets; Refused when
-    there is none, it is forged or it has expired."""
-    cookie = bottle.request.get_cookie(COOKIE) or ""
-    bottle.response.delete_cookie(COOKIE, path="/")
-    value, _, signature = cookie.rpartition(".")
-    if not value or not hmac.compare_digest(signature.encode(), _mac(app, value).encode()):
+def signed_challenge(client_data_json):
+    """The challenge (bytes) that the browser's clientDataJSON says was signed; ValueError/KeyError/TypeError
+    when it cannot be read."""
+    return unb64(json.loads(client_data_json)["challenge"])
+
+
+def take_challenge(app, purpose, signed):
+    """The body of this browser's challenge for `purpose` whose bytes are `signed`, which the cookie then
+    forgets; Refused when there is none (it was never given to this browser, or the cookie is forged) or
+    it has expired."""
+    challenges = _cookie_challenges(app)
+    taken = next((c for c in challenges if c.get("p") == purpose and unb64(c["c"]) == signed), None)
+    if taken is None:
         raise Refused(NO_CHALLENGE)
-    body = json.loads(unb64(value))
-    if body.get("p") != purpose:
-        raise Refused(NO_CHALLENGE)
-    if body["e"] <= epoch(app.now()):
+    _keep_challenges(app, [c for c in challenges if c is not taken])
+    if taken["e"] <= epoch(app.now()):
         raise Refused(EXPIRED)
-    return body
+    return taken
 
 
 def uv_setting(app):
@@ -233,15 +266,16 @@ def registration_options(app, user):
 def register(app, user, answer, name):
     """Verify the browser's answer to registration_options and store the new passkey; its entry."""
     settings = app.passkeys_settings
-    challenge = take_challenge(app, "register")
-    if challenge.get("u") != user.id or challenge.get("h") != record(app, user)["handle"]:
-        raise Refused(NO_CHALLENGE)
     try:
         parsed = json.loads(answer)
+        signed = signed_challenge(unb64(parsed["response"]["clientDataJSON"]))
         transports = parsed["response"].get("transports") or []
         transports = [t for t in transports if t in TRANSPORTS][:8] if isinstance(transports, list) else []
     except (ValueError, TypeError, KeyError, AttributeError):
         raise Refused(UNREADABLE) from None
+    challenge = take_challenge(app, "register", signed)
+    if challenge.get("u") != user.id or challenge.get("h") != record(app, user)["handle"]:
+        raise Refused(NO_CHALLENGE)
     try:
         verified = webauthn.verify_registration_response(
             credential=parsed, expected_challenge=unb64(challenge["c"]), expected_rp_id=settings["rp_id"],
@@ -294,12 +328,13 @@ def authenticate(app, answer, expected_user=None):
     """The user whose passkey signed this browser's challenge (which is then used up); Refused otherwise.
     With `expected_user` (an earlier factor's), only that user's passkeys count."""
     settings = app.passkeys_settings
-    challenge = take_challenge(app, "login")
     try:
         credential = parse_authentication_credential_json(answer)
         counter = parse_authenticator_data(credential.response.authenticator_data).sign_count
+        signed = signed_challenge(credential.response.client_data_json)
     except Exception:
         raise Refused(UNREADABLE) from None
+    challenge = take_challenge(app, "login", signed)
     handle = credential.response.user_handle
     user = owner_of(app, handle) if handle else expected_user
     if user is None:
@@ -342,6 +377,65 @@ def authenticate(app, answer, expected_user=None):
     change(app, user, used)
     app.storage.touch_credential(user, NAME)
     return user
+
+
+# -- managing passkeys: renaming and removing, from the settings page and the command line
+
+def clean_name(text):
+    """A passkey name as typed, with each run of white space made one space and control characters dropped."""
+    return "".join(ch for ch in " ".join(text.split()) if unicodedata.category(ch) != "Cc")
+
+
+def name_problem(name):
+    """Why `name` (cleaned) cannot name a passkey, or None."""
+    if not name:
+        return "Give the passkey a name, for example “Laptop” or “Phone”."
+    if len(name) > MAX_NAME:
+        return f"A passkey's name can be at most {MAX_NAME} characters; this one has {len(name)}."
+    return None
+
+
+def find_passkey(app, user, key_id):
+    """`user`'s passkey whose ID is `key_id`, or None (another user's passkey included)."""
+    return next((p for p in passkeys_of(app, user) if p["id"] == key_id), None)
+
+
+def rename(app, user, key_id, name):
+    """Give `user`'s passkey `key_id` the name `name` (cleaned); its old name.  Refused when the name is
+    empty or too long, or when `user` has no passkey `key_id`."""
+    name = clean_name(name)
+    problem = name_problem(name)
+    if problem:
+        raise Refused(problem)
+    old = []
+
+    def edit(data):
+        entry = next((p for p in data["passkeys"] if p["id"] == key_id), None)
+        if entry is None:
+            raise Refused(NOT_YOURS, 404)
+        old[:] = [entry["name"]]
+        entry["name"] = name
+        return data
+
+    change(app, user, edit)
+    app.storage.log_event("passkey_renamed", user=user, old=old[0], name=name)
+    return old[0]
+
+
+def remove(app, user, key_id):
+    """Remove `user`'s passkey `key_id`, so it no longer signs in; its entry, or None when there was none."""
+    removed = []
+
+    def drop(data):
+        removed[:] = [p for p in data["passkeys"] if p["id"] == key_id]
+        data["passkeys"] = [p for p in data["passkeys"] if p["id"] != key_id]
+        return data
+
+    change(app, user, drop)
+    if not removed:
+        return None
+    app.storage.log_event("passkey_removed", user=user, name=removed[0]["name"])
+    return removed[0]
 
 
 class PasskeysAuthenticator(Authenticator):
@@ -424,20 +518,39 @@ def register_routes(app):
         answer = form_value("credential")
         if not answer.strip() or len(answer) > MAX_ANSWER:
             raise Refused(UNREADABLE)
-        register(app, user, answer, " ".join(form_value("name").split())[:MAX_NAME])
+        register(app, user, answer, clean_name(form_value("name"))[:MAX_NAME])
         return {"ok": True, "redirect": SETTINGS_URL + "?added=1"}
 
     def settings_page():
         user = app.require_user()
         query = bottle.request.query
         return app.render("passkeys_manage.tpl", title="Passkeys", passkeys=passkeys_of(app, user),
-                          added=query.get("added") == "1", removed=query.get("removed") == "1",
+                          done=next((flag for flag in ("added", "renamed", "removed") if query.get(flag) == "1"), None),
                           required=all(NAME in chain for chain in app.chains), max_name=MAX_NAME)
+
+    def rename_page(error=None, status=200):
+        user = app.require_user()
+        entry = find_passkey(app, user, form_value("id", bottle.request.query.get("id", "")))
+        if entry is None:
+            fail(404, NOT_YOURS)
+        bottle.response.status = status
+        return app.render("passkeys_rename.tpl", title="Rename a passkey", passkey=entry, error=error,
+                          typed=form_value("name") if error else entry["name"], max_name=MAX_NAME)
+
+    def rename_post():
+        user = app.require_user()
+        app.check_csrf()
+        try:
+            rename(app, user, form_value("id"), form_value("name"))
+        except Refused as refused:
+            if refused.status == 404:
+                fail(404, refused.message)
+            return rename_page(refused.message, 400)
+        app.redirect(SETTINGS_URL + "?renamed=1")
 
     def remove_page(error=None, status=200):
         user = app.require_user()
-        key_id = form_value("id", bottle.request.query.get("id", ""))
-        entry = next((p for p in passkeys_of(app, user) if p["id"] == key_id), None)
+        entry = find_passkey(app, user, form_value("id", bottle.request.query.get("id", "")))
         if entry is None:
             app.redirect(SETTINGS_URL)
         bottle.response.status = status
@@ -447,19 +560,9 @@ def register_routes(app):
     def remove_post():
         user = app.require_user()
         app.check_csrf()
-        key_id = form_value("id")
         if form_value("confirm") != "yes":
             return remove_page("Tick the box to confirm that this passkey should stop signing you in.", 400)
-        removed = []
-
-        def drop(data):
-            removed[:] = [p for p in data["passkeys"] if p["id"] == key_id]
-            data["passkeys"] = [p for p in data["passkeys"] if p["id"] != key_id]
-            return data
-
-        change(app, user, drop)
-        if removed:
-            app.storage.log_event("passkey_removed", user=user, name=removed[0]["name"])
+        remove(app, user, form_value("id"))
         app.redirect(SETTINGS_URL + "?removed=1")
 
     return [("GET", "/plugins/passkeys/passkeys.js", script),
@@ -467,6 +570,89 @@ def register_routes(app):
             ("POST", "/plugins/passkeys/register/options",
              json_endpoint(lambda user: registration_options(app, user), signed_in=True)),
             ("POST", "/plugins/passkeys/register/verify", json_endpoint(register_verify, signed_in=True)),
+            ("GET", "/plugins/passkeys/rename", lambda: rename_page()),
+            ("POST", "/plugins/passkeys/rename", rename_post),
             ("GET", "/plugins/passkeys/remove", lambda: remove_page()),
             ("POST", "/plugins/passkeys/remove", remove_post),
             ("POST", "/login/passkeys/options", json_endpoint(login_options, signed_in=False))]
+
+
+@hookimpl
+def register_commands(app, subparsers):
+    parser = subparsers.add_parser("passkeys", help="a user's passkeys: list, rename, remove")
+    actions = parser.add_subparsers(dest="passkeys_command", metavar="ACTION", parser_class=type(parser),
+                                    required=True)
+    listing = actions.add_parser("list", help="list a user's passkeys: ID, added, last used, name")
+    listing.add_argument("--user", help="user name (default: the owner)")
+    listing.set_defaults(handler=cmd_list)
+    renaming = actions.add_parser("rename", help="give a passkey another name")
+    renaming.add_argument("id", metavar="ID", help="the passkey's ID from `passkeys list` (6 or more characters of it)")
+    renaming.add_argument("name", metavar="NAME", help=f"the new name, 1 to {MAX_NAME} characters")
+    renaming.add_argument("--user", help="user name (default: the owner)")
+    renaming.set_defaults(handler=cmd_rename)
+    removing = actions.add_parser("remove", help="remove a passkey: it no longer signs in")
+    removing.add_argument("id", metavar="ID", help="the passkey's ID from `passkeys list` (6 or more characters of it)")
+    removing.add_argument("--user", help="user name (default: the owner)")
+    removing.set_defaults(handler=cmd_remove)
+
+
+def command_user(app, args):
+    """The user named by --user, or the owner; UsageError when there is none."""
+    if args.user:
+        user = app.storage.get_user(username=args.user)
+    else:
+        user = next((u for u in app.storage.list_users() if u.role == "owner"), None)
+    if user is None:
+        raise UsageError(f"no user named {args.user!r}" if args.user else "there is no owner user yet")
+    return user
+
+
+def command_passkey(app, user, text):
+    """`user`'s one passkey whose ID starts with `text` (6 characters at least); UsageError otherwise."""
+    found = [p for p in passkeys_of(app, user) if p["id"].startswith(text)] if len(text) >= 6 else []
+    if len(found) != 1:
+        problem = ("give at least 6 characters of the passkey's ID, not" if len(text) < 6 else
+                   f"{user.username} has {'several passkeys' if found else 'no passkey'} with an ID starting with")
+        raise UsageError(f"{problem} {text!r} (see `indieauth passkeys list --user {user.username}`)")
+    return found[0]
+
+
+def when(moment):
+    return moment[:16].replace("T", " ") if moment else "never"
+
+
+def cmd_list(app, args):
+    """passkeys list: one line per passkey, its ID cut to 12 characters (more if two would look the same)."""
+    user = command_user(app, args)
+    entries = passkeys_of(app, user)
+    if not entries:
+        print(f"{user.username} has no passkeys")
+        return 0
+    width = next(n for n in itertools.count(12) if len({p["id"][:n] for p in entries}) == len(entries))
+    print(f"{'ID':<{width}}  {'ADDED (UTC)':<16}  {'LAST USED (UTC)':<16}  NAME")
+    for entry in entries:
+        print(f"{entry['id'][:width]:<{width}}  {when(entry['created']):<16}  {when(entry['last_used']):<16}  "
+              f"{entry['name']}")
+    return 0
+
+
+def cmd_rename(app, args):
+    user = command_user(app, args)
+    entry = command_passkey(app, user, args.id)
+    try:
+        old = rename(app, user, entry["id"], args.name)
+    except Refused as refused:
+        raise UsageError(refused.message) from None
+    print(f"renamed the passkey {old!r} of {user.username} to {clean_name(args.name)!r}")
+    return 0
+
+
+def cmd_remove(app, args):
+    user = command_user(app, args)
+    entry = command_passkey(app, user, args.id)
+    remove(app, user, entry["id"])
+    print(f"removed the passkey {entry['name']!r} of {user.username}: it no longer signs in")
+    if not passkeys_of(app, user) and all(NAME in chain for chain in app.chains):
+        print(f"warning: {user.username} has no passkey left, and this server asks for one at every sign-in",
+              file=sys.stderr)
+    return 0

@@ -11,7 +11,7 @@ import os
 import re
 import secrets
 import shutil
-import threading
+import time
 import urllib.parse
 
 import pytest
@@ -35,32 +35,6 @@ if not shutil.which(CHROMIUM):
 free_port = testing.free_port
 
 
-@contextlib.contextmanager
-def serving(app, port):
-    """`app` on a real waitress server on 127.0.0.1:`port`, in a thread, for the duration."""
-    from waitress.server import create_server
-    server = create_server(app, host="127.0.0.1", port=port, threads=4)
-    stopping = threading.Event()
-
-    def run():
-        try:
-            server.run()
-        except OSError:  # its sockets closed under select() while stopping
-            if not stopping.is_set():
-                raise
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stopping.set()
-        for channel in list(server._map.values()):
-            channel.close()
-        thread.join(timeout=5)
-        server.task_dispatcher.shutdown()
-
-
 @pytest.fixture
 def start_server(tmp_path):
     """start_server(methods=None) -> base URL: the app on http://localhost:PORT over one database in
@@ -75,7 +49,7 @@ def start_server(tmp_path):
             app = testing.make_app(config, folder=str(tmp_path))
             if app.storage.get_user(username="ann") is None:
                 set_password(app, app.storage.create_user("ann", "https://ann.example/", role="owner"), PASSWORD)
-            stack.enter_context(serving(app, port))
+            stack.enter_context(testing.serving(app, port))
             return f"http://localhost:{port}"
         yield start
 
@@ -105,16 +79,104 @@ def page_factory(browser):
         context.close()
 
 
+class VirtualAuthenticator:
+    """A CDP virtual platform authenticator (resident keys, user verification) attached to `page`.
+
+    With automatic presence on, Chromium answers a conditional (autofill) request at once with the first
+    passkey for the site, as if the person had picked it in the user name field's autofill; with it off, a
+    conditional request waits, like a person who has not picked anything (it keeps waiting when presence is
+    turned on again, while a new request, the button's, is answered at once)."""
+
+    def __init__(self, page):
+        self.page = page
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("WebAuthn.enable")
+        self.id = self.cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+            "protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
+            "isUserVerified": True, "automaticPresenceSimulation": True}})["authenticatorId"]
+
+    def presence(self, on):
+        self.cdp.send("WebAuthn.setAutomaticPresenceSimulation", {"authenticatorId": self.id, "enabled": on})
+
+    def credentials(self):
+        return self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.id})["credentials"]
+
+    def clear(self):
+        self.cdp.send("WebAuthn.clearCredentials", {"authenticatorId": self.id})
+
+    def add(self, credential):
+        self.cdp.send("WebAuthn.addCredential", {"authenticatorId": self.id, "credential": credential})
+
+
+# Test instrumentation, injected before the page's own scripts (an init script is outside the page's CSP):
+# every navigator.credentials.get() call, how it ended, and every challenge the server's options carried.
+RECORDER = """(() => {
+  const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
+  const get = navigator.credentials.get.bind(navigator.credentials);
+  navigator.credentials.get = (options) => {
+    const id = location.pathname + ":" + Math.random();
+    window.recordWebAuthn({id, mediation: options.mediation || "optional", challenge: b64(options.publicKey.challenge),
+                           allow: (options.publicKey.allowCredentials || []).length});
+    return get(options).then(
+      (credential) => { window.recordWebAuthn({id, outcome: "resolved"}); return credential; },
+      (error) => { window.recordWebAuthn({id, outcome: error.name}); throw error; });
+  };
+  const fetched = window.fetch.bind(window);
+  window.fetch = (url, init) => fetched(url, init).then((response) => {
+    if (String(url).endsWith("/login/passkeys/options")) {
+      response.clone().json().then((body) => window.recordWebAuthn({options: body}));
+    }
+    return response;
+  });
+})();"""
+
+
+class Recorder:
+    """What the page asks of WebAuthn from now on, kept in Python across navigations (see RECORDER)."""
+
+    def __init__(self, page):
+        self.page, self.calls, self.options = page, {}, []
+        page.expose_function("recordWebAuthn", self.record)
+        page.add_init_script(RECORDER)
+
+    def record(self, event):
+        if "options" in event:
+            self.options.append(event["options"])
+        else:
+            self.calls.setdefault(event["id"], {}).update(event)
+
+    def list(self, mediation=None):
+        return [c for c in self.calls.values() if mediation is None or c["mediation"] == mediation]
+
+    def wait(self, predicate, what, timeout=10):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}: {self.list()}"
+            self.page.wait_for_timeout(50)  # Playwright delivers the page's records meanwhile
+        return predicate()
+
+
 @pytest.fixture
-def page(page_factory):
-    """A page with a virtual platform authenticator (resident keys, user verification) attached."""
-    page = page_factory()
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
-        "isUserVerified": True, "automaticPresenceSimulation": True}})
-    return page
+def authenticator(page_factory):
+    return VirtualAuthenticator(page_factory())
+
+
+@pytest.fixture
+def page(authenticator):
+    """A page with a virtual platform authenticator attached (see VirtualAuthenticator)."""
+    return authenticator.page
+
+
+def open_with_autofill_waiting(page, authenticator, webauthn, url):
+    """Open `url` (a sign-in page) and return once its autofill request is waiting for a passkey to be
+    picked; automatic presence is back on for what comes next (the button)."""
+    waiting = len(webauthn.list("conditional"))
+    authenticator.presence(False)
+    page.goto(url)
+    webauthn.wait(lambda: len(webauthn.list("conditional")) > waiting, "the autofill request")
+    authenticator.presence(True)
+    return webauthn.list("conditional")[-1]
 
 
 def screenshot(page, name):
@@ -151,7 +213,14 @@ def start_authorization(page, base):
     return verifier
 
 
-def test_register_a_passkey_then_sign_in_with_it_alone_to_a_code(page, start_server):
+def register_then_sign_out(page, base):
+    sign_in_with_password(page, base)
+    page.wait_for_url(base + "/")
+    add_passkey(page, base)
+    sign_out(page)
+
+
+def test_register_a_passkey_then_pick_it_in_autofill_to_a_code(page, start_server):
     base = start_server()
     sign_in_with_password(page, base)
     page.wait_for_url(base + "/")
@@ -161,12 +230,12 @@ def test_register_a_passkey_then_sign_in_with_it_alone_to_a_code(page, start_ser
     screenshot(page, "settings")
     sign_out(page)
 
+    webauthn = Recorder(page)
     page.route(re.compile(r"http://127\.0\.0\.1:9/.*"), lambda route: route.fulfill(body="the client"))
-    verifier = start_authorization(page, base)
-    page.wait_for_url(re.compile(r".*/login\?next=.*"))
-    screenshot(page, "login")
-    page.click("#passkeys-sign-in")
+    verifier = start_authorization(page, base)  # to the sign-in page, where the passkey is picked in autofill
     page.wait_for_url(re.compile(r".*/auth/consent/.*"))
+    [picked] = webauthn.list()
+    assert (picked["mediation"], picked["outcome"], picked["allow"]) == ("conditional", "resolved", 0)
     with page.expect_request(re.compile(r"http://127\.0\.0\.1:9/callback\?.*")) as callback:
         page.click("button[value=approve]")
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(callback.value.url).query))
@@ -174,6 +243,84 @@ def test_register_a_passkey_then_sign_in_with_it_alone_to_a_code(page, start_ser
         "grant_type": "authorization_code", "code": query["code"], "client_id": CLIENT_ID,
         "redirect_uri": REDIRECT_URI, "code_verifier": verifier}).json()
     assert tokens["me"] == "https://ann.example/"
+
+
+def test_the_user_name_field_offers_passkeys_with_a_challenge_from_the_server(page, authenticator,
+                                                                            start_server):
+    base = start_server()
+    register_then_sign_out(page, base)
+    webauthn = Recorder(page)
+    waiting = open_with_autofill_waiting(page, authenticator, webauthn, base + "/login")
+    assert page.get_attribute("#username", "autocomplete") == "username webauthn"
+    assert webauthn.options and waiting["challenge"] == webauthn.options[-1]["challenge"]
+    assert waiting["allow"] == 0 and "outcome" not in waiting
+    assert webauthn.options[-1]["rpId"] == "localhost"
+    assert not page.locator("#passkeys-error").is_visible()
+    screenshot(page, "login")
+
+
+def test_the_button_signs_in_while_the_autofill_request_waits(page, authenticator, start_server):
+    base = start_server()
+    register_then_sign_out(page, base)
+    webauthn = Recorder(page)
+    waiting = open_with_autofill_waiting(page, authenticator, webauthn, base + "/login")
+    page.click("#passkeys-sign-in")
+    page.wait_for_url(base + "/")
+    assert "Signed in as ann" in page.inner_text("header")
+    [autofill, button] = webauthn.list()
+    assert autofill is waiting and autofill["outcome"] == "AbortError"
+    assert (button["mediation"], button["outcome"]) == ("optional", "resolved")
+    assert button["challenge"] == webauthn.options[-1]["challenge"] != autofill["challenge"]
+
+
+def test_a_failed_autofill_request_leaves_the_button_working(page, authenticator, start_server):
+    base = start_server()
+    register_then_sign_out(page, base)
+    webauthn = Recorder(page)
+    [saved] = authenticator.credentials()
+    authenticator.clear()  # nothing to offer: Chromium refuses the autofill request at once
+    page.goto(base + "/login")
+    webauthn.wait(lambda: [c.get("outcome") for c in webauthn.list("conditional")] == ["NotAllowedError"],
+                  "the refused autofill request")
+    assert not page.locator("#passkeys-error").is_visible()
+    authenticator.add(saved)
+    page.click("#passkeys-sign-in")
+    page.wait_for_url(base + "/")
+    assert "Signed in as ann" in page.inner_text("header")
+
+
+def test_after_a_failed_button_attempt_autofill_is_offered_again(page, authenticator, start_server):
+    base = start_server()
+    register_then_sign_out(page, base)
+    webauthn = Recorder(page)
+    open_with_autofill_waiting(page, authenticator, webauthn, base + "/login")
+    authenticator.clear()  # the button's request then finds no passkey, as if the person cancelled
+    page.click("#passkeys-sign-in")
+    webauthn.wait(lambda: len(webauthn.list("conditional")) == 2, "autofill offered again")
+    assert "No passkey was used" in page.inner_text("#passkeys-error")
+    first, button, again = webauthn.list()
+    assert (first["outcome"], button["mediation"], button["outcome"]) == ("AbortError", "optional", "NotAllowedError")
+    assert again["mediation"] == "conditional" and again["challenge"] == webauthn.options[-1]["challenge"]
+    assert page.is_enabled("#passkeys-sign-in")
+
+
+def test_autofill_asks_for_a_new_challenge_before_its_challenge_expires(page, authenticator,
+                                                                      start_server):
+    base = start_server()
+    register_then_sign_out(page, base)
+    webauthn = Recorder(page)
+    page.clock.install()
+    first = open_with_autofill_waiting(page, authenticator, webauthn, base + "/login")
+    assert webauthn.options[-1]["timeout"] == 300_000
+    page.clock.fast_forward("03:50")
+    page.wait_for_timeout(200)
+    assert "outcome" not in first and len(webauthn.options) == 1
+    page.clock.fast_forward("00:11")  # 80% of the 5 minutes: a new challenge, offered (and picked) at once
+    page.wait_for_url(base + "/")
+    [old, new] = webauthn.list()
+    assert old is first and old["outcome"] == "AbortError"
+    assert (new["mediation"], new["outcome"]) == ("conditional", "resolved")
+    assert new["challenge"] == webauthn.options[-1]["challenge"] != old["challenge"]
 
 
 def test_password_then_passkey(page, start_server):
@@ -192,18 +339,27 @@ def test_password_then_passkey(page, start_server):
     assert "Signed in as ann" in page.inner_text("header")
 
 
-def test_a_removed_passkey_is_refused(page, start_server):
+def test_rename_then_remove_a_passkey_which_is_then_refused(page, authenticator, start_server):
     base = start_server()
     sign_in_with_password(page, base)
     page.wait_for_url(base + "/")
     add_passkey(page, base)
+    page.click("#passkeys-list a:has-text('Rename')")
+    page.fill("#passkeys-new-name", "   ")
+    page.click("#passkeys-rename button[type=submit]")
+    assert "Give the passkey a name" in page.inner_text("#rename-error")
+    screenshot(page, "rename-error")
+    page.fill("#passkeys-new-name", "Work laptop")
+    page.click("#passkeys-rename button[type=submit]")
+    page.wait_for_url(base + "/plugins/passkeys/?renamed=1")
+    assert page.inner_text("#passkeys-list tbody td:first-child") == "Work laptop"
     page.click("#passkeys-list a:has-text('Remove')")
     page.check("#passkeys-confirm")
     page.click("#passkeys-remove button[type=submit]")
     page.wait_for_url(base + "/plugins/passkeys/?removed=1")
     assert page.locator("#passkeys-none").is_visible()
     sign_out(page)
-    page.goto(base + "/login")
+    open_with_autofill_waiting(page, authenticator, Recorder(page), base + "/login")
     page.click("#passkeys-sign-in")  # the virtual authenticator still holds it; the server does not
     page.wait_for_url(base + "/login/passkeys")
     assert "not registered here" in page.inner_text("#passkeys-error")

@@ -4,10 +4,14 @@ A small software authenticator (P-256 keys, "none" attestation, made with `crypt
 both dependencies of py_webauthn) answers the server's options exactly as a browser's
 navigator.credentials.create()/get() would, so every check of the real verification path runs."""
 
+import argparse
 import base64
 import hashlib
 import json
 import os
+import re
+import subprocess
+import sys
 
 import cbor2
 import pytest
@@ -381,6 +385,55 @@ def test_a_used_challenge_is_refused(app, ann):
     assert signed_in_as(again) is None
 
 
+def test_each_challenge_a_browser_waits_on_works_once(app, ann, key):
+    # an open sign-in page keeps a challenge for its autofill while the button, or another tab, asks for more
+    web = browser(app)
+    form, first = login_options(web)
+    _, second = login_options(web)
+    form["credential"] = key.get(first)
+    form.submit(status=303)
+    assert signed_in_as(web) == "ann"
+    web.post("/logout", {"csrf_token": settings_csrf(web)})
+    form = web.get("/login").forms["passkeys-login"]
+    form["credential"] = key.get(second)
+    form.submit(status=303)
+    assert signed_in_as(web) == "ann"
+    web.post("/logout", {"csrf_token": settings_csrf(web)})
+    form = web.get("/login").forms["passkeys-login"]
+    form["credential"] = key.get(first)
+    assert alert(form.submit(status=400)) == passkeys.NO_CHALLENGE
+
+
+def test_an_answer_to_another_browsers_challenge_is_refused(app, ann, key):
+    _, theirs = login_options(browser(app))
+    attacker = browser(app)
+    form, _ = login_options(attacker)  # with a challenge of its own in its cookie
+    form["credential"] = key.get(theirs)
+    assert alert(form.submit(status=400)) == passkeys.NO_CHALLENGE
+    assert signed_in_as(attacker) is None
+
+
+def test_a_browser_keeps_only_its_newest_challenges(app, ann, key):
+    web = browser(app)
+    asked = [login_options(web) for _ in range(passkeys.MAX_CHALLENGES + 1)]
+    form, oldest = asked[0]
+    form["credential"] = key.get(oldest)
+    assert alert(form.submit(status=400)) == passkeys.NO_CHALLENGE
+    form, second = asked[1]
+    form["credential"] = key.get(second)
+    form.submit(status=303)
+    assert signed_in_as(web) == "ann"
+
+
+def test_only_a_first_step_offers_passkeys_in_the_user_name_autofill(app, ann, key, make):
+    assert browser(app).get("/login").html.select_one("#passkeys-login").has_attr("data-autofill")
+    chained = make(methods=["password+passkeys"])
+    web = browser(chained)
+    location = sign_in_with_password(web).headers["Location"]
+    second_step = web.get(location[location.index("/login"):]).html.select_one("#passkeys-login")
+    assert second_step is not None and not second_step.has_attr("data-autofill")
+
+
 def test_an_answer_from_another_origin_is_refused(app, ann, key):
     response = sign_in_with_passkey(browser(app), key, status=400, origin="http://evil.example")
     assert alert(response) == passkeys.NOT_VERIFIED
@@ -484,9 +537,9 @@ def test_the_settings_page_lists_name_added_and_last_used(app, ann, key, clock):
     sign_in_with_passkey(browser(app), key)
     web = browser(app)
     sign_in_with_password(web)
-    rows = [[td.text.strip() for td in tr.select("td")] for tr in
+    rows = [[" ".join(td.text.split()) for td in tr.select("td")] for tr in
             web.get("/plugins/passkeys/").html.select("#passkeys-list tbody tr")]
-    assert rows == [["Laptop", "2026-01-01 12:00 UTC", "2026-01-01 12:05 UTC", "Remove Laptop"]]
+    assert rows == [["Laptop", "2026-01-01 12:00 UTC", "2026-01-01 12:05 UTC", "Rename Laptop Remove Laptop"]]
 
 
 def test_the_pages_say_passkeys_need_javascript(app, ann):
@@ -553,6 +606,188 @@ def test_nobody_removes_another_users_passkey(app, ann, key):
     csrf = web.get("/plugins/passkeys/").forms["passkeys-add"]["csrf_token"].value
     web.post("/plugins/passkeys/remove", {"id": stored["id"], "confirm": "yes", "csrf_token": csrf}, status=303)
     assert len(passkeys.passkeys_of(app, ann)) == 1
+
+
+# -- renaming
+
+
+@pytest.fixture
+def ann_web(app, ann, key):
+    """ann's browser, signed in with her password; she has one passkey, "Laptop"."""
+    web = browser(app)
+    sign_in_with_password(web)
+    return web
+
+
+def rename_form(web, passkey_id):
+    return web.get("/plugins/passkeys/rename?id=" + passkey_id).forms["passkeys-rename"]
+
+
+def names(app, user):
+    return [p["name"] for p in passkeys.passkeys_of(app, user)]
+
+
+def test_a_passkey_is_renamed_from_its_row(app, ann, ann_web):
+    [stored] = passkeys.passkeys_of(app, ann)
+    link = ann_web.get("/plugins/passkeys/").html.select_one("#passkeys-list a[href^='/plugins/passkeys/rename']")
+    assert link["href"] == "/plugins/passkeys/rename?id=" + stored["id"]
+    page = ann_web.get(link["href"])
+    assert page.html.select_one("label[for=passkeys-new-name]") is not None
+    form = page.forms["passkeys-rename"]
+    assert form["name"].value == "Laptop"
+    form["name"] = "  Work \t laptop "
+    response = form.submit(status=303)
+    assert response.headers["Location"].endswith("/plugins/passkeys/?renamed=1")
+    assert names(app, ann) == ["Work laptop"]
+    status = ann_web.get("/plugins/passkeys/?renamed=1").html.select_one("[role=status]")
+    assert status.text == "The passkey was renamed."
+    event = app.storage.events(1)[0]
+    assert (event.kind, json.loads(event.data)) == ("passkey_renamed", {"old": "Laptop", "name": "Work laptop"})
+
+
+@pytest.mark.parametrize("typed, kept", [("x" * 64, "x" * 64), ("é" * 64, "é" * 64), ("a", "a"),
+                                         ("Phone\x00\x1b[31m", "Phone[31m"), (" Yubi\nKey ", "Yubi Key")])
+def test_a_name_of_up_to_64_characters_is_kept(app, ann, ann_web, typed, kept):
+    [stored] = passkeys.passkeys_of(app, ann)
+    form = rename_form(ann_web, stored["id"])
+    form["name"] = typed
+    form.submit(status=303)
+    assert names(app, ann) == [kept]
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("", "Give the passkey a name, for example “Laptop” or “Phone”."),
+    (" \t ", "Give the passkey a name, for example “Laptop” or “Phone”."),
+    ("\x00", "Give the passkey a name, for example “Laptop” or “Phone”."),
+    ("x" * 65, "A passkey's name can be at most 64 characters; this one has 65."),
+])
+def test_an_empty_or_too_long_name_is_refused_next_to_the_field(app, ann, ann_web, typed, message):
+    [stored] = passkeys.passkeys_of(app, ann)
+    form = rename_form(ann_web, stored["id"])
+    form["name"] = typed
+    response = form.submit(status=400)
+    assert alert(response) == message
+    field = response.html.select_one("#passkeys-new-name")
+    assert field["aria-describedby"] == "rename-error" and field["aria-invalid"] == "true"
+    assert field.find_previous_sibling("p")["id"] == "rename-error"
+    assert names(app, ann) == ["Laptop"]
+
+
+@pytest.mark.parametrize("token", [None, "forged"])
+def test_renaming_needs_the_csrf_token(app, ann, ann_web, token):
+    [stored] = passkeys.passkeys_of(app, ann)
+    fields = {"id": stored["id"], "name": "Renamed by a forged form"}
+    ann_web.post("/plugins/passkeys/rename", {**fields, "csrf_token": token} if token else fields, status=403)
+    assert names(app, ann) == ["Laptop"]
+
+
+def test_renaming_needs_a_signed_in_user(app, ann, key):
+    [stored] = passkeys.passkeys_of(app, ann)
+    web = browser(app)
+    assert "/login?next=" in web.get("/plugins/passkeys/rename?id=" + stored["id"], status=303).headers["Location"]
+    csrf = web.get("/login").forms["password-login"]["csrf_token"].value
+    web.post("/plugins/passkeys/rename", {"id": stored["id"], "name": "Anonymous", "csrf_token": csrf}, status=303)
+    assert names(app, ann) == ["Laptop"]
+
+
+def test_nobody_renames_another_users_passkey(app, ann, key):
+    bob = browser(app)
+    add_user(app, "bob")
+    sign_in_with_password(bob, "bob")
+    [stored] = passkeys.passkeys_of(app, ann)
+    assert passkeys.NOT_YOURS in bob.get("/plugins/passkeys/rename?id=" + stored["id"], status=404).text
+    bob.post("/plugins/passkeys/rename", {"id": stored["id"], "name": "Bob's now", "csrf_token": settings_csrf(bob)},
+             status=404)
+    assert names(app, ann) == ["Laptop"]
+
+
+# -- the command line, run as a command on the test app's database
+
+
+@pytest.fixture
+def cli(app, tmp_path):
+    """cli(*args) -> the finished `indieauth --config FILE ARGS` process, on the database `app` uses."""
+    config = tmp_path / "plugins.toml"
+    config.write_text('[server]\nbase_url = "http://localhost/"\ndatabase = "sqlite:///test.db"\n'
+                      f'secret_key = "{"t" * 40}"\n[plugins.password]\n[plugins.passkeys]\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "INDIEAUTH_CONFIG"}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "indieauth", "--config", str(config), *args], cwd=tmp_path,
+                              capture_output=True, text=True, env=env, timeout=60)
+    return run
+
+
+def test_passkeys_list_shows_id_dates_and_name_of_the_owners_passkeys(app, ann, key, cli, clock):
+    web = browser(app)
+    sign_in_with_password(web)
+    register(web, SoftAuthenticator(), name="Phone")
+    clock.advance(minutes=5)
+    sign_in_with_passkey(browser(app), key)
+    result = cli("passkeys", "list")
+    assert result.returncode == 0, result.stderr
+    laptop, phone = passkeys.passkeys_of(app, ann)
+    assert result.stdout.splitlines() == [
+        "ID            ADDED (UTC)       LAST USED (UTC)   NAME",
+        f"{laptop['id'][:12]}  2026-01-01 12:00  2026-01-01 12:05  Laptop",
+        f"{phone['id'][:12]}  2026-01-01 12:00  never             Phone"]
+
+
+def test_passkeys_list_of_a_user_without_passkeys_says_so(app, ann, key, cli):
+    add_user(app, "bob")
+    result = cli("passkeys", "list", "--user", "bob")
+    assert (result.returncode, result.stdout) == (0, "bob has no passkeys\n")
+
+
+def test_passkeys_rename_by_the_start_of_the_id(app, ann, key, cli):
+    [stored] = passkeys.passkeys_of(app, ann)
+    result = cli("passkeys", "rename", stored["id"][:8], "Work  laptop")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "renamed the passkey 'Laptop' of ann to 'Work laptop'\n"
+    assert names(app, ann) == ["Work laptop"]
+
+
+def test_passkeys_remove_stops_the_passkey_signing_in(app, ann, key, cli):
+    [stored] = passkeys.passkeys_of(app, ann)
+    result = cli("passkeys", "remove", stored["id"], "--user", "ann")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "removed the passkey 'Laptop' of ann: it no longer signs in\n"
+    assert passkeys.passkeys_of(app, ann) == []
+    assert app.storage.events(1)[0].kind == "passkey_removed"
+    assert alert(sign_in_with_passkey(browser(app), key, status=400)) == passkeys.UNKNOWN
+
+
+@pytest.mark.parametrize("args, message", [
+    (["rename", "{id}", "x", "--user", "nobody"], "no user named 'nobody'"),
+    (["remove", "{id}", "--user", "bob"], "bob has no passkey with an ID starting with '{id}'"),  # ann's passkey
+    (["remove", "zzzzzzzz"], "ann has no passkey with an ID starting with 'zzzzzzzz' (see `indieauth passkeys list"),
+    (["rename", "{id:3}", "x"], "give at least 6 characters of the passkey's ID, not '{id:3}'"),
+    (["rename", "{id}", " "], "Give the passkey a name"),
+    (["rename", "{id}", "x" * 65], "A passkey's name can be at most 64 characters; this one has 65."),
+], ids=["unknown user", "another user's passkey", "unknown id", "short id", "empty name", "long name"])
+def test_passkeys_commands_refuse_unknown_users_ids_and_bad_names(app, ann, key, cli, args, message):
+    add_user(app, "bob")
+    [stored] = passkeys.passkeys_of(app, ann)
+
+    def fill(text):
+        return text.replace("{id}", stored["id"]).replace("{id:3}", stored["id"][:3])
+    result = cli("passkeys", *map(fill, args))
+    assert result.returncode == 2, result.stdout
+    assert "Traceback" not in result.stderr
+    assert f"indieauth: error: {fill(message)}" in result.stderr
+    assert names(app, ann) == ["Laptop"]
+
+
+def test_the_readme_documents_every_command_and_option(app):
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md"), encoding="utf-8").read()
+    [group] = [a for a in indieauth.build_parser(app)._actions if isinstance(a, argparse._SubParsersAction)]
+    [actions] = [a for a in group.choices["passkeys"]._actions if isinstance(a, argparse._SubParsersAction)]
+    assert sorted(actions.choices) == ["list", "remove", "rename"]
+    for name, parser in actions.choices.items():
+        line = re.search(rf"^indieauth passkeys {name}\b.*$", readme, flags=re.M)
+        assert line, name
+        for action in parser._actions[1:]:  # after -h
+            assert (action.option_strings[0] if action.option_strings else action.metavar) in line.group(0), action
 
 
 # -- configuration

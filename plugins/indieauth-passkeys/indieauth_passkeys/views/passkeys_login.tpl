@@ -1,4 +1,4 @@
-<form id="passkeys-login" method="post" action="{{action}}" data-options="/login/passkeys/options">
+<form id="passkeys-login" method="post" action="{{action}}" data-options="/login/passkeys/options"{{!'' if user else ' data-autofill'}}>
   <input type="hidden" name="csrf_token" value="{{csrf_token}}">
   <input type="hidden" name="next" value="{{next}}">
   <input type="hidden" name="credential" value="">

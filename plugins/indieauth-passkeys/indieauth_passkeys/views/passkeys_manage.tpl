@@ -1,8 +1,10 @@
 % rebase('base.tpl', title=title, scripts=["/plugins/passkeys/passkeys.js"])
 <h1>Passkeys</h1>
-% if added:
+% if done == "added":
 <p role="status">Your new passkey is saved. You can sign in with it now.</p>
-% elif removed:
+% elif done == "renamed":
+<p role="status">The passkey was renamed.</p>
+% elif done == "removed":
 <p role="status">The passkey was removed: it no longer signs you in.</p>
 % end
 <p>A passkey signs you in with this device's screen lock, your phone or a security key, instead of a
@@ -19,7 +21,8 @@ password. It stays on your device; this server keeps only its public key.</p>
     <td>{{passkey["name"]}}</td>
     <td>{{passkey["created"][:16].replace("T", " ")}} UTC</td>
     <td>{{(passkey["last_used"][:16].replace("T", " ") + " UTC") if passkey["last_used"] else "never"}}</td>
-    <td><a href="/plugins/passkeys/remove?id={{passkey['id']}}">Remove<span class="visually-hidden"> {{passkey["name"]}}</span></a></td>
+    <td><div class="actions"><a href="/plugins/passkeys/rename?id={{passkey['id']}}">Rename<span class="visually-hidden"> {{passkey["name"]}}</span></a>
+      <a href="/plugins/passkeys/remove?id={{passkey['id']}}">Remove<span class="visually-hidden"> {{passkey["name"]}}</span></a></div></td>
   </tr>
   % end
   </tbody>
