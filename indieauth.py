@@ -868,6 +868,11 @@ class Storage:
                          expires_at=self.now() + datetime.timedelta(seconds=lifetime))
         return raw
 
+    def login_link_usable(self, raw):
+        """Whether a link could still be redeemed now; only a look: redeeming stays the conditional update."""
+        return LoginLink.select().where(LoginLink.token_hash == token_hash(raw), LoginLink.used_at.is_null(),
+                                        LoginLink.expires_at > self.now()).exists()
+
     def redeem_login_link(self, raw):
         """The user of an unused, unexpired link, marking it used; None otherwise (also on replay)."""
         now = self.now()
@@ -3809,16 +3814,24 @@ class IndieAuth:
         return self.login_page(name if name in self.next_steps()[1] else None, error=failure.message,
                                username=failure.username, status=failure.status)
 
+    LINK_USED = ("This sign-in link is not valid any more: each link works once and expires. Ask the "
+                 "server's owner for a new one (the command indieauth user link makes one).")
+
     def login_link_page(self, token):
+        """The confirm button (so a link preview cannot use the link up), or at once the refusal of a spent link."""
+        if not self.storage.login_link_usable(token):
+            fail(400, self.LINK_USED)
         return self.render("login_link.tpl", title="Sign in", token=token)
 
     def login_link_post(self, token):
+        """Sign in; someone with no way to sign in yet (the first run, a reset) goes on to set one up."""
         self.check_csrf()
         user = self.storage.redeem_login_link(token)
         if user is None:
-            fail(400, "This sign-in link is not valid any more: each link works once and "
-                              "expires. Ask for a new one with `indieauth user link`.")
-        self.login_succeeded(user, "link", "/")
+            fail(400, self.LINK_USED)
+        has_credential = any(auth.supports(user) for auth in self.authenticators.values())
+        first = next((auth.settings_url for auth in self.authenticators.values() if auth.settings_url), "/")
+        self.login_succeeded(user, "link", "/" if has_credential else first)
 
     def logout(self):
         self.check_csrf()

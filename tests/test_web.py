@@ -129,11 +129,20 @@ def test_session_cookie_flags(make_app, https, secure):  # SEC24
 def test_a_one_time_link_signs_in_once(web, app, owner):
     raw = app.storage.create_login_link(owner, 3600)
     form = web.get(f"/login/once/{raw}").forms[0]
-    form.submit(status=303)
-    assert "Signed in as" in web.get("/").text
     replay = webtest.TestApp(app)
-    response = replay.get(f"/login/once/{raw}").forms[0].submit(status=400)
-    assert "works once" in response.text
+    stale = replay.get(f"/login/once/{raw}").forms[0]  # opened before the link was used
+    assert form.submit(status=303).headers["Location"] == "http://localhost/"  # the owner has a password
+    assert "Signed in as" in web.get("/").text
+    assert "works once" in stale.submit(status=400).text
+    assert "works once" in replay.get(f"/login/once/{raw}", status=400).text  # refused when opened
+    assert "Signed in as" not in replay.get("/").text
+
+
+def test_a_one_time_link_for_someone_without_a_credential_goes_on_to_set_one(web, app):
+    bea = app.storage.create_user("bea", "https://bea.example/")
+    raw = app.storage.create_login_link(bea, 3600)
+    response = web.get(f"/login/once/{raw}").forms[0].submit(status=303)
+    assert response.headers["Location"] == "http://localhost/plugins/password/"
 
 
 def test_a_one_time_link_is_not_used_up_by_a_get(web, app, owner):
@@ -144,8 +153,10 @@ def test_a_one_time_link_is_not_used_up_by_a_get(web, app, owner):
 
 def test_an_expired_one_time_link_is_refused(web, app, owner, clock):
     raw = app.storage.create_login_link(owner, 3600)
+    form = web.get(f"/login/once/{raw}").forms[0]
     clock.advance(hours=1, seconds=1)
-    web.get(f"/login/once/{raw}").forms[0].submit(status=400)
+    form.submit(status=400)
+    web.get(f"/login/once/{raw}", status=400)
 
 
 # -- CSRF -------------------------------------------------------------------------------------

@@ -39,9 +39,9 @@ claim of JWT access tokens. Apps that came on their own never get a role.</p>
   <tbody>
   % for row in assignments:
   <tr>
-    <td>{{row.user.username}}</td>
-    <td>{{row.role}}{{" (not accepted any more: the default applies)" if roles and row.role not in roles else ""}}</td>
-    <td><form class="inline" id="take-away-{{row.user.username}}" method="post" action="/admin/clients/{{client.id}}">
+    <td data-label="User">{{row.user.username}}</td>
+    <td data-label="Role">{{row.role}}{{" (not accepted any more: the default applies)" if roles and row.role not in roles else ""}}</td>
+    <td data-label="Actions"><form class="inline" id="take-away-{{row.user.username}}" method="post" action="/admin/clients/{{client.id}}">
       <input type="hidden" name="csrf_token" value="{{csrf_token}}">
       <input type="hidden" name="username" value="{{row.user.username}}">
       <input type="hidden" name="role" value="">

@@ -12,11 +12,11 @@
   <tbody>
   % for person in users:
   <tr>
-    <td>{{person.username}}</td>
-    <td><a href="{{person.me}}">{{person.me}}</a></td>
-    <td>{{person.role}}</td>
-    <td>{{"disabled" if person.disabled_at else "active"}}</td>
-    <td>
+    <td data-label="User">{{person.username}}</td>
+    <td data-label="Profile URL"><a href="{{person.me}}">{{person.me}}</a></td>
+    <td data-label="Role">{{person.role}}</td>
+    <td data-label="State">{{"disabled" if person.disabled_at else "active"}}</td>
+    <td data-label="Actions">
       % if person.role != "owner" and person.id != user.id:
       % for action, label in ((("enable", "Enable"),) if person.disabled_at else (("disable", "Disable"),)) + (("reset", "Reset sign-in"), ("delete", "Delete")):
       <form class="inline" method="post" action="/admin/users">

@@ -6,7 +6,8 @@
 </div>
 % end
 % if user:
-<h2>Hello, {{user.name or user.username}}</h2>
+% heading = "h2" if owner else "h1"  # a page's first heading is its h1, for screen reader users
+<{{heading}}>Hello, {{user.name or user.username}}</{{heading}}>
 <p>You are signed in as <a href="{{user.me}}">{{user.me}}</a>.</p>
 % if user.me != base_url:
 <p>To sign in to IndieWeb sites as <strong>{{user.me}}</strong>, that page must name this server. Put

@@ -7,11 +7,11 @@
   % for event in events:
   % d = data(event)
   <tr>
-    <td>{{event.at.strftime("%Y-%m-%d %H:%M:%S")}}</td>
-    <td>{{event.kind.replace("_", " ")}}{{(" (" + d["method"] + ")") if d.get("method") else ""}}{{(": " + d["scope"]) if d.get("scope") else ""}}</td>
-    <td>{{event.user.username if event.user_id else d.get("username", "—")}}</td>
-    <td>{{d.get("client_id", "")}}</td>
-    <td>{{d.get("address", "")}}</td>
+    <td data-label="When (UTC)">{{event.at.strftime("%Y-%m-%d %H:%M:%S")}}</td>
+    <td data-label="What">{{event.kind.replace("_", " ")}}{{(" (" + d["method"] + ")") if d.get("method") else ""}}{{(": " + d["scope"]) if d.get("scope") else ""}}</td>
+    <td data-label="Who">{{event.user.username if event.user_id else d.get("username", "—")}}</td>
+    <td data-label="App">{{d.get("client_id", "")}}</td>
+    <td data-label="From">{{d.get("address", "")}}</td>
   </tr>
   % end
   </tbody>

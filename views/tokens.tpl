@@ -18,10 +18,10 @@
       <tr>
         <td><code title="start of the token's SHA-256">{{fingerprint(token)}}</code><br>
           <span class="muted">{{token.kind}}, {{"testing token" if token.via == "testing" else "sign-in flow"}}</span></td>
-        <td>{{token.scope or "—"}}</td>
-        <td>{{token.created_at.strftime("%Y-%m-%d %H:%M")}}</td>
-        <td>{{token.last_used_at.strftime("%Y-%m-%d %H:%M") if token.last_used_at else "never"}}</td>
-        <td>{{token.expires_at.strftime("%Y-%m-%d %H:%M") if token.expires_at else "never"}}</td>
+        <td data-label="Scopes">{{token.scope or "—"}}</td>
+        <td data-label="Issued">{{token.created_at.strftime("%Y-%m-%d %H:%M")}}</td>
+        <td data-label="Last used">{{token.last_used_at.strftime("%Y-%m-%d %H:%M") if token.last_used_at else "never"}}</td>
+        <td data-label="Expires">{{token.expires_at.strftime("%Y-%m-%d %H:%M") if token.expires_at else "never"}}</td>
         <td>
           <form method="post" action="/tokens/revoke">
             <input type="hidden" name="csrf_token" value="{{csrf_token}}">

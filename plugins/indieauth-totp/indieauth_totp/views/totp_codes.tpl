@@ -1,7 +1,10 @@
 % rebase('base.tpl', title=title)
 <h1>{{"Your authenticator app is set up" if just_enabled else "New recovery codes"}}</h1>
-<p role="status">{{"Signing in can now ask for a code from your authenticator app." if just_enabled else
-  "Your old recovery codes no longer work."}}</p>
+% if just_enabled:
+<p role="status">Signing in can now ask for a code from your authenticator app.</p>
+% else:
+<p role="status">Your old recovery codes no longer work.</p>
+% end
 <h2>Your recovery codes</h2>
 <p>If you lose your phone, each of these codes signs you in once instead of a code from the app.
 <strong>Save them now</strong>, in a password manager or on paper: they are not shown again.</p>
