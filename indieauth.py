@@ -575,6 +575,9 @@ def open_database(url, folder="."):
     if url.split(":", 1)[0] not in ("postgresql", "postgres", "mysql"):
         raise ConfigError(f"database URL {url!r} is not supported: use sqlite:///, postgresql:// or mysql://")
     options = {}
+    if url.startswith("postgres") and "connect_timeout=" not in url.partition("?")[2]:
+        # libpq waits forever for a host that stopped answering, and so would every request (503 instead)
+        options = {"connect_timeout": 5}
     if url.startswith("mysql"):
         # Count matched rows, not changed ones, as PostgreSQL and SQLite do: conditional updates
         # (single use, "update or insert") rely on the count.
@@ -829,17 +832,19 @@ class Storage:
         return row if row and row.used_at is None and row.expires_at > self.now() else None
 
     def redeem_invite(self, raw, username, me, **profile):
-        """Create the invited user and use the invite up, both or neither; None if the invite is gone."""
+        """Create the invited user and use the invite up, both or neither; None if the invite is gone.
+
+        The invite is taken first, by its conditional update: racing sign-ups wait for that commit and
+        find it used, instead of reading it as unused and then failing to write (SQLite: "locked")."""
         class Gone(Exception):
             pass
         try:
             with self.database.atomic():
-                invite = self.get_invite(raw)
-                if invite is None:
+                if not self.use_invite(raw):
                     raise Gone
+                invite = Invite.get(Invite.token_hash == token_hash(raw))
                 user = self.create_user(username, me, role=invite.role, **profile)
-                if not self.use_invite(raw, user):
-                    raise Gone
+                Invite.update(used_by=user).where(Invite.id == invite.id).execute()
                 for client_id, role in json.loads(invite.app_roles or "{}").items():
                     client = self.get_client(client_id)
                     try:
@@ -852,8 +857,8 @@ class Storage:
         except Gone:
             return None
 
-    def use_invite(self, raw, user):
-        """Mark an invite used by `user`; True for exactly one caller (an invite works once)."""
+    def use_invite(self, raw, user=None):
+        """Mark an invite used (by `user`); True for exactly one caller (an invite works once)."""
         return Invite.update(used_at=self.now(), used_by=user).where(
             Invite.token_hash == token_hash(raw), Invite.used_at.is_null(), Invite.expires_at > self.now()
         ).execute() == 1
@@ -926,6 +931,15 @@ class Storage:
     def find_code(self, raw):
         """The code row for a raw code whatever its state (used, expired), or None."""
         return AuthCode.get_or_none(AuthCode.code_hash == token_hash(raw))
+
+    def claim(self, take, then):
+        """`take()`, a conditional update that is True for exactly one caller, and when it is, `then()`, in
+        one transaction: (won, what `then` returned).  A racing caller's update waits for the winner's
+        commit, so what it revokes after losing includes what the winner stored; a failure undoes both."""
+        with self.database.atomic():
+            if not take():
+                return False, None
+            return True, then()
 
     def use_code(self, code):
         """Consume a code; True for exactly one caller, however many race for it."""
@@ -1272,8 +1286,11 @@ MAX_URL = 512
 
 
 def split_url(url):
-    """urllib's split of `url`, or None when it cannot be parsed (a bad port, brackets…)."""
+    """urllib's split of `url`, or None when it cannot be parsed (a bad port, brackets…) or holds a space or
+    a control character, which no URL holds (RFC 3986 §2) and urllib would silently drop (tab, CR, LF)."""
     try:
+        if any(ord(c) <= 0x20 or ord(c) == 0x7f for c in url):
+            return None
         parts = urllib.parse.urlsplit(url)
         parts.port  # raises ValueError for a port that is not a number in range
         return parts
@@ -1283,7 +1300,8 @@ def split_url(url):
 
 def canonical_url(url):
     """S12, S13: a URL with no path gets '/', and its host is lowercased; the rest is kept as typed."""
-    parts = split_url(url.strip())
+    # ASCII blanks only: str.strip() also takes Unicode ones that the result may end with (not idempotent)
+    parts = split_url(url.strip(" \t\r\n"))
     if not parts or not parts.hostname:
         return url
     host = parts.hostname.lower()
@@ -2288,8 +2306,9 @@ def pkce_s256(verifier):
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
 
 
-def redeem_code(app, form, at_authorization_endpoint=False):
-    """The AuthCode for a valid redemption, consumed; an OAuthError otherwise (S53, S54, SEC1–SEC6)."""
+def redeem_code(app, form, at_authorization_endpoint=False, issue=lambda code: None):
+    """(the AuthCode of a valid redemption, what `issue(code)` stored for it), the code consumed in the same
+    transaction; an OAuthError otherwise (S53, S54, SEC1–SEC6)."""
     for name in ("code", "client_id", "redirect_uri"):
         if not form.get(name):
             raise InvalidRequest(f"The {name} parameter is missing.")
@@ -2324,12 +2343,14 @@ def redeem_code(app, form, at_authorization_endpoint=False):
         # S61: a code without scope MUST NOT yield an access token
         raise InvalidGrant("This code has no scope, so no access token can be issued; "
                            "redeem it at the authorization endpoint for the profile URL.")
-    if not app.storage.use_code(code):
-        app.storage.revoke_tokens_from_code(code)
-        raise InvalidGrant("The authorization code was used already.")
     if code.user.disabled_at is not None:
         raise InvalidGrant("The account this code was issued for is disabled.")
-    return code
+    # S50 under a race: a replay that loses waits for the winner's tokens, then revokes them (SEC1)
+    won, issued = app.storage.claim(lambda: app.storage.use_code(code), lambda: issue(code))
+    if not won:
+        app.storage.revoke_tokens_from_code(code)
+        raise InvalidGrant("The authorization code was used already.")
+    return code, issued
 
 
 def profile_for(app, user, scopes):
@@ -2341,8 +2362,9 @@ def profile_for(app, user, scopes):
 
 
 def token_response(app, user, client_id, scopes, code=None, family=None, refresh_scope=None, auth_time=None,
-                   grant_type="authorization_code"):
-    """Issue an access and a refresh token; the JSON body of S62 (and S71 for a refresh)."""
+                   grant_type="authorization_code", after=None):
+    """Issue an access and a refresh token; the JSON body of S62 (and S71 for a refresh).  The TokenIssued
+    event is sent at once, or put in the list `after` for a caller in a transaction to send once it commits."""
     settings = app.config["tokens"]
     family = family or uuid.uuid4().hex
     role = app.storage.role_for(user, client_id)
@@ -2359,9 +2381,14 @@ def token_response(app, user, client_id, scopes, code=None, family=None, refresh
     profile = profile_for(app, user, scopes)
     if profile is not None:
         body["profile"] = profile
-    app.event(TokenIssued(user, user.me, client_id, body["scope"], grant_type, row.jti, row.created_at),
-              "token_issued", user=user, client_id=client_id, scope=body["scope"], grant_type=grant_type,
-              jti=row.jti)
+    def send():
+        app.event(TokenIssued(user, user.me, client_id, body["scope"], grant_type, row.jti, row.created_at),
+                  "token_issued", user=user, client_id=client_id, scope=body["scope"], grant_type=grant_type,
+                  jti=row.jti)
+    if after is None:
+        send()
+    else:
+        after.append(send)
     return body
 
 
@@ -2417,12 +2444,17 @@ def refresh_tokens(app, form):
     # the scope may be narrowed, never widened (S70, SEC41)
     if any(s not in original for s in requested):
         raise InvalidScope("A refresh cannot add scopes that were not granted.")
-    if not app.storage.revoke_token(token):  # rotation: exactly one caller wins
+    # rotation: exactly one caller wins; one that loses waits for the winner's tokens and revokes them
+    after = []
+    won, body = app.storage.claim(lambda: app.storage.revoke_token(token), lambda: token_response(
+        app, token.user, token.client_id, requested, code=token.code_id, family=token.family,
+        refresh_scope=token.scope, auth_time=token.auth_time, grant_type="refresh_token", after=after))
+    if not won:
         app.storage.revoke_family(token.family)
         raise InvalidGrant("The refresh token was used already.")
-    return token_response(app, token.user, token.client_id, requested, code=token.code_id,
-                          family=token.family, refresh_scope=token.scope, auth_time=token.auth_time,
-                          grant_type="refresh_token")
+    for send in after:
+        send()
+    return body
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2615,7 +2647,7 @@ PARTIAL_COOKIE = "indieauth_partial"
 PROOF_COOKIE = "indieauth_site_proof"
 PROOF_LIFETIME = 900  # seconds between proving one's site (RelMeAuth) and using the proof to sign up
 CSRF_COOKIE = "indieauth_csrf"
-API_PATHS = ("/par", "/token", "/introspect", "/revoke", "/userinfo", "/.well-known/")
+API_PATHS = ("/par", "/token", "/introspect", "/revoke", "/userinfo")
 HTML_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
                                "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
@@ -2767,7 +2799,8 @@ class IndieAuth:
 
     def render(self, name, **values):
         """A rendered template; `base.tpl` gets the current user and CSRF token for its header."""
-        values.setdefault("user", self.current_user())
+        if "user" not in values:  # not looked up when given (the error page of an outage gives None)
+            values["user"] = self.current_user()
         values.setdefault("csrf_token", self.csrf_token())
         values.setdefault("title", "")
         values.setdefault("split_host", lambda url: (split_url(url).netloc if split_url(url) else url))
@@ -3072,8 +3105,9 @@ class IndieAuth:
         for name, value in HTML_HEADERS.items():
             bottle.response.set_header(name, value)
         try:
+            unreachable = {"user": None} if status == 503 else {}  # the database is what failed
             return self.render("error.tpl", title=title, status=status, detail=detail, advice=advice,
-                               request_id=getattr(_request_ids, "value", "-"))
+                               request_id=getattr(_request_ids, "value", "-"), **unreachable)
         except Exception:  # the storage itself may be what failed
             log.exception("error page could not be rendered")
             return f"<!doctype html><title>{status} {html.escape(title)}</title><h1>{html.escape(title)}</h1><p>{html.escape(advice)}</p>"
@@ -3237,7 +3271,7 @@ class IndieAuth:
             form = self.form()
             if form.get("grant_type", "authorization_code") != "authorization_code":
                 raise UnsupportedGrantType("The authorization endpoint only redeems authorization codes.")
-            code = redeem_code(self, form, at_authorization_endpoint=True)
+            code, _ = redeem_code(self, form, at_authorization_endpoint=True)
             body = {"me": code.me}
             profile = profile_for(self, code.user, code.scope.split())
             if profile is not None:
@@ -3273,9 +3307,12 @@ class IndieAuth:
                 return {}
             grant_type = form.get("grant_type")
             if grant_type == "authorization_code":
-                code = redeem_code(self, form)
-                body = token_response(self, code.user, code.client_id, code.scope.split(), code=code,
-                                      auth_time=code.auth_time)
+                after = []
+                _, body = redeem_code(self, form, issue=lambda code: token_response(
+                    self, code.user, code.client_id, code.scope.split(), code=code, auth_time=code.auth_time,
+                    after=after))
+                for send in after:
+                    send()
             elif grant_type == "refresh_token":
                 body = refresh_tokens(self, form)
             elif not grant_type:
@@ -3293,8 +3330,10 @@ class IndieAuth:
         scheme, _, value = header.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             return value.strip()
-        if bottle.request.method == "POST" and form_value("access_token"):
-            return form_value("access_token")
+        if bottle.request.method == "POST":
+            token = self.form().get("access_token")  # InvalidRequest (400) when it cannot be decoded
+            if token:
+                return token
         if "access_token" in bottle.request.query:  # SEC48: never in the URL, where logs keep it
             raise InvalidRequest("Send the access token in the Authorization header, not in the URL.")
         return None
@@ -3868,7 +3907,8 @@ def basic_credentials(header):
 
 def is_api_path():
     path = bottle.request.path
-    return path.startswith(API_PATHS) or "application/json" in bottle.request.get_header("Accept", "")
+    return (path in API_PATHS or path.startswith("/.well-known/")  # not /tokens, a page
+            or "application/json" in bottle.request.get_header("Accept", ""))
 
 
 def form_value(name, default=""):
