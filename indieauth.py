@@ -44,6 +44,7 @@ import pluggy
 import requests
 import urllib3
 from playhouse.db_url import connect as db_url_connect
+from playhouse.pool import PooledSqliteDatabase
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -570,10 +571,17 @@ def open_database(url, folder="."):
             raise ConfigError(f"database URL {url!r}: give SQLite a file; an in-memory database "
                               f"would be lost between requests")
         path = os.path.join(folder, path)
-        return peewee.SqliteDatabase(path, pragmas={"journal_mode": "wal", "foreign_keys": 1,
-                                                    "busy_timeout": 5000})
-    if url.split(":", 1)[0] not in ("postgresql", "postgres", "mysql"):
+        # Pooled: a request takes an open connection and gives it back, so connecting (and the
+        # PRAGMAs) happen once per thread, not per request; a connection serves one thread at a time.
+        # synchronous stays FULL (not WAL's usual NORMAL): a revocation that was answered must
+        # survive a power loss too, which costs an fsync per commit (bench/RESULTS.md).
+        return PooledSqliteDatabase(path, max_connections=None, stale_timeout=3600, check_same_thread=False,
+                                    pragmas={"journal_mode": "wal", "foreign_keys": 1,
+                                             "busy_timeout": 5000})
+    scheme, sep, rest = url.partition(":")
+    if scheme not in ("postgresql", "postgres", "mysql"):
         raise ConfigError(f"database URL {url!r} is not supported: use sqlite:///, postgresql:// or mysql://")
+    url = f"{scheme}+pool{sep}{rest}"  # a connection per request would cost a TCP connect and a log-in
     options = {}
     if url.startswith("postgres") and "connect_timeout=" not in url.partition("?")[2]:
         # libpq waits forever for a host that stopped answering, and so would every request (503 instead)
@@ -584,7 +592,7 @@ def open_database(url, folder="."):
         from pymysql.constants import CLIENT
         options = {"client_flag": CLIENT.FOUND_ROWS, "charset": "utf8mb4"}
     try:
-        return db_url_connect(url, **options)
+        return db_url_connect(url, max_connections=None, stale_timeout=3600, **options)
     except Exception as exc:  # driver missing, bad URL
         raise ConfigError(f"database {url!r} cannot be opened: {exc}") from None
 
@@ -929,8 +937,9 @@ class Storage:
         return raw
 
     def find_code(self, raw):
-        """The code row for a raw code whatever its state (used, expired), or None."""
-        return AuthCode.get_or_none(AuthCode.code_hash == token_hash(raw))
+        """The code row (with its user) for a raw code whatever its state (used, expired), or None."""
+        return (AuthCode.select(AuthCode, User).join(User)
+                .where(AuthCode.code_hash == token_hash(raw)).first())
 
     def claim(self, take, then):
         """`take()`, a conditional update that is True for exactly one caller, and when it is, `then()`, in
@@ -2478,12 +2487,17 @@ def revoke(app, form):
     return True
 
 
+TOUCH_INTERVAL = datetime.timedelta(minutes=1)
+
+
 def live_access_token(app, raw):
-    """The live access token for a raw bearer token; InvalidToken otherwise."""
+    """The live access token for a raw bearer token; InvalidToken otherwise.  Its last use is recorded
+    to the minute: a write (and on SQLite a commit) for every verification would cost more than it tells."""
     token = app.storage.find_token(raw) if raw else None
     if token is None or token.kind != "access" or not app.storage.token_is_live(token):
         raise InvalidToken("The access token is not valid, has expired or was revoked.")
-    app.storage.touch_token(token)
+    if token.last_used_at is None or token.last_used_at <= app.now() - TOUCH_INTERVAL:
+        app.storage.touch_token(token)
     return token
 
 
@@ -2743,6 +2757,7 @@ class IndieAuth:
         self.scopes = {}
         for batch in reversed(self.pm.hook.register_scopes(app=self)):  # plugins' descriptions win
             self.scopes.update({scope.name: scope for scope in batch})
+        self._metadata = None
         self.bottle = bottle.Bottle()
         self._routes()
 
@@ -3763,7 +3778,9 @@ class IndieAuth:
         """GET /.well-known/oauth-authorization-server (S16, S19–S22)."""
         bottle.response.content_type = "application/json"
         bottle.response.set_header("Cache-Control", "public, max-age=3600")
-        return json.dumps(metadata(self), indent=2)
+        if self._metadata is None:  # the same for every request: made once
+            self._metadata = json.dumps(metadata(self), indent=2)
+        return self._metadata
 
     def jwks(self):
         """GET /.well-known/jwks.json: the public keys of JWT access tokens (RFC 7517)."""
@@ -4488,6 +4505,9 @@ def read_secret_from_stdin(prompt):
 
 def main(argv=None, app_factory=None):
     """Entry point of the `indieauth` command; returns the exit code."""
+    if argv is None and os.environ.get("GATEWAY_INTERFACE", "").startswith("CGI"):
+        run_cgi()  # the command run by a web server's CGI: from the bytecode cache, unlike `python indieauth.py`
+        return 0
     argv = list(sys.argv[1:] if argv is None else argv)
     app_factory = app_factory or (lambda config, **kw: IndieAuth(config, **kw))
     try:

@@ -331,6 +331,17 @@ def test_indieauth_py_is_a_cgi_script(site):
     assert 'autocomplete="current-password"' in result.stdout
 
 
+def test_the_indieauth_command_is_a_cgi_program(site):
+    """README's CGI wrapper runs .venv/bin/indieauth, i.e. indieauth.main() with no arguments."""
+    cgi = {"GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": "GET", "PATH_INFO": "/login",
+           "SCRIPT_NAME": "/indieauth.cgi", "SERVER_NAME": "auth.example", "SERVER_PORT": "80",
+           "SERVER_PROTOCOL": "HTTP/1.1"}
+    result = run_isolated(["-c", "import sys, indieauth; sys.exit(indieauth.main())"], site, **cgi)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Status: 200 OK")
+    assert 'autocomplete="current-password"' in result.stdout
+
+
 def test_setup_cfg_installs_every_view_and_static_file():
     """A non-editable install finds views/ and static/ under share/indieauth only if listed."""
     import configparser

@@ -4,6 +4,7 @@ Built only on indieauth's public hooks, exactly as a third-party plugin would be
 """
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -44,8 +45,11 @@ def check_password(password, stored):
     return hmac.compare_digest(actual, expected)
 
 
-# Checked against when the user does not exist, so timing does not tell which names exist.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+@functools.lru_cache(maxsize=None)
+def _dummy_hash():
+    """Checked against when the user does not exist, so timing does not tell which names exist.  Made
+    on first need, not on import: scrypt's 16 MiB and tens of milliseconds would burden every start."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def password_problem(password, min_length):
@@ -82,7 +86,7 @@ class PasswordAuthenticator(Authenticator):
             raise AuthenticationFailed("Enter your user name and your password.", username=username)
         user = self.app.storage.get_user(username=username)
         credential = self.app.storage.get_credential(user, NAME) if user else None
-        stored = credential["hash"] if credential else _DUMMY_HASH
+        stored = credential["hash"] if credential else _dummy_hash()
         if not check_password(password, stored) or credential is None:
             self.app.throttle.failed(username, address)
             raise AuthenticationFailed("The user name or the password is not right.", status=400,
