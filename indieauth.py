@@ -597,8 +597,40 @@ def open_database(url, folder="."):
         raise ConfigError(f"database {url!r} cannot be opened: {exc}") from None
 
 
+class Prepared:
+    """A lookup of `model` joined to `joined` (by its foreign key) by one column's value, whose SQL is
+    built once per kind of database with public peewee API (`sql()`, `execute_sql`): peewee builds a
+    query's SQL anew each time, which on the hot paths cost more than the database took to answer it.
+    Rows become models through each field's python_value; the joined model is attached."""
+
+    KEY = "\x00value\x00"  # stands for the looked-up value in the SQL built once
+
+    def __init__(self, model, joined, column):
+        self.model, self.joined, self.column, self.compiled = model, joined, column, {}
+        self.fields = (model._meta.sorted_fields, joined._meta.sorted_fields)
+
+    def __call__(self, database, value):
+        if type(database) not in self.compiled:
+            query = (self.model.select(*self.fields[0], *self.fields[1]).join(self.joined)
+                     .where(self.column == self.KEY).limit(1))
+            self.compiled[type(database)] = query.sql()
+        sql, params = self.compiled[type(database)]
+        row = database.execute_sql(sql, [value if p == self.KEY else p for p in params]).fetchone()
+        if row is None:
+            return None
+        split = len(self.fields[0])
+        found = self.model(**{f.name: f.python_value(v) for f, v in zip(self.fields[0], row[:split])})
+        setattr(found, self.model._meta.model_refs[self.joined][0].name,
+                self.joined(**{f.name: f.python_value(v) for f, v in zip(self.fields[1], row[split:])}))
+        return found
+
+
 class Storage:
     """The peewee storage every part of the server uses; plugins may supply another (storage_backend)."""
+
+    # the lookups of (nearly) every request: a session by its cookie, a token by its hash
+    _session = Prepared(Session, User, Session.token_hash)
+    _token = Prepared(Token, User, Token.token_hash)
 
     def __init__(self, database, clock=utcnow):
         self.database = database
@@ -712,8 +744,7 @@ class Storage:
 
     def get_session(self, raw):
         """The live session for a raw token, or None if unknown, expired, revoked or its user disabled."""
-        session = (Session.select(Session, User).join(User)
-                   .where(Session.token_hash == token_hash(raw)).first())
+        session = self._session(self.database, token_hash(raw))
         if (session is None or session.revoked_at is not None or session.expires_at <= self.now()
                 or session.user.disabled_at is not None):
             return None
@@ -799,17 +830,39 @@ class Storage:
         return list(RoleAssignment.select(RoleAssignment, User).join(User).where(RoleAssignment.client == client)
                     .order_by(User.username))
 
+    _ROLE_KEYS = ("\x00client_id\x00", -20260101)  # stand for the values in the SQL built once
+
+    def _role_sql(self):
+        """(sql, where each value goes) of role_for's one query, built once per kind of database: it runs
+        on every token verification and introspection, and peewee builds a query's SQL anew each time."""
+        kind = type(self.database)
+        if kind not in Storage._role_sql_cache:
+            client_key, user_key = self._ROLE_KEYS
+            query = (Client.select(Client.roles, Client.default_role, RoleAssignment.role)
+                     .join(RoleAssignment, peewee.JOIN.LEFT_OUTER,
+                           on=(RoleAssignment.client == Client.id) & (RoleAssignment.user == user_key))
+                     .where(Client.client_id == client_key).limit(1))
+            sql, params = query.sql()
+            Storage._role_sql_cache[kind] = (sql, params)
+        return Storage._role_sql_cache[kind]
+
+    _role_sql_cache = {}
+
     def role_for(self, user, client_id):
         """The user's role in a pre-registered client: their assignment while the client still accepts it,
         else the client's default; None for a client that is not pre-registered, or without either."""
-        client = self.get_client(client_id)
-        if client is None:
+        if not client_id:
             return None
-        row = RoleAssignment.get_or_none(RoleAssignment.user == user, RoleAssignment.client == client)
-        allowed = self.client_roles(client)
-        if row is not None and (not allowed or row.role in allowed):
-            return row.role
-        return client.default_role or None
+        sql, params = self._role_sql()
+        values = {self._ROLE_KEYS[0]: client_id, self._ROLE_KEYS[1]: user.id}
+        row = self.database.execute_sql(sql, [values.get(p, p) for p in params]).fetchone()
+        if row is None:
+            return None
+        roles, default_role, assigned = row
+        allowed = json.loads(roles or "[]")
+        if assigned and (not allowed or assigned in allowed):
+            return assigned
+        return default_role or None
 
     def seen_clients(self, limit=100):
         """client_ids that asked for authorization without registering, newest first, with what was fetched."""
@@ -970,8 +1023,7 @@ class Storage:
 
     def find_token(self, raw):
         """The token row (with its user) for a raw token whatever its state, or None."""
-        return (Token.select(Token, User).join(User)
-                .where(Token.token_hash == token_hash(raw)).first())
+        return self._token(self.database, token_hash(raw))
 
     def token_is_live(self, token):
         """Not revoked, not expired, and its user not disabled."""
