@@ -2227,11 +2227,22 @@ def check_authorization_request(app, params, client_id, redirect_uri):
                 response_type=response_type)
 
 
+ASCII_VISIBLE = "".join(chr(c) for c in range(0x21, 0x7f))
+
+
 def redirect_with(redirect_uri, params):
-    """redirect_uri with `params` added to its own query, which is kept (S31)."""
+    """redirect_uri with `params` added to its own query, which is kept (S31).  Characters beyond ASCII
+    are percent-encoded (a host by IDNA): a Location header carries ASCII only (RFC 9110 §5.5)."""
     parts = urllib.parse.urlsplit(redirect_uri)
     query = parts.query + ("&" if parts.query else "") + urllib.parse.urlencode(params)
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+    netloc = parts.netloc
+    if not netloc.isascii():
+        try:
+            netloc = netloc.encode("idna").decode("ascii")
+        except UnicodeError:
+            netloc = urllib.parse.quote(netloc, safe=ASCII_VISIBLE)
+    return urllib.parse.urlunsplit((parts.scheme, netloc, urllib.parse.quote(parts.path, safe=ASCII_VISIBLE),
+                                    urllib.parse.quote(query, safe=ASCII_VISIBLE), ""))
 
 
 PAR_LIFETIME = 90           # RFC 9126 §2.2: expires_in, short; the consent then has AUTH_REQUEST_LIFETIME

@@ -912,3 +912,14 @@ def test_codes_and_tokens_never_reach_the_log(signed_in, caplog):  # SEC58
     assert caplog.records  # requests were logged…
     for secret in (code, verifier, body["access_token"], body["refresh_token"]):
         assert secret not in caplog.text  # …without their secrets
+
+
+@pytest.mark.parametrize("approve", [True, False], ids=["code", "denied"])
+def test_a_redirect_uri_beyond_ascii_is_percent_encoded_in_location(signed_in, approve):
+    """A Location header carries ASCII only; the client's redirect_uri is the same resource, encoded."""
+    verifier, challenge = pkce_pair()
+    _, form = consent_form(signed_in, challenge, redirect_uri="https://app.example/café?q=ü")
+    location = form.submit("action", value="approve" if approve else "deny", status=303).headers["Location"]
+    assert location.isascii()
+    assert location.startswith("https://app.example/caf%C3%A9?q=%C3%BC&")
+    assert ("code" if approve else "error") in query_of(location)
