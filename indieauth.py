@@ -950,8 +950,12 @@ class Storage:
 
     # -- throttling
     def record_failure(self, keys):
+        """Record a failure under each key; the new rows' ids."""
         now = self.now()
-        Failure.insert_many([{"key": key, "at": now} for key in keys]).execute()
+        return [Failure.insert(key=key, at=now).execute() for key in keys]
+
+    def delete_failures(self, ids):
+        Failure.delete().where(Failure.id.in_(ids)).execute()
 
     def failures_since(self, key, since):
         """(count, oldest time) of failures for `key` at or after `since`."""
@@ -2691,26 +2695,56 @@ class Throttle:
             keys.append(f"account:{username.strip().lower()[:120]}")
         return keys
 
+    ATTEMPT = "indieauth.attempt"  # request environ: {key: id} of this request's provisional failures
+
+    def _attempt(self):
+        try:
+            return bottle.request.environ.setdefault(self.ATTEMPT, {})
+        except RuntimeError:  # outside a request: nothing provisional to keep
+            return {}
+
     def retry_after(self, username, address):
-        """Seconds until another attempt is allowed; 0 when it is allowed now."""
+        """Seconds until another attempt is allowed; 0 when it is allowed now.
+
+        An allowed attempt is counted at once, as a provisional failure: parallel attempts see each other
+        and cannot all slip under the limit.  `failed` keeps it, `succeeded` drops it, and so does the end
+        of the request (an attempt that only left for an identity provider is no failure)."""
         settings = self.app.config["security"]
         window = datetime.timedelta(seconds=settings["failure_window"])
         now = self.app.now()
-        wait = 0
+        attempt, wait = self._attempt(), 0
         for key in self.keys(username, address):
+            mine = key not in attempt
+            if mine:
+                attempt[key] = self.app.storage.record_failure([key])[0]
             limit = settings["address_failures"] if key.startswith("address:") else settings["account_failures"]
             count, oldest = self.app.storage.failures_since(key, now - window)
-            if count >= limit:
+            if count > limit:  # this attempt's own row included
                 wait = max(wait, math.ceil((oldest + window - now).total_seconds()))
+        if wait:
+            self.discard()  # a refused attempt is not a failure
         return wait
 
     def failed(self, username, address):
-        self.app.storage.record_failure(self.keys(username, address))
+        """Count a failure: this request's provisional rows stay, the keys without one get one."""
+        attempt = self._attempt()
+        missing = [key for key in self.keys(username, address) if key not in attempt]
+        if missing:
+            self.app.storage.record_failure(missing)
+        attempt.clear()  # kept for good
 
     def succeeded(self, username):
         """Forget an account's failures; the core calls this when a whole sign-in (every factor) succeeds."""
+        self.discard()
         if username:
             self.app.storage.clear_failures(f"account:{username.strip().lower()[:120]}")
+
+    def discard(self):
+        """Drop this request's provisional failures (at success, at refusal, and at the end of a request)."""
+        attempt = self._attempt()
+        if attempt:
+            self.app.storage.delete_failures(list(attempt.values()))
+            attempt.clear()
 
 
 def describe_wait(seconds):
@@ -3183,6 +3217,10 @@ class IndieAuth:
                 response.set_header(name, value)
         if "Cache-Control" not in response.headers:  # pages carry CSRF tokens and personal data
             response.set_header("Cache-Control", "no-store")
+        try:
+            self.throttle.discard()  # an attempt neither failed nor succeeded counts for nothing
+        except peewee.PeeweeException:
+            log.warning("could not drop a provisional sign-in failure", exc_info=True)
         self.storage.close()
         took = (time.monotonic() - bottle.request.environ.get("indieauth.started", time.monotonic())) * 1000
         # Only the path: query strings may carry codes or tokens, which never go to logs.
