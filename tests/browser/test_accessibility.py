@@ -51,6 +51,9 @@ def site(browser, tmp_path_factory):
     app.storage.create_user("bob", "https://bob.example/")
     app.storage.create_client("https://registered.example/", "Registered App", ["https://registered.example/callback"],
                               description="An app registered by the owner")
+    registered = app.storage.get_client("https://registered.example/")
+    app.storage.set_client_roles(registered, ["editor", "viewer"], "viewer")
+    app.storage.assign_role(app.storage.get_user(username="bob"), registered, "editor")
     for client_id, scopes in (("https://dev.example/", ["create", "media"]), ("https://other.example/app", ["profile"])):
         indieauth.issue_testing_token(app, owner, client_id, scopes, 3600)
     indieauth.Grant.create(user=owner, client_id="https://remembered.example/", scope="profile")
@@ -123,6 +126,8 @@ PAGES = {
     "selftest": (True, "/selftest", "Server self-test"),
     "admin-users": (True, "/admin/users", "Users"),
     "admin-clients": (True, "/admin/clients", "Apps"),
+    "admin-client": (True, "/admin/clients/1", "Registered App"),
+    "docs": (True, "/docs", "For developers"),
     "invite": (False, lambda page, site: page.goto(site.base + "/invite/" + site.invite), "Join"),
 }
 
