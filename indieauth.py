@@ -3048,41 +3048,45 @@ class IndieAuth:
                    method=method, address=self.client_address())
         self.redirect(safe_next(next_url))
 
+    # -- signed, expiring values for cookies and state (plugins may use them too)
+    def seal(self, purpose, data, lifetime):
+        """`data` (JSON-able) as text signed for `purpose`, good for `lifetime` seconds; see unseal."""
+        value = base64.urlsafe_b64encode(json.dumps([data, epoch(self.now()) + lifetime]).encode()).decode()
+        return value + "." + sign(self.secret_key, purpose + ":" + value)
+
+    def unseal(self, purpose, text):
+        """The data `seal(purpose, …)` made, while it is good; None when forged, for another purpose or old."""
+        value, _, signature = (text or "").rpartition(".")
+        if not value or not same(signature, sign(self.secret_key, purpose + ":" + value)):
+            return None
+        try:
+            data, expires = json.loads(base64.urlsafe_b64decode(value.encode()))
+        except (ValueError, TypeError):
+            return None
+        return data if isinstance(expires, int) and expires > epoch(self.now()) else None
+
     # -- own sites proven by RelMeAuth, for sign-up: a signed, short-lived cookie naming the site
     def site_proven(self, me, method, next_url="/"):
         """An authenticator proved that this browser's person controls `me`; remember it briefly, go on."""
-        value = base64.urlsafe_b64encode(json.dumps([me, method, epoch(self.now()) + PROOF_LIFETIME]).encode()).decode()
-        self.set_cookie(PROOF_COOKIE, value + "." + sign(self.secret_key, "proof:" + value), max_age=PROOF_LIFETIME)
+        self.set_cookie(PROOF_COOKIE, self.seal("proof", [me, method], PROOF_LIFETIME), max_age=PROOF_LIFETIME)
         self.storage.log_event("site_proven", me=me, method=method, address=self.client_address())
         self.redirect(safe_next(next_url))
 
     def proven_site(self):
         """(me, method) that this browser proved in the last PROOF_LIFETIME seconds, or None."""
-        cookie = bottle.request.get_cookie(PROOF_COOKIE) or ""
-        value, _, signature = cookie.rpartition(".")
-        if not value or not same(signature, sign(self.secret_key, "proof:" + value)):
-            return None
-        try:
-            me, method, expires = json.loads(base64.urlsafe_b64decode(value.encode()))
-        except (ValueError, TypeError):
-            return None
-        return (me, method) if expires > epoch(self.now()) else None
+        proof = self.unseal("proof", bottle.request.get_cookie(PROOF_COOKIE))
+        return tuple(proof) if isinstance(proof, list) and len(proof) == 2 else None
 
     # -- sign-in in steps ([auth] methods): the factors done so far live in a signed, short-lived cookie
     def partial_login(self):
         """(user, methods done) of a sign-in that has passed its first factor(s) in this browser, or None."""
         if bottle.request.environ.get("indieauth.partial_reset"):
             return None
-        cookie = bottle.request.get_cookie(PARTIAL_COOKIE) or ""
-        value, _, signature = cookie.rpartition(".")
-        if not value or not same(signature, sign(self.secret_key, "partial:" + value)):
+        partial = self.unseal("partial", bottle.request.get_cookie(PARTIAL_COOKIE))
+        if not (isinstance(partial, list) and len(partial) == 2 and isinstance(partial[1], list)):
             return None
-        try:
-            user_id, done, expires = json.loads(base64.urlsafe_b64decode(value.encode()))
-        except (ValueError, TypeError):
-            return None
-        user = self.storage.get_user(user_id=user_id) if expires > epoch(self.now()) else None
-        return (user, tuple(done)) if user is not None and user.disabled_at is None else None
+        user = self.storage.get_user(user_id=partial[0]) if isinstance(partial[0], int) else None
+        return (user, tuple(partial[1])) if user is not None and user.disabled_at is None else None
 
     def partial_user(self):
         """The user an earlier factor of this sign-in identified (for a second factor's start/finish)."""
@@ -3114,9 +3118,7 @@ class IndieAuth:
         if not following:
             raise AuthenticationFailed("This account must use another factor after this one, but none is set up "
                                        "for it. Ask the site's administrator.", 403, username=user.username)
-        value = base64.urlsafe_b64encode(json.dumps(
-            [user.id, list(done), epoch(self.now()) + self.config["auth"]["step_lifetime"]]).encode()).decode()
-        self.set_cookie(PARTIAL_COOKIE, value + "." + sign(self.secret_key, "partial:" + value))
+        self.set_cookie(PARTIAL_COOKIE, self.seal("partial", [user.id, list(done)], self.config["auth"]["step_lifetime"]))
         self.redirect(f"/login/{following[0].name}?" + urllib.parse.urlencode({"next": safe_next(next_url)}))
 
     def redirect(self, path):

@@ -404,3 +404,14 @@ def test_real_http_csrf_refusal_and_error_page(live_server, owner):
                              allow_redirects=False, timeout=5)
     assert response.status_code == 403 and "security token" in response.text
     assert requests.get(live_server + "/missing", timeout=5).status_code == 404
+
+
+def test_seal_and_unseal_sign_for_a_purpose_and_expire(app, clock):
+    sealed = app.seal("github-state", {"state": "abc"}, 60)
+    assert app.unseal("github-state", sealed) == {"state": "abc"}
+    assert app.unseal("partial", sealed) is None  # a value signed for one purpose serves no other
+    value, _, signature = sealed.rpartition(".")
+    assert app.unseal("github-state", value[:-2] + "xx." + signature) is None
+    assert app.unseal("github-state", "") is None and app.unseal("github-state", None) is None
+    clock.advance(seconds=61)
+    assert app.unseal("github-state", sealed) is None
