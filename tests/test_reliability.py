@@ -49,6 +49,8 @@ QUICKLY = 2.0        # seconds within which an abusive request must have been an
 POSTGRES_URL = next((url for url in os.environ.get("INDIEAUTH_TEST_DATABASE_URLS", "").split()
                      if url.split(":", 1)[0] in ("postgresql", "postgres")), None)
 NO_POSTGRES = "no postgresql:// URL in INDIEAUTH_TEST_DATABASE_URLS"
+if POSTGRES_URL is None and os.environ.get("CI"):  # a skip would hide what CI is there to show
+    raise RuntimeError(f"CI must test on PostgreSQL: {NO_POSTGRES} (.ci/run sets it)")
 needs_postgres = pytest.mark.skipif(POSTGRES_URL is None, reason=NO_POSTGRES)
 
 
