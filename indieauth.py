@@ -4423,14 +4423,14 @@ def cmd_user_list(app, args):
 
 
 def cmd_user_link(app, args):
-    user = app.storage.get_user(username=args.user) if args.user else _owner(app)
-    if user is None:
-        raise UsageError(f"no user named {args.user!r}")
+    user = user_or_owner(app, args.user)
     print(app.url("/login/once/" + app.storage.create_login_link(user, 24 * 3600)))
     return 0
 
 
-def _user_or_owner(app, name):
+def user_or_owner(app, name):
+    """The user called `name`, or the owner when `name` is empty: what a command's --user option names
+    (the core's and plugins' alike); UsageError when there is no such user."""
     user = app.storage.get_user(username=name) if name else _owner(app)
     if user is None:
         raise UsageError(f"no user named {name!r}" if name else "there is no owner user yet")
@@ -4443,7 +4443,7 @@ def cmd_token_issue(app, args):
         lifetime = parse_duration(args.expires)
     except ValueError as exc:
         raise UsageError(f"--expires {args.expires!r}: {exc}") from None
-    raw, _ = issue_testing_token(app, _user_or_owner(app, args.user), args.client_id, args.scope.split(), lifetime)
+    raw, _ = issue_testing_token(app, user_or_owner(app, args.user), args.client_id, args.scope.split(), lifetime)
     print(raw)
     return 0
 

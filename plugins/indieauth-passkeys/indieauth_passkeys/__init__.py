@@ -34,7 +34,7 @@ from webauthn.helpers.structs import (AuthenticatorSelectionCriteria, Authentica
                                       UserVerificationRequirement)
 
 from indieauth import (AuthenticationFailed, Authenticator, ConfigError, Setting, UsageError, describe_wait, fail,
-                       form_value, hookimpl)
+                       form_value, hookimpl, user_or_owner)
 
 NAME = "passkeys"
 HERE = os.path.dirname(__file__)
@@ -598,13 +598,7 @@ def register_commands(app, subparsers):
 
 def command_user(app, args):
     """The user named by --user, or the owner; UsageError when there is none."""
-    if args.user:
-        user = app.storage.get_user(username=args.user)
-    else:
-        user = next((u for u in app.storage.list_users() if u.role == "owner"), None)
-    if user is None:
-        raise UsageError(f"no user named {args.user!r}" if args.user else "there is no owner user yet")
-    return user
+    return user_or_owner(app, args.user)
 
 
 def command_passkey(app, user, text):

@@ -13,7 +13,7 @@ import secrets
 import bottle
 
 from indieauth import (AuthenticationFailed, Authenticator, Setting, UsageError, describe_wait,
-                       form_value, hookimpl, read_secret_from_stdin)
+                       form_value, hookimpl, read_secret_from_stdin, user_or_owner)
 
 NAME = "password"
 VIEWS = os.path.join(os.path.dirname(__file__), "views")
@@ -149,12 +149,7 @@ def register_commands(app, subparsers):
 
 def cmd_passwd(app, args):
     """passwd: a new password from stdin (no echo on a terminal); ends the user's sign-ins."""
-    if args.user:
-        user = app.storage.get_user(username=args.user)
-    else:
-        user = next((u for u in app.storage.list_users() if u.role == "owner"), None)
-    if user is None:
-        raise UsageError(f"no user named {args.user!r}" if args.user else "there is no owner user yet")
+    user = user_or_owner(app, args.user)
     password = read_secret_from_stdin(f"New password for {user.username}: ")
     problem = password_problem(password, app.password_settings["min_length"])
     if problem:

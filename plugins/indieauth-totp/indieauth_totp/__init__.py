@@ -20,7 +20,7 @@ import pyotp
 import segno
 
 from indieauth import (AuthenticationFailed, Authenticator, ConfigError, Setting, UsageError, describe_wait,
-                       form_value, hookimpl)
+                       form_value, hookimpl, user_or_owner)
 
 NAME = "totp"
 VIEWS = os.path.join(os.path.dirname(__file__), "views")
@@ -348,12 +348,7 @@ def register_commands(app, subparsers):
 
 def cmd_enroll(app, args):
     """totp enroll: a new secret as a QR code and a URI; turned on once a code from it is read from stdin."""
-    if args.user:
-        user = app.storage.get_user(username=args.user)
-    else:
-        user = next((u for u in app.storage.list_users() if u.role == "owner"), None)
-    if user is None:
-        raise UsageError(f"no user named {args.user!r}" if args.user else "there is no owner user yet")
+    user = user_or_owner(app, args.user)
     settings = app.totp_settings
     secret = pyotp.random_base32()
     uri = provisioning_uri(settings, secret, user)
