@@ -601,9 +601,16 @@ def command_user(app, args):
     return user_or_owner(app, args.user)
 
 
+def cli_id(entry):
+    """A passkey's ID on the command line: its credential ID in hex.  The base64url form the browser
+    uses may begin with "-", which argparse would take for an option."""
+    return unb64(entry["id"]).hex()
+
+
 def command_passkey(app, user, text):
     """`user`'s one passkey whose ID starts with `text` (6 characters at least); UsageError otherwise."""
-    found = [p for p in passkeys_of(app, user) if p["id"].startswith(text)] if len(text) >= 6 else []
+    found = ([p for p in passkeys_of(app, user) if cli_id(p).startswith(text.lower())]
+             if len(text) >= 6 else [])
     if len(found) != 1:
         problem = ("give at least 6 characters of the passkey's ID, not" if len(text) < 6 else
                    f"{user.username} has {'several passkeys' if found else 'no passkey'} with an ID starting with")
@@ -622,10 +629,10 @@ def cmd_list(app, args):
     if not entries:
         print(f"{user.username} has no passkeys")
         return 0
-    width = next(n for n in itertools.count(12) if len({p["id"][:n] for p in entries}) == len(entries))
+    width = next(n for n in itertools.count(12) if len({cli_id(p)[:n] for p in entries}) == len(entries))
     print(f"{'ID':<{width}}  {'ADDED (UTC)':<16}  {'LAST USED (UTC)':<16}  NAME")
     for entry in entries:
-        print(f"{entry['id'][:width]:<{width}}  {when(entry['created']):<16}  {when(entry['last_used']):<16}  "
+        print(f"{cli_id(entry)[:width]:<{width}}  {when(entry['created']):<16}  {when(entry['last_used']):<16}  "
               f"{entry['name']}")
     return 0
 
