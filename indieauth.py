@@ -42,7 +42,6 @@ except ImportError:  # pragma: no cover - Python 3.10
 import bottle
 import peewee
 import pluggy
-from playhouse.db_url import connect as db_url_connect
 from playhouse.pool import PooledSqliteDatabase
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -590,6 +589,7 @@ def open_database(url, folder="."):
         # (single use, "update or insert") rely on the count.
         from pymysql.constants import CLIENT
         options = {"client_flag": CLIENT.FOUND_ROWS, "charset": "utf8mb4"}
+    from playhouse.db_url import connect as db_url_connect  # not for SQLite: it imports every backend's module
     try:
         return db_url_connect(url, max_connections=None, stale_timeout=3600, **options)
     except Exception as exc:  # driver missing, bad URL
@@ -597,30 +597,33 @@ def open_database(url, folder="."):
 
 
 class Prepared:
-    """A lookup of `model` joined to `joined` (by its foreign key) by one column's value, whose SQL is
-    built once per kind of database with public peewee API (`sql()`, `execute_sql`): peewee builds a
-    query's SQL anew each time, which on the hot paths cost more than the database took to answer it.
-    Rows become models through each field's python_value; the joined model is attached."""
+    """A lookup of `model` (joined to `joined` by its foreign key, when given) by one column's value,
+    whose SQL is built once per kind of database with public peewee API (`sql()`, `execute_sql`):
+    peewee builds a query's SQL anew each time, which on the hot paths cost more than the database
+    took to answer it.  Rows become models through each field's python_value; the joined model is
+    attached."""
 
     KEY = "\x00value\x00"  # stands for the looked-up value in the SQL built once
 
     def __init__(self, model, joined, column):
         self.model, self.joined, self.column, self.compiled = model, joined, column, {}
-        self.fields = (model._meta.sorted_fields, joined._meta.sorted_fields)
+        self.fields = (model._meta.sorted_fields, joined._meta.sorted_fields if joined else [])
 
     def __call__(self, database, value):
         if type(database) not in self.compiled:
-            query = (self.model.select(*self.fields[0], *self.fields[1]).join(self.joined)
-                     .where(self.column == self.KEY).limit(1))
-            self.compiled[type(database)] = query.sql()
+            query = self.model.select(*self.fields[0], *self.fields[1])
+            if self.joined is not None:
+                query = query.join(self.joined)
+            self.compiled[type(database)] = query.where(self.column == self.KEY).limit(1).sql()
         sql, params = self.compiled[type(database)]
         row = database.execute_sql(sql, [value if p == self.KEY else p for p in params]).fetchone()
         if row is None:
             return None
         split = len(self.fields[0])
         found = self.model(**{f.name: f.python_value(v) for f, v in zip(self.fields[0], row[:split])})
-        setattr(found, self.model._meta.model_refs[self.joined][0].name,
-                self.joined(**{f.name: f.python_value(v) for f, v in zip(self.fields[1], row[split:])}))
+        if self.joined is not None:
+            setattr(found, self.model._meta.model_refs[self.joined][0].name,
+                    self.joined(**{f.name: f.python_value(v) for f, v in zip(self.fields[1], row[split:])}))
         return found
 
 
@@ -630,6 +633,14 @@ class Storage:
     # the lookups of (nearly) every request: a session by its cookie, a token by its hash
     _session = Prepared(Session, User, Session.token_hash)
     _token = Prepared(Token, User, Token.token_hash)
+    # and of every introspection and every authorization flow
+    _resource_server = Prepared(ResourceServer, None, ResourceServer.secret_hash)
+    _client = Prepared(Client, None, Client.client_id)
+    _auth_request = Prepared(AuthRequest, None, AuthRequest.key_hash)
+    _code = Prepared(AuthCode, User, AuthCode.code_hash)
+    _user_by_name = Prepared(User, None, User.username)
+    _user_by_me = Prepared(User, None, User.me)
+    _user_by_id = Prepared(User, None, User.id)
 
     def __init__(self, database, clock=utcnow):
         self.database = database
@@ -699,9 +710,9 @@ class Storage:
 
     def get_user(self, username=None, me=None, user_id=None):
         """The user found by one of username, me or id; None when there is none."""
-        query = (User.username == normalize_username(username)) if username is not None else (
-            (User.me == me) if me is not None else (User.id == user_id))
-        return User.get_or_none(query)
+        if username is not None:
+            return self._user_by_name(self.database, normalize_username(username))
+        return self._user_by_me(self.database, me) if me is not None else self._user_by_id(self.database, user_id)
 
     def list_users(self):
         return list(User.select().order_by(User.id))
@@ -785,7 +796,7 @@ class Storage:
         return raw
 
     def get_client(self, client_id):
-        return Client.get_or_none(Client.client_id == client_id) if client_id else None
+        return self._client(self.database, client_id) if client_id else None
 
     def list_clients(self):
         return list(Client.select().order_by(Client.id))
@@ -976,7 +987,7 @@ class Storage:
 
     def get_auth_request(self, raw, pushed=False):
         """The unused, unexpired request for a raw key (a pushed one only when `pushed`), or None."""
-        row = AuthRequest.get_or_none(AuthRequest.key_hash == token_hash(raw))
+        row = self._auth_request(self.database, token_hash(raw))
         if row is None or row.used_at is not None or row.expires_at <= self.now() or row.pushed != pushed:
             return None
         return row
@@ -994,8 +1005,7 @@ class Storage:
 
     def find_code(self, raw):
         """The code row (with its user) for a raw code whatever its state (used, expired), or None."""
-        return (AuthCode.select(AuthCode, User).join(User)
-                .where(AuthCode.code_hash == token_hash(raw)).first())
+        return self._code(self.database, token_hash(raw))
 
     def claim(self, take, then):
         """`take()`, a conditional update that is True for exactly one caller, and when it is, `then()`, in
@@ -1131,7 +1141,7 @@ class Storage:
 
     def check_resource_server(self, raw):
         """The live resource server whose secret this is, or None."""
-        row = ResourceServer.get_or_none(ResourceServer.secret_hash == token_hash(raw))
+        row = self._resource_server(self.database, token_hash(raw))
         return row if row and row.revoked_at is None else None
 
     def list_resource_servers(self):
@@ -2936,6 +2946,9 @@ class IndieAuth:
     def render(self, name, **values):
         """A rendered template; `base.tpl` gets the current user and CSRF token for its header."""
         if "user" not in values:  # not looked up when given (the error page of an outage gives None)
+            # Every page but the error page needs the database sooner or later (a form's POST does): a page
+            # shown during an outage is a 503 that says so, even one that reads nothing, like /login.
+            self.storage.connect()
             values["user"] = self.current_user()
         values.setdefault("csrf_token", self.csrf_token())
         values.setdefault("title", "")
@@ -3201,13 +3214,11 @@ class IndieAuth:
 
     def _before(self):
         rid = bottle.request.get_header("X-Request-Id", "")
-        _request_ids.value = rid if rid.isalnum() and len(rid) <= 64 else uuid.uuid4().hex[:12]
+        _request_ids.value = rid if rid.isalnum() and len(rid) <= 64 else secrets.token_hex(6)
         bottle.request.environ["indieauth.started"] = time.monotonic()
-        try:
-            self.storage.connect()
-        except (peewee.OperationalError, peewee.InterfaceError):
-            log.exception("the database cannot be reached")
-            raise bottle.HTTPError(503)
+        # No connection yet: the first query takes one from the pool (peewee connects on demand), so
+        # a request that needs none (metadata, JWKS, static files) costs the pool nothing; a database
+        # that cannot be reached is a 503 from _catch_errors.
 
     def _after(self):
         response = bottle.response

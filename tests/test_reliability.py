@@ -810,6 +810,14 @@ def test_database_outage_is_an_html_503_that_says_so_and_heals_without_restart(o
     assert "Signed in as" in outage.web.get("/").text
 
 
+def test_during_an_outage_what_needs_no_database_still_answers(outage):
+    """The metadata document takes no connection, so discovery goes on; lookups are a 503."""
+    outage.proxy.cut()
+    api = browser(outage.app)
+    assert api.get("/.well-known/oauth-authorization-server").json["issuer"] == outage.app.issuer
+    assert_unavailable_json(api.get("/token", headers={"Authorization": "Bearer x"}, expect_errors=True))
+
+
 @pytest.mark.parametrize("path", ["/tokens", "/tokens/new"])
 def test_database_outage_on_the_token_pages_is_an_html_503(outage, path):
     outage.proxy.cut()
@@ -846,7 +854,9 @@ def test_a_database_that_stops_answering_is_a_503_within_seconds(outage):
     """A silent database host (nothing refused, nothing answered) must not hang every request forever."""
     outage.proxy.hang()
     answers = []
-    thread = threading.Thread(target=lambda: answers.append(browser(outage.app).get("/token", expect_errors=True)),
+    bearer = {"Authorization": "Bearer some-token"}  # to be looked up: without one, a 401 needs no database
+    thread = threading.Thread(target=lambda: answers.append(browser(outage.app).get("/token", headers=bearer,
+                                                                                    expect_errors=True)),
                               daemon=True)
     started = time.monotonic()
     thread.start()
