@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
 
 import bottle
 
@@ -22,13 +23,22 @@ SETTINGS = {
 }
 # scrypt cost: 2**14 * 8 * 128 bytes = 16 MiB per check, fine on small shared hosts.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
+# One scrypt at a time in a process: four sign-ins at once would otherwise need 64 MiB together, and
+# the C library keeps much of that after they finish.  A check takes ~50 ms, so sign-ins queue only
+# when more than ~20 a second arrive, which throttling keeps an attacker from sending anyway.
+_one_at_a_time = threading.Lock()
+
+
+def scrypt(password, salt, n, r, p, dklen):
+    with _one_at_a_time:
+        return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=64 * 1024 * 1024,
+                              dklen=dklen)
 
 
 def hash_password(password, salt=None):
     """'scrypt$N$r$p$salt$hash' for a password (salt random unless given)."""
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
-                            maxmem=64 * 1024 * 1024, dklen=32)
+    digest = scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, 32)
     b64 = lambda b: base64.b64encode(b).decode()
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt)}${b64(digest)}"
 
@@ -38,8 +48,7 @@ def check_password(password, stored):
     try:
         _, n, r, p, salt, digest = stored.split("$")
         expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r),
-                                p=int(p), maxmem=64 * 1024 * 1024, dklen=len(expected))
+        actual = scrypt(password, base64.b64decode(salt), int(n), int(r), int(p), len(expected))
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
