@@ -605,15 +605,20 @@ class Prepared:
 
     KEY = "\x00value\x00"  # stands for the looked-up value in the SQL built once
 
-    def __init__(self, model, joined, column):
+    def __init__(self, model, joined, column, extra=(), extend=None):
+        """`extend(query)` may add (LEFT) joins for the `extra` columns, whose values come back as the
+        found row's `extra` tuple."""
         self.model, self.joined, self.column, self.compiled = model, joined, column, {}
         self.fields = (model._meta.sorted_fields, joined._meta.sorted_fields if joined else [])
+        self.extra, self.extend = tuple(extra), extend
 
     def __call__(self, database, value):
         if type(database) not in self.compiled:
-            query = self.model.select(*self.fields[0], *self.fields[1])
+            query = self.model.select(*self.fields[0], *self.fields[1], *self.extra)
             if self.joined is not None:
                 query = query.join(self.joined)
+            if self.extend is not None:
+                query = self.extend(query)
             self.compiled[type(database)] = query.where(self.column == self.KEY).limit(1).sql()
         sql, params = self.compiled[type(database)]
         row = database.execute_sql(sql, [value if p == self.KEY else p for p in params]).fetchone()
@@ -623,7 +628,10 @@ class Prepared:
         found = self.model(**{f.name: f.python_value(v) for f, v in zip(self.fields[0], row[:split])})
         if self.joined is not None:
             setattr(found, self.model._meta.model_refs[self.joined][0].name,
-                    self.joined(**{f.name: f.python_value(v) for f, v in zip(self.fields[1], row[split:])}))
+                    self.joined(**{f.name: f.python_value(v) for f, v in
+                                   zip(self.fields[1], row[split:split + len(self.fields[1])])}))
+        if self.extra:
+            found.extra = tuple(row[len(row) - len(self.extra):])
         return found
 
 
@@ -632,7 +640,12 @@ class Storage:
 
     # the lookups of (nearly) every request: a session by its cookie, a token by its hash
     _session = Prepared(Session, User, Session.token_hash)
-    _token = Prepared(Token, User, Token.token_hash)
+    # a token with the user's role in its client (role_for's query, joined in: one query per verification)
+    _token = Prepared(Token, User, Token.token_hash, extra=(Client.roles, Client.default_role, RoleAssignment.role),
+                      extend=lambda query: query.switch(Token).join(
+                          Client, peewee.JOIN.LEFT_OUTER, on=(Client.client_id == Token.client_id)).join(
+                          RoleAssignment, peewee.JOIN.LEFT_OUTER,
+                          on=(RoleAssignment.client == Client.id) & (RoleAssignment.user == Token.user)))
     # and of every introspection and every authorization flow
     _resource_server = Prepared(ResourceServer, None, ResourceServer.secret_hash)
     _client = Prepared(Client, None, Client.client_id)
@@ -863,12 +876,18 @@ class Storage:
         else the client's default; None for a client that is not pre-registered, or without either."""
         if not client_id:
             return None
+        known = getattr(user, "roles_known", {})
+        if client_id in known:  # looked up with the user's token a moment ago
+            return known[client_id]
         sql, params = self._role_sql()
         values = {self._ROLE_KEYS[0]: client_id, self._ROLE_KEYS[1]: user.id}
         row = self.database.execute_sql(sql, [values.get(p, p) for p in params]).fetchone()
         if row is None:
             return None
-        roles, default_role, assigned = row
+        return self._role_of(*row)
+
+    @staticmethod
+    def _role_of(roles, default_role, assigned):
         allowed = json.loads(roles or "[]")
         if assigned and (not allowed or assigned in allowed):
             return assigned
@@ -1035,8 +1054,13 @@ class Storage:
         return raw, row
 
     def find_token(self, raw):
-        """The token row (with its user) for a raw token whatever its state, or None."""
-        return self._token(self.database, token_hash(raw))
+        """The token row (with its user) for a raw token whatever its state, or None.  The user's role in
+        the token's client comes in the same query: role_for(token.user, token.client_id) then asks
+        nothing more (in this request; the next one looks again)."""
+        token = self._token(self.database, token_hash(raw))
+        if token is not None:
+            token.user.roles_known = {token.client_id: self._role_of(*token.extra)}
+        return token
 
     def token_is_live(self, token):
         """Not revoked, not expired, and its user not disabled."""
@@ -2491,10 +2515,9 @@ def token_response(app, user, client_id, scopes, code=None, family=None, refresh
     profile = profile_for(app, user, scopes)
     if profile is not None:
         body["profile"] = profile
-    def send():
-        app.event(TokenIssued(user, user.me, client_id, body["scope"], grant_type, row.jti, row.created_at),
-                  "token_issued", user=user, client_id=client_id, scope=body["scope"], grant_type=grant_type,
-                  jti=row.jti)
+    send = app.record_event(TokenIssued(user, user.me, client_id, body["scope"], grant_type, row.jti, row.created_at),
+                            "token_issued", user=user, client_id=client_id, scope=body["scope"],
+                            grant_type=grant_type, jti=row.jti)  # in the caller's transaction, if any
     if after is None:
         send()
     else:
@@ -2812,6 +2835,15 @@ ERROR_TEXT = {
     503: ("Temporarily unavailable", "The server cannot reach its database. Try again in a moment."),
 }
 _request_ids = threading.local()
+# Under `indieauth serve` (app.keep_connections) a server thread keeps its database connection from one
+# request to the next while it is busy: giving it back to the pool after every request made the pool
+# check it on the next (a `SELECT 1` on PostgreSQL, a ping on MariaDB, under the pool's lock), which
+# doubled the round trips of a token verification.  A connection idle for longer than this goes back
+# first, so that check runs again after a quiet spell (a database restarted meanwhile costs no
+# request); one that failed is dropped.  Otherwise (tests, CGI, Passenger) every request gives its
+# connection back: a process with many apps would hold one per app and thread.
+CONNECTION_RECHECK = 1.0  # seconds
+_connections = threading.local()
 
 
 class RequestIdFilter(logging.Filter):
@@ -2851,6 +2883,7 @@ class IndieAuth:
     def __init__(self, config, plugins=(), clock=utcnow, check_schema=True, resolver=None):
         self.config = config
         self.now = clock
+        self.keep_connections = False  # True under `indieauth serve` (see CONNECTION_RECHECK)
         self.base_url = config["server"]["base_url"]
         self.secret_key = config.secret("server", "secret_key")
         if len(self.secret_key) < 32:
@@ -2961,9 +2994,17 @@ class IndieAuth:
 
     def event(self, event, kind=None, user=None, **data):
         """Record `event` in the audit log and deliver it to plugins; a plugin's failure is only logged."""
+        self.record_event(event, kind, user, **data)()
+
+    def record_event(self, event, kind=None, user=None, **data):
+        """Record `event` in the audit log now; returns the call that delivers it to plugins, for a caller
+        in a transaction to make once it has committed (track_event sees only what was committed)."""
         if kind:
             data.setdefault("address", self.client_address() or "cli")  # no address: the command line
             self.storage.log_event(kind, user=user, **data)
+        return functools.partial(self._deliver_event, event)
+
+    def _deliver_event(self, event):
         for impl in self.pm.hook.track_event.get_hookimpls():
             try:
                 impl.function(app=self, event=event)
@@ -3206,6 +3247,7 @@ class IndieAuth:
                 raise
             except (peewee.OperationalError, peewee.InterfaceError):
                 log.exception("database error on %s %s", bottle.request.method, bottle.request.path)
+                _connections.failed = True  # never reused: _after gives it back, and the pool drops it
                 raise bottle.HTTPError(503) from None
             except Exception:
                 log.exception("unhandled error on %s %s", bottle.request.method, bottle.request.path)
@@ -3215,10 +3257,13 @@ class IndieAuth:
     def _before(self):
         rid = bottle.request.get_header("X-Request-Id", "")
         _request_ids.value = rid if rid.isalnum() and len(rid) <= 64 else secrets.token_hex(6)
-        bottle.request.environ["indieauth.started"] = time.monotonic()
-        # No connection yet: the first query takes one from the pool (peewee connects on demand), so
-        # a request that needs none (metadata, JWKS, static files) costs the pool nothing; a database
-        # that cannot be reached is a 503 from _catch_errors.
+        started = bottle.request.environ["indieauth.started"] = time.monotonic()
+        _connections.failed = False
+        if not self.keep_connections or started - getattr(_connections, "last_used", started) > CONNECTION_RECHECK:
+            self.storage.close()  # back to the pool, which checks it when the next query takes it
+        # Otherwise no connection is taken here: the first query takes one (peewee connects on demand),
+        # so a request that needs none (metadata) costs the pool nothing, and a database that cannot be
+        # reached is a 503 from _catch_errors.
 
     def _after(self):
         response = bottle.response
@@ -3234,7 +3279,9 @@ class IndieAuth:
             self.throttle.discard()  # an attempt neither failed nor succeeded counts for nothing
         except peewee.PeeweeException:
             log.warning("could not drop a provisional sign-in failure", exc_info=True)
-        self.storage.close()
+        if _connections.failed or not self.keep_connections:
+            self.storage.close()
+        _connections.last_used = time.monotonic()
         took = (time.monotonic() - bottle.request.environ.get("indieauth.started", time.monotonic())) * 1000
         # Only the path: query strings may carry codes or tokens, which never go to logs.
         log.info("%s %s %s %.1fms", bottle.request.method, bottle.request.path[:200],
@@ -3396,25 +3443,39 @@ class IndieAuth:
         action = form_value("action")
         if action not in ("approve", "deny"):
             fail(400, "Choose Allow or Deny.")
-        if not self.storage.use_auth_request(key):
-            fail(400, "This sign-in request was already answered. Go back to the app and start again.")
-        if action == "deny":
-            self.event(ConsentDenied(user, request.client_id), "consent_denied", user=user,
-                       client_id=request.client_id)
-            return self.redirect_error(RedirectError(AccessDenied("The user denied the request."),
-                                                     request.redirect_uri, request.state))
         chosen = set(bottle.request.forms.getall("scope"))
         scopes = [s for s in request.scope.split() if s in chosen]  # SEC23: granted ⊆ requested
-        if form_value("remember") == "yes":
-            self.storage.save_grant(user, request.client_id, " ".join(scopes))
-        self.event(ConsentGranted(user, request.client_id, " ".join(scopes)), "consent_granted", user=user,
-                   client_id=request.client_id, scope=" ".join(scopes))
-        return self.approve(request, user, scopes)
+
+        def answer():  # with the request marked answered, in its transaction: one commit, not four
+            if action == "deny":
+                return self.record_event(ConsentDenied(user, request.client_id), "consent_denied", user=user,
+                                         client_id=request.client_id), None
+            if form_value("remember") == "yes":
+                self.storage.save_grant(user, request.client_id, " ".join(scopes))
+            deliver = self.record_event(ConsentGranted(user, request.client_id, " ".join(scopes)),
+                                        "consent_granted", user=user, client_id=request.client_id,
+                                        scope=" ".join(scopes))
+            return deliver, self.new_code(request, user, scopes)
+
+        won, answered = self.storage.claim(lambda: self.storage.use_auth_request(key), answer)
+        if not won:
+            fail(400, "This sign-in request was already answered. Go back to the app and start again.")
+        deliver, code = answered
+        deliver()
+        if code is None:
+            return self.redirect_error(RedirectError(AccessDenied("The user denied the request."),
+                                                     request.redirect_uri, request.state))
+        return self.send_code(request, code)
+
+    def new_code(self, request, user, scopes):
+        session = self.current_session()
+        return issue_code(self, request, user, scopes, auth_time=session.created_at if session else None)
 
     def approve(self, request, user, scopes):
         """Issue the code and send the person back to the app with code, state and iss (S44)."""
-        session = self.current_session()
-        code = issue_code(self, request, user, scopes, auth_time=session.created_at if session else None)
+        return self.send_code(request, self.new_code(request, user, scopes))
+
+    def send_code(self, request, code):
         bottle.redirect(redirect_with(request.redirect_uri, {"code": code, "state": request.state,
                                                              "iss": self.issuer}), 303)
 
@@ -4318,6 +4379,7 @@ def cmd_serve(app_factory, args):
     if _sqlite_is_new(config):
         ensure_secret_files(config)
     app = app_factory(config, check_schema=False)
+    app.keep_connections = True  # its threads live as long as the server (CONNECTION_RECHECK)
     host = args.host or config["server"]["host"]
     port = args.port or config["server"]["port"]
     try:  # listen first, so a first-run link is never made for a server that cannot start

@@ -764,11 +764,16 @@ def outage_stack(tmp_path_factory):
             proxy.cut()
 
 
-@pytest.fixture
-def outage(outage_stack):
+@pytest.fixture(params=[False, True], ids=["connection-per-request", "connection-kept"])
+def outage(outage_stack, request):
+    """The outage stack, its app giving its connection back after each request, or keeping it from one
+    request to the next as under `indieauth serve` (CONNECTION_RECHECK)."""
+    outage_stack.app.keep_connections = request.param
     yield outage_stack.activate()
     outage_stack.proxy.cut()  # whatever the test did, the next one starts with the database back
     outage_stack.proxy.restore()
+    outage_stack.app.keep_connections = False
+    outage_stack.app.storage.close()
 
 
 def assert_unavailable_json(response):
@@ -838,6 +843,16 @@ def test_a_connection_lost_in_the_middle_of_a_request_is_a_503_and_not_reused(ou
     assert_unavailable_json(outage.web.post("/token", redemption(code, verifier), expect_errors=True))
     outage.proxy.restore()
     tokens = testing.redeem(outage.web, *code_for(outage.web))  # this thread again, on a new connection
+    assert verification_status(outage.app, tokens["access_token"]) == 200
+
+
+def test_a_kept_connection_that_died_while_idle_is_replaced_before_the_next_request(outage):
+    """Under `indieauth serve` a thread keeps its connection, but one idle for CONNECTION_RECHECK goes
+    back to the pool, which checks it: a database restarted during a quiet spell costs no request."""
+    tokens = testing.redeem(outage.web, *code_for(outage.web))
+    outage.proxy.cut()  # every open connection dies, without a request noticing
+    outage.proxy.restore()
+    time.sleep(indieauth.CONNECTION_RECHECK + 0.2)
     assert verification_status(outage.app, tokens["access_token"]) == 200
 
 
