@@ -4,7 +4,6 @@ Built only on indieauth's public hooks, exactly as a third-party plugin would be
 """
 
 import base64
-import concurrent.futures
 import functools
 import hashlib
 import hmac
@@ -24,22 +23,17 @@ SETTINGS = {
 }
 # scrypt cost: 2**14 * 8 * 128 bytes = 16 MiB per check, fine on small shared hosts.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
-# Every scrypt runs on one thread of its own, one at a time.  Its 16 MiB come from the C library's
-# allocator, which keeps freed memory in the arena of the thread that used it: checks spread over
-# waitress's threads held 16 MiB in each thread's arena (the bench's server grew by ~50 MB with four
-# sign-ins).  A check takes ~50 ms, so sign-ins queue only when more than ~20 a second arrive, which
-# throttling keeps an attacker from sending anyway.
-_scrypt_thread = None
-_scrypt_lock = threading.Lock()
+# One scrypt at a time in a process: four sign-ins at once would need 64 MiB together.  A check takes
+# ~50 ms, so sign-ins queue only when more than ~20 a second arrive, which throttling keeps an
+# attacker from sending anyway.  (That the 16 MiB go back to the system afterwards is the core's
+# doing: see indieauth.give_back_big_blocks.)
+_one_at_a_time = threading.Lock()
 
 
 def scrypt(password, salt, n, r, p, dklen):
-    global _scrypt_thread
-    with _scrypt_lock:
-        if _scrypt_thread is None:
-            _scrypt_thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="scrypt")
-    return _scrypt_thread.submit(hashlib.scrypt, password.encode("utf-8"), salt=salt, n=n, r=r, p=p,
-                                 maxmem=64 * 1024 * 1024, dklen=dklen).result()
+    with _one_at_a_time:
+        return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=64 * 1024 * 1024,
+                              dklen=dklen)
 
 
 def hash_password(password, salt=None):
