@@ -21,6 +21,7 @@ import hmac
 import html
 import importlib.metadata
 import ipaddress
+import itertools
 import json
 import logging
 import math
@@ -2843,6 +2844,18 @@ _request_ids = threading.local()
 # request); one that failed is dropped.  Otherwise (tests, CGI, Passenger) every request gives its
 # connection back: a process with many apps would hold one per app and thread.
 CONNECTION_RECHECK = 1.0  # seconds
+# Request ids name a request in the logs, so they need to be unique, not unguessable: a random prefix
+# per process and a counter (reading the system's random source for each cost a system call).
+_request_numbers = itertools.count()
+_request_prefix = secrets.token_hex(3)
+
+
+def _new_request_prefix():
+    global _request_prefix
+    _request_prefix = secrets.token_hex(3)
+
+
+os.register_at_fork(after_in_child=_new_request_prefix)  # a forked worker gets its own
 _connections = threading.local()
 
 
@@ -3256,7 +3269,8 @@ class IndieAuth:
 
     def _before(self):
         rid = bottle.request.get_header("X-Request-Id", "")
-        _request_ids.value = rid if rid.isalnum() and len(rid) <= 64 else secrets.token_hex(6)
+        _request_ids.value = rid if rid.isalnum() and len(rid) <= 64 else \
+            f"{_request_prefix}{next(_request_numbers) % 0x1000000:06x}"
         started = bottle.request.environ["indieauth.started"] = time.monotonic()
         _connections.failed = False
         if not self.keep_connections or started - getattr(_connections, "last_used", started) > CONNECTION_RECHECK:

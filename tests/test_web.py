@@ -267,6 +267,15 @@ def test_security_headers_on_every_html_page(web, path):
     assert response.headers["X-Request-Id"]
 
 
+def test_generated_request_ids_are_distinct_and_a_clients_own_is_kept(web):
+    ids = [web.get("/.well-known/oauth-authorization-server").headers["X-Request-Id"] for _ in range(50)]
+    assert len(set(ids)) == 50 and all(i.isalnum() and len(i) == 12 for i in ids)
+    mine = web.get("/.well-known/oauth-authorization-server", headers={"X-Request-Id": "abc123"})
+    assert mine.headers["X-Request-Id"] == "abc123"
+    unsafe = web.get("/.well-known/oauth-authorization-server", headers={"X-Request-Id": "a b\\c"})
+    assert unsafe.headers["X-Request-Id"] != "a b\\c" and unsafe.headers["X-Request-Id"].isalnum()
+
+
 def test_pages_have_no_inline_script_or_external_resources(web):
     for path in HTML_PAGES:
         soup = web.get(path, expect_errors=True).html
