@@ -23,15 +23,34 @@ REDIRECT_URI = "http://127.0.0.1:9/callback"
 
 
 class Recorder(logging.Handler):
-    """peewee logs every statement at DEBUG as (sql, params)."""
+    """peewee logs every statement at DEBUG as (sql, params), in the thread that runs it; whether it runs
+    inside a transaction is noted with it."""
 
-    def __init__(self):
+    def __init__(self, database):
         super().__init__()
-        self.statements = []
+        self.statements, self.in_transaction, self.database = [], [], database
 
     def emit(self, record):
         if isinstance(record.msg, tuple) and len(record.msg) == 2:
             self.statements.append(record.msg)
+            self.in_transaction.append(self.database.in_transaction())
+
+
+def is_write(sql):
+    return sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+
+
+def commits(statements, in_transaction):
+    """Commits the writes cost: one per write outside a transaction, one per run of statements inside
+    one that writes (two transactions with nothing between them would count as one)."""
+    count, run_writes = 0, False
+    for (sql, _), inside in zip(statements, in_transaction + [False]):
+        if inside:
+            run_writes = run_writes or is_write(sql)
+            continue
+        count += run_writes + is_write(sql)
+        run_writes = False
+    return count + run_writes
 
 
 def plan_scans(database, statements):
@@ -50,7 +69,7 @@ def plan_scans(database, statements):
 def main(config_path, token, resource_secret, username, password):
     config = indieauth.Config.load(config_path)
     app = indieauth.IndieAuth(config)
-    recorder = Recorder()
+    recorder = Recorder(app.storage.database)
     peewee_log = logging.getLogger("peewee")
     peewee_log.addHandler(recorder)
     peewee_log.setLevel(logging.DEBUG)
@@ -60,14 +79,15 @@ def main(config_path, token, resource_secret, username, password):
 
     def step(name, call):
         recorder.statements.clear()
+        recorder.in_transaction.clear()
         result = call()
-        statements = list(recorder.statements)
+        statements, inside = list(recorder.statements), list(recorder.in_transaction)
         sqlite = isinstance(app.storage.database, indieauth.peewee.SqliteDatabase)
         with app.storage.database.connection_context():
             scans = plan_scans(app.storage.database, statements) if sqlite else []
         steps[name] = {"queries": len(statements),
-                       "writes": sum(1 for sql, _ in statements
-                                     if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))),
+                       "writes": sum(1 for sql, _ in statements if is_write(sql)),
+                       "commits": commits(statements, inside),
                        "statements": [sql[:160] for sql, _ in statements], "scans": scans}
         return result
 
