@@ -597,32 +597,58 @@ def open_database(url, folder="."):
         raise ConfigError(f"database {url!r} cannot be opened: {exc}") from None
 
 
-class Prepared:
-    """A lookup of `model` (joined to `joined` by its foreign key, when given) by one column's value,
-    whose SQL is built once per kind of database with public peewee API (`sql()`, `execute_sql`):
-    peewee builds a query's SQL anew each time, which on the hot paths cost more than the database
-    took to answer it.  Rows become models through each field's python_value; the joined model is
+class Compiled:
+    """A statement of the hot paths with its SQL built once per kind of database, with public peewee API
+    (`sql()`, `execute_sql`): peewee builds a query's SQL anew each time, which on the hot paths cost
+    more than the database took to answer it.  `build(slot)` makes the peewee query, `slot(i)` standing
+    for the i-th value of each call; calling it runs the statement and gives the rows it changed (for
+    the conditional UPDATEs that consume a request or a code)."""
+
+    SLOTS = tuple(f"\x00slot {i}\x00" for i in range(8))  # strings no column's converter changes
+
+    def __init__(self, build):
+        self.build, self.compiled = build, {}
+
+    def execute(self, database, values):
+        """The cursor of the statement run with `values` (each as the column's db_value would make it)."""
+        compiled = self.compiled.get(type(database))
+        if compiled is None:
+            sql, params = self.build(Compiled.SLOTS.__getitem__).sql()
+            slots = {slot: i for i, slot in enumerate(Compiled.SLOTS)}
+            compiled = self.compiled[type(database)] = sql, [
+                (slots[p], None) if isinstance(p, str) and p in slots else (None, p) for p in params]
+        sql, params = compiled
+        return database.execute_sql(sql, [p if i is None else values[i] for i, p in params])
+
+    def __call__(self, database, *values):
+        return database.rows_affected(self.execute(database, values))
+
+
+class Prepared(Compiled):
+    """A lookup of `model` (joined to `joined` by its foreign key, when given) by the values of one column
+    or more, compiled once.  Rows become models through each field's python_value; the joined model is
     attached."""
 
-    KEY = "\x00value\x00"  # stands for the looked-up value in the SQL built once
-
-    def __init__(self, model, joined, column, extra=(), extend=None):
-        """`extend(query)` may add (LEFT) joins for the `extra` columns, whose values come back as the
+    def __init__(self, model, joined, columns, extra=(), extend=None):
+        """`columns`: one column or a tuple of them, each compared for equality with its value in the
+        call.  `extend(query)` may add (LEFT) joins for the `extra` columns, whose values come back as the
         found row's `extra` tuple."""
-        self.model, self.joined, self.column, self.compiled = model, joined, column, {}
+        super().__init__(self.lookup)
+        self.model, self.joined = model, joined
+        self.columns = columns if isinstance(columns, tuple) else (columns,)
         self.fields = (model._meta.sorted_fields, joined._meta.sorted_fields if joined else [])
         self.extra, self.extend = tuple(extra), extend
 
-    def __call__(self, database, value):
-        if type(database) not in self.compiled:
-            query = self.model.select(*self.fields[0], *self.fields[1], *self.extra)
-            if self.joined is not None:
-                query = query.join(self.joined)
-            if self.extend is not None:
-                query = self.extend(query)
-            self.compiled[type(database)] = query.where(self.column == self.KEY).limit(1).sql()
-        sql, params = self.compiled[type(database)]
-        row = database.execute_sql(sql, [value if p == self.KEY else p for p in params]).fetchone()
+    def lookup(self, slot):
+        query = self.model.select(*self.fields[0], *self.fields[1], *self.extra)
+        if self.joined is not None:
+            query = query.join(self.joined)
+        if self.extend is not None:
+            query = self.extend(query)
+        return query.where(*(column == slot(i) for i, column in enumerate(self.columns))).limit(1)
+
+    def __call__(self, database, *values):
+        row = self.execute(database, values).fetchone()
         if row is None:
             return None
         split = len(self.fields[0])
@@ -634,6 +660,31 @@ class Prepared:
         if self.extra:
             found.extra = tuple(row[len(row) - len(self.extra):])
         return found
+
+
+class PreparedInsert:
+    """Model.create for the rows the hot paths write (a request, a code, a token, an event): the INSERT of
+    every column but the id, its SQL built once per kind of database.  Defaults are applied as
+    Model.create applies them; the new row is returned with its id."""
+
+    def __init__(self, model):
+        self.model, self.compiled = model, {}
+        self.fields = [f for f in model._meta.sorted_fields if f is not model._meta.primary_key]
+
+    def __call__(self, database, **values):
+        row = self.model(**values)
+        sql = self.compiled.get(type(database))
+        if sql is None:
+            query = self.model.insert_many([[None] * len(self.fields)], fields=self.fields)
+            if database.returning_clause:
+                query = query.returning(self.model._meta.primary_key)
+            sql, params = query.sql()
+            assert len(params) == len(self.fields), "one parameter per column"
+            self.compiled[type(database)] = sql
+        cursor = database.execute_sql(sql, [f.db_value(row.__data__.get(f.name)) for f in self.fields])
+        setattr(row, self.model._meta.primary_key.name,
+                cursor.fetchone()[0] if database.returning_clause else cursor.lastrowid)
+        return row
 
 
 class Storage:
@@ -655,6 +706,18 @@ class Storage:
     _user_by_name = Prepared(User, None, User.username)
     _user_by_me = Prepared(User, None, User.me)
     _user_by_id = Prepared(User, None, User.id)
+    _grant = Prepared(Grant, None, (Grant.user, Grant.client_id))
+    # the writes of every authorization flow
+    _insert_auth_request = PreparedInsert(AuthRequest)
+    _insert_code = PreparedInsert(AuthCode)
+    _insert_token = PreparedInsert(Token)
+    _insert_event = PreparedInsert(Event)
+    _use_auth_request = Compiled(lambda slot: AuthRequest.update(used_at=slot(0)).where(
+        AuthRequest.key_hash == slot(1), AuthRequest.used_at.is_null()))
+    _use_code = Compiled(lambda slot: AuthCode.update(used_at=slot(0)).where(
+        AuthCode.id == slot(1), AuthCode.used_at.is_null()))
+    _extend_key = Compiled(lambda slot: SigningKey.update(publish_until=slot(0)).where(
+        SigningKey.kid == slot(1), SigningKey.retired_at.is_null(False), SigningKey.publish_until < slot(0)))
 
     def __init__(self, database, clock=utcnow):
         self.database = database
@@ -854,23 +917,10 @@ class Storage:
         return list(RoleAssignment.select(RoleAssignment, User).join(User).where(RoleAssignment.client == client)
                     .order_by(User.username))
 
-    _ROLE_KEYS = ("\x00client_id\x00", -20260101)  # stand for the values in the SQL built once
-
-    def _role_sql(self):
-        """(sql, where each value goes) of role_for's one query, built once per kind of database: it runs
-        on every token verification and introspection, and peewee builds a query's SQL anew each time."""
-        kind = type(self.database)
-        if kind not in Storage._role_sql_cache:
-            client_key, user_key = self._ROLE_KEYS
-            query = (Client.select(Client.roles, Client.default_role, RoleAssignment.role)
-                     .join(RoleAssignment, peewee.JOIN.LEFT_OUTER,
-                           on=(RoleAssignment.client == Client.id) & (RoleAssignment.user == user_key))
-                     .where(Client.client_id == client_key).limit(1))
-            sql, params = query.sql()
-            Storage._role_sql_cache[kind] = (sql, params)
-        return Storage._role_sql_cache[kind]
-
-    _role_sql_cache = {}
+    # role_for's one query: it runs on every token verification and introspection
+    _role = Compiled(lambda slot: Client.select(Client.roles, Client.default_role, RoleAssignment.role).join(
+        RoleAssignment, peewee.JOIN.LEFT_OUTER, on=(RoleAssignment.client == Client.id) & (RoleAssignment.user == slot(1)))
+        .where(Client.client_id == slot(0)).limit(1))
 
     def role_for(self, user, client_id):
         """The user's role in a pre-registered client: their assignment while the client still accepts it,
@@ -880,9 +930,7 @@ class Storage:
         known = getattr(user, "roles_known", {})
         if client_id in known:  # looked up with the user's token a moment ago
             return known[client_id]
-        sql, params = self._role_sql()
-        values = {self._ROLE_KEYS[0]: client_id, self._ROLE_KEYS[1]: user.id}
-        row = self.database.execute_sql(sql, [values.get(p, p) for p in params]).fetchone()
+        row = self._role.execute(self.database, (client_id, user.id)).fetchone()
         if row is None:
             return None
         return self._role_of(*row)
@@ -1001,8 +1049,8 @@ class Storage:
     def save_auth_request(self, lifetime, **fields):
         """Store a validated authorization request; returns its raw key (only the hash is kept)."""
         raw = secrets.token_urlsafe(24)
-        AuthRequest.create(key_hash=token_hash(raw), created_at=self.now(),
-                           expires_at=self.now() + datetime.timedelta(seconds=lifetime), **fields)
+        self._insert_auth_request(self.database, key_hash=token_hash(raw), created_at=self.now(),
+                                  expires_at=self.now() + datetime.timedelta(seconds=lifetime), **fields)
         return raw
 
     def get_auth_request(self, raw, pushed=False):
@@ -1014,13 +1062,12 @@ class Storage:
 
     def use_auth_request(self, raw):
         """Mark a request answered; False when it was already (a double submit or a replay)."""
-        return AuthRequest.update(used_at=self.now()).where(
-            AuthRequest.key_hash == token_hash(raw), AuthRequest.used_at.is_null()).execute() == 1
+        return self._use_auth_request(self.database, self.now(), token_hash(raw)) == 1
 
     def create_code(self, lifetime, **fields):
         raw = secrets.token_urlsafe(32)
-        AuthCode.create(code_hash=token_hash(raw), created_at=self.now(),
-                        expires_at=self.now() + datetime.timedelta(seconds=lifetime), **fields)
+        self._insert_code(self.database, code_hash=token_hash(raw), created_at=self.now(),
+                          expires_at=self.now() + datetime.timedelta(seconds=lifetime), **fields)
         return raw
 
     def find_code(self, raw):
@@ -1038,8 +1085,7 @@ class Storage:
 
     def use_code(self, code):
         """Consume a code; True for exactly one caller, however many race for it."""
-        return AuthCode.update(used_at=self.now()).where(
-            AuthCode.id == code.id, AuthCode.used_at.is_null()).execute() == 1
+        return self._use_code(self.database, self.now(), code.id) == 1
 
     # -- tokens
     def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None, via="flow",
@@ -1049,9 +1095,9 @@ class Storage:
         jti, now = secrets.token_hex(16), self.now()
         expires = now + datetime.timedelta(seconds=lifetime) if lifetime else None
         raw = encode(jti, now, expires) if encode else secrets.token_urlsafe(32)
-        row = Token.create(token_hash=token_hash(raw), jti=jti, kind=kind, via=via, family=family, code=code,
-                           user=user, me=me, client_id=client_id, scope=scope, created_at=now,
-                           auth_time=auth_time, expires_at=expires)
+        row = self._insert_token(self.database, token_hash=token_hash(raw), jti=jti, kind=kind, via=via,
+                                 family=family, code=code, user=user, me=me, client_id=client_id, scope=scope,
+                                 created_at=now, auth_time=auth_time, expires_at=expires)
         return raw, row
 
     def find_token(self, raw):
@@ -1131,15 +1177,14 @@ class Storage:
 
     def extend_key(self, kid, until):
         """A retired key that still signs (a process not yet restarted) stays published for its tokens."""
-        SigningKey.update(publish_until=until).where(
-            SigningKey.kid == kid, SigningKey.retired_at.is_null(False), SigningKey.publish_until < until).execute()
+        self._extend_key(self.database, until, kid)
 
     def list_keys(self):
         return list(SigningKey.select().order_by(SigningKey.id))
 
     # -- remembered consent
     def get_grant(self, user, client_id):
-        return Grant.get_or_none(Grant.user == user, Grant.client_id == client_id)
+        return self._grant(self.database, Grant.user.db_value(user), client_id)
 
     def list_grants(self, user):
         return list(Grant.select().where(Grant.user == user).order_by(Grant.client_id))
@@ -1178,7 +1223,7 @@ class Storage:
 
     # -- audit log
     def log_event(self, kind, user=None, **data):
-        Event.create(kind=kind, user=user, data=json.dumps(data, default=str), at=self.now())
+        self._insert_event(self.database, kind=kind, user=user, data=json.dumps(data, default=str), at=self.now())
 
     def events(self, limit=50, user=None):
         """The newest audit-log entries (of one user when given), newest first."""

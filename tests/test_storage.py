@@ -531,6 +531,75 @@ def test_log_event_keeps_kind_user_data_and_time(storage, clock):
 
 
 # ---------------------------------------------------------------------------------------------
+#  The authorization flow's rows (written with SQL built once: Compiled, Prepared, PreparedInsert)
+# ---------------------------------------------------------------------------------------------
+
+def test_an_auth_request_is_stored_with_its_defaults_and_answered_once(storage, clock):
+    raw = storage.save_auth_request(600, client_id="https://app.example/", redirect_uri="https://app.example/cb",
+                                    state="xyz", scope="profile")
+    request = storage.get_auth_request(raw)
+    assert (request.client_id, request.redirect_uri, request.state, request.scope) == (
+        "https://app.example/", "https://app.example/cb", "xyz", "profile")
+    assert (request.response_type, request.pushed, request.code_challenge, request.client_data) == ("code", False, "", "{}")
+    assert (request.created_at, request.expires_at) == (clock(), clock() + datetime.timedelta(seconds=600))
+    assert request.id == AuthRequest.get(AuthRequest.key_hash == sha256(raw)).id
+    assert [storage.use_auth_request(raw), storage.use_auth_request(raw)] == [True, False]
+    assert storage.get_auth_request(raw) is None
+
+
+def test_a_pushed_request_is_found_only_as_a_pushed_one(storage):
+    raw = storage.save_auth_request(60, client_id="https://app.example/", redirect_uri="https://app.example/cb",
+                                    state="s", pushed=True)
+    assert storage.get_auth_request(raw) is None
+    assert storage.get_auth_request(raw, pushed=True).pushed is True
+
+
+def test_a_code_keeps_what_was_approved_and_is_consumed_once(storage, clock):
+    alice = make_user(storage, "alice")
+    raw = storage.create_code(60, user=alice, me=alice.me, client_id="https://app.example/",
+                              redirect_uri="https://app.example/cb", code_challenge="c" * 43,
+                              code_challenge_method="S256", scope="profile create", auth_time=clock())
+    code = storage.find_code(raw)
+    assert (code.user.username, code.me, code.scope, code.code_challenge, code.auth_time, code.used_at) == (
+        "alice", alice.me, "profile create", "c" * 43, clock(), None)
+    assert [storage.use_code(code), storage.use_code(code)] == [True, False]
+    assert storage.find_code(raw).used_at == clock()
+    assert storage.find_code("another code") is None
+
+
+def test_a_new_token_row_has_the_id_it_was_stored_under(storage):
+    alice = make_user(storage, "alice")
+    made = [storage.create_token(kind, alice, alice.me, "https://app.example/", "profile", 3600, "family1")
+            for kind in ("access", "refresh")]
+    found = [storage.find_token(raw) for raw, _ in made]
+    assert [row.id for _, row in made] == [row.id for row in found]
+    assert made[0][1].id != made[1][1].id
+    assert [(t.kind, t.via, t.user.username, t.revoked_at, t.code_id) for t in found] == [
+        ("access", "flow", "alice", None, None), ("refresh", "flow", "alice", None, None)]
+    assert storage.revoke_token(made[0][1]) and storage.find_token(made[0][0]).revoked_at is not None
+
+
+def test_a_grant_is_found_for_its_user_and_client_only(storage):
+    alice, bob = make_user(storage, "alice"), make_user(storage, "bob")
+    storage.save_grant(alice, "https://app.example/", "profile")
+    assert storage.get_grant(alice, "https://app.example/").scope == "profile"
+    assert storage.get_grant(alice.id, "https://app.example/").scope == "profile"
+    assert storage.get_grant(bob, "https://app.example/") is None
+    assert storage.get_grant(alice, "https://other.example/") is None
+
+
+def test_a_retired_key_that_still_signs_is_published_longer_and_a_current_one_is_left_alone(storage, clock):
+    storage.register_key("old", "EdDSA", {"kid": "old"})
+    storage.register_key("new", "EdDSA", {"kid": "new"})
+    storage.retire_key("old", clock() + datetime.timedelta(hours=1))
+    storage.extend_key("old", clock() + datetime.timedelta(hours=2))
+    storage.extend_key("old", clock() + datetime.timedelta(minutes=30))  # never shortened
+    storage.extend_key("new", clock() + datetime.timedelta(hours=2))  # not retired: published anyway
+    keys = {key.kid: key.publish_until for key in storage.list_keys()}
+    assert keys == {"old": clock() + datetime.timedelta(hours=2), "new": None}
+
+
+# ---------------------------------------------------------------------------------------------
 #  Deleting a user
 # ---------------------------------------------------------------------------------------------
 
