@@ -104,7 +104,11 @@ SETTINGS = {
                               "Key that signs cookies and CSRF tokens (at least 32 characters)."),
         "host": Setting("str", "127.0.0.1", "Address `indieauth serve` listens on."),
         "port": Setting("int", 8080, "Port `indieauth serve` listens on."),
-        "threads": Setting("int", 4, "Worker threads of `indieauth serve` (waitress)."),
+        "threads": Setting("int", 4, "Worker threads of `indieauth serve` (waitress): requests answered at once. "
+                                     "Fewer threads compete less for Python's interpreter lock (on 2 cores, 1 thread "
+                                     "verified tokens 1.6x faster than 4, bench/FINDINGS.md), but then one slow "
+                                     "request (a client's metadata fetched over the network, an email sent) holds "
+                                     "up all the others."),
         "trusted_proxies": Setting("list", [],
                                    "Addresses or networks (\"10.0.0.0/8\") of reverse proxies whose "
                                    "X-Forwarded-For header is believed."),
