@@ -2890,8 +2890,9 @@ _request_ids = threading.local()
 # check it on the next (a `SELECT 1` on PostgreSQL, a ping on MariaDB, under the pool's lock), which
 # doubled the round trips of a token verification.  A connection idle for longer than this goes back
 # first, so that check runs again after a quiet spell (a database restarted meanwhile costs no
-# request); one that failed is dropped.  Otherwise (tests, CGI, Passenger) every request gives its
-# connection back: a process with many apps would hold one per app and thread.
+# request); one that failed is dropped.  The WSGI entry (Passenger) keeps them too, but not under CGI
+# (one request per process).  Otherwise (tests, apps built by hand) every request gives its connection
+# back: a process with many apps would hold one per app and thread.
 CONNECTION_RECHECK = 1.0  # seconds
 # Request ids name a request in the logs, so they need to be unique, not unguessable: a random prefix
 # per process and a counter (reading the system's random source for each cost a system call).
@@ -2945,7 +2946,7 @@ class IndieAuth:
     def __init__(self, config, plugins=(), clock=utcnow, check_schema=True, resolver=None):
         self.config = config
         self.now = clock
-        self.keep_connections = False  # True under `indieauth serve` (see CONNECTION_RECHECK)
+        self.keep_connections = False  # True under `indieauth serve` and Passenger (CONNECTION_RECHECK)
         self.base_url = config["server"]["base_url"]
         self.secret_key = config.secret("server", "secret_key")
         if len(self.secret_key) < 32:
@@ -4855,7 +4856,9 @@ def application(environ, start_response):
                     setup_logging(config["server"]["log_level"])
                     _application = IndieAuth(config)
                     if not os.environ.get("GATEWAY_INTERFACE", "").startswith("CGI"):
-                        give_back_big_blocks()  # Passenger and other long-running WSGI servers
+                        # Passenger and other long-running WSGI servers: one app per process, as under serve
+                        give_back_big_blocks()
+                        _application.keep_connections = True
                 except UsageError as exc:  # tried again on the next request, once it is fixed
                     setup_logging()
                     log.error("indieauth cannot start: %s", exc)

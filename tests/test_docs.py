@@ -321,6 +321,29 @@ def test_passenger_wsgi_serves_the_configured_server(site):
     assert 'autocomplete="current-password"' in result.stdout
 
 
+PASSENGER_CONNECTIONS = PASSENGER_REQUEST.split("status = []")[0] + """
+import indieauth
+connections = []
+for _ in range(2):
+    status = []
+    b"".join(module.application(dict(environ), lambda s, headers, exc_info=None: status.append(s)))
+    assert status == ["200 OK"], status
+    database = indieauth._application.storage.database
+    connections.append(None if database.is_closed() else database.connection())
+print("kept" if connections[0] is not None and connections[0] is connections[1] else "given back")
+"""
+
+
+@pytest.mark.parametrize("gateway, expected", [(None, "kept"), ("CGI/1.1", "given back")])
+def test_the_wsgi_entry_keeps_its_database_connection_between_requests_except_under_cgi(site, gateway, expected):
+    """Passenger runs one app per long-lived process, as `indieauth serve` does: the thread keeps its
+    connection (CONNECTION_RECHECK).  A CGI process answers one request, so it gives it back."""
+    env = {"GATEWAY_INTERFACE": gateway} if gateway else {}
+    result = run_isolated(["-c", PASSENGER_CONNECTIONS, os.path.join(ROOT, "passenger_wsgi.py")], site, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
+
+
 def test_indieauth_py_is_a_cgi_script(site):
     cgi = {"GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": "GET", "PATH_INFO": "/login",
            "SCRIPT_NAME": "/indieauth.cgi", "SERVER_NAME": "auth.example", "SERVER_PORT": "80",
