@@ -608,7 +608,9 @@ class Compiled:
     for the i-th value of each call; calling it runs the statement and gives the rows it changed (for
     the conditional UPDATEs that consume a request or a code)."""
 
-    SLOTS = tuple(f"\x00slot {i}\x00" for i in range(8))  # strings no column's converter changes
+    # Strings that text, integer, date-time and foreign-key columns' converters leave alone (a
+    # BooleanField's would make one True: compare booleans with literals, not slots).
+    SLOTS = tuple(f"\x00slot {i}\x00" for i in range(8))
 
     def __init__(self, build):
         self.build, self.compiled = build, {}
@@ -923,8 +925,9 @@ class Storage:
 
     # role_for's one query: it runs on every token verification and introspection
     _role = Compiled(lambda slot: Client.select(Client.roles, Client.default_role, RoleAssignment.role).join(
-        RoleAssignment, peewee.JOIN.LEFT_OUTER, on=(RoleAssignment.client == Client.id) & (RoleAssignment.user == slot(1)))
-        .where(Client.client_id == slot(0)).limit(1))
+        RoleAssignment, peewee.JOIN.LEFT_OUTER,
+        on=(RoleAssignment.client == Client.id) & (RoleAssignment.user == slot(1))).where(
+        Client.client_id == slot(0)).limit(1))
 
     def role_for(self, user, client_id):
         """The user's role in a pre-registered client: their assignment while the client still accepts it,
