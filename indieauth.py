@@ -2840,10 +2840,20 @@ def describe_wait(seconds):
     return f"{seconds} seconds"
 
 
+MAX_NEXT = 1000  # characters of a `next` path kept through a sign-in
+
+
 def safe_next(value):
-    """A local path to go to after signing in; anything else (another site, a scheme) becomes '/'."""
-    if (not isinstance(value, str) or not value.startswith("/") or value.startswith("//")
-            or "\\" in value or any(ord(c) < 32 for c in value)):
+    """`value` if it is a safe path on this server to go to after signing in, else '/' (SEC16): printable,
+    one leading '/', and (decoded too) no backslash and no dot segment, so that put after base_url it
+    stays under base_url.  Every `next`, the core's and plugins', goes through here."""
+    if not isinstance(value, str) or not value.startswith("/") or len(value) > MAX_NEXT:
+        return "/"
+    path = urllib.parse.unquote(value.partition("?")[0].partition("#")[0])
+    # `//host` and `/\host` (raw or %2F-encoded) name another host to a browser; it drops tabs and
+    # newlines first, and resolves `..` (also as %2e%2e) above a base_url's path
+    if (path.startswith("//") or "\\" in value or "\\" in path or not value.isprintable() or " " in value
+            or any(segment in (".", "..") for segment in path.split("/"))):
         return "/"
     return value
 
@@ -3055,8 +3065,9 @@ class IndieAuth:
         return bottle.template(name, template_lookup=self.template_paths, **values)
 
     def url(self, path=""):
-        """Absolute URL of a path on this server."""
-        return urllib.parse.urljoin(self.base_url, path.lstrip("/"))
+        """Absolute URL of a path on this server: base_url followed by the path, whatever it holds (a
+        scheme, `//host`), percent-encoded to ASCII, so it can name no other origin (SEC16)."""
+        return self.base_url + urllib.parse.quote(path.lstrip("/"), safe=ASCII_VISIBLE)
 
     def event(self, event, kind=None, user=None, **data):
         """Record `event` in the audit log and deliver it to plugins; a plugin's failure is only logged."""
@@ -3242,7 +3253,7 @@ class IndieAuth:
         self.redirect(f"/login/{following[0].name}?" + urllib.parse.urlencode({"next": safe_next(next_url)}))
 
     def redirect(self, path):
-        """303 See Other to a path on this server, as an absolute URL under base_url."""
+        """303 See Other to a path on this server, as an absolute URL under base_url (never elsewhere)."""
         bottle.redirect(self.url(path), 303)
 
     # -- routes
