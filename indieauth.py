@@ -566,14 +566,28 @@ MIGRATIONS = [(1, _migration_1), (2, _migration_2), (3, _migration_3)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
+def sqlite_file(url, folder="."):
+    """The file of a sqlite:/// database URL, relative to `folder`; None for any other database."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///"):]
+    if path in (":memory:", "") or path.startswith("file:"):
+        raise ConfigError(f"database URL {url!r}: give SQLite a file; an in-memory database "
+                          f"would be lost between requests")
+    return os.path.join(folder, path)
+
+
 def open_database(url, folder="."):
-    """A peewee Database for a URL; SQLite paths are relative to `folder`, with WAL and foreign keys on."""
-    if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///"):]
-        if path in (":memory:", "") or path.startswith("file:"):
-            raise ConfigError(f"database URL {url!r}: give SQLite a file; an in-memory database "
-                              f"would be lost between requests")
-        path = os.path.join(folder, path)
+    """A peewee Database for a URL; SQLite paths are relative to `folder`, with WAL and foreign keys on.
+    Every command and entry point opens its database here, so a new SQLite file is made here, readable
+    by its owner only (0600): it holds password hashes and TOTP secrets.  SQLite gives the -wal and
+    -shm files it makes the database file's mode."""
+    path = sqlite_file(url, folder)
+    if path is not None:
+        try:
+            os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))  # an existing file is left as it is
+        except OSError:
+            pass  # a missing folder, no permission: SQLite says so when it connects
         # Pooled: a request takes an open connection and gives it back, so connecting (and the
         # PRAGMAs) happen once per thread, not per request; a connection serves one thread at a time.
         # synchronous stays FULL (not WAL's usual NORMAL): a revocation that was answered must
@@ -4420,7 +4434,7 @@ def cmd_init(app_factory, args):
     except ValueError:
         raise UsageError(f"--base-url {args.base_url!r} must be an http:// or https:// URL") from None
     me = validate_me(args.me, base_url)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)  # a new folder: ours only
     with open(path, "w", encoding="utf-8") as f:
         f.write(CONFIG_TEMPLATE.format(base_url=json.dumps(base_url), port=""))
     made = []
@@ -4454,6 +4468,7 @@ def cmd_serve(app_factory, args):
                                            port=f"port = {port}\n"))
         print(f"No configuration found: wrote {path}")
     config = Config.load(path)
+    warn_if_readable(config)
     if _sqlite_is_new(config):
         ensure_secret_files(config)
     app = app_factory(config, check_schema=False)
@@ -4488,10 +4503,18 @@ def cmd_serve(app_factory, args):
 
 
 def _sqlite_is_new(config):
-    url = config["server"]["database"]
-    if not url.startswith("sqlite:///") or url.endswith(":memory:"):
-        return False
-    return not os.path.exists(os.path.join(config.folder, url[len("sqlite:///"):]))
+    path = sqlite_file(config["server"]["database"], config.folder)
+    return path is not None and not os.path.exists(path)
+
+
+def warn_if_readable(config):
+    """One warning line when the SQLite database (or its -wal, -shm) can be read by group or others."""
+    path = sqlite_file(config["server"]["database"], config.folder)
+    exposed = [p for p in (path, f"{path}-wal", f"{path}-shm") if path and os.path.exists(p)
+               and os.stat(p).st_mode & 0o077]
+    if exposed:
+        log.warning("the database is readable by other users of this machine, and it holds password hashes: "
+                    "run chmod 600 %s", " ".join(exposed))
 
 
 def cmd_migrate(app, args):
