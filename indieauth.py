@@ -1278,7 +1278,9 @@ class HookSpecs:
     def register_routes(self, app):
         """Return a list of `(method, path, callback)`; an authenticator's routes go under
         `/login/<name>/…`, anything else under `/plugins/<name>/…`.  Callbacks take Bottle's
-        URL arguments and may use `bottle.request`, `app.current_user()` and `app.render()`."""
+        URL arguments and may use `bottle.request`, `app.current_user()` and `app.render()`.
+        Name a wildcard that carries a secret `<token>`, `<code>` or `<key>` (SECRET_NAMES): its
+        value is then never written to the log."""
 
     @hookspec
     def register_commands(self, app, subparsers):
@@ -2285,6 +2287,12 @@ def verify_client(app, params):
     return client_id, redirect_uri, client
 
 
+def valid_state(state):
+    """Whether `state` is one this server accepts, and so the only kind it ever echoes: VSCHAR (%x20-7E,
+    RFC 6749 Appendix A.5), long signed states included, up to 2048 characters."""
+    return isinstance(state, str) and 0 < len(state) <= 2048 and all(32 <= ord(c) <= 126 for c in state)
+
+
 def check_authorization_request(app, params, client_id, redirect_uri):
     """The fields of an AuthRequest from verified parameters; RedirectError for every other mistake."""
     state = params.get("state", "")
@@ -2299,8 +2307,7 @@ def check_authorization_request(app, params, client_id, redirect_uri):
     # the server MUST echo state, so a request without one cannot be answered correctly (S36)
     if not state:
         refuse(InvalidRequest("The state parameter is missing."))
-    # state is VSCHAR (%x20-7E); accept long signed states, up to 2048 characters
-    if len(state) > 2048 or any(not 32 <= ord(c) <= 126 for c in state):
+    if not valid_state(state):
         refuse(InvalidRequest("The state parameter has characters or a length it cannot have."))
     challenge, method = params.get("code_challenge", ""), params.get("code_challenge_method", "")
     # both PKCE parameters, or (for exempt legacy clients) neither
@@ -2893,6 +2900,12 @@ PROOF_COOKIE = "indieauth_site_proof"
 PROOF_LIFETIME = 900  # seconds between proving one's site (RelMeAuth) and using the proof to sign up
 CSRF_COOKIE = "indieauth_csrf"
 API_PATHS = ("/par", "/token", "/introspect", "/revoke", "/userinfo")
+# Names of the values that prove something to whoever holds them: never logged.  A route wildcard with
+# one of these names (the core's /login/once/<token>, /invite/<token>, /auth/consent/<key>; a plugin's)
+# is redacted from every log line that names a request path; query strings are never logged at all.
+SECRET_NAMES = frozenset({"code", "token", "ticket", "device_code", "code_verifier", "access_token",
+                          "refresh_token", "client_secret", "key"})
+REDACTED = "[redacted]"
 HTML_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
                                "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
@@ -3274,6 +3287,7 @@ class IndieAuth:
     def _routes(self):
         """The URL map: every core route in one place, then the plugins' routes."""
         app, b = self, self.bottle
+        b.router.add_filter("id", id_filter)
         b.route("/", "GET", self.home)
         b.route("/login", "GET", self.login_start)
         b.route("/login/<name>", "GET", self.login_page)
@@ -3305,8 +3319,8 @@ class IndieAuth:
         b.route("/admin/users", "POST", self.admin_users_post)
         b.route("/admin/clients", "GET", self.admin_clients)
         b.route("/admin/clients", "POST", self.admin_clients_post)
-        b.route("/admin/clients/<number:int>", "GET", self.admin_client)
-        b.route("/admin/clients/<number:int>", "POST", self.admin_client_post)
+        b.route("/admin/clients/<number:id>", "GET", self.admin_client)
+        b.route("/admin/clients/<number:id>", "POST", self.admin_client_post)
         b.route("/tokens", "GET", self.tokens_page)
         b.route("/tokens/new", "GET", self.token_new_page)
         b.route("/tokens/new", "POST", self.token_new_post)
@@ -3337,11 +3351,13 @@ class IndieAuth:
             except bottle.HTTPResponse:
                 raise
             except (peewee.OperationalError, peewee.InterfaceError):
-                log.exception("database error on %s %s", bottle.request.method, bottle.request.path)
+                log.exception("database error on %s %s", bottle.request.method,
+                              loggable_path(bottle.request.environ))
                 _connections.failed = True  # never reused: _after gives it back, and the pool drops it
                 raise bottle.HTTPError(503) from None
             except Exception:
-                log.exception("unhandled error on %s %s", bottle.request.method, bottle.request.path)
+                log.exception("unhandled error on %s %s", bottle.request.method,
+                              loggable_path(bottle.request.environ))
                 raise bottle.HTTPError(500) from None
         return wrapper
 
@@ -3362,9 +3378,7 @@ class IndieAuth:
         response.set_header("X-Request-Id", _request_ids.value)
         if bottle.request.path in CORS_PATHS:  # S22; never on the authorization endpoint (SEC28)
             response.set_header("Access-Control-Allow-Origin", "*")
-        if response.content_type.startswith("text/html") or not is_api_path():
-            for name, value in HTML_HEADERS.items():
-                response.set_header(name, value)
+        self._security_headers(page=response.content_type.startswith("text/html") or not is_api_path())
         if "Cache-Control" not in response.headers:  # pages carry CSRF tokens and personal data
             response.set_header("Cache-Control", "no-store")
         try:
@@ -3375,15 +3389,25 @@ class IndieAuth:
             self.storage.close()
         _connections.last_used = time.monotonic()
         took = (time.monotonic() - bottle.request.environ.get("indieauth.started", time.monotonic())) * 1000
-        # Only the path: query strings may carry codes or tokens, which never go to logs.
-        log.info("%s %s %s %.1fms", bottle.request.method, bottle.request.path[:200],
+        # Only the path, its secrets redacted: query strings may carry codes or tokens, never logged.
+        log.info("%s %s %s %.1fms", bottle.request.method, loggable_path(bottle.request.environ),
                  response.status_code, took)
+
+    def _security_headers(self, page):
+        """nosniff on every response, HSTS when base_url is https, and on pages HTML_HEADERS; a header the
+        handler set itself (the logo proxy's sandbox CSP) is kept."""
+        headers = {"X-Content-Type-Options": "nosniff", **(HTML_HEADERS if page else {})}
+        if self.base_url.startswith("https:"):  # one year; subdomains may be other people's sites
+            headers["Strict-Transport-Security"] = "max-age=31536000"
+        for name, value in headers.items():
+            if name not in bottle.response.headers:
+                bottle.response.set_header(name, value)
 
     def error_page(self, error):
         """Every error, as JSON on API paths and as a page that says what to do everywhere else."""
         status = error.status_code
         if error.exception is not None and not isinstance(error.exception, bottle.HTTPResponse):
-            log.error("unhandled error on %s %s", bottle.request.method, bottle.request.path,
+            log.error("unhandled error on %s %s", bottle.request.method, loggable_path(bottle.request.environ),
                       exc_info=(type(error.exception), error.exception, error.exception.__traceback__))
         title, advice = ERROR_TEXT.get(status, ERROR_TEXT[500 if status >= 500 else 400])
         detail = error.body if isinstance(error, PageError) else ""
@@ -3394,8 +3418,7 @@ class IndieAuth:
             code = {404: "not_found", 405: "invalid_request", 429: "slow_down", 503: "temporarily_unavailable"}
             return json.dumps({"error": code.get(status, "server_error" if status >= 500 else "invalid_request"),
                                "error_description": detail or advice})
-        for name, value in HTML_HEADERS.items():
-            bottle.response.set_header(name, value)
+        self._security_headers(page=True)
         try:
             unreachable = {"user": None} if status == 503 else {}  # the database is what failed
             return self.render("error.tpl", title=title, status=status, detail=detail, advice=advice,
@@ -3475,7 +3498,7 @@ class IndieAuth:
     def redirect_error(self, error, status=303):
         """Send an OAuth error back to the verified redirect_uri with state and iss (S36, S45, SEC14)."""
         params = {"error": error.oauth.error, "error_description": error.oauth.description}
-        if error.state:
+        if valid_state(error.state):  # an invalid one is not echoed: it may be 100 KB, or carry anything
             params["state"] = error.state
         params["iss"] = self.issuer
         bottle.redirect(redirect_with(error.redirect_uri, params), status)
@@ -4212,6 +4235,32 @@ def basic_credentials(header):
     if "://" not in user:
         user = urllib.parse.unquote_plus(user)
     return user, urllib.parse.unquote_plus(password)
+
+
+MAX_ID = 2 ** 31 - 1  # the largest id an INTEGER column holds, on every database supported
+
+
+def id_filter(config):
+    """Bottle's route filter `<name:id>`, for every numeric route argument: a database id, 1 to MAX_ID.
+    Anything else (0, -1, 0001, 2**31) is a 404 before any query is made."""
+    def to_python(text):
+        if int(text) > MAX_ID:
+            raise bottle.HTTPError(404)
+        return int(text)
+    return r"[1-9][0-9]{0,9}", to_python, str
+
+
+def loggable_path(environ):
+    """The request's path for a log line, without its secrets: the value of every route wildcard named in
+    SECRET_NAMES; on a path no route matched (a 404, a 405), every run of 16 or more token characters
+    with a capital or a digit, as a mistyped one-time link holds."""
+    path = "/" + environ.get("PATH_INFO", "").lstrip("/")
+    if environ.get("bottle.route") is None:
+        path = re.sub(r"[A-Za-z0-9_-]{16,}", lambda m: REDACTED if re.search("[A-Z0-9]", m[0]) else m[0], path)
+    for name, value in (environ.get("route.url_args") or {}).items():
+        if name in SECRET_NAMES and value:
+            path = path.replace(str(value), REDACTED)
+    return path[:200]
 
 
 def is_api_path():

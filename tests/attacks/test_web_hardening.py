@@ -358,7 +358,7 @@ def test_redacted_log_path_keeps_what_is_not_secret(make_app):
 
 # -- Informational: headers ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path, status", [("/.well-known/oauth-authorization-server", 200), ("/token", 405),
+@pytest.mark.parametrize("path, status", [("/.well-known/oauth-authorization-server", 200), ("/token", 401),
                                           ("/userinfo", 401), ("/login", 200), ("/nope", 404),
                                           ("/static/style.css", 200)])
 def test_every_response_has_nosniff_and_https_has_hsts(make_app, path, status):

@@ -372,19 +372,19 @@ class OktaPush(Authenticator):
             self.pushes.save(user, key, record)
         return result
 
-    def wait_page(self, push_id):
+    def wait_page(self, token):
         """GET /login/okta/wait/<id>: 'approve on your phone' while waiting (it refreshes itself), then
         the end of the sign-in, or what went wrong with a way to try again."""
         next_url = safe_next(bottle.request.query.get("next", "/"))
-        found = self.pushes.find(push_id)
+        found = self.pushes.find(token)
         if found is None:
             return self.give_up(GONE, next_url)
         user, key, record = found
         result = self.outcome(user, key, record)
         if result == "WAITING":
-            here = f"/login/{NAME}/wait/{push_id}?" + urllib.parse.urlencode({"next": next_url})
+            here = f"/login/{NAME}/wait/{token}?" + urllib.parse.urlencode({"next": next_url})
             return self.app.render("okta_wait.tpl", title="Approve on your phone", number=record["number"],
-                                   here=here, status_url=f"/login/{NAME}/status/{push_id}",
+                                   here=here, status_url=f"/login/{NAME}/status/{token}",
                                    start="/login?" + urllib.parse.urlencode({"next": next_url}),
                                    scripts=[f"/login/{NAME}/wait.js"])
         if not self.pushes.use(user, key):  # another request of this browser finished it first
@@ -413,10 +413,10 @@ class OktaPush(Authenticator):
         return self.app.render("okta_ended.tpl", title="Sign in", message=message,
                                start="/login?" + urllib.parse.urlencode({"next": next_url}))
 
-    def status(self, push_id):
+    def status(self, token):
         """GET /login/okta/status/<id>: {"status": "waiting"} or {"status": "done"}, for the page's script."""
         bottle.response.content_type = "application/json"
-        found = self.pushes.find(push_id)
+        found = self.pushes.find(token)
         done = found is None or self.outcome(*found) != "WAITING"
         return json.dumps({"status": "done" if done else "waiting"})
 
@@ -449,6 +449,6 @@ def register_authenticators(app):
 
 @hookimpl
 def register_routes(app):
-    return [("GET", f"/login/{NAME}/wait/<push_id>", app.okta.wait_page),
-            ("GET", f"/login/{NAME}/status/<push_id>", app.okta.status),
+    return [("GET", f"/login/{NAME}/wait/<token>", app.okta.wait_page),
+            ("GET", f"/login/{NAME}/status/<token>", app.okta.status),
             ("GET", f"/login/{NAME}/wait.js", script)]
