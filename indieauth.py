@@ -1280,7 +1280,7 @@ class HookSpecs:
         `/login/<name>/…`, anything else under `/plugins/<name>/…`.  Callbacks take Bottle's
         URL arguments and may use `bottle.request`, `app.current_user()` and `app.render()`.
         Name a wildcard that carries a secret `<token>`, `<code>` or `<key>` (SECRET_NAMES): its
-        value is then never written to the log."""
+        value is then never written to the log.  A database id is `<name:id>` (1 to 2**31-1, else 404)."""
 
     @hookspec
     def register_commands(self, app, subparsers):
