@@ -4560,7 +4560,7 @@ def warn_if_readable(config):
     """One warning line when the SQLite database (or its -wal, -shm) can be read by group or others."""
     path = sqlite_file(config["server"]["database"], config.folder)
     exposed = [p for p in (path, f"{path}-wal", f"{path}-shm") if path and os.path.exists(p)
-               and os.stat(p).st_mode & 0o077]
+               and os.stat(p).st_mode & 0o044]
     if exposed:
         log.warning("the database is readable by other users of this machine, and it holds password hashes: "
                     "run chmod 600 %s", " ".join(exposed))

@@ -20,7 +20,6 @@ import indieauth
 from indieauth import hookimpl, testing
 from conftest import PASSWORD, sign_in
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # -- Finding 2: open redirect after sign-in ------------------------------------------------------
 
