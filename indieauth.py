@@ -888,19 +888,21 @@ class Storage:
     def create_client(self, client_id, name, redirect_uris, description="", logo=""):
         """Register a confidential client; returns its raw secret (only the hash is kept)."""
         raw = secrets.token_urlsafe(32)
-        Client.create(client_id=client_id, name=name, description=description, logo=logo,
+        Client.create(client_id=canonical_client_id(client_id), name=name, description=description, logo=logo,
                       redirect_uris=json.dumps(list(redirect_uris)), secret_hash=token_hash(raw), created_at=self.now())
         return raw
 
     def get_client(self, client_id):
-        return self._client(self.database, client_id) if client_id else None
+        """The registered client of `client_id` in any form (canonical_client_id), or None."""
+        return self._client(self.database, canonical_client_id(client_id)) if client_id else None
 
     def list_clients(self):
         return list(Client.select().order_by(Client.id))
 
     def rotate_client_secret(self, client_id):
         raw = secrets.token_urlsafe(32)
-        Client.update(secret_hash=token_hash(raw), rotated_at=self.now()).where(Client.client_id == client_id).execute()
+        Client.update(secret_hash=token_hash(raw), rotated_at=self.now()).where(
+            Client.client_id == canonical_client_id(client_id)).execute()
         return raw
 
     # -- roles in pre-registered clients
@@ -951,7 +953,7 @@ class Storage:
         known = getattr(user, "roles_known", {})
         if client_id in known:  # looked up with the user's token a moment ago
             return known[client_id]
-        row = self._role.execute(self.database, (client_id, user.id)).fetchone()
+        row = self._role.execute(self.database, (canonical_client_id(client_id), user.id)).fetchone()
         if row is None:
             return None
         return self._role_of(*row)
@@ -1172,7 +1174,7 @@ class Storage:
         if user is not None:
             query = query.where(Token.user == user)
         if client_id is not None:
-            query = query.where(Token.client_id == client_id)
+            query = query.where(Token.client_id == canonical_client_id(client_id))
         return query.execute()
 
     # -- signing keys
@@ -1204,16 +1206,19 @@ class Storage:
         return list(SigningKey.select().order_by(SigningKey.id))
 
     # -- remembered consent
+    # remembered consent is kept and found under the canonical client_id
     def get_grant(self, user, client_id):
-        return self._grant(self.database, Grant.user.db_value(user), client_id)
+        return self._grant(self.database, Grant.user.db_value(user), canonical_client_id(client_id))
 
     def list_grants(self, user):
         return list(Grant.select().where(Grant.user == user).order_by(Grant.client_id))
 
     def forget_grant(self, user, client_id):
+        client_id = canonical_client_id(client_id)
         return Grant.delete().where(Grant.user == user, Grant.client_id == client_id).execute()
 
     def save_grant(self, user, client_id, scope):
+        client_id = canonical_client_id(client_id)
         with self.database.atomic():
             if not Grant.update(scope=scope, created_at=self.now()).where(
                     Grant.user == user, Grant.client_id == client_id).execute():
@@ -1476,6 +1481,25 @@ def canonical_url(url):
     userinfo = parts.netloc.rpartition("@")[0]
     netloc = (userinfo + "@" if userinfo else "") + host + (f":{parts.port}" if parts.port is not None else "")
     return urllib.parse.urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, parts.fragment))
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_client_id(url):
+    """The one form of a client_id that is stored, looked up and compared (IA §3.2, §3.4; S12, S13): scheme
+    and host lowercased, the default port dropped, an empty path '/'; the rest kept as typed.  Idempotent;
+    a value that is not a URL comes back unchanged, for the validators to refuse."""
+    parts = split_url(url) if isinstance(url, str) else None
+    if not parts or parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        return url
+    host = parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    port = f":{parts.port}" if parts.port not in (None, DEFAULT_PORTS[parts.scheme]) else ""
+    userinfo = parts.netloc.rpartition("@")[0]
+    rest = url[len(parts.scheme) + 3 + len(parts.netloc):]  # path, query and fragment exactly as typed
+    return (f"{parts.scheme}://{userinfo + '@' if userinfo else ''}{host}{port}"
+            f"{'' if rest.startswith('/') else '/'}{rest}")
 
 
 def is_loopback(host):
@@ -2266,7 +2290,8 @@ def single_params(multidict):
 
 
 def verify_client(app, params):
-    """(client_id, redirect_uri, ClientInfo) once both are trustworthy; ClientProblem otherwise (S10, S36)."""
+    """(canonical client_id, redirect_uri, ClientInfo) once both are trustworthy; ClientProblem otherwise
+    (S10, S36)."""
     client_id, redirect_uri = params.get("client_id"), params.get("redirect_uri")
     if not client_id:
         raise ClientProblem("The app did not say who it is",
@@ -2280,8 +2305,9 @@ def verify_client(app, params):
     problem = redirect_uri_problem(redirect_uri)
     if problem:
         raise ClientProblem("The app's redirect_uri is not valid", problem)
-    client = app.client_info(canonical_url(client_id))
-    allowed, reason = redirect_uri_allowed(client, canonical_url(client_id), redirect_uri)
+    client_id = canonical_client_id(client_id)  # the form stored in the request and used from here on
+    client = app.client_info(client_id)
+    allowed, reason = redirect_uri_allowed(client, client_id, redirect_uri)
     if not allowed:
         raise ClientProblem("The app asked to return somewhere it has not published", reason)
     return client_id, redirect_uri, client
@@ -2320,7 +2346,8 @@ def check_authorization_request(app, params, client_id, redirect_uri):
     if challenge and not PKCE_RE.fullmatch(challenge):
         refuse(InvalidRequest("code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~."))
     security = app.config["security"]
-    if not challenge and security["require_pkce"] and client_id not in security["pkce_exempt_clients"]:
+    if (not challenge and security["require_pkce"]
+            and client_id not in [canonical_client_id(c) for c in security["pkce_exempt_clients"]]):
         refuse(InvalidRequest("code_challenge is required (PKCE with S256)."))
     try:
         scopes = parse_scope(params.get("scope", ""))
@@ -2393,7 +2420,7 @@ def pushed_request_fields(app, params):
     request_uri = params["request_uri"]
     key = request_uri[len(REQUEST_URI_PREFIX):] if request_uri.startswith(REQUEST_URI_PREFIX) else ""
     pushed = app.storage.get_auth_request(key, pushed=True) if key else None
-    if pushed is None or pushed.client_id != params.get("client_id"):
+    if pushed is None or pushed.client_id != canonical_client_id(params.get("client_id")):
         raise ClientProblem("This sign-in request cannot be used",
                             "The request_uri is unknown, expired, already used, or belongs to another "
                             "client_id. Go back to the app and start signing in again.")
@@ -2529,8 +2556,9 @@ def redeem_code(app, form, at_authorization_endpoint=False, issue=lambda code: N
         raise InvalidGrant("The authorization code was used already; tokens issued from it are revoked.")
     if code.expires_at <= app.now():
         raise InvalidGrant("The authorization code has expired.")
-    # S14: client_id and redirect_uri identical to the authorization request's
-    if form["client_id"] != code.client_id or form["redirect_uri"] != code.redirect_uri:
+    # S14: client_id and redirect_uri identical to the authorization request's; the client_id as identical
+    # strings in its one canonical form, the form the request stored (canonical_client_id)
+    if canonical_client_id(form["client_id"]) != code.client_id or form["redirect_uri"] != code.redirect_uri:
         raise InvalidGrant("The client_id or redirect_uri is not the one the code was issued to.")
     verifier = form.get("code_verifier", "")
     if code.code_challenge:
@@ -2606,6 +2634,7 @@ def issue_testing_token(app, user, client_id, scopes, lifetime):
     problem = client_id_problem(client_id)
     if problem:
         raise UsageError(problem)
+    client_id = canonical_client_id(client_id)
     try:
         scopes = parse_scope(" ".join(scopes))
     except OAuthError as error:
@@ -2642,7 +2671,7 @@ def refresh_tokens(app, form):
         # BCP §4.14.2: reuse of a rotated (or revoked) refresh token revokes the whole family
         app.storage.revoke_family(token.family)
         raise InvalidGrant("The refresh token was used already or revoked; its tokens are revoked.")
-    if form["client_id"] != token.client_id:
+    if canonical_client_id(form["client_id"]) != token.client_id:
         raise InvalidGrant("The refresh token was issued to another client.")
     if not app.storage.token_is_live(token):
         raise InvalidGrant("The refresh token has expired.")
@@ -2678,7 +2707,8 @@ def revoke(app, form):
     token = app.storage.find_token(form["token"])  # S82: the hint only orders the search; one table
     if token is None:
         return False
-    if form.get("client_id") != token.client_id and app.storage.get_client(token.client_id) is not None:
+    if (canonical_client_id(form.get("client_id")) != token.client_id
+            and app.storage.get_client(token.client_id) is not None):
         raise InvalidClient("This token was issued to a registered app: that app revokes it, authenticated "
                             "with its client_id and secret (or its user, on the token page).")
     app.revoke_row(token)  # S85: a refresh token takes the grant's access tokens along
@@ -3063,7 +3093,7 @@ class IndieAuth:
     def client_info(self, client_id):
         """What is known about a client: its registration here, else the client_metadata hook (which
         fetches what the client publishes); never raises for a fetch failure."""
-        if client_id == self.url("docs"):
+        if client_id == canonical_client_id(self.url("docs")):
             # the OAuth tester on /docs is this server's own page: known here, never fetched
             return ClientInfo(client_id, name="OAuth tester (this server's /docs page)", url=client_id,
                               redirect_uris=(client_id,), fetched=True, source="builtin")
@@ -3616,9 +3646,11 @@ class IndieAuth:
             "REDIRECT_HTTP_AUTHORIZATION", "")
         credentials = basic_credentials(header)
         if credentials:
-            if form.get("client_id") and form["client_id"] != credentials[0]:
+            if form.get("client_id") and canonical_client_id(form["client_id"]) != canonical_client_id(credentials[0]):
                 raise InvalidRequest("The client_id in the form and in the Authorization header differ.")
             form["client_id"] = credentials[0]
+        if form.get("client_id"):
+            form["client_id"] = canonical_client_id(form["client_id"])  # every later lookup and comparison
         registered = self.storage.get_client(form.get("client_id"))
         if registered is not None:
             secret = credentials[1] if credentials else form.get("client_secret", "")
@@ -3913,7 +3945,7 @@ class IndieAuth:
             problem = redirect_uri_problem(uri)
             if problem:
                 return self.admin_clients(error=f"{uri}: {problem}", status=400)
-        client_id = self.url("clients/" + secrets.token_hex(8) + "/")
+        client_id = canonical_client_id(self.url("clients/" + secrets.token_hex(8) + "/"))
         secret = self.storage.create_client(client_id, name, uris, form_value("description")[:2000],
                                             form_value("logo").strip()[:512])
         return self.admin_clients(secret, client_id)
@@ -4002,6 +4034,8 @@ class IndieAuth:
         user = self.require_user()
         self.check_csrf()
         what, target = form_value("what"), form_value("target")
+        if what == "client":
+            target = canonical_client_id(target)
         if what == "token":
             token = self.storage.find_token_by_id(target, user)
             if token is None:
@@ -4697,7 +4731,8 @@ def cmd_token_revoke(app, args):
             raise UsageError(f"no single active token has an ID starting with {args.id!r} (see `token list`)")
         targets = [token]
     else:
-        targets = [t for t in app.storage.live_tokens() if args.all or t.client_id == args.client]
+        client_id = canonical_client_id(args.client)
+        targets = [t for t in app.storage.live_tokens() if args.all or t.client_id == client_id]
     for token in targets:
         app.revoke_row(token)
     print(f"revoked {len(targets)} token{'' if len(targets) == 1 else 's'}")

@@ -608,7 +608,9 @@ def test_missing_redemption_parameters(signed_in, field, path):  # S54, T21, T22
     assert redeem(signed_in, code, verifier, path=path, status=400, **{field: None}).json["error"] == "invalid_request"
 
 
-@pytest.mark.parametrize("field, value", [("client_id", "https://app.example"), ("client_id", "https://evil.example/"),
+# "https://app.example" is the same client as "https://app.example/" (S12: one canonical client_id, issue 15)
+@pytest.mark.parametrize("field, value", [("client_id", "https://app.example:8443/"),
+                                          ("client_id", "https://evil.example/"),
                                           ("redirect_uri", "https://app.example/callback/"),
                                           ("redirect_uri", "https://evil.example/callback"),
                                           ("code", "not-the-code")])
