@@ -3625,9 +3625,10 @@ class IndieAuth:
                                                              "iss": self.issuer}), 303)
 
     def authorization_post(self):
-        """POST /auth: redeem a code for the profile URL only (S57, S58, S60)."""
+        """POST /auth: redeem a code for the profile URL only (S57, S58, S60); a pre-registered client
+        authenticates here as at the token endpoint."""
         def redeem():
-            form = self.form()
+            form = self.client_id_from_basic(self.form())
             if form.get("grant_type", "authorization_code") != "authorization_code":
                 raise UnsupportedGrantType("The authorization endpoint only redeems authorization codes.")
             code, _ = redeem_code(self, form, at_authorization_endpoint=True)
