@@ -877,6 +877,22 @@ class Storage:
             raise UsageError("that profile URL belongs to another user already") from None
         return self.get_user(user_id=user.id)
 
+    def disable_user(self, user):
+        """Disable `user` and end, for good, everything they hold: tokens (access and refresh), sessions,
+        unredeemed codes, unused one-time sign-in links and remembered consent.  Enabling them again
+        (disabled_at=None) is a fresh start: none of it comes back."""
+        now = self.now()
+        with self.database.atomic():
+            User.update(disabled_at=now).where(User.id == user.id).execute()
+            self.revoke_tokens(user)
+            self.revoke_user_sessions(user)
+            AuthCode.update(expires_at=now).where(AuthCode.user == user, AuthCode.used_at.is_null(),
+                                                  AuthCode.expires_at > now).execute()
+            LoginLink.update(expires_at=now).where(LoginLink.user == user, LoginLink.used_at.is_null(),
+                                                   LoginLink.expires_at > now).execute()
+            Grant.delete().where(Grant.user == user).execute()
+        return self.get_user(user_id=user.id)
+
     def delete_user(self, user):
         """Delete a user with their credentials, sessions and tokens (revoked first, for the record)."""
         with self.database.atomic():
@@ -3904,8 +3920,7 @@ class IndieAuth:
         if target.role == "owner" or target.id == admin.id:
             fail(403, "The owner, and your own account, cannot be changed here.")
         if action == "disable":
-            self.storage.update_user(target, disabled_at=self.now())
-            self.storage.revoke_user_sessions(target)  # tokens stop working at once: token_is_live checks it
+            self.storage.disable_user(target)
         elif action == "enable":
             self.storage.update_user(target, disabled_at=None)
         elif action == "delete":

@@ -127,7 +127,7 @@ def admin_action(web, username, action):
     return form.submit("action", value=action)
 
 
-def test_a_disabled_users_tokens_stop_working_at_once(app, owner):
+def test_a_disabled_users_tokens_stop_working_at_once_and_for_good(app, owner):
     join(webtest.TestApp(app), invite_link(app))
     bea = app.storage.get_user(username="bea")
     token, _ = indieauth.issue_testing_token(app, bea, "https://x.example/", ["create"], 3600)
@@ -137,7 +137,7 @@ def test_a_disabled_users_tokens_stop_working_at_once(app, owner):
     admin_action(admin, "bea", "disable")
     admin.get("/token", headers=bearer(token), status=401)
     admin_action(admin, "bea", "enable")
-    admin.get("/token", headers=bearer(token))
+    admin.get("/token", headers=bearer(token), status=401)  # enabling is a fresh start (issue 15, finding 10)
 
 
 def test_deleting_a_user_revokes_their_tokens(app, owner):
