@@ -7,6 +7,7 @@ import urllib.parse
 
 import pytest
 import webtest
+from hypothesis import given, settings, strategies as st
 
 import fixed_clients
 import indieauth
@@ -247,6 +248,22 @@ def test_canonical_client_id(url, canonical):
     """Finding 1: scheme and host lowercased, default port dropped, empty path "/" (S12, S13); idempotent."""
     assert indieauth.canonical_client_id(url) == canonical
     assert indieauth.canonical_client_id(canonical) == canonical
+
+
+URLISH = st.builds(lambda scheme, host, port, rest: f"{scheme}://{host}{port}{rest}",
+                   st.sampled_from(["http", "https", "HTTP", "Https", "ftp"]),
+                   st.sampled_from(["example.com", "EXAMPLE.com", "[::1]", "127.0.0.1", "a@B.example", ""]),
+                   st.sampled_from(["", ":80", ":443", ":0443", ":8080", ":", ":x", ":99999"]),
+                   st.text(max_size=20)) | st.text(max_size=40)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(URLISH)
+def test_canonical_client_id_is_idempotent_and_keeps_a_valid_client_id_valid(url):
+    """Finding 1: never raises, idempotent, and never turns an invalid client_id into a valid one."""
+    canonical = indieauth.canonical_client_id(url)
+    assert indieauth.canonical_client_id(canonical) == canonical
+    assert (indieauth.client_id_problem(url) is None) == (indieauth.client_id_problem(canonical) is None)
 
 
 def test_canonical_client_id_never_raises():
