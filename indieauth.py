@@ -1221,8 +1221,7 @@ class Storage:
     def list_keys(self):
         return list(SigningKey.select().order_by(SigningKey.id))
 
-    # -- remembered consent
-    # remembered consent is kept and found under the canonical client_id
+    # -- remembered consent, kept and found under the canonical client_id
     def get_grant(self, user, client_id):
         return self._grant(self.database, Grant.user.db_value(user), canonical_client_id(client_id))
 
