@@ -1639,6 +1639,47 @@ class FetchError(Exception):
     """An outbound request that failed or was refused; the message is written for a person to read."""
 
 
+class FetchBusy(FetchError):
+    """A fetch not even tried: as many as allowed are under way.  Says nothing about the site."""
+
+
+# A request thread never waits long on a site a request named (finding 4 of issue 15): app.http, which
+# fetches client_ids, logos and profile pages, ends a whole fetch after FETCH_DEADLINE seconds, runs at
+# most half of `[server] threads` fetches at once and FETCHES_PER_HOST to one host, and refuses a fetch
+# that finds no free slot within FETCH_SLOT_WAIT seconds.  A failed client_id is not fetched again for
+# FETCH_FAILURE_TTL seconds.
+FETCH_DEADLINE = 3
+FETCHES_PER_HOST = 1
+FETCH_SLOT_WAIT = 0.1
+FETCH_FAILURE_TTL = 60
+
+
+class FetchSlots:
+    """At most `total` fetches at once, `per_host` of them to one host; FetchBusy when none is free
+    within `wait` seconds, so fetches can never take every worker thread."""
+
+    def __init__(self, total, per_host=FETCHES_PER_HOST, wait=FETCH_SLOT_WAIT):
+        self.total, self.per_host, self.wait = total, per_host, wait
+        self.busy, self.changed = {}, threading.Condition()  # host -> fetches under way
+
+    @contextlib.contextmanager
+    def taken(self, host):
+        with self.changed:
+            if not self.changed.wait_for(lambda: sum(self.busy.values()) < self.total
+                                         and self.busy.get(host, 0) < self.per_host, self.wait):
+                raise FetchBusy("not read right now: this server is already fetching as many pages as it "
+                                "allows at once; try again in a moment")
+            self.busy[host] = self.busy.get(host, 0) + 1
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.busy[host] -= 1
+                if not self.busy[host]:
+                    del self.busy[host]
+                self.changed.notify_all()
+
+
 # Special-use networks [RFC 6890] refused on top of what `ipaddress` calls non-global: Python's
 # own tables differ between versions and count NAT64 (64:ff9b::/96) or 192.0.0.9 as global.
 SPECIAL_USE_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
@@ -1756,17 +1797,31 @@ def _watched_connections():
 
 class GuardedSession:
     """The one HTTP client of the server.  On every hop the host is resolved once, by `resolver(host,
-    port)`, and refused unless each address is globally routable or inside `fetch_allow`; the connection
-    goes to the checked address.  `timeout` is (connect, read) seconds, `deadline` bounds a whole fetch,
-    `max_bytes` its body; every failure is a FetchError (SEC29–SEC38)."""
+    port)`, and refused unless each address is globally routable or inside `fetch_allow` (or the hop
+    goes to one of the `trusted` origins, see `trusting`); the connection goes to the checked address.
+    `timeout` is (connect, read) seconds, `deadline` bounds a whole fetch, `max_bytes` its body, `slots`
+    (a FetchSlots) how many fetches run at once; every failure is a FetchError (SEC29–SEC38)."""
 
     def __init__(self, fetch_allow=(), resolver=None, timeout=(3.05, 5), max_bytes=1024 * 1024,
-                 max_redirects=3, user_agent="indieauth", deadline=10, verify=True):
+                 max_redirects=3, user_agent="indieauth", deadline=10, verify=True, slots=None, trusted=()):
         self.fetch_allow = tuple(ipaddress.ip_network(net, strict=False) for net in fetch_allow)
         self.resolver = resolver or system_resolver
         self.connect_timeout, self.read_timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         self.max_bytes, self.max_redirects, self.deadline = max_bytes, max_redirects, deadline
-        self.verify, self.user_agent = verify, user_agent
+        self.verify, self.user_agent, self.slots = verify, user_agent, slots
+        self.trusted = frozenset(origin(url) for url in trusted)
+
+    def trusting(self, *urls, **changes):
+        """A copy that may also reach the origins of `urls` on any address, loopback and private ones
+        included: for services the operator configured (an API's base URL, a webhook receiver, this
+        server's own base_url), never for a URL that came with a request.  It keeps the resolver and
+        fetch_allow, takes no slots, and `changes` set its timeout, deadline, max_bytes, user_agent, …"""
+        settings = dict(fetch_allow=self.fetch_allow, resolver=self.resolver, max_bytes=self.max_bytes,
+                        timeout=(self.connect_timeout, self.read_timeout), max_redirects=self.max_redirects,
+                        user_agent=self.user_agent, deadline=self.deadline, verify=self.verify)
+        copy = GuardedSession(**dict(settings, **changes))
+        copy.trusted = self.trusted | {origin(url) for url in urls}
+        return copy
 
     @functools.cached_property
     def session(self):
@@ -1796,6 +1851,13 @@ class GuardedSession:
         ones when follow_redirects="same-origin"); `max_bytes` may be a function of the headers."""
         import requests
         headers = dict(kwargs.pop("headers", None) or {}, **({"Accept": accept} if accept else {}))
+        host = (urllib.parse.urlsplit(url).hostname or "") if isinstance(url, str) else ""
+        with self.slots.taken(host) if self.slots else contextlib.nullcontext():
+            return self._fetch(method, url, headers, max_bytes, follow_redirects, **kwargs)
+
+    def _fetch(self, method, url, headers, max_bytes, follow_redirects, **kwargs):
+        """`request` once it holds a slot: every hop, within one deadline."""
+        import requests
         deadline = _Deadline(self.deadline)
         try:
             prepared = self.session.prepare_request(requests.Request(method, url, headers=headers, **kwargs))
@@ -1812,9 +1874,9 @@ class GuardedSession:
             deadline.timer.cancel()
         raise FetchError(f"more than {self.max_redirects} redirects")
 
-    def checked_address(self, host, port):
+    def checked_address(self, host, port, trusted=False):
         """The address to connect to for `host`, resolved once; FetchError when any address it resolves
-        to is neither globally routable nor inside `fetch_allow` (SEC30; CIMD §SSRF)."""
+        to is neither globally routable nor inside `fetch_allow`, unless `trusted` (SEC30; CIMD §SSRF)."""
         try:
             answers = [host] if is_ip(host) else list(self.resolver(host, port))
             addresses = [ipaddress.ip_address(answer) for answer in answers]
@@ -1823,7 +1885,7 @@ class GuardedSession:
         if not addresses:
             raise FetchError(f"{host} could not be resolved")
         for answer, ip in zip(answers, addresses):
-            kind = "" if any(ip in net for net in self.fetch_allow) else address_kind(ip)
+            kind = "" if trusted or any(ip in net for net in self.fetch_allow) else address_kind(ip)
             if kind:
                 article = "an" if kind[0] in "aeiou" else "a"
                 raise FetchError(f"{host} resolves to {article} {kind} address ({answer}); not fetched")
@@ -1840,7 +1902,7 @@ class GuardedSession:
         # SEC31: the pool connects to the checked IP, never resolving the name again; the server still
         # sees the name in the Host header, in TLS SNI and in the certificate check.
         import urllib3
-        ip = self.checked_address(host, port)
+        ip = self.checked_address(host, port, trusted=(scheme, host, port) in self.trusted)
         if scheme == "https":
             pool = urllib3.HTTPSConnectionPool(ip, port, server_hostname=host, assert_hostname=host,
                                                cert_reqs="CERT_REQUIRED", ca_certs=self.ca_certs,
@@ -1949,11 +2011,12 @@ def is_absolute_url(value, schemes=None):
 
 def fetch_client_info(http, client_id, cache=None):
     """ClientInfo for `client_id`, from `cache` or fetched through the guard; never raises.  A failure is
-    a ClientInfo with fetched=False and the reason in `error`, and is not cached (SEC34)."""
+    a ClientInfo with fetched=False and the reason in `error`; it is never cached as metadata (SEC34), but
+    holds back fetching again for the cache's failure_ttl (issue 15), unless the fetch was not even tried."""
     # S24/SEC29: a loopback client_id is never fetched.
     if is_loopback_host(urllib.parse.urlsplit(client_id).hostname):
         return ClientInfo(client_id, error="loopback client: not fetched")
-    cached = cache.get(client_id) if cache is not None else None
+    cached = cache.get(client_id) or cache.recent_failure(client_id) if cache is not None else None
     if cached:
         return cached
     try:
@@ -1968,8 +2031,13 @@ def fetch_client_info(http, client_id, cache=None):
         # S28: the parser is chosen by Content-Type.
         parse = client_from_metadata if is_json(media_type(response.headers)) else client_from_html
         client = parse(client_id, response)
-    except FetchError as error:
+    except FetchBusy as error:
         return ClientInfo(client_id, error=str(error))
+    except FetchError as error:
+        failed = ClientInfo(client_id, error=str(error))
+        if cache is not None:
+            cache.put_failure(failed)
+        return failed
     if cache is not None:
         cache.put(client, cache_max_age(response.headers))
     return client
@@ -2061,32 +2129,53 @@ def cache_max_age(headers):
 
 class ClientCache:
     """Successfully fetched ClientInfo, kept in this process for the response's max-age held within
-    [min_ttl, max_ttl] seconds, else `ttl` (CIMD §Metadata Caching).  `clock()` returns a datetime."""
+    [min_ttl, max_ttl] seconds, else `ttl` (CIMD §Metadata Caching).  `clock()` returns a datetime.
 
-    def __init__(self, ttl=600, clock=None, min_ttl=60, max_ttl=86400, max_entries=1000):
+    SEC34 says errors are not cached; issue 15 (finding 4) decides that a failed fetch is remembered
+    apart, for `failure_ttl` seconds, only so that a failing client_id is not fetched on every request:
+    `get` never returns it, and it is never taken for what the client publishes."""
+
+    def __init__(self, ttl=600, clock=None, min_ttl=60, max_ttl=86400, max_entries=1000,
+                 failure_ttl=FETCH_FAILURE_TTL):
         self.ttl, self.min_ttl, self.max_ttl, self.max_entries = ttl, min_ttl, max_ttl, max_entries
+        self.failure_ttl = failure_ttl
         self.clock = clock or (lambda: datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None))
-        self.entries, self.lock = {}, threading.Lock()
+        self.entries, self.failures, self.lock = {}, {}, threading.Lock()
 
-    def get(self, client_id):
-        """The cached ClientInfo for `client_id`, or None when there is none or it has expired."""
+    def _live(self, table, client_id):
         with self.lock:
-            expires, client = self.entries.get(client_id, (None, None))
+            expires, client = table.get(client_id, (None, None))
             if client and self.clock() >= expires:
-                del self.entries[client_id]
+                del table[client_id]
                 return None
             return client
 
+    def _keep(self, table, client, seconds):
+        with self.lock:
+            table.pop(client.client_id, None)
+            if len(table) >= self.max_entries:
+                del table[next(iter(table))]  # the oldest
+            table[client.client_id] = (self.clock() + datetime.timedelta(seconds=seconds), client)
+
+    def get(self, client_id):
+        """The cached ClientInfo for `client_id`, or None when there is none or it has expired."""
+        return self._live(self.entries, client_id)
+
     def put(self, client, max_age=None):
-        """Keep `client` unless its fetch failed (SEC34: errors are never cached)."""
+        """Keep `client` unless its fetch failed (SEC34: an error is never kept as metadata)."""
         if not client.fetched or client.error:
             return
-        seconds = self.ttl if max_age is None else min(max(max_age, self.min_ttl), self.max_ttl)
-        with self.lock:
-            self.entries.pop(client.client_id, None)
-            if len(self.entries) >= self.max_entries:
-                del self.entries[next(iter(self.entries))]  # the oldest
-            self.entries[client.client_id] = (self.clock() + datetime.timedelta(seconds=seconds), client)
+        self._keep(self.entries, client, self.ttl if max_age is None else min(max(max_age, self.min_ttl),
+                                                                                self.max_ttl))
+
+    def recent_failure(self, client_id):
+        """The failed ClientInfo of a fetch of `client_id` less than `failure_ttl` seconds ago, or None."""
+        return self._live(self.failures, client_id)
+
+    def put_failure(self, client):
+        """Remember that fetching `client.client_id` failed, for `failure_ttl` seconds."""
+        if client.error and not client.fetched:
+            self._keep(self.failures, client, self.failure_ttl)
 
 
 def profile_discovery(http, me):
@@ -3049,7 +3138,8 @@ class IndieAuth:
         self._validated_plugin_tables = set()
         # The one outbound HTTP client (SSRF-guarded) and the cache of what clients publish.
         self.http = GuardedSession(fetch_allow=config["security"]["fetch_allow"], resolver=resolver,
-                                   user_agent=f"indieauth/{__version__} (+{self.base_url})")
+                                   user_agent=f"indieauth/{__version__} (+{self.base_url})", deadline=FETCH_DEADLINE,
+                                   slots=FetchSlots(max(1, config["server"]["threads"] // 2)))
         self.client_cache = ClientCache(clock=clock)
         self.logo_cache = {}
         self.keys = SigningKeys(self)
@@ -3586,10 +3676,14 @@ class IndieAuth:
                 cached = (time.monotonic() + 3600, *fetch_logo(self.http, logo))
             except FetchError as error:
                 log.info("client logo not shown: %s", error)
-                fail(404, "The app's logo could not be loaded.")
+                cached = (time.monotonic() + FETCH_FAILURE_TTL, None, None)  # not fetched again for a while
+                if isinstance(error, FetchBusy):
+                    fail(404, "The app's logo could not be loaded.")
             if len(self.logo_cache) > 200:
                 self.logo_cache.clear()
             self.logo_cache[logo] = cached
+        if cached[1] is None:
+            fail(404, "The app's logo could not be loaded.")
         bottle.response.content_type = cached[1]
         bottle.response.set_header("Cache-Control", "private, max-age=3600")
         bottle.response.set_header("Content-Security-Policy", "default-src 'none'; sandbox")

@@ -517,20 +517,30 @@ def test_cross_origin_redirect_of_client_id_is_not_followed(http, site):
 
 @pytest.mark.parametrize("status", [404, 500, 300])
 def test_error_status_is_a_failed_fetch_and_not_cached(http, site, clock, status):
-    # SEC34: 404, 500 or 3xx is an error, and the next request fetches again
+    # SEC34: 404, 500 or 3xx is an error, never cached as metadata.  Issue 15 (finding 4) decides that it
+    # holds back fetching again for the cache's failure_ttl (60 s); after that the next request fetches again.
     cache, client_id = ClientCache(clock=clock), site.url("/app.json")
     site.json("/app.json", metadata(client_id), status=status)
     assert fetch_client_info(http, client_id, cache).error == f"HTTP {status}"
     site.json("/app.json", metadata(client_id))
+    assert fetch_client_info(http, client_id, cache).error == f"HTTP {status}"  # remembered, not refetched
+    assert cache.get(client_id) is None and len(site.requests) == 1
+    clock.advance(seconds=cache.failure_ttl)
     assert fetch_client_info(http, client_id, cache).fetched
     assert len(site.requests) == 2
 
 
 def test_cache_refuses_failed_results(clock):
-    # SEC34: the cache itself never stores a failure, whoever hands it one
+    # SEC34: the cache never stores a failure as metadata, whoever hands it one; a failure handed to
+    # put_failure is only a reason not to fetch again for failure_ttl seconds (issue 15, finding 4)
     cache = ClientCache(clock=clock)
     cache.put(ClientInfo("https://app.example/", error="HTTP 500"))
+    assert cache.get("https://app.example/") is None and cache.recent_failure("https://app.example/") is None
+    cache.put_failure(ClientInfo("https://app.example/", error="HTTP 500"))
     assert cache.get("https://app.example/") is None
+    assert cache.recent_failure("https://app.example/").error == "HTTP 500"
+    clock.advance(seconds=cache.failure_ttl)
+    assert cache.recent_failure("https://app.example/") is None
 
 
 def test_success_is_cached_until_the_ttl_expires(http, site, clock):

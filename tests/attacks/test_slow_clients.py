@@ -1,0 +1,199 @@
+"""Finding 4: a slow client can stall the whole server.
+
+A real waitress server (indieauth.testing.serving, 4 threads) and a real TCP server on 127.0.0.1 that
+plays the client_id hosts: `slow*` hosts answer one byte a second, `fail*` hosts answer HTTP 500 at
+once.  The app resolves every test name to 127.0.0.1 and may fetch from 127.0.0.0/8."""
+
+import collections
+import socket
+import threading
+import time
+import urllib.parse
+
+import pytest
+import requests
+import webtest
+
+import indieauth
+from conftest import PASSWORD, serving, sign_in
+
+ELSEWHERE = "https://elsewhere.example/callback"  # another origin than every client_id: it must be published
+
+
+class ClientHosts:
+    """A TCP server on 127.0.0.1: counts connections per Host name and how many are open at once."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.connections, self.open, self.most_open = collections.Counter(), 0, 0
+        self.lock, self.stopping = threading.Lock(), threading.Event()
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def url(self, host, path="/"):
+        return f"http://{host}:{self.port}{path}"
+
+    def accept(self):
+        while not self.stopping.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.answer, args=(connection,), daemon=True).start()
+
+    def answer(self, connection):
+        with connection:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = connection.recv(4096)
+                if not chunk:
+                    return
+                request += chunk
+            headers = dict(line.split(": ", 1) for line in request.decode().split("\r\n")[1:] if ": " in line)
+            host = headers.get("Host", "").rsplit(":", 1)[0]
+            with self.lock:
+                self.connections[host] += 1
+                self.open += 1
+                self.most_open = max(self.most_open, self.open)
+            try:
+                if host.startswith("app"):  # a client page whose logo is on a slow host
+                    page = (f'<div class="h-app"><img class="u-logo" src="http://slowlogo.example:{self.port}/logo.png">'
+                            f'<a class="u-url p-name" href="http://{headers["Host"]}/">Slow Logo</a></div>').encode()
+                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
+                                       b"Content-Length: %d\r\n\r\n%s" % (len(page), page))
+                    return
+                if host.startswith("fail"):
+                    connection.sendall(b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    return
+                for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + b"x" * 1000:
+                    if self.stopping.wait(1):
+                        return
+                    connection.sendall(bytes([byte]))
+            except OSError:
+                return
+            finally:
+                with self.lock:
+                    self.open -= 1
+
+    def stop(self):
+        self.stopping.set()
+        self.listener.close()
+
+
+@pytest.fixture
+def hosts():
+    server = ClientHosts()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server_app(tmp_path, clock):
+    """The app with the password plugin and an owner; every host name resolves to 127.0.0.1."""
+    app = indieauth.make_test_app({"plugins": {"password": {}}, "security": {"fetch_allow": ["127.0.0.0/8"]}},
+                                  folder=str(tmp_path), clock=clock, resolver=lambda host, port: ["127.0.0.1"])
+    from indieauth_password import set_password
+    set_password(app, app.storage.create_user("owner", "https://owner.example/", role="owner"), PASSWORD)
+    return app
+
+
+def auth_url(base, client_id, redirect_uri=ELSEWHERE):
+    verifier, challenge = indieauth.testing.pkce_pair()
+    return f"{base}/auth?" + urllib.parse.urlencode({
+        "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "state": "s",
+        "code_challenge": challenge, "code_challenge_method": "S256", "scope": "profile"})
+
+
+def in_parallel(urls, timeout):
+    """Start a GET of each URL on its own thread; returns (threads, answers: url -> response or error)."""
+    answers = {}
+
+    def get(url):
+        try:
+            answers[url] = requests.get(url, timeout=timeout, allow_redirects=False)
+        except requests.RequestException as error:
+            answers[url] = error
+
+    threads = [threading.Thread(target=get, args=(url,), daemon=True) for url in urls]
+    for thread in threads:
+        thread.start()
+    return threads, answers
+
+
+def wait_for(condition, seconds=3):
+    end = time.monotonic() + seconds
+    while not condition() and time.monotonic() < end:
+        time.sleep(0.02)
+
+
+def test_slow_client_ids_leave_threads_for_metadata_verification_and_sign_in(server_app, hosts):
+    """Finding 4: while 6 unauthenticated /auth wait on client_id hosts that send a byte a second, the
+    metadata, token verification and sign-in pages still answer within a second, and every slow /auth
+    answers with a page within the fetch deadline."""
+    token, _ = indieauth.issue_testing_token(server_app, server_app.storage.get_user(username="owner"),
+                                             "https://app.example/", ["create"], 3600)
+    with serving(server_app) as base:
+        slow = [auth_url(base, hosts.url(f"slow{n}.example")) for n in range(6)]
+        threads, answers = in_parallel(slow, timeout=indieauth.FETCH_DEADLINE + 2)
+        wait_for(lambda: hosts.open >= 2)
+        assert hosts.open >= 2  # the slow fetches are hanging now
+        metadata = requests.get(base + "/.well-known/oauth-authorization-server", timeout=1)
+        verified = requests.get(base + "/token", headers={"Authorization": "Bearer " + token}, timeout=1)
+        login = requests.get(base + "/login", timeout=1)
+        for thread in threads:
+            thread.join()
+    assert metadata.status_code == 200 and metadata.json()["issuer"] == server_app.issuer
+    assert verified.status_code == 200 and verified.json()["me"] == "https://owner.example/"
+    assert login.status_code == 200 and "password" in login.text
+    pages = [answers[url] for url in slow]
+    assert all(isinstance(page, requests.Response) and page.status_code == 400 for page in pages), pages
+    assert all("could not be read" in page.text for page in pages)
+    # fetches never take more than half of the 4 threads; the others are told the client is not readable now
+    assert hosts.most_open <= 2
+    assert sum("right now" in page.text for page in pages) >= 4
+
+
+def test_one_host_gets_one_fetch_at_a_time(server_app, hosts):
+    """Finding 4: several client_ids on one slow host are fetched one at a time; the others are refused at
+    once as not readable right now (and that refusal is not remembered as the client's failure)."""
+    with serving(server_app) as base:
+        urls = [auth_url(base, hosts.url("slow.example", f"/app{n}")) for n in range(3)]
+        threads, answers = in_parallel(urls, timeout=indieauth.FETCH_DEADLINE + 2)
+        for thread in threads:
+            thread.join()
+    assert hosts.connections["slow.example"] == 1
+    pages = [answers[url] for url in urls]
+    assert all(isinstance(page, requests.Response) and page.status_code == 400 for page in pages), pages
+    assert sum("right now" in page.text for page in pages) == 2
+    assert sum("timed out" in page.text for page in pages) == 1
+
+
+def test_a_failing_client_id_is_not_refetched_on_every_request(server_app, hosts, clock):
+    """Finding 4 and SEC34: spec-checklist SEC34 says errors are not cached; issue 15 decides that a failed
+    fetch holds back refetching for FETCH_FAILURE_TTL (60 s), kept apart from metadata (it is never served
+    as what the client publishes), so a failing client_id cannot make every request wait on its host."""
+    client_id = hosts.url("fail.example")
+    with serving(server_app) as base:
+        pages = [requests.get(auth_url(base, client_id), timeout=indieauth.FETCH_DEADLINE + 2) for _ in range(3)]
+        assert hosts.connections["fail.example"] == 1
+        clock.advance(seconds=indieauth.FETCH_FAILURE_TTL - 1)
+        requests.get(auth_url(base, client_id), timeout=indieauth.FETCH_DEADLINE + 2)
+        assert hosts.connections["fail.example"] == 1
+        clock.advance(seconds=2)
+        again = requests.get(auth_url(base, client_id), timeout=indieauth.FETCH_DEADLINE + 2)
+    assert hosts.connections["fail.example"] == 2
+    assert all(page.status_code == 400 and "could not be read: HTTP 500" in page.text for page in pages + [again])
+    assert server_app.client_cache.get(client_id) is None  # never kept as if it were the client's metadata
+
+
+def test_a_slow_logo_is_cut_off_and_not_refetched_on_every_request(server_app, hosts):
+    """Finding 4: the logo proxy's fetch has the same deadline; a logo that failed is not fetched again
+    on the next request for FETCH_FAILURE_TTL seconds."""
+    web = webtest.TestApp(server_app, extra_environ={"REMOTE_ADDR": "192.0.2.10"})
+    sign_in(web)
+    client_id = hosts.url("app.example")
+    consent = web.get(auth_url("", client_id, client_id + "callback"), status=303).follow()
+    logo = consent.html.select_one("img.client-logo")["src"]
+    first, second = web.get(logo, status=404), web.get(logo, status=404)
+    assert "logo could not be loaded" in first.text and "logo could not be loaded" in second.text
+    assert hosts.connections["slowlogo.example"] == 1
