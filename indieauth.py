@@ -1632,7 +1632,8 @@ def parse_scope(scope):
 #  What the server learns about an app from its client_id URL [IA §4.2; CIMD]: a JSON client
 #  metadata document, or an HTML page with an h-app and rel=redirect_uri links.  Every outbound
 #  request of the server (client_id, logo, `me`, jwks, webhooks) goes through GuardedSession,
-#  which refuses special-use addresses on every hop and bounds time and size (SEC29–SEC38).
+#  which refuses special-use addresses on every hop and bounds time and size (SEC29–SEC38); services
+#  the operator configured (GitHub, Okta, webhooks, the self-test) through its `trusting` copies.
 
 
 class FetchError(Exception):
@@ -4208,12 +4209,13 @@ class IndieAuth:
         """A page for the owner: does the web server in front pass the Authorization header on?"""
         self.require_user()
         nonce = secrets.token_urlsafe(16)
-        import requests
-        try:  # base_url comes from the owner's config, not from a request: no SSRF guard needed
-            answer = requests.get(self.url("selftest/echo"), params={"nonce": nonce}, timeout=5,
-                                  headers={"Authorization": "Bearer " + sign(self.secret_key, "selftest:" + nonce)})
-            result, error = answer.json().get("authorization", "missing"), ""
-        except (requests.RequestException, ValueError) as exc:
+        # base_url is the owner's configuration, so it may be on loopback: the guarded client trusts it
+        http = self.http.trusting(self.base_url, deadline=5, max_bytes=4096, max_redirects=0)
+        try:
+            answer = http.get(self.url("selftest/echo"), params={"nonce": nonce}, follow_redirects=False,
+                              headers={"Authorization": "Bearer " + sign(self.secret_key, "selftest:" + nonce)})
+            result, error = json.loads(answer.content).get("authorization", "missing"), ""
+        except (FetchError, ValueError, AttributeError) as exc:
             result, error = "unreachable", str(exc)[:300]
         return self.render("selftest.tpl", title="Server self-test", result=result, error=error,
                            profile=self.profile_check(self.current_user()), links=self.profile_links())

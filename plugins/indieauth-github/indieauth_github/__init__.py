@@ -18,7 +18,6 @@ import urllib.parse
 
 import bottle
 import bs4
-import requests
 
 from indieauth import (AuthenticationFailed, Authenticator, ConfigError, FetchError, Setting, canonical_url,
                        describe_wait, form_value, hookimpl, safe_next, split_url)
@@ -34,11 +33,12 @@ SETTINGS = {
                                                         "(change it for GitHub Enterprise Server)."),
     "api_url": Setting("url", "https://api.github.com", "GitHub's REST API (https://HOST/api/v3 on GitHub "
                                                          "Enterprise Server)."),
+    "timeout": Setting("duration", 10, "Time allowed for each request to GitHub, answer included, e.g. "
+                                       "\"10s\" (1s to 60s)."),
 }
 CALLBACK = "/login/github/callback"
 STATE_COOKIE = "indieauth_github_state"
 STATE_LIFETIME = 600  # seconds between leaving for GitHub and coming back
-TIMEOUT = (5, 10)  # connect and read seconds for every request to GitHub
 MAX_PAGE_BYTES = 1024 * 1024
 # A GitHub login: letters, digits and single hyphens inside, at most 39 characters.
 LOGIN_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
@@ -54,6 +54,8 @@ def load_settings(app):
     if not values["client_id"].strip():
         raise ConfigError(f"{where} client_id: required: the Client ID of your GitHub OAuth app "
                           f"(GitHub → Settings → Developer settings → OAuth Apps)")
+    if not 1 <= values["timeout"] <= 60:
+        raise ConfigError(f"{where} timeout: expected 1s to 60s, got {values['timeout']!r}")
     values["client_secret"] = read_secret(app, values["client_secret"])
     return values
 
@@ -158,7 +160,7 @@ def link_back_problem(me, profile, listed):
     return f"Your GitHub profile {profile} does not link back to {me}{lists}. {fix}"
 
 
-# -- GitHub, the configured service (plain requests: the URLs come from the config, not from users)
+# -- GitHub, the configured service (its URLs come from the config, not from users)
 
 class Unreachable(Exception):
     """GitHub could not be reached or answered with something unusable; the message says which."""
@@ -171,30 +173,24 @@ def s256(verifier):
 class GitHub:
     """GitHub's OAuth web flow and REST API at the configured addresses, with timeouts and a size cap."""
 
-    def __init__(self, settings, user_agent):
+    def __init__(self, settings, http, user_agent):
         self.github_url = settings["github_url"].rstrip("/")
         self.api_url = settings["api_url"].rstrip("/")
         self.client_id, self.client_secret = settings["client_id"].strip(), settings["client_secret"]
         self.host = split_url(self.github_url).netloc
-        self.session = requests.Session()
-        self.session.headers.update({"User-Agent": user_agent})
+        # The core's guarded client, trusting the two configured origins (GitHub Enterprise Server may be
+        # on a private network); each request, answer included, ends after `timeout` seconds.
+        timeout = settings["timeout"]
+        self.http = http.trusting(self.github_url, self.api_url, timeout=(min(5, timeout), timeout),
+                                  deadline=timeout, max_bytes=MAX_PAGE_BYTES, user_agent=user_agent)
 
     def request(self, method, url, **kwargs):
         """(status, body) of a request to GitHub; Unreachable when it cannot be had."""
         try:
-            with self.session.request(method, url, timeout=TIMEOUT, stream=True, **kwargs) as response:
-                body = b""
-                for chunk in response.iter_content(16384):
-                    body += chunk
-                    if len(body) > MAX_PAGE_BYTES:
-                        raise Unreachable(f"its answer from {url} was larger than {MAX_PAGE_BYTES} bytes")
-                return response.status_code, body
-        except requests.Timeout:
-            raise Unreachable(f"{url} did not answer within {TIMEOUT[1]} seconds") from None
-        except requests.ConnectionError:
-            raise Unreachable(f"could not connect to {split_url(url).netloc}") from None
-        except requests.RequestException as exc:
-            raise Unreachable(f"{url} failed ({type(exc).__name__})") from None
+            response = self.http.request(method, url, **kwargs)
+        except FetchError as error:
+            raise Unreachable(str(error)) from None
+        return response.status, response.content
 
     def api(self, path, token=None):
         """(status, parsed JSON or None) of a GET of the REST API."""
@@ -363,7 +359,7 @@ class GitHubAuthenticator(Authenticator):
 
     def __init__(self, app, settings):
         self.app = app
-        self.github = GitHub(settings, user_agent=f"indieauth-github/{__version__} (+{app.base_url})")
+        self.github = GitHub(settings, app.http, user_agent=f"indieauth-github/{__version__} (+{app.base_url})")
         self.used = {}  # state -> expiry (epoch seconds) of the answers taken in this process
         self.lock = threading.Lock()
 

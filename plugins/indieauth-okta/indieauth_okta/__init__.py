@@ -18,7 +18,7 @@ import urllib.parse
 
 import bottle
 
-from indieauth import (AuthenticationFailed, Authenticator, ConfigError, FetchError, GuardedSession,
+from indieauth import (AuthenticationFailed, Authenticator, ConfigError, FetchError,
                        LoginFailed, Setting, describe_wait, form_value, hookimpl, normalize_username, safe_next)
 
 __version__ = "0.1.0"
@@ -435,10 +435,10 @@ def configure(app):
     app.add_template_path(VIEWS)
     settings = load_settings(app)
     timeout = settings["timeout"]
-    # The app's guarded client, with this plugin's timeout: the same SSRF rules ([security] fetch_allow).
-    http = GuardedSession(fetch_allow=app.http.fetch_allow, resolver=app.http.resolver,
-                          timeout=(min(3.05, timeout), timeout), deadline=timeout, max_bytes=256 * 1024,
-                          max_redirects=0, user_agent=f"indieauth-okta/{__version__} (+{app.base_url})")
+    # The core's guarded client, trusting the configured org_url, with this plugin's timeout for each call.
+    http = app.http.trusting(settings["org_url"], timeout=(min(3.05, timeout), timeout), deadline=timeout,
+                             max_bytes=256 * 1024, max_redirects=0,
+                             user_agent=f"indieauth-okta/{__version__} (+{app.base_url})")
     app.okta = OktaPush(app, settings, Okta(http, settings["org_url"], settings["api_token"]))
 
 

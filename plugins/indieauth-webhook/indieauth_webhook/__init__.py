@@ -15,9 +15,8 @@ import threading
 import time
 import urllib.parse
 
-import requests
-
-from indieauth import ConfigError, LoginFailed, Setting, TokenIssued, TokenRevoked, hookimpl
+from indieauth import (ConfigError, FetchError, GuardedSession, LoginFailed, Setting, TokenIssued, TokenRevoked,
+                       hookimpl)
 
 __version__ = "0.1.0"
 NAME = "webhook"
@@ -28,11 +27,12 @@ SETTINGS = {
     "urls": Setting("list", [], "Receiver URLs (http:// or https://); each event is POSTed to every one. Required."),
     "secret": Setting("secret", None, "Key of the HMAC-SHA256 signature in X-IndieAuth-Signature. Required."),
     "events": Setting("list", ["token_issued"], "Which events to send: token_issued, token_revoked, login_failed."),
-    "timeout": Setting("duration", 5, "Connect and read timeout of each POST, e.g. \"5s\"."),
+    "timeout": Setting("duration", 5, "Time allowed for each POST, answer included, e.g. \"5s\"."),
     "retries": Setting("int", 3, "Further attempts after a failed one, 1 s, 2 s, 4 s … apart (0 to 10)."),
 }
 MAX_RETRIES = 10
 QUEUE_SIZE = 1000
+ANSWER_MAX_BYTES = 64 * 1024  # a receiver's answer is not used; a longer one is a failed delivery
 SIGNATURE_HEADER = "X-IndieAuth-Signature"
 
 
@@ -119,12 +119,15 @@ class Sender:
     then logged and given up.  At most `queue_size` messages wait; more are dropped and logged."""
 
     def __init__(self, urls, secret, events=("token_issued",), timeout=5, retries=3, backoff=1.0,
-                 queue_size=QUEUE_SIZE, user_agent=f"indieauth-webhook/{__version__}"):
+                 queue_size=QUEUE_SIZE, user_agent=f"indieauth-webhook/{__version__}", http=None):
         self.urls, self.secret, self.events = list(urls), secret, frozenset(events)
-        self.user_agent = user_agent
         self.timeout, self.retries = timeout, retries
         self.backoff, self.queue_size = backoff, queue_size
-        self.http = requests.Session()
+        # The core's guarded client (`http`, normally app.http), trusting the configured receivers, which
+        # may be on loopback or a private network; each POST, answer included, ends after `timeout`.
+        self.http = (http or GuardedSession()).trusting(
+            *self.urls, timeout=(min(3.05, timeout), timeout), deadline=timeout, max_bytes=ANSWER_MAX_BYTES,
+            max_redirects=0, user_agent=user_agent)
         self._waiting = collections.deque()
         self._busy = False
         self._changed = threading.Condition()
@@ -179,7 +182,6 @@ class Sender:
         if self._thread is not None:
             self._thread.join(self.timeout + 1 if timeout is None else timeout)
             atexit.unregister(self._at_exit)
-        self.http.close()
 
     def _at_exit(self):
         """At interpreter exit (CLI, CGI) give queued deliveries up to `timeout` seconds to go out."""
@@ -220,17 +222,12 @@ class Sender:
 
     def _post(self, item):
         """One POST; None on a 2xx answer, otherwise what went wrong.  The answer's body is not read."""
-        headers = {"Content-Type": "application/json", "User-Agent": self.user_agent,
-                   SIGNATURE_HEADER: signature(self.secret, item.body)}
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(self.secret, item.body)}
         try:
-            response = self.http.post(item.url, data=item.body, headers=headers, timeout=self.timeout,
-                                      allow_redirects=False, stream=True)
-        except requests.RequestException as exc:
-            return f"{type(exc).__name__}: {exc}"
-        with response:
-            if 200 <= response.status_code < 300:
-                return None
-            return f"HTTP {response.status_code}"
+            response = self.http.request("POST", item.url, data=item.body, headers=headers, follow_redirects=False)
+        except FetchError as error:
+            return str(error)
+        return None if 200 <= response.status < 300 else f"HTTP {response.status}"
 
 
 # -- hooks
@@ -239,7 +236,8 @@ class Sender:
 def configure(app):
     settings = load_settings(app)
     app.webhook = Sender(settings["urls"], settings["secret"], settings["events"], settings["timeout"],
-                         settings["retries"], user_agent=f"indieauth-webhook/{__version__} (+{app.base_url})")
+                         settings["retries"], user_agent=f"indieauth-webhook/{__version__} (+{app.base_url})",
+                         http=app.http)
 
 
 @hookimpl

@@ -289,7 +289,7 @@ def test_a_connection_error_is_retried_then_given_up(make_app, warnings):
     url = f"http://127.0.0.1:{closed_port()}/hook"
     fire(make_app(urls=[url], retries=1), token_issued())
     message, = [r.getMessage() for r in warnings]
-    assert f"gave up delivering token_issued to {url} after 2 attempts: ConnectionError" in message
+    assert f"gave up delivering token_issued to {url} after 2 attempts: could not connect" in message
 
 
 def test_a_redirect_is_a_failure_and_is_not_followed(make_app, receiver, warnings):
@@ -307,7 +307,7 @@ def test_a_hanging_receiver_times_out_and_is_given_up(make_app, receiver, warnin
     assert time.monotonic() - started < 0.5  # track_event only queues
     assert app.webhook.flush(0.2) is False  # still waiting for the receiver
     assert app.webhook.flush(10)
-    assert "Timeout" in warnings[0].getMessage()
+    assert "timed out after 1 s" in warnings[0].getMessage()
 
 
 def test_a_full_queue_drops_and_logs_but_never_blocks(receiver, warnings):
@@ -349,7 +349,7 @@ def test_a_hanging_receiver_does_not_delay_issuance(make_app, receiver, warnings
     assert elapsed < 1, f"POST /token took {elapsed:.2f}s while the receiver hangs for 5s"
     assert response.status_code == 200 and response.json["access_token"]
     assert app.webhook.flush(10)
-    assert len(receiver.requests) == 1 and "Timeout" in warnings[0].getMessage()
+    assert len(receiver.requests) == 1 and "timed out after 2 s" in warnings[0].getMessage()
 
 
 def test_a_failing_receiver_does_not_undo_issuance(make_app, receiver, warnings):
