@@ -1668,8 +1668,8 @@ class FetchSlots:
         with self.changed:
             if not self.changed.wait_for(lambda: sum(self.busy.values()) < self.total
                                          and self.busy.get(host, 0) < self.per_host, self.wait):
-                raise FetchBusy("not read right now: this server is already fetching as many pages as it "
-                                "allows at once; try again in a moment")
+                raise FetchBusy("this server is already fetching as many pages as it allows at once, so it "
+                                "was not read right now; try again in a moment")
             self.busy[host] = self.busy.get(host, 0) + 1
         try:
             yield
@@ -4210,9 +4210,9 @@ class IndieAuth:
         self.require_user()
         nonce = secrets.token_urlsafe(16)
         # base_url is the owner's configuration, so it may be on loopback: the guarded client trusts it
-        http = self.http.trusting(self.base_url, deadline=5, max_bytes=4096, max_redirects=0)
+        http = self.http.trusting(self.base_url, deadline=5, max_bytes=4096)
         try:
-            answer = http.get(self.url("selftest/echo"), params={"nonce": nonce}, follow_redirects=False,
+            answer = http.get(self.url("selftest/echo"), params={"nonce": nonce}, follow_redirects="same-origin",
                               headers={"Authorization": "Bearer " + sign(self.secret_key, "selftest:" + nonce)})
             result, error = json.loads(answer.content).get("authorization", "missing"), ""
         except (FetchError, ValueError, AttributeError) as exc:

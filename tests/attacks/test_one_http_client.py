@@ -134,6 +134,9 @@ class Misbehaving:
                         if self.stopping.wait(0.5):
                             return
                         connection.sendall(bytes([byte]))
+                elif path.startswith("/redirect"):
+                    connection.sendall(b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.2:%d/page-x/\r\n"
+                                       b"Content-Length: 0\r\nConnection: close\r\n\r\n" % self.port)
                 elif path.startswith("/huge"):
                     connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n")
                     while not self.stopping.is_set():
@@ -200,3 +203,15 @@ def test_github_base_urls_are_cut_off_by_the_time_and_size_caps(tmp_path, misbeh
     message = form.submit(status=502).html.select_one("#github-error").text
     assert "could not be reached" in message and problem in message
     assert misbehaving.paths == [f"/page-{mode}/", f"/{mode}/api/users/alice", f"/{mode}/alice"]
+
+
+def test_a_trusted_origin_cannot_lend_its_trust_to_a_redirect(misbehaving):
+    """One HTTP client: `trusting(url)` lets the server reach that one configured origin on loopback; a
+    redirect from it to any other loopback or private address is refused like any user-supplied URL."""
+    http = indieauth.GuardedSession().trusting(misbehaving.url + "/")
+    assert http.get(misbehaving.url + "/page-x/").status == 200
+    with pytest.raises(indieauth.FetchError, match="loopback address"):
+        http.get(misbehaving.url + "/redirect")
+    with pytest.raises(indieauth.FetchError, match="loopback address"):
+        indieauth.GuardedSession().get(misbehaving.url + "/page-x/")
+    assert misbehaving.paths == ["/page-x/", "/redirect"]

@@ -57,7 +57,8 @@ class ClientHosts:
                 self.most_open = max(self.most_open, self.open)
             try:
                 if host.startswith("app"):  # a client page whose logo is on a slow host
-                    page = (f'<div class="h-app"><img class="u-logo" src="http://slowlogo.example:{self.port}/logo.png">'
+                    logo = f"http://slowlogo.example:{self.port}/logo.png"
+                    page = (f'<div class="h-app"><img class="u-logo" src="{logo}">'
                             f'<a class="u-url p-name" href="http://{headers["Host"]}/">Slow Logo</a></div>').encode()
                     connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
                                        b"Content-Length: %d\r\n\r\n%s" % (len(page), page))
