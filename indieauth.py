@@ -1612,18 +1612,29 @@ def redirect_uri_problem(url):
     return None
 
 
+# A request may name at most MAX_SCOPES scopes of at most MAX_SCOPE_LENGTH characters: generous for real
+# clients (Micropub and Microsub name a dozen short words; URL-like scopes stay under 200 characters), and
+# a bound on what anyone may make the server parse and store with a pending request.
+MAX_SCOPES = 50
+MAX_SCOPE_LENGTH = 200
+
+
 def parse_scope(scope):
-    """The scope tokens of a scope string in order, without duplicates; InvalidScope for a bad token."""
-    names = []
+    """The scope tokens of a scope string in order, without duplicates; InvalidScope for a bad token or too
+    many.  Linear in the length of the string: duplicates are found by hashing."""
+    names = {}
     for name in (scope or "").split(" "):
         if not name:
             continue  # be lenient with doubled spaces
+        # this server's bound on what anyone may make it parse and store
+        if len(name) > MAX_SCOPE_LENGTH or (len(names) == MAX_SCOPES and name not in names):
+            raise InvalidScope(f"A request may name at most {MAX_SCOPES} scopes of at most "
+                               f"{MAX_SCOPE_LENGTH} characters each.")
         # scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) (RFC 6749 §3.3)
         if not SCOPE_TOKEN_RE.fullmatch(name):
             raise InvalidScope(f"The scope {name!r} contains a character that scopes cannot contain.")
-        if name not in names:
-            names.append(name)
-    return names
+        names[name] = None
+    return list(names)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2501,8 +2512,31 @@ def validate_authorization(app, params):
     if client.source == "registered" and not fields["code_challenge"]:  # a pre-registered client: always PKCE
         raise RedirectError(InvalidRequest("code_challenge is required (PKCE with S256)."), redirect_uri,
                             fields["state"])
-    fields["client_data"] = json.dumps(dataclasses.asdict(client))
+    fields["client_data"] = stored_client_data(client)
     return fields, client
+
+
+# What a pending request, which anyone may make, keeps of the app's published information: each text at
+# most CLIENT_TEXT_MAX characters (a URL that is longer is left out, not cut), each list its first
+# CLIENT_LIST_MAX entries of at most that length.  With the caps on scope (MAX_SCOPES, MAX_SCOPE_LENGTH),
+# state and redirect_uri (2048) and client_id and me (MAX_URL), a pending request's text columns hold
+# less than MAX_PENDING_REQUEST characters.
+CLIENT_TEXT_MAX = 512
+CLIENT_LIST_MAX = 5
+MAX_PENDING_REQUEST = 20 * 1024
+
+
+def stored_client_data(client):
+    """The JSON of a ClientInfo as a pending request stores it, cut to the bounds above."""
+    data = dataclasses.asdict(client)
+    for name, value in data.items():
+        if name in ("logo", "url") and len(value) > CLIENT_TEXT_MAX:
+            data[name] = ""
+        elif isinstance(value, str):
+            data[name] = value[:CLIENT_TEXT_MAX]
+        elif isinstance(value, (list, tuple)):
+            data[name] = [item for item in value if len(item) <= CLIENT_TEXT_MAX][:CLIENT_LIST_MAX]
+    return json.dumps(data)
 
 
 def push_authorization_request(app, params):
