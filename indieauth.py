@@ -118,6 +118,9 @@ SETTINGS = {
                                     "How long a sign-in lasts, e.g. \"12h\" or \"14d\"."),
         "log_level": Setting("str", "info", "How much goes to stderr: debug, info, warning or error.",
                              ("debug", "info", "warning", "error")),
+        "log_retention": Setting("duration", 365 * 86400,
+                                 "How long the audit log (`indieauth log`) keeps an event; older ones are deleted "
+                                 "with the other expired rows (`indieauth purge`). 0 keeps them for ever."),
     },
     "tokens": {
         "format": Setting("str", "jwt", "Access tokens as signed JWTs (RFC 9068) that resource servers can verify "
@@ -144,8 +147,13 @@ SETTINGS = {
         "pkce_exempt_clients": Setting("list", [], "client_ids of old apps allowed to sign in without PKCE."),
         "fetch_allow": Setting("list", [], "Addresses or networks the server may fetch from although they are "
                                            "private or loopback (development and tests only)."),
-        "account_failures": Setting("int", 5, "Failed sign-ins to one account before it is paused."),
-        "address_failures": Setting("int", 20, "Failed sign-ins from one IP address before it is paused."),
+        "account_failures": Setting("int", 5, "Failed sign-ins at one account from one IP address before that "
+                                              "address is paused for it; after this many from all addresses, "
+                                              "each attempt at the account waits 5 seconds after the last "
+                                              "(slowed, never locked out)."),
+        "address_failures": Setting("int", 20, "Failed attempts at any secret (passwords, codes, sign-in links, "
+                                               "invites, client and resource-server secrets) from one IP address "
+                                               "(an IPv6 /64) before it is paused."),
         "failure_window": Setting("duration", 15 * 60,
                                   "Window in which failures are counted; a pause ends when the "
                                   "oldest failure leaves it."),
@@ -2275,6 +2283,7 @@ class OAuthError(Exception):
     error = "invalid_request"
     status = 400
     challenge = None
+    retry_after = None
 
     def __init__(self, description=""):
         super().__init__(description)
@@ -2288,6 +2297,16 @@ class InvalidRequest(OAuthError):
 class InvalidClient(OAuthError):
     """RFC 6749 §5.2: client authentication failed (401)."""
     error, status, challenge = "invalid_client", 401, 'Basic realm="indieauth"'
+
+
+class SlowDown(OAuthError):
+    """Too many failed attempts from this address: 429 with Retry-After (seconds).  RFC 6749 has no such
+    error; `slow_down` is what RFC 8628 §3.5 calls a client that must wait before it tries again."""
+    error, status = "slow_down", 429
+
+    def __init__(self, retry_after):
+        super().__init__(f"Too many failed attempts from this address: try again in {describe_wait(retry_after)}.")
+        self.retry_after = retry_after
 
 
 class InvalidGrant(OAuthError):
@@ -2959,16 +2978,45 @@ class Authenticator:
         raise NotImplementedError
 
 
+# Once `account_failures` failures of one account from all addresses together fall in the window, each
+# further attempt at that account waits until this many seconds after the one before (see Throttle).
+ACCOUNT_PACE = 5
+
+
+def account_key(username):
+    return f"account:{username.strip().lower()[:64]}"
+
+
+def throttled_address(address):
+    """The address failures are counted under: an IPv6 address by its /64, which one subscriber holds."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
+
+
 class Throttle:
-    """Counts failed sign-ins per account and per address in the database, so it holds across processes."""
+    """Counts failed attempts at secrets in the database, so it holds across processes.
+
+    An address may fail `address_failures` times within `failure_window` at anything (passwords, codes,
+    links, invites, client secrets) and `account_failures` times at one account; then it waits until its
+    oldest failure leaves the window.  An account's failures from all addresses together never pause it:
+    once `account_failures` of them fall in the window, each attempt at it comes ACCOUNT_PACE seconds
+    after the one before.  So guessing is slowed, and the owner, from an address of their own, waits a
+    few seconds at most: knowing a user name does not let anyone lock its owner out."""
 
     def __init__(self, app):
         self.app = app
 
     def keys(self, username, address):
-        keys = [f"address:{address}"]
+        """{key: limit} of the counts an attempt is held to; the limit None paces instead of pausing."""
+        settings = self.app.config["security"]
+        address = throttled_address(address)
+        keys = {f"address:{address}": settings["address_failures"]}
         if username:
-            keys.append(f"account:{username.strip().lower()[:120]}")
+            keys[f"{account_key(username)}|{address}"] = settings["account_failures"]
+            keys[account_key(username)] = None
         return keys
 
     ATTEMPT = "indieauth.attempt"  # request environ: {key: id} of this request's provisional failures
@@ -2987,19 +3035,38 @@ class Throttle:
         of the request (an attempt that only left for an identity provider is no failure)."""
         settings = self.app.config["security"]
         window = datetime.timedelta(seconds=settings["failure_window"])
+        pace = datetime.timedelta(seconds=ACCOUNT_PACE)
         now = self.app.now()
         attempt, wait = self._attempt(), 0
-        for key in self.keys(username, address):
-            mine = key not in attempt
-            if mine:
+        for key, limit in self.keys(username, address).items():
+            if key not in attempt:
                 attempt[key] = self.app.storage.record_failure([key])[0]
-            limit = settings["address_failures"] if key.startswith("address:") else settings["account_failures"]
-            count, oldest = self.app.storage.failures_since(key, now - window)
-            if count > limit:  # this attempt's own row included
+            count, oldest = self.app.storage.failures_since(key, now - window)  # this attempt's own row included
+            if limit is None and count > settings["account_failures"]:
+                recent, since = self.app.storage.failures_since(key, now - pace)
+                if recent > 1:
+                    wait = max(wait, math.ceil((since + pace - now).total_seconds()))
+            elif limit is not None and count > limit:
                 wait = max(wait, math.ceil((oldest + window - now).total_seconds()))
         if wait:
             self.discard()  # a refused attempt is not a failure
         return wait
+
+    def check(self, username, address):
+        """Count an attempt at `username`'s secret from `address` (as retry_after does); AuthenticationFailed
+        (429, with Retry-After) when it must wait.  Authenticators call it before they look at what was entered."""
+        wait = self.retry_after(username, address)
+        if wait:
+            raise AuthenticationFailed(too_many_attempts(wait), status=429, retry_after=wait, username=username)
+
+    def address_wait(self, address):
+        """Seconds `address` must wait before it may try a random secret (a link, an invite, a client or
+        resource-server secret) again; 0 now.  Only a look: a guess at 256 random bits gains nothing by racing."""
+        settings = self.app.config["security"]
+        window = datetime.timedelta(seconds=settings["failure_window"])
+        now = self.app.now()
+        count, oldest = self.app.storage.failures_since(f"address:{throttled_address(address)}", now - window)
+        return math.ceil((oldest + window - now).total_seconds()) if count >= settings["address_failures"] else 0
 
     def failed(self, username, address):
         """Count a failure: this request's provisional rows stay, the keys without one get one."""
@@ -3010,10 +3077,12 @@ class Throttle:
         attempt.clear()  # kept for good
 
     def succeeded(self, username):
-        """Forget an account's failures; the core calls this when a whole sign-in (every factor) succeeds."""
+        """Forget an account's failures (from everywhere, and this address's at it); the core calls this when
+        a whole sign-in (every factor) succeeds."""
         self.discard()
         if username:
-            self.app.storage.clear_failures(f"account:{username.strip().lower()[:120]}")
+            self.app.storage.clear_failures(account_key(username))
+            self.app.storage.clear_failures(f"{account_key(username)}|{throttled_address(self.app.client_address())}")
 
     def discard(self):
         """Drop this request's provisional failures (at success, at refusal, and at the end of a request)."""
@@ -3028,6 +3097,17 @@ def describe_wait(seconds):
     if seconds >= 90:
         return f"{(seconds + 59) // 60} minutes"
     return f"{seconds} seconds"
+
+
+def refuse_attempt(wait):
+    """Stop a request the throttle refused: the 429 page (JSON `slow_down` on API paths) with Retry-After."""
+    raise PageError(429, too_many_attempts(wait), **{"Retry-After": str(wait)})
+
+
+def too_many_attempts(wait):
+    """What a person is told when the throttle refuses an attempt: when to try again, and how else to get in."""
+    return (f"Too many failed attempts. You can try again in {describe_wait(wait)}. If you cannot wait, the "
+            f"server's owner can make you a one-time sign-in link with the command indieauth user link.")
 
 
 MAX_NEXT = 1000  # characters of a `next` path kept through a sign-in
@@ -3614,6 +3694,8 @@ class IndieAuth:
                 body = {}
             if error.challenge:
                 bottle.response.set_header("WWW-Authenticate", error.challenge)
+            if error.retry_after:
+                bottle.response.set_header("Retry-After", str(error.retry_after))
         bottle.response.status = status
         bottle.response.set_header("Cache-Control", "no-store")
         bottle.response.set_header("Pragma", "no-cache")
@@ -3799,7 +3881,12 @@ class IndieAuth:
         registered = self.storage.get_client(form.get("client_id"))
         if registered is not None:
             secret = credentials[1] if credentials else form.get("client_secret", "")
+            address = self.client_address()
+            wait = self.throttle.address_wait(address)  # before the secret is looked at
+            if wait:
+                raise SlowDown(wait)
             if not secret or not same(token_hash(secret), registered.secret_hash):
+                self.throttle.failed("", address)
                 raise InvalidClient("This client is registered with a secret: authenticate with "
                                     "client_secret_basic or client_secret_post.")
         return form
@@ -3867,7 +3954,12 @@ class IndieAuth:
                 "REDIRECT_HTTP_AUTHORIZATION", "")
             scheme, _, value = header.partition(" ")
             secret = value.strip() if scheme.lower() == "bearer" else (basic_credentials(header) or ("", ""))[1]
+            address = self.client_address()
+            wait = self.throttle.address_wait(address)
+            if wait:
+                raise SlowDown(wait)
             if not secret or self.storage.check_resource_server(secret) is None:
+                self.throttle.failed("", address)
                 raise InvalidClient("Introspection needs a resource-server credential "
                                     "(create one with `indieauth resource-server add NAME`).")
             form = self.form()
@@ -3929,12 +4021,14 @@ class IndieAuth:
         self.storage.update_user(user, **values)
         self.redirect(f"/u/{user.username}/edit?saved=1")
 
+    INVITE_GONE = "This invite is not valid any more: each invite works once and expires. Ask for a new one."
+
     def invite_page(self, token, error=None, status=200, values=None, offer_proof=False):
         """Sign-up through an invite: a user name and a profile URL (hosted here, or one's own site)."""
         self.require_shared_host()
-        invite = self.storage.get_invite(token)
+        invite = self.opened_by(lambda: self.storage.get_invite(token))
         if invite is None:
-            fail(400, "This invite is not valid any more: each invite works once and expires. Ask for a new one.")
+            fail(400, self.INVITE_GONE)
         if values is None:  # back from proving one's site: the form as it was
             query = bottle.request.query
             values = {"username": query.getunicode("username", "")[:64],
@@ -3955,6 +4049,8 @@ class IndieAuth:
     def invite_post(self, token):
         self.require_shared_host()
         self.check_csrf()
+        if self.opened_by(lambda: self.storage.get_invite(token)) is None:
+            fail(400, self.INVITE_GONE)
         values = {"username": form_value("username").strip(), "profile": form_value("profile"),
                   "site": form_value("site").strip()}
         username = normalize_username(values["username"])
@@ -3986,7 +4082,7 @@ class IndieAuth:
         except UsageError as error:
             return self.invite_page(token, str(error), 400, values)
         if user is None:
-            fail(400, "This invite is not valid any more: each invite works once and expires. Ask for a new one.")
+            fail(400, self.INVITE_GONE)
         bottle.response.delete_cookie(PROOF_COOKIE, path="/")
         self.event(LoginSucceeded(user, "invite", self.client_address()), "signed_up", user=user, me=me)
         first = next((a.settings_url for a in self.authenticators.values() if a.settings_url), "/")
@@ -3997,8 +4093,8 @@ class IndieAuth:
         then come back to this invite with the form as it was."""
         self.require_shared_host()
         self.check_csrf()
-        if self.storage.get_invite(token) is None:
-            fail(400, "This invite is not valid any more: each invite works once and expires. Ask for a new one.")
+        if self.opened_by(lambda: self.storage.get_invite(token)) is None:
+            fail(400, self.INVITE_GONE)
         values = {"username": form_value("username").strip()[:64], "profile": "site",
                   "site": form_value("site").strip()[:512]}
         me = canonical_url(values["site"])
@@ -4367,16 +4463,28 @@ class IndieAuth:
     LINK_USED = ("This sign-in link is not valid any more: each link works once and expires. Ask the "
                  "server's owner for a new one (the command indieauth user link makes one).")
 
+    def opened_by(self, find):
+        """What a random secret from a link opens (a one-time sign-in link, an invite): `find()`, or None.
+        Every miss counts against the address, which waits (429) once it has missed too often."""
+        address = self.client_address()
+        wait = self.throttle.address_wait(address)
+        if wait:
+            refuse_attempt(wait)
+        found = find()
+        if not found:
+            self.throttle.failed("", address)
+        return found
+
     def login_link_page(self, token):
         """The confirm button (so a link preview cannot use the link up), or at once the refusal of a spent link."""
-        if not self.storage.login_link_usable(token):
+        if not self.opened_by(lambda: self.storage.login_link_usable(token)):
             fail(400, self.LINK_USED)
         return self.render("login_link.tpl", title="Sign in", token=token)
 
     def login_link_post(self, token):
         """Sign in; someone with no way to sign in yet (the first run, a reset) goes on to set one up."""
         self.check_csrf()
-        user = self.storage.redeem_login_link(token)
+        user = self.opened_by(lambda: self.storage.redeem_login_link(token))
         if user is None:
             fail(400, self.LINK_USED)
         has_credential = any(auth.supports(user) for auth in self.authenticators.values())

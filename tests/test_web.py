@@ -199,18 +199,23 @@ def test_one_time_link_post_without_csrf_is_refused(web, app, owner):
 def test_an_account_is_paused_after_too_many_failures_and_says_when(web, owner, clock):
     for _ in range(5):
         sign_in(web, password="wrong password", status=400)
-    response = sign_in(web, status=429)  # even the right password waits
+    response = sign_in(web, status=429)  # even the right password waits, at this address
     assert re.search(r"try again in 15 minutes", response.text)
     assert int(response.headers["Retry-After"]) == 15 * 60
     clock.advance(minutes=15)
     sign_in(web)
 
 
-def test_failures_from_many_addresses_still_pause_the_account(app, owner):
+def test_failures_from_many_addresses_slow_the_account_without_pausing_it(app, owner, clock):
+    """An account's failures from everywhere pace attempts at it (ACCOUNT_PACE seconds apart), never
+    pause it: whoever knows a user name cannot lock its owner out."""
     for n in range(5):
         sign_in(webtest.TestApp(app, extra_environ={"REMOTE_ADDR": f"198.51.100.{n}"}),
                 password="wrong password", status=400)
-    sign_in(webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "203.0.113.9"}), status=429)
+    paced = sign_in(webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "203.0.113.9"}), status=429)
+    assert int(paced.headers["Retry-After"]) <= indieauth.ACCOUNT_PACE
+    clock.advance(seconds=indieauth.ACCOUNT_PACE)
+    sign_in(webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "203.0.113.9"}))
 
 
 def test_an_address_is_paused_after_too_many_failures_across_accounts(app, owner):

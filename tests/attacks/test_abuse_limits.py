@@ -10,7 +10,7 @@ import bloated_client
 import fixed_clients
 import indieauth
 from indieauth import AuthRequest
-from test_protocol import CLIENT, auth_params, pkce_pair, query_of
+from test_protocol import auth_params, pkce_pair, query_of
 
 ADDRESS = {"REMOTE_ADDR": "198.51.100.66"}
 

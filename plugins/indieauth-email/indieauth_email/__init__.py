@@ -24,7 +24,7 @@ import urllib.parse
 import bottle
 
 from indieauth import (AuthenticationFailed, Authenticator, ConfigError, FetchError, Setting, describe_wait,
-                       fail, form_value, hookimpl, safe_next, token_hash)
+                       fail, form_value, hookimpl, safe_next, token_hash, too_many_attempts)
 
 NAME = "email"
 VIEWS = os.path.join(os.path.dirname(__file__), "views")
@@ -389,10 +389,7 @@ class EmailAuthenticator(Authenticator):
         return self.succeeded(user)
 
     def check_throttle(self, username, address):
-        wait = self.app.throttle.retry_after(username, address)
-        if wait:
-            raise AuthenticationFailed(f"Too many failed attempts. You can try again in {describe_wait(wait)}.",
-                                       status=429, retry_after=wait, username=username)
+        self.app.throttle.check(username, address)
 
     def succeeded(self, user):
         self.app.throttle.succeeded(user.username)
@@ -499,7 +496,7 @@ class EmailAuthenticator(Authenticator):
         wait = app.throttle.retry_after(username, address)
         if wait:
             bottle.response.set_header("Retry-After", str(wait))
-            return self.link_page(f"Too many failed attempts. You can try again in {describe_wait(wait)}.", 429)
+            return self.link_page(too_many_attempts(wait), 429)
         with _lock:
             user, pending, problem = self.link_target()
             if problem is None and pending["step"] and getattr(app.partial_user(), "id", None) != user.id:

@@ -13,8 +13,8 @@ import threading
 
 import bottle
 
-from indieauth import (AuthenticationFailed, Authenticator, Setting, UsageError, describe_wait,
-                       form_value, hookimpl, read_secret_from_stdin, user_or_owner)
+from indieauth import (AuthenticationFailed, Authenticator, Setting, UsageError, form_value, hookimpl,
+                       read_secret_from_stdin, refuse_attempt, user_or_owner)
 
 NAME = "password"
 VIEWS = os.path.join(os.path.dirname(__file__), "views")
@@ -88,10 +88,7 @@ class PasswordAuthenticator(Authenticator):
         username = form_value("username").strip()[:64]
         password = form_value("password")
         address = self.app.client_address()
-        wait = self.app.throttle.retry_after(username, address)
-        if wait:
-            raise AuthenticationFailed(f"Too many failed attempts. You can try again in {describe_wait(wait)}.",
-                                       status=429, retry_after=wait, username=username)
+        self.app.throttle.check(username, address)
         if not username or not password:
             raise AuthenticationFailed("Enter your user name and your password.", username=username)
         user = self.app.storage.get_user(username=username)
@@ -138,8 +135,14 @@ def register_routes(app):
         app.check_csrf()
         current, new, again = form_value("current_password"), form_value("new_password"), form_value("new_password_again")
         credential = app.storage.get_credential(user, NAME)
-        if credential and not check_password(current, credential["hash"]):
-            return change_page("Your current password is not right.", 400)
+        if credential:  # a current password is a secret like any other: throttled as sign-ins are
+            address = app.client_address()
+            wait = app.throttle.retry_after(user.username, address)
+            if wait:
+                refuse_attempt(wait)
+            if not check_password(current, credential["hash"]):
+                app.throttle.failed(user.username, address)
+                return change_page("Your current password is not right.", 400)
         problem = password_problem(new, app.password_settings["min_length"])
         if problem or new != again:
             return change_page(problem or "The two new passwords are not the same.", 400)

@@ -6,10 +6,8 @@ confirmed the secret; before that only {"pending": secret}, which signs nobody i
 """
 
 import calendar
-import datetime
 import hashlib
 import hmac
-import math
 import os
 import secrets
 import sys
@@ -19,8 +17,8 @@ import bottle
 import pyotp
 import segno
 
-from indieauth import (AuthenticationFailed, Authenticator, ConfigError, Setting, UsageError, describe_wait,
-                       form_value, hookimpl, user_or_owner)
+from indieauth import (AuthenticationFailed, Authenticator, ConfigError, Setting, UsageError, form_value, hookimpl,
+                       user_or_owner)
 
 NAME = "totp"
 VIEWS = os.path.join(os.path.dirname(__file__), "views")
@@ -173,36 +171,8 @@ def use_code(app, user, entered):
     return used
 
 
-# -- throttling: the core's (shared with the password plugin) and a count of wrong codes of our own,
-#    which a right password does not reset, so knowing the password gives no endless guesses at codes.
-
-def _own_key(username):
-    return f"totp:{username.strip().lower()[:120]}"
-
-
-def retry_after(app, username, address):
-    """Seconds until another attempt is allowed; 0 when it is allowed now."""
-    wait = app.throttle.retry_after(username, address)
-    if username:
-        security = app.config["security"]
-        window = datetime.timedelta(seconds=security["failure_window"])
-        now = app.now()
-        count, oldest = app.storage.failures_since(_own_key(username), now - window)
-        if count >= security["account_failures"]:
-            wait = max(wait, math.ceil((oldest + window - now).total_seconds()))
-    return wait
-
-
-def record_failure(app, username, address):
-    app.throttle.failed(username, address)
-    if username:
-        app.storage.record_failure([_own_key(username)])
-
-
-def record_success(app, username):
-    app.throttle.succeeded(username)
-    app.storage.clear_failures(_own_key(username))
-
+# -- throttling: the core's, shared with the password plugin.  Only a whole sign-in clears an account's
+#    count (the core's Throttle.succeeded), so a right password gives no endless guesses at codes.
 
 class TotpAuthenticator(Authenticator):
     name = NAME
@@ -224,10 +194,7 @@ class TotpAuthenticator(Authenticator):
         username = partial.username if partial else form_value("username").strip()[:64]
         entered = form_value("code")[:64]
         address = self.app.client_address()
-        wait = retry_after(self.app, username, address)
-        if wait:
-            raise AuthenticationFailed(f"Too many failed attempts. You can try again in {describe_wait(wait)}.",
-                                       status=429, retry_after=wait, username=username)
+        self.app.throttle.check(username, address)
         if not username or not entered.strip():
             raise AuthenticationFailed("Enter the code from your authenticator app." if partial else
                                        "Enter your user name and the code from your authenticator app.",
@@ -235,7 +202,7 @@ class TotpAuthenticator(Authenticator):
         user = partial or self.app.storage.get_user(username=username)
         used = use_code(self.app, user, entered) if user else None
         if used in (None, "replayed"):
-            record_failure(self.app, username, address)
+            self.app.throttle.failed(username, address)
             if used == "replayed":
                 message = "This code has been used already. Wait for your app to show the next one."
             elif partial:
@@ -244,7 +211,7 @@ class TotpAuthenticator(Authenticator):
             else:
                 message = "The user name or the code is not right."
             raise AuthenticationFailed(message, username=username)
-        record_success(self.app, username)
+        self.app.throttle.succeeded(username)
         return user
 
 

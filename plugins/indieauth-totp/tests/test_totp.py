@@ -449,7 +449,8 @@ def test_repeated_wrong_codes_are_throttled_with_retry_after(app, secret, clock)
         enter_code(browser(app), code_at(secret, clock.now, steps=9), username="ann", status=400)
     response = enter_code(browser(app), code_at(secret, clock.now), username="ann", status=429)
     assert response.headers["Retry-After"] == "900"
-    assert alert(response) == "Too many failed attempts. You can try again in 15 minutes."
+    assert alert(response).startswith("Too many failed attempts. You can try again in 15 minutes.")
+    assert "indieauth user link" in alert(response)
     clock.advance(minutes=15)
     enter_code(browser(app), code_at(secret, clock.now), username="ann")
 
@@ -480,7 +481,7 @@ def test_a_right_password_does_not_reset_the_count_of_wrong_codes(make, clock):
     for _ in range(4):
         enter_code(web, wrong, status=400)
     web = browser(app)
-    sign_in_with_password(web)  # clears the shared count of this account
+    sign_in_with_password(web)  # a right password alone clears no count
     enter_code(web, wrong, status=400)
     enter_code(web, code_at(secret, clock.now), status=429)
 
