@@ -380,7 +380,7 @@ class LoginLink(BaseModel):
     token_hash = peewee.CharField(max_length=64, unique=True)
     user = peewee.ForeignKeyField(User, on_delete="CASCADE")
     created_at = peewee.DateTimeField(default=utcnow)
-    expires_at = peewee.DateTimeField()
+    expires_at = peewee.DateTimeField(index=True)
     used_at = peewee.DateTimeField(null=True)
 
 
@@ -388,7 +388,7 @@ class Failure(BaseModel):
     """One failed sign-in, counted per key (`account:NAME`, `address:IP`) for throttling."""
 
     key = peewee.CharField(max_length=160)
-    at = peewee.DateTimeField()
+    at = peewee.DateTimeField(index=True)
 
     class Meta:
         indexes = ((("key", "at"), False),)
@@ -418,7 +418,7 @@ class AuthRequest(BaseModel):
     client_data = peewee.TextField(default="{}")
     pushed = peewee.BooleanField(default=False)  # made by PAR: redeemable once as a request_uri
     created_at = peewee.DateTimeField(default=utcnow)
-    expires_at = peewee.DateTimeField()
+    expires_at = peewee.DateTimeField(index=True)
     used_at = peewee.DateTimeField(null=True)
 
 
@@ -435,7 +435,7 @@ class AuthCode(BaseModel):
     scope = peewee.TextField(default="")
     created_at = peewee.DateTimeField(default=utcnow)
     auth_time = peewee.DateTimeField(null=True)
-    expires_at = peewee.DateTimeField()
+    expires_at = peewee.DateTimeField(index=True)
     used_at = peewee.DateTimeField(null=True)
 
 
@@ -454,7 +454,7 @@ class Token(BaseModel):
     scope = peewee.TextField(default="")
     created_at = peewee.DateTimeField(default=utcnow)
     auth_time = peewee.DateTimeField(null=True)
-    expires_at = peewee.DateTimeField(null=True)
+    expires_at = peewee.DateTimeField(null=True, index=True)
     last_used_at = peewee.DateTimeField(null=True)
     revoked_at = peewee.DateTimeField(null=True)
 
@@ -499,7 +499,7 @@ class Invite(BaseModel):
     app_roles = peewee.TextField(default="{}")  # {client_id: role} assigned on sign-up (schema 3)
     created_by = peewee.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="invites_made")
     created_at = peewee.DateTimeField(default=utcnow)
-    expires_at = peewee.DateTimeField()
+    expires_at = peewee.DateTimeField(index=True)
     used_at = peewee.DateTimeField(null=True)
     used_by = peewee.ForeignKeyField(User, null=True, on_delete="SET NULL", backref="invited_by")
 
@@ -567,10 +567,20 @@ def _migration_3(migrator):
     db.create_tables([RoleAssignment])
 
 
+def _migration_4(migrator):
+    """Indexes on the times Storage.purge compares, so its DELETEs find expired rows without a scan."""
+    from playhouse.migrate import migrate
+    for field in (LoginLink.expires_at, Failure.at, AuthRequest.expires_at, AuthCode.expires_at, Token.expires_at,
+                  Invite.expires_at):
+        table = field.model._meta.table_name
+        if not any(index.columns == [field.column_name] for index in db.get_indexes(table)):
+            migrate(migrator.add_index(table, (field.column_name,), False))
+
+
 # Each migration is (version, function(migrator)).  Append, never edit: a migration that changes
 # an existing table uses `migrator` (playhouse.migrate) and checks `db.get_columns` first, because
 # the versions that create tables create them from the current models.
-MIGRATIONS = [(1, _migration_1), (2, _migration_2), (3, _migration_3)]
+MIGRATIONS = [(1, _migration_1), (2, _migration_2), (3, _migration_3), (4, _migration_4)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -715,6 +725,10 @@ class PreparedInsert:
         return row
 
 
+PURGE_INTERVAL = 10 * 60  # seconds between a process's purges of expired rows
+REPLAY_MEMORY = 86400     # seconds codes and tokens are kept after they expire
+
+
 class Storage:
     """The peewee storage every part of the server uses; plugins may supply another (storage_backend)."""
 
@@ -747,9 +761,11 @@ class Storage:
     _extend_key = Compiled(lambda slot: SigningKey.update(publish_until=slot(0)).where(
         SigningKey.kid == slot(1), SigningKey.retired_at.is_null(False), SigningKey.publish_until < slot(0)))
 
-    def __init__(self, database, clock=utcnow):
+    def __init__(self, database, clock=utcnow, failure_window=15 * 60, log_retention=365 * 86400):
         self.database = database
         self.now = clock
+        self.failure_window, self.log_retention = failure_window, log_retention
+        self.purged_at = None  # when this process last purged (purge_now_and_then)
         db.initialize(database)
 
     # -- connections and schema
@@ -855,6 +871,7 @@ class Storage:
         raw = secrets.token_urlsafe(32)
         Session.create(token_hash=token_hash(raw), user=user, method=method, created_at=self.now(),
                        expires_at=self.now() + datetime.timedelta(seconds=lifetime), address=address)
+        self.purge_now_and_then()
         return raw
 
     def get_session(self, raw):
@@ -1098,6 +1115,7 @@ class Storage:
         raw = secrets.token_urlsafe(24)
         self._insert_auth_request(self.database, key_hash=token_hash(raw), created_at=self.now(),
                                   expires_at=self.now() + datetime.timedelta(seconds=lifetime), **fields)
+        self.purge_now_and_then()
         return raw
 
     def get_auth_request(self, raw, pushed=False):
@@ -1279,6 +1297,42 @@ class Storage:
         query = Event.select().order_by(Event.id.desc()).limit(limit)
         return list(query.where(Event.user == user) if user is not None else query)
 
+    # -- purging what has expired
+    def purge(self):
+        """Delete every row that can serve no more: {table: rows deleted}.  Each is one DELETE on an indexed
+        time: pending requests, sessions and unused invites once expired, sign-in links once expired or
+        used, failures older than the failure window, events older than log_retention (0: never), and
+        codes and tokens a day (REPLAY_MEMORY) after they expired, so a late replay is still recognised."""
+        now = self.now()
+        replayed = now - datetime.timedelta(seconds=REPLAY_MEMORY)
+        deletes = {
+            "authrequest": AuthRequest.delete().where(AuthRequest.expires_at < now),
+            "session": Session.delete().where(Session.expires_at < now),
+            "loginlink": LoginLink.delete().where((LoginLink.expires_at < now) | LoginLink.used_at.is_null(False)),
+            "invite": Invite.delete().where(Invite.expires_at < now, Invite.used_at.is_null()),
+            "token": Token.delete().where(Token.expires_at < replayed),
+            "authcode": AuthCode.delete().where(AuthCode.expires_at < replayed),
+            "failure": Failure.delete().where(Failure.at < now - datetime.timedelta(seconds=self.failure_window)),
+        }
+        if self.log_retention:
+            deletes["event"] = Event.delete().where(Event.at < now - datetime.timedelta(seconds=self.log_retention))
+        return dict({"event": 0}, **{table: query.execute() for table, query in deletes.items()})
+
+    def purge_now_and_then(self):
+        """purge() when this process has not for PURGE_INTERVAL, outside any transaction; called when rows that
+        expire are written, so the database stays as small as what is live.  A failure is only logged."""
+        now = self.now()
+        if self.purged_at is not None and now < self.purged_at + datetime.timedelta(seconds=PURGE_INTERVAL):
+            return None
+        if self.database.in_transaction():
+            return None
+        self.purged_at = now
+        try:
+            return self.purge()
+        except peewee.PeeweeException:
+            log.warning("could not delete expired rows", exc_info=True)
+            return None
+
 
 # ---------------------------------------------------------------------------------------------
 #  Hooks and plugins
@@ -1355,7 +1409,9 @@ class CoreDefaults:
 
     @hookimpl(trylast=True)
     def storage_backend(self, app):
-        return Storage(open_database(app.config["server"]["database"], app.config.folder), clock=app.now)
+        return Storage(open_database(app.config["server"]["database"], app.config.folder), clock=app.now,
+                       failure_window=app.config["security"]["failure_window"],
+                       log_retention=app.config["server"]["log_retention"])
 
     @hookimpl(trylast=True)
     def client_metadata(self, app, client_id):
@@ -5047,6 +5103,14 @@ def _owner(app):
     return next((u for u in app.storage.list_users() if u.role == "owner"), None)
 
 
+def cmd_purge(app, args):
+    """purge: delete expired rows now (the server also does it every few minutes) and say how many."""
+    counts = app.storage.purge()
+    for table, count in counts.items():
+        print(f"{table:<12} {count}")
+    return 0
+
+
 def cmd_log(app, args):
     for event in reversed(app.storage.events(args.limit)):
         who = event.user.username if event.user_id else "-"
@@ -5077,6 +5141,7 @@ def build_parser(app=None):
     p.set_defaults(handler=cmd_serve, needs_app=False)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate, migrate=True)
     sub.add_parser("plugins", help="list installed plugins").set_defaults(handler=cmd_plugins, optional_app=True)
+    sub.add_parser("purge", help="delete expired rows now and print how many of each").set_defaults(handler=cmd_purge)
     p = sub.add_parser("log", help="show the audit log")
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(handler=cmd_log)

@@ -537,6 +537,16 @@ def test_migrate_brings_database_up_to_date(behind):
     assert behind.run("user", "add", "bob", "--me", "https://bob.example").returncode == 0
 
 
+def test_purge_deletes_expired_rows_and_prints_the_counts(setup):
+    """`indieauth purge`: a used one-time link (init's own, once redeemed) goes; the counts are printed."""
+    query(setup.database, "UPDATE loginlink SET used_at = created_at")
+    result = setup.run("purge")
+    assert result.returncode == 0, result.stderr
+    counts = dict(line.split() for line in result.stdout.splitlines())
+    assert counts["loginlink"] == "1" and counts["authrequest"] == "0" and "event" in counts
+    assert query(setup.database, "SELECT COUNT(*) FROM loginlink") == [(0,)]
+
+
 def test_migrate_on_current_database_changes_nothing(setup):
     result = setup.run("migrate")
     assert result.returncode == 0, result.stderr

@@ -162,12 +162,12 @@ def test_a_database_at_schema_2_gains_roles_and_keeps_its_apps(storage):
     database.drop_tables([RoleAssignment])
     migrate(migrator.drop_column("client", "roles"), migrator.drop_column("client", "default_role"),
             migrator.drop_column("invite", "app_roles"))
-    SchemaVersion.delete().where(SchemaVersion.version == 3).execute()
+    SchemaVersion.delete().where(SchemaVersion.version >= 3).execute()
     peewee.Table("client", ("client_id", "name", "redirect_uris", "secret_hash", "description", "logo",
                             "created_at")).bind(database).insert(
         client_id="https://app.example/", name="Old App", redirect_uris="[]", secret_hash="x" * 64,
         description="", logo="", created_at=datetime.datetime(2026, 1, 1)).execute()
-    assert storage.migrate() == [3]
+    assert storage.migrate() == [3, 4]
     client = storage.get_client("https://app.example/")
     assert client.name == "Old App" and storage.client_roles(client) == [] and client.default_role == ""
     assert "roleassignment" in database.get_tables()
@@ -653,3 +653,106 @@ def test_replacing_a_credential_keeps_its_creation_time(storage, clock):
     clock.advance(days=1)
     storage.set_credential(alice, "password", {"hash": "b"})
     assert Credential.get(Credential.user == alice).created_at == first
+
+
+# ---------------------------------------------------------------------------------------------
+#  Purging expired rows (issue 15, finding 9)
+# ---------------------------------------------------------------------------------------------
+
+PURGED = ["authrequest", "session", "loginlink", "invite", "token", "authcode", "failure", "event"]
+PURGE_INDEXED = [LoginLink.expires_at, Failure.at, AuthRequest.expires_at, AuthCode.expires_at, Token.expires_at,
+                 Invite.expires_at, Session.expires_at, Event.at]
+
+
+def one_of_each(storage, user, lifetime):
+    """A pending request, session, sign-in link, invite, code, token, failure and event, made now and
+    lasting `lifetime` seconds; [(model, id)]."""
+    by_hash = lambda model, column, raw: (model, model.get(column == sha256(raw)).id)
+    _, token = storage.create_token("access", user, user.me, "https://app.example/", "create", lifetime, "family")
+    return [
+        by_hash(AuthRequest, AuthRequest.key_hash, storage.save_auth_request(
+            lifetime, client_id="https://app.example/", redirect_uri="https://app.example/cb", state="s")),
+        by_hash(Session, Session.token_hash, storage.create_session(user, "password", lifetime)),
+        by_hash(LoginLink, LoginLink.token_hash, storage.create_login_link(user, lifetime)),
+        by_hash(Invite, Invite.token_hash, storage.create_invite("user", lifetime)),
+        by_hash(AuthCode, AuthCode.code_hash, storage.create_code(
+            lifetime, user=user, me=user.me, client_id="https://app.example/", redirect_uri="https://app.example/cb")),
+        (Token, token.id),
+        (Failure, storage.record_failure(["address:192.0.2.1"])[0]),
+        (Event, storage.log_event("test", user=user) or Event.select(peewee.fn.MAX(Event.id)).scalar()),
+    ]
+
+
+def exists(model, row_id):
+    return model.select().where(model.id == row_id).exists()
+
+
+def test_purge_deletes_expired_rows_of_every_kind_and_keeps_live_ones(storage, clock, monkeypatch):
+    monkeypatch.setattr(storage, "purge_now_and_then", lambda: None)  # only the explicit purge, here
+    storage.log_retention = 86400
+    alice = make_user(storage, "alice")
+    expired = one_of_each(storage, alice, 60)
+    clock.advance(days=2)  # past every lifetime, the failure window, the retention and the replay memory
+    live = one_of_each(storage, alice, 3600)
+    assert storage.purge() == {table: 1 for table in PURGED}
+    assert not any(exists(model, row_id) for model, row_id in expired)
+    assert all(exists(model, row_id) for model, row_id in live)
+    assert storage.purge() == {table: 0 for table in PURGED}
+
+
+def test_purge_keeps_what_may_still_be_replayed_or_audited(storage, clock, monkeypatch):
+    monkeypatch.setattr(storage, "purge_now_and_then", lambda: None)
+    alice = make_user(storage, "alice")
+    code = storage.create_code(60, user=alice, me=alice.me, client_id="https://app.example/",
+                               redirect_uri="https://app.example/cb")
+    _, token = storage.create_token("access", alice, alice.me, "https://app.example/", "create", 60, "f1")
+    _, forever = storage.create_token("access", alice, alice.me, "https://app.example/", "create", 0, "f2")
+    invite = storage.create_invite("user", 60)
+    storage.redeem_invite(invite, "bob", "https://bob.example/")
+    link = storage.create_login_link(alice, 3600)
+    storage.redeem_login_link(link)
+    storage.log_event("test", user=alice)
+    clock.advance(hours=12)  # the code and token expired, but less than a day ago
+    counts = storage.purge()
+    assert counts["loginlink"] == 1  # used: it can serve no more, although unexpired
+    assert counts["authcode"] == counts["token"] == counts["invite"] == counts["event"] == 0
+    assert storage.find_code(code) is not None and exists(Token, token.id) and exists(Token, forever.id)
+    storage.log_retention = 0  # keeps events for ever
+    clock.advance(days=400)
+    counts = storage.purge()
+    assert counts["authcode"] == counts["token"] == 1 and counts["event"] == 0
+    assert exists(Token, forever.id) and Invite.select().count() == 1  # a used invite stays, for the record
+
+
+def test_storage_purges_now_and_then_as_it_stores_requests_and_sessions(storage, clock):
+    alice = make_user(storage, "alice")
+    storage.create_login_link(alice, 60)
+    storage.create_session(alice, "password", 3600)  # the process's first purge: nothing has expired
+    assert LoginLink.select().count() == 1
+    clock.advance(minutes=5)  # the link has expired, but this process purged less than PURGE_INTERVAL ago
+    storage.save_auth_request(60, client_id="https://app.example/", redirect_uri="https://app.example/cb", state="s")
+    assert LoginLink.select().count() == 1
+    clock.advance(seconds=indieauth.PURGE_INTERVAL)
+    storage.save_auth_request(60, client_id="https://app.example/", redirect_uri="https://app.example/cb", state="s")
+    assert LoginLink.select().count() == 0 and AuthRequest.select().count() == 1  # the first request expired
+
+
+def test_purge_finds_expired_rows_by_an_index(storage):
+    for field in PURGE_INDEXED:
+        indexes = storage.database.get_indexes(field.model._meta.table_name)
+        assert any(index.columns == [field.column_name] for index in indexes), field
+
+
+def test_a_database_at_schema_3_gains_the_purge_indexes(storage):
+    """What schema 3 looked like: no index on the expiry times purge compares."""
+    from playhouse.migrate import SchemaMigrator, migrate
+    database = storage.database
+    migrator = SchemaMigrator.from_database(database)
+    for field in PURGE_INDEXED[:6]:
+        table = field.model._meta.table_name
+        for index in database.get_indexes(table):
+            if index.columns == [field.column_name]:
+                migrate(migrator.drop_index(table, index.name))
+    SchemaVersion.delete().where(SchemaVersion.version == 4).execute()
+    assert storage.migrate() == [4]
+    test_purge_finds_expired_rows_by_an_index(storage)
