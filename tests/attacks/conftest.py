@@ -21,7 +21,7 @@ import pytest
 import webtest
 
 import indieauth
-from conftest import PASSWORD, sign_in
+from conftest import PASSWORD
 
 POSTGRES_URL = next((url for url in os.environ.get("INDIEAUTH_TEST_DATABASE_URLS", "").split()
                      if url.split(":", 1)[0] in ("postgresql", "postgres")), None)
@@ -41,8 +41,9 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("attack_backend", ["sqlite"] if sqlite_only else BACKENDS)
 
 
-def drop_all_tables(url):
-    """Empty the PostgreSQL database at `url`: every table of its schema, whatever points where."""
+def fresh_database(url):
+    """Make the PostgreSQL database at `url` as new: emptied when it holds this code's schema (much faster
+    than building it again), else every table of its schema dropped, whatever points where."""
     import psycopg2
     connection = psycopg2.connect(url, connect_timeout=5)
     connection.autocommit = True
@@ -51,7 +52,14 @@ def drop_all_tables(url):
             cursor.execute("SET lock_timeout = '10s'")  # a connection left in a transaction: an error, not a hang
             cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
             tables = [row[0] for row in cursor.fetchall()]
-            if tables:
+            version = None
+            if "schemaversion" in tables:
+                cursor.execute("SELECT MAX(version) FROM schemaversion")
+                version = cursor.fetchone()[0]
+            if version == indieauth.SCHEMA_VERSION:
+                cursor.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables if t != "schemaversion")
+                               + " RESTART IDENTITY CASCADE")
+            elif tables:
                 cursor.execute("DROP TABLE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
     finally:
         connection.close()
@@ -72,7 +80,7 @@ def make_app(tmp_path, clock, attack_backend):
                 pytest.fail(f"CI must run the attacks on PostgreSQL: {NO_POSTGRES} (.ci/run sets it)")
             overrides.setdefault("server", {}).setdefault("database", POSTGRES_URL)
             if not apps:
-                drop_all_tables(POSTGRES_URL)
+                fresh_database(POSTGRES_URL)
         app = indieauth.make_test_app(overrides, plugins=plugins, folder=str(tmp_path), clock=clock,
                                       resolver=resolver)
         apps.append(app)
@@ -181,27 +189,50 @@ def query_of(location):
 CLIENT, REDIRECT = indieauth.testing.CLIENT_ID, indieauth.testing.REDIRECT_URI  # loopback: never fetched
 
 
+_password_hash = []
+
+
+def give_password(app, user):
+    """`user` signs in with PASSWORD; its scrypt hash is computed once for the whole suite."""
+    from indieauth_password import hash_password
+    if not _password_hash:
+        _password_hash.append(hash_password(PASSWORD))
+    app.storage.set_credential(user, "password", {"hash": _password_hash[0]})
+
+
+def add_user(app, username, role="user", me=None):
+    """A user with the password PASSWORD."""
+    user = app.storage.create_user(username, me or f"https://{username}.example/", role=role)
+    give_password(app, user)
+    return user
+
+
 @pytest.fixture
-def signed_in(web, owner):
-    """`web` with the owner signed in."""
-    sign_in(web)
+def owner(app):
+    """The owner user, with the password PASSWORD (as tests/conftest.py's, without a scrypt per test)."""
+    return add_user(app, "owner", role="owner", me="https://owner.example/")
+
+
+def enter(web, app, username="owner"):
+    """Sign `username` in on the browser `web` as the password form would, without the form's scrypt
+    (the sign-in itself is not what these tests attack); the browser has its CSRF cookie afterwards."""
+    user = app.storage.get_user(username=username)
+    raw = app.storage.create_session(user, "password", app.config["server"]["session_lifetime"])
+    web.set_cookie(indieauth.SESSION_COOKIE, raw + "." + indieauth.sign(app.secret_key, "session:" + raw))
+    web.get("/tokens")
     return web
+
+
+@pytest.fixture
+def signed_in(app, web, owner):
+    """`web` with the owner signed in."""
+    return enter(web, app)
 
 
 def browser(app, username=None):
-    """A new browser on `app`, signed in as `username` (password PASSWORD) when one is given."""
+    """A new browser on `app`, signed in as `username` when one is given."""
     web = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.10"})
-    if username:
-        sign_in(web, username)
-    return web
-
-
-def add_user(app, username, role="user"):
-    """A user with the password PASSWORD and a hosted-looking profile URL."""
-    from indieauth_password import set_password
-    user = app.storage.create_user(username, f"https://{username}.example/", role=role)
-    set_password(app, user, PASSWORD)
-    return user
+    return enter(web, app, username) if username else web
 
 
 def auth_query(**params):
