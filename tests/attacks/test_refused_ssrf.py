@@ -95,9 +95,7 @@ def test_logo_on_a_private_address_is_not_fetched(app, web, site, intranet, kind
     intranet.page("/logo.png", b"\x89PNG secret", content_type="image/png")
     site.page("/hop", "", status=302, Location=intranet.url("/logo.png", host="intranet.test"))
     logo = LOGO_TARGETS[kind].format(port=intranet.port, public=site.port)
-    client = app.storage.create_client("http://localhost/clients/logo/", "Logo App", ["http://localhost/cb"],
-                                       logo=logo)
-    del client
+    app.storage.create_client("http://localhost/clients/logo/", "Logo App", ["http://localhost/cb"], logo=logo)
     consent = web.get(auth_query(client_id="http://localhost/clients/logo/", redirect_uri="http://localhost/cb"),
                       status=303).headers["Location"]
     key = consent.rsplit("/", 1)[1]
