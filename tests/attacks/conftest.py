@@ -14,6 +14,7 @@ machine of the private network, which the SSRF guard must never reach.
 
 import http.server
 import os
+import socket
 import threading
 import urllib.parse
 
@@ -97,6 +98,46 @@ def make_app(tmp_path, clock, attack_backend):
 # ---------------------------------------------------------------------------------------------
 #  Fake sites
 # ---------------------------------------------------------------------------------------------
+
+class RawServer:
+    """A TCP server on 127.0.0.1 that answers each connection in a thread of its own by `answer(connection,
+    request)`, given the request's bytes up to the blank line: for answers no HTTP server library would
+    send (a byte at a time, an endless body).  `stopping` is set when the test is over."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.stopping = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopping.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection):
+        with connection:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                request += chunk
+            try:
+                self.answer(connection, request)
+            except OSError:
+                return
+
+    def answer(self, connection, request):
+        raise NotImplementedError
+
+    def stop(self):
+        self.stopping.set()
+        self.listener.close()
+
 
 class FakeSite:
     """A real HTTP server on `host` answering each path with what a test put in `pages`:

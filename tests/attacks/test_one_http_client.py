@@ -6,14 +6,12 @@ import ast
 import glob
 import logging
 import os
-import socket
-import threading
-import urllib.parse
 
 import pytest
 import webtest
 
 import indieauth
+from .conftest import RawServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLIENT_LIBRARIES = ("requests", "urllib3", "http.client", "urllib.request", "httpx", "aiohttp")
@@ -98,60 +96,36 @@ def test_the_scan_finds_what_it_looks_for(tmp_path):
 
 # -- operator-configured services keep the caps ------------------------------------------------------
 
-class Misbehaving:
+class Misbehaving(RawServer):
     """A TCP server on 127.0.0.1 that answers by path: /slow… a byte every half second (never long enough
     apart for a read timeout), /huge… a 200 with an endless
     body, anything else (the user's own page) an HTML page with a rel=me link to `/MODE/alice`."""
 
     def __init__(self):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
+        super().__init__()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.paths, self.stopping = [], threading.Event()
-        threading.Thread(target=self.accept, daemon=True).start()
+        self.paths = []
 
-    def accept(self):
-        while True:
-            try:
-                connection, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.answer, args=(connection,), daemon=True).start()
-
-    def answer(self, connection):
-        with connection:
-            request = b""
-            while b"\r\n\r\n" not in request:
-                chunk = connection.recv(65536)
-                if not chunk:
+    def answer(self, connection, request):
+        path = request.split(b" ")[1].decode()
+        self.paths.append(path)
+        if path.startswith("/slow"):
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + b"x" * 1000:
+                if self.stopping.wait(0.5):
                     return
-                request += chunk
-            path = request.split(b" ")[1].decode()
-            self.paths.append(path)
-            try:
-                if path.startswith("/slow"):
-                    for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + b"x" * 1000:
-                        if self.stopping.wait(0.5):
-                            return
-                        connection.sendall(bytes([byte]))
-                elif path.startswith("/redirect"):
-                    connection.sendall(b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.2:%d/page-x/\r\n"
-                                       b"Content-Length: 0\r\nConnection: close\r\n\r\n" % self.port)
-                elif path.startswith("/huge"):
-                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n")
-                    while not self.stopping.is_set():
-                        connection.sendall(b" " * 65536)
-                else:
-                    mode = path.strip("/").removeprefix("page-")
-                    page = f'<a rel="me" href="{self.url}/{mode}/alice">GitHub</a>'.encode()
-                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
-                                       b"Content-Length: %d\r\n\r\n%s" % (len(page), page))
-            except OSError:
-                return
-
-    def stop(self):
-        self.stopping.set()
-        self.listener.close()
+                connection.sendall(bytes([byte]))
+        elif path.startswith("/redirect"):
+            connection.sendall(b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.2:%d/page-x/\r\n"
+                               b"Content-Length: 0\r\nConnection: close\r\n\r\n" % self.port)
+        elif path.startswith("/huge"):
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n")
+            while not self.stopping.is_set():
+                connection.sendall(b" " * 65536)
+        else:
+            mode = path.strip("/").removeprefix("page-")
+            page = f'<a rel="me" href="{self.url}/{mode}/alice">GitHub</a>'.encode()
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
+                               b"Content-Length: %d\r\n\r\n%s" % (len(page), page))
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ plays the client_id hosts: `slow*` hosts answer one byte a second, `fail*` hosts
 once.  The app resolves every test name to 127.0.0.1 and may fetch from 127.0.0.0/8."""
 
 import collections
-import socket
 import threading
 import time
 import urllib.parse
@@ -16,69 +15,47 @@ import webtest
 
 import indieauth
 from conftest import PASSWORD, serving, sign_in
+from .conftest import RawServer
 
 ELSEWHERE = "https://elsewhere.example/callback"  # another origin than every client_id: it must be published
 
 
-class ClientHosts:
+class ClientHosts(RawServer):
     """A TCP server on 127.0.0.1: counts connections per Host name and how many are open at once."""
 
     def __init__(self):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
         self.connections, self.open, self.most_open = collections.Counter(), 0, 0
-        self.lock, self.stopping = threading.Lock(), threading.Event()
-        threading.Thread(target=self.accept, daemon=True).start()
+        self.lock = threading.Lock()
+        super().__init__()
 
     def url(self, host, path="/"):
         return f"http://{host}:{self.port}{path}"
 
-    def accept(self):
-        while not self.stopping.is_set():
-            try:
-                connection, _ = self.listener.accept()
-            except OSError:
+    def answer(self, connection, request):
+        headers = dict(line.split(": ", 1) for line in request.decode().split("\r\n")[1:] if ": " in line)
+        host = headers.get("Host", "").rsplit(":", 1)[0]
+        with self.lock:
+            self.connections[host] += 1
+            self.open += 1
+            self.most_open = max(self.most_open, self.open)
+        try:
+            if host.startswith("app"):  # a client page whose logo is on a slow host
+                logo = f"http://slowlogo.example:{self.port}/logo.png"
+                page = (f'<div class="h-app"><img class="u-logo" src="{logo}">'
+                        f'<a class="u-url p-name" href="http://{headers["Host"]}/">Slow Logo</a></div>').encode()
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
+                                   b"Content-Length: %d\r\n\r\n%s" % (len(page), page))
                 return
-            threading.Thread(target=self.answer, args=(connection,), daemon=True).start()
-
-    def answer(self, connection):
-        with connection:
-            request = b""
-            while b"\r\n\r\n" not in request:
-                chunk = connection.recv(4096)
-                if not chunk:
+            if host.startswith("fail"):
+                connection.sendall(b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                return
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + b"x" * 1000:
+                if self.stopping.wait(1):
                     return
-                request += chunk
-            headers = dict(line.split(": ", 1) for line in request.decode().split("\r\n")[1:] if ": " in line)
-            host = headers.get("Host", "").rsplit(":", 1)[0]
+                connection.sendall(bytes([byte]))
+        finally:
             with self.lock:
-                self.connections[host] += 1
-                self.open += 1
-                self.most_open = max(self.most_open, self.open)
-            try:
-                if host.startswith("app"):  # a client page whose logo is on a slow host
-                    logo = f"http://slowlogo.example:{self.port}/logo.png"
-                    page = (f'<div class="h-app"><img class="u-logo" src="{logo}">'
-                            f'<a class="u-url p-name" href="http://{headers["Host"]}/">Slow Logo</a></div>').encode()
-                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n"
-                                       b"Content-Length: %d\r\n\r\n%s" % (len(page), page))
-                    return
-                if host.startswith("fail"):
-                    connection.sendall(b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                    return
-                for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + b"x" * 1000:
-                    if self.stopping.wait(1):
-                        return
-                    connection.sendall(bytes([byte]))
-            except OSError:
-                return
-            finally:
-                with self.lock:
-                    self.open -= 1
-
-    def stop(self):
-        self.stopping.set()
-        self.listener.close()
+                self.open -= 1
 
 
 @pytest.fixture

@@ -341,7 +341,6 @@ def test_a_plugin_route_named_secret_never_reaches_the_log(shared, logged):
 def test_redacted_log_path_keeps_what_is_not_secret(make_app):
     """Finding 5: the redaction names the route and keeps ordinary paths whole."""
     app = make_app(plugins=[SecretRoutes()])
-    web = browser_for(app)
     cases = {"/login/once/abcDEF123_-abcDEF123_-abcDEF123_-": "/login/once/[redacted]",
              "/u/somebody": "/u/somebody", "/favicon.ico": "/favicon.ico",
              "/nothing/abcDEF123_-abcDEF123_-abcDEF123_-": "/nothing/[redacted]"}
@@ -387,8 +386,8 @@ def test_the_logo_proxy_keeps_its_sandbox_csp(tmp_path, clock, make_app):
             if self.path == "/logo.png":
                 body, kind = png, "image/png"
             else:
-                body, kind = (f'<div class="h-app"><img class="u-logo" src="/logo.png"><a class="u-url p-name" '
-                              f'href="/">App</a></div>').encode(), "text/html"
+                body, kind = ('<div class="h-app"><img class="u-logo" src="/logo.png"><a class="u-url p-name" '
+                              'href="/">App</a></div>').encode(), "text/html"
             self.send_response(200)
             self.send_header("Content-Type", kind)
             self.end_headers()
