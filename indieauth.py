@@ -577,10 +577,32 @@ def _migration_4(migrator):
             migrate(migrator.add_index(table, (field.column_name,), False))
 
 
+def _migration_5(migrator):
+    """client_ids stored before there was one canonical form (a registered app made from a base_url typed
+    with capitals or :443) take it, so lookups by the canonical form find them and what hangs on them.  A
+    remembered consent that then names the same client twice keeps the newer one."""
+    for model in (Client, AuthRequest, AuthCode, Token, Grant):
+        stored = [row[0] for row in model.select(model.client_id).distinct().tuples()]
+        for old in stored:
+            new = canonical_client_id(old)
+            if new == old:
+                continue
+            if model is Grant:  # unique per (user, client_id)
+                for grant in Grant.select().where(Grant.client_id == old):
+                    Grant.delete().where(Grant.user == grant.user_id, Grant.client_id == new,
+                                         Grant.created_at <= grant.created_at).execute()
+                    if Grant.select().where(Grant.user == grant.user_id, Grant.client_id == new).exists():
+                        grant.delete_instance()  # the canonical one is newer
+                    else:
+                        Grant.update(client_id=new).where(Grant.id == grant.id).execute()
+            else:
+                model.update(client_id=new).where(model.client_id == old).execute()
+
+
 # Each migration is (version, function(migrator)).  Append, never edit: a migration that changes
 # an existing table uses `migrator` (playhouse.migrate) and checks `db.get_columns` first, because
 # the versions that create tables create them from the current models.
-MIGRATIONS = [(1, _migration_1), (2, _migration_2), (3, _migration_3), (4, _migration_4)]
+MIGRATIONS = [(1, _migration_1), (2, _migration_2), (3, _migration_3), (4, _migration_4), (5, _migration_5)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

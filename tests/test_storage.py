@@ -167,7 +167,7 @@ def test_a_database_at_schema_2_gains_roles_and_keeps_its_apps(storage):
                             "created_at")).bind(database).insert(
         client_id="https://app.example/", name="Old App", redirect_uris="[]", secret_hash="x" * 64,
         description="", logo="", created_at=datetime.datetime(2026, 1, 1)).execute()
-    assert storage.migrate() == [3, 4]
+    assert storage.migrate() == [3, 4, 5]
     client = storage.get_client("https://app.example/")
     assert client.name == "Old App" and storage.client_roles(client) == [] and client.default_role == ""
     assert "roleassignment" in database.get_tables()
@@ -753,6 +753,27 @@ def test_a_database_at_schema_3_gains_the_purge_indexes(storage):
         for index in database.get_indexes(table):
             if index.columns == [field.column_name]:
                 migrate(migrator.drop_index(table, index.name))
-    SchemaVersion.delete().where(SchemaVersion.version == 4).execute()
-    assert storage.migrate() == [4]
+    SchemaVersion.delete().where(SchemaVersion.version >= 4).execute()
+    assert storage.migrate() == [4, 5]
     test_purge_finds_expired_rows_by_an_index(storage)
+
+
+def test_a_database_at_schema_4_stores_client_ids_in_their_canonical_form(storage):
+    """Issue 15, finding 1: rows written before the one canonical client_id (a registered app made from a
+    base_url typed with capitals and :443) take it, with what hangs on them; a consent remembered under
+    both forms keeps the newer."""
+    old, new = "HTTPS://Auth.Example:443/clients/ab/", "https://auth.example/clients/ab/"
+    user = make_user(storage, "alice")
+    Client.create(client_id=old, name="Old App", redirect_uris="[]", secret_hash="x" * 64)
+    storage.create_token("access", user, user.me, old, "create", 3600, "family")
+    Grant.create(user=user, client_id=old, scope="create", created_at=datetime.datetime(2026, 1, 1))
+    Grant.create(user=user, client_id=new, scope="create update", created_at=datetime.datetime(2026, 2, 1))
+    other = make_user(storage, "bob")
+    Grant.create(user=other, client_id=old, scope="media", created_at=datetime.datetime(2026, 1, 1))
+    SchemaVersion.delete().where(SchemaVersion.version == 5).execute()
+    assert storage.migrate() == [5]
+    assert storage.get_client(new).name == "Old App"
+    assert [t.client_id for t in storage.live_tokens(user)] == [new]
+    assert storage.get_grant(user, new).scope == "create update"
+    assert storage.get_grant(other, new).scope == "media"
+    assert not Grant.select().where(Grant.client_id == old).exists()
