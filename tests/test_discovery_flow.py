@@ -163,7 +163,7 @@ def test_self_test_checks_that_the_profile_url_names_this_server(tmp_path, clock
     set_password(app, app.storage.create_user("owner", f"http://site.test:{client_site}/profile/{page}"), PASSWORD)
     web = webtest.TestApp(app)
     sign_in(web)
-    # the self-request for the Authorization check cannot reach http://localhost/ here; only S8 is judged
+    # the Authorization check is the browser's (tests/test_interop.py); only S8 is judged here
     answer = web.get("/selftest").html.select("[role=status], [role=alert]")[-1].text
     assert answer.startswith(verdict), answer
     if verdict == "No:":
