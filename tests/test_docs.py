@@ -375,6 +375,18 @@ def test_setup_cfg_installs_every_view_and_static_file():
     assert shipped <= listed, shipped - listed
 
 
+@pytest.mark.parametrize("leftover", ["build/lib/indieauth.py", "dist/indieauth-0.1.0.tar.gz",
+                                      "indieauth.egg-info/PKG-INFO", "plugins/indieauth-okta/build/lib/x.py",
+                                      "plugins/indieauth-okta/dist/x.whl",
+                                      "plugins/indieauth-okta/indieauth_okta.egg-info/PKG-INFO"])
+def test_build_leftovers_are_ignored_wherever_an_install_leaves_them(leftover):
+    """`pip install plugins/NAME` leaves build/ in the plugin's folder; git must not offer it for a commit."""
+    if not os.path.exists(os.path.join(ROOT, ".git")):
+        pytest.skip("not a git checkout")
+    ignored = subprocess.run(["git", "check-ignore", "--no-index", "-q", leftover], cwd=ROOT)
+    assert ignored.returncode == 0, f"{leftover} is not ignored"
+
+
 def test_openapi_document_is_served_and_describes_every_api_route():
     """The OpenAPI document at /openapi.json names exactly the API routes the app has."""
     import re as _re
