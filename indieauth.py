@@ -3365,6 +3365,21 @@ class IndieAuth:
         self._validated_plugin_tables.add(name)
         return validate_table(self.config.path, f"plugins.{name}", table, settings)
 
+    def plugin_secret(self, name, key, value, needed=None):
+        """The text of the secret setting `key` of `[plugins.NAME]` (`value` as the table holds it: inline,
+        `{ env = … }` or `{ file = … }`), without surrounding whitespace. `needed` says what the secret is when
+        it is required: then a missing or empty one is a ConfigError saying so; otherwise a missing one is ""."""
+        where = f"[plugins.{name}] {key}"
+        if value is None and needed is None:
+            return ""
+        if value is None:
+            raise ConfigError(f"{self.config.path}: {where}: required ({needed}), inline or as "
+                              f"{{ env = \"NAME\" }} or {{ file = \"path\" }}")
+        text = self.config.resolve_secret(value, where).strip()
+        if needed is not None and not text:
+            raise ConfigError(f"{self.config.path}: {where}: is empty")
+        return text
+
     def _check_plugin_tables(self):
         """A plugin that never validated its table takes no settings: any key is a mistake."""
         for name in self.config.enabled_plugins():

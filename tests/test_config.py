@@ -110,6 +110,27 @@ def test_secret_from_missing_file_names_key_and_path(tmp_path):
     assert "[server] secret_key" in str(info.value) and "gone" in str(info.value)
 
 
+def test_a_plugin_secret_is_read_from_env_without_surrounding_whitespace(make_app, monkeypatch):
+    monkeypatch.setenv("IA_TEST_PLUGIN_SECRET", " from-env\n")
+    app = make_app()
+    assert app.plugin_secret("demo", "token", {"env": "IA_TEST_PLUGIN_SECRET"}, needed="a token") == "from-env"
+
+
+def test_an_optional_plugin_secret_that_is_not_set_is_empty(make_app):
+    assert make_app().plugin_secret("demo", "password", None) == ""
+
+
+@pytest.mark.parametrize("value, message", [
+    (None, r": \[plugins.demo\] token: required \(a token\), inline or as \{ env = \"NAME\" \} or \{ file = \"path\" \}"),
+    (" ", r": \[plugins.demo\] token: is empty"),
+    ({"file": "gone.key"}, r": \[plugins.demo\] token: cannot read .*gone.key"),
+])
+def test_a_required_plugin_secret_that_cannot_be_read_names_the_table_and_key(make_app, value, message):
+    app = make_app()
+    with pytest.raises(ConfigError, match=message):
+        app.plugin_secret("demo", "token", value, needed="a token")
+
+
 def test_a_short_secret_key_fails_start_up(make_app):
     with pytest.raises(ConfigError, match="at least 32"):
         make_app({"server": {"secret_key": "short"}})

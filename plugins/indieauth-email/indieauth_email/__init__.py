@@ -98,7 +98,7 @@ def load_settings(app):
                           f"\"Sign-in <auth@example.com>\", got {values['from_address']!r}")
     if has_newline(values["subject"]) or not values["subject"].strip():
         raise ConfigError(f"{where} subject: expected one line of text, got {values['subject']!r}")
-    values["password"] = read_secret(app, values["password"]) if values["password"] is not None else ""
+    values["password"] = app.plugin_secret(NAME, "password", values["password"])
     if values["password"] and not values["username"]:
         raise ConfigError(f"{where} username: required when a password is set")
     if values["username"] and not values["password"]:
@@ -118,12 +118,6 @@ def load_settings(app):
 
 def has_newline(text):
     return "\r" in text or "\n" in text
-
-
-def read_secret(app, value):
-    """The text of `password`: inline, { env = "NAME" } or { file = "path" }, read by the core's
-    Config.resolve_secret (which names the file, table and key when it cannot be read)."""
-    return app.config.resolve_secret(value, f"[plugins.{NAME}] password")
 
 
 def read_template(app, name):

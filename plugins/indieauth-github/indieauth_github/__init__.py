@@ -56,21 +56,9 @@ def load_settings(app):
                           f"(GitHub → Settings → Developer settings → OAuth Apps)")
     if not 1 <= values["timeout"] <= 60:
         raise ConfigError(f"{where} timeout: expected 1s to 60s, got {values['timeout']!r}")
-    values["client_secret"] = read_secret(app, values["client_secret"])
+    values["client_secret"] = app.plugin_secret(NAME, "client_secret", values["client_secret"],
+                                                 needed="the client secret of your GitHub OAuth app")
     return values
-
-
-def read_secret(app, value):
-    """The text of `client_secret`: inline, { env = "NAME" } or { file = "path" }, read by the core's
-    Config.resolve_secret (which names the file, table and key when it cannot be read)."""
-    where = f"{app.config.path}: [plugins.{NAME}] client_secret"
-    if value is None:
-        raise ConfigError(f"{where}: required: the client secret of your GitHub OAuth app, inline or as "
-                          f"{{ env = \"NAME\" }} or {{ file = \"path\" }}")
-    text = app.config.resolve_secret(value, f"[plugins.{NAME}] client_secret").strip()
-    if not text:
-        raise ConfigError(f"{where}: is empty")
-    return text
 
 
 # -- RelMeAuth: what the user's page and the GitHub profile say about each other

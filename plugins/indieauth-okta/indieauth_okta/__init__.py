@@ -78,7 +78,7 @@ def load_settings(app):
     if parts.query or parts.fragment:
         raise ConfigError(f"{where} org_url: expected the organisation's address alone, "
                           f"got {values['org_url']!r}")
-    values["api_token"] = read_secret(app, values["api_token"])
+    values["api_token"] = app.plugin_secret(NAME, "api_token", values["api_token"], needed="an Okta API token")
     values["users"] = users_table(where, app.plugin_config(NAME).get("users", {}))
     domain = values["login_domain"]
     if domain and not re.fullmatch(r"[A-Za-z0-9.-]+\.[A-Za-z0-9-]+", domain):
@@ -105,19 +105,6 @@ def users_table(where, table):
             raise ConfigError(f"{where} users: {name!r} is listed twice (user names ignore case)")
         users[normalize_username(name)] = okta_id
     return users
-
-
-def read_secret(app, value):
-    """The text of `api_token`: inline, { env = "NAME" } or { file = "path" }, read by the core's
-    Config.resolve_secret (which names the file, table and key when it cannot be read)."""
-    where = f"{app.config.path}: [plugins.{NAME}] api_token"
-    if value is None:
-        raise ConfigError(f"{where}: required (an Okta API token), inline or as {{ env = \"NAME\" }} "
-                          f"or {{ file = \"path\" }}")
-    text = app.config.resolve_secret(value, f"[plugins.{NAME}] api_token").strip()
-    if not text:
-        raise ConfigError(f"{where}: is empty")
-    return text
 
 
 # -- the Okta API

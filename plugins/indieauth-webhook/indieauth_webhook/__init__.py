@@ -58,20 +58,8 @@ def load_settings(app):
         raise ConfigError(f"{where} timeout: must be at least 1s, got {values['timeout']!r}")
     if not 0 <= values["retries"] <= MAX_RETRIES:
         raise ConfigError(f"{where} retries: expected 0 to {MAX_RETRIES}, got {values['retries']!r}")
-    values["secret"] = read_secret(app, values["secret"])
+    values["secret"] = app.plugin_secret(NAME, "secret", values["secret"], needed="the key that signs each delivery")
     return values
-
-
-def read_secret(app, value):
-    """The text of `secret`: inline, { env = "NAME" } or { file = "path" }, read by the core's
-    Config.resolve_secret (which names the file, table and key when it cannot be read)."""
-    where = f"{app.config.path}: [plugins.{NAME}] secret"
-    if value is None:
-        raise ConfigError(f"{where}: required, inline or as {{ env = \"NAME\" }} or {{ file = \"path\" }}")
-    text = app.config.resolve_secret(value, f"[plugins.{NAME}] secret").strip()
-    if not text:
-        raise ConfigError(f"{where}: is empty")
-    return text
 
 
 # -- messages
