@@ -357,7 +357,7 @@ class EmailAuthenticator(Authenticator):
         user = app.partial_user()
         username = user.username if user else form_value("username").strip()[:64]
         address = app.client_address()
-        self.check_throttle(username, address)
+        self.app.throttle.check(username, address)
         code = re.sub(r"[\s-]", "", form_value("code"))
         if not username:
             raise AuthenticationFailed("Enter your user name and send yourself a code first.")
@@ -382,9 +382,6 @@ class EmailAuthenticator(Authenticator):
             app.storage.set_credential(user, NAME, data)
         return self.succeeded(user)
 
-    def check_throttle(self, username, address):
-        self.app.throttle.check(username, address)
-
     def succeeded(self, user):
         self.app.throttle.succeeded(user.username)
         self.app.storage.touch_credential(user, NAME)
@@ -404,7 +401,7 @@ class EmailAuthenticator(Authenticator):
         username = user.username if user else form_value("username").strip()[:64]
         address = app.client_address()
         try:
-            self.check_throttle(username, address)
+            self.app.throttle.check(username, address)
             if not username:
                 raise AuthenticationFailed("Enter your user name to get a code.")
             user = user or app.storage.get_user(username=username)

@@ -373,12 +373,12 @@ class GitHubAuthenticator(Authenticator):
                                            "like https://example.com/.")
             me = profile_url(typed)
             user = self.app.storage.get_user(me=me)
-            self.check_throttle(user.username if user else "", address)
+            self.app.throttle.check(user.username if user else "", address)
             if user is None:
                 self.app.throttle.failed("", address)
                 raise AuthenticationFailed(unknown_profile(self.app, me))
         else:
-            self.check_throttle(user.username, address)
+            self.app.throttle.check(user.username, address)
         login, account_id = self.discover(user.me, user.username)
         self.leave_for_github({"user": user.id, "second": partial is not None}, login, account_id,
                               safe_next(form_value("next")))
@@ -387,16 +387,10 @@ class GitHubAuthenticator(Authenticator):
         """Sign-up with one's own site (the core's invite page): the same discovery as signing in, then
         GitHub; the callback answers with app.site_proven once the account `me` links to has signed in.
         There is no user yet, so only the address is throttled."""
-        self.check_throttle("", self.app.client_address())
+        self.app.throttle.check("", self.app.client_address())
         login, account_id = self.discover(me)
         self.leave_for_github({"user": None, "proof": me, "second": False}, login, account_id,
                               safe_next(next_url))
-
-    def check_throttle(self, username, address):
-        wait = self.app.throttle.retry_after(username, address)
-        if wait:
-            raise AuthenticationFailed(f"Too many failed attempts. You can try again in {describe_wait(wait)}.",
-                                       status=429, retry_after=wait, username=username)
 
     def discover(self, me, username=""):
         """(login, id) of the GitHub account `me` links to with rel="me" and whose profile links back;
@@ -487,7 +481,7 @@ class GitHubAuthenticator(Authenticator):
         if not query.get("code"):
             raise AuthenticationFailed("GitHub's answer has no code. Start again.", username=username)
         address = self.app.client_address()
-        self.check_throttle(username, address)
+        self.app.throttle.check(username, address)
         token = self.github.exchange(query.get("code"), self.app.url(CALLBACK), pending["verifier"])
         account = self.github.account(token)
         if not same_account(account, pending):

@@ -19,7 +19,7 @@ import urllib.parse
 import bottle
 
 from indieauth import (AuthenticationFailed, Authenticator, ConfigError, FetchError,
-                       LoginFailed, Setting, describe_wait, form_value, hookimpl, normalize_username, safe_next)
+                       LoginFailed, Setting, form_value, hookimpl, normalize_username, safe_next)
 
 __version__ = "0.1.0"
 NAME = "okta"
@@ -321,10 +321,7 @@ class OktaPush(Authenticator):
         earlier = self.app.partial_user()
         username = earlier.username if earlier else form_value("username").strip()[:64]
         address = self.app.client_address()
-        wait = self.app.throttle.retry_after(username, address)
-        if wait:
-            raise AuthenticationFailed(f"Too many attempts. You can try again in {describe_wait(wait)}.",
-                                       status=429, retry_after=wait, username=username)
+        self.app.throttle.check(username, address)
         if not username:
             raise AuthenticationFailed("Enter your user name.")
         user = earlier or self.app.storage.get_user(username=username)

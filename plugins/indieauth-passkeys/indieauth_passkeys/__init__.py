@@ -33,7 +33,7 @@ from webauthn.helpers.structs import (AuthenticatorSelectionCriteria, Authentica
                                       PublicKeyCredentialDescriptor, ResidentKeyRequirement,
                                       UserVerificationRequirement)
 
-from indieauth import (AuthenticationFailed, Authenticator, ConfigError, Setting, UsageError, describe_wait, fail,
+from indieauth import (AuthenticationFailed, Authenticator, ConfigError, Setting, UsageError, fail,
                        form_value, hookimpl, user_or_owner)
 
 NAME = "passkeys"
@@ -458,10 +458,7 @@ class PasskeysAuthenticator(Authenticator):
         partial = app.partial_user()
         username = partial.username if partial else ""
         address = app.client_address()
-        wait = app.throttle.retry_after(username, address)
-        if wait:
-            raise AuthenticationFailed(f"Too many failed attempts. You can try again in {describe_wait(wait)}.",
-                                       status=429, retry_after=wait, username=username)
+        app.throttle.check(username, address)
         answer = form_value("credential")
         if not answer.strip():
             raise AuthenticationFailed("Signing in with a passkey needs JavaScript. Turn it on, or use another "
