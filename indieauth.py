@@ -85,7 +85,8 @@ DEFAULT_CONFIG_NAME = "plugins.toml"
 
 @dataclasses.dataclass(frozen=True)
 class Setting:
-    """One configuration key: `type` is one of str, int, bool, list, duration, url, secret."""
+    """One configuration key: `type` is one of str, int, bool, list, duration, url, secret, table (a TOML
+    table of name = "text", e.g. user name = account id)."""
 
     type: str
     default: object
@@ -203,6 +204,13 @@ def _coerce(kind, value):
                                       and isinstance(next(iter(value.values())), str)):
             return value
         raise ValueError('expected a string, { env = "NAME" } or { file = "path" }')
+    if kind == "table":
+        if not isinstance(value, dict):
+            raise ValueError('expected a table of name = "text"')
+        for name, text in value.items():
+            if not isinstance(text, str):
+                raise ValueError(f"{name}: expected a string")
+        return value
     raise AssertionError(kind)
 
 

@@ -17,7 +17,7 @@ def load(tmp_path, text):
 def test_every_setting_has_a_default_a_type_and_help():
     for table, settings in indieauth.SETTINGS.items():
         for key, setting in settings.items():
-            assert setting.type in {"str", "int", "bool", "list", "duration", "url", "secret"}, (table, key)
+            assert setting.type in {"str", "int", "bool", "list", "duration", "url", "secret", "table"}, (table, key)
             assert setting.help.strip(), (table, key)
 
 
@@ -56,6 +56,23 @@ def test_a_wrong_config_names_file_table_and_key(tmp_path, text, words):
         load(tmp_path, text).enabled_plugins()
     for word in words:
         assert word in str(info.value)
+
+
+USERS = {"users": indieauth.Setting("table", {}, "user name = account id")}
+
+
+@pytest.mark.parametrize("value, message", [
+    (["ann"], r"plugins.toml: \[plugins.demo\] users: expected a table of name = \"text\", got \['ann'\]"),
+    ({"ann": 12}, r"plugins.toml: \[plugins.demo\] users: ann: expected a string, got \{'ann': 12\}"),
+])
+def test_a_table_setting_holds_names_and_texts_only(value, message):
+    with pytest.raises(ConfigError, match=message):
+        indieauth.validate_table("plugins.toml", "plugins.demo", {"users": value}, USERS)
+
+
+def test_a_table_setting_is_given_as_written():
+    assert indieauth.validate_table("plugins.toml", "plugins.demo", {"users": {"ann": "00u1"}}, USERS) == \
+        {"users": {"ann": "00u1"}}
 
 
 def test_a_missing_file_says_how_to_make_one(tmp_path):

@@ -56,17 +56,9 @@ STEP_EXPIRED = "The time allowed for signing in ran out before the push was answ
 
 # -- configuration
 
-class _KnowsTable(dict):
-    """SETTINGS for `app.plugin_config`: the core's setting types have no table, so `users` is listed
-    (it is not an unknown key) but left out of the typed check; `users_table` checks it instead."""
-
-    def items(self):
-        return [(key, setting) for key, setting in super().items() if setting.type != "table"]
-
-
 def load_settings(app):
     """The validated `[plugins.okta]` table with the API token read; ConfigError names the key."""
-    values = app.plugin_config(NAME, _KnowsTable(SETTINGS))
+    values = app.plugin_config(NAME, SETTINGS)
     where = f"{app.config.path}: [plugins.{NAME}]"
     if values["org_url"] is None:
         raise ConfigError(f"{where} org_url: required, the address of your Okta organisation, "
@@ -79,7 +71,7 @@ def load_settings(app):
         raise ConfigError(f"{where} org_url: expected the organisation's address alone, "
                           f"got {values['org_url']!r}")
     values["api_token"] = app.plugin_secret(NAME, "api_token", values["api_token"], needed="an Okta API token")
-    values["users"] = users_table(where, app.plugin_config(NAME).get("users", {}))
+    values["users"] = users_table(where, values["users"])
     domain = values["login_domain"]
     if domain and not re.fullmatch(r"[A-Za-z0-9.-]+\.[A-Za-z0-9-]+", domain):
         raise ConfigError(f"{where} login_domain: expected a domain like \"example.com\", got {domain!r}")
@@ -91,14 +83,13 @@ def load_settings(app):
 
 
 def users_table(where, table):
-    """{user name: Okta user id or login} from the `users` table; ConfigError naming the bad entry."""
-    if not isinstance(table, dict):
-        raise ConfigError(f"{where} users: expected a table of user name = \"Okta user id\", got {table!r}")
+    """{user name: Okta user id or login} from the `users` table (of strings, the core checked that);
+    ConfigError naming the bad entry."""
     users = {}
     for name, okta_id in table.items():
         if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", normalize_username(name)):
             raise ConfigError(f"{where} users: {name!r} is not a valid user name")
-        if not isinstance(okta_id, str) or not re.fullmatch(r"[^\s/?#]{1,255}", okta_id):
+        if not re.fullmatch(r"[^\s/?#]{1,255}", okta_id):
             raise ConfigError(f"{where} users: {name}: expected an Okta user id like \"00ub0oNGTSWTBKOLGLNR\", "
                               f"got {okta_id!r}")
         if normalize_username(name) in users:
