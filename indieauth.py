@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 import argparse
 import base64
 import contextlib
+import contextvars
 import dataclasses
 import datetime
 import functools
@@ -32,6 +33,7 @@ import socket
 import sys
 import threading
 import time
+import types
 import urllib.parse
 import uuid
 
@@ -316,10 +318,45 @@ def default_config_path():
 # ---------------------------------------------------------------------------------------------
 #  Storage
 # ---------------------------------------------------------------------------------------------
-#  peewee models behind one DatabaseProxy.  Secrets at rest (sessions, sign-in links, password
-#  hashes) are stored only as hashes.  Schema changes are versioned migrations, below the models.
+#  peewee models, each Storage's own database bound to them while its methods run (BoundDatabase).
+#  Secrets at rest (sessions, sign-in links, password hashes) are stored only as hashes.  Schema
+#  changes are versioned migrations, below the models.
 
-db = peewee.DatabaseProxy()
+class UnboundModels(RuntimeError):
+    """A model was used outside any Storage call: there is no database it could mean."""
+
+
+_bound_database = contextvars.ContextVar("indieauth_bound_database", default=None)
+
+
+class BoundDatabase(peewee.DatabaseProxy):
+    """The models' database: the one of the Storage whose method runs in this thread (or task), never
+    module state, so two apps in one process each query their own.  Storage binds its database around
+    every public method (and `with storage.bound():` for code that uses the models directly); used
+    anywhere else, it raises UnboundModels instead of guessing."""
+
+    __slots__ = ()
+
+    def __init__(self):
+        object.__setattr__(self, "_callbacks", [])
+
+    @property
+    def obj(self):
+        database = _bound_database.get()
+        if database is None:
+            raise UnboundModels("indieauth's models were used outside a Storage method: there is no "
+                                "database to use; go through app.storage (or `with storage.bound():`)")
+        return database
+
+    def __getattr__(self, attr):
+        return getattr(self.obj, attr)
+
+    def initialize(self, obj):
+        raise UnboundModels("the models follow the Storage whose method runs; use `with storage.bound():`, "
+                            "not db.initialize()")
+
+
+db = BoundDatabase()
 
 
 def utcnow():
@@ -545,25 +582,25 @@ class SchemaVersion(BaseModel):
 
 def _migration_1(migrator):
     """Users, credentials, sessions, sign-in links, throttling failures and the audit log."""
-    db.create_tables([User, Credential, Session, LoginLink, Failure, Event])
-    if isinstance(db.obj, peewee.MySQLDatabase):
+    migrator.database.create_tables([User, Credential, Session, LoginLink, Failure, Event])
+    if isinstance(migrator.database, peewee.MySQLDatabase):
         # MariaDB/MySQL compare text ignoring case, accents and trailing spaces by default; a
         # profile URL's path is case-sensitive, so these columns compare bytes as the others do.
-        binary = "utf8mb4_nopad_bin" if db.execute_sql(
+        binary = "utf8mb4_nopad_bin" if migrator.database.execute_sql(
             "SHOW COLLATION LIKE 'utf8mb4_nopad_bin'").fetchone() else "utf8mb4_bin"
-        db.execute_sql(f"ALTER TABLE `user` MODIFY `username` VARCHAR(64) COLLATE {binary} NOT NULL, "
+        migrator.database.execute_sql(f"ALTER TABLE `user` MODIFY `username` VARCHAR(64) COLLATE {binary} NOT NULL, "
                        f"MODIFY `me` VARCHAR(255) COLLATE {binary} NOT NULL")
 
 
 def _migration_2(migrator):
     """The protocol: pending authorization requests, codes, tokens, remembered consent, resource servers,
     signing keys, invites."""
-    db.create_tables([AuthRequest, AuthCode, Token, Grant, ResourceServer, SigningKey, Invite, Client])
+    migrator.database.create_tables([AuthRequest, AuthCode, Token, Grant, ResourceServer, SigningKey, Invite, Client])
 
 
 def _add_missing_columns(migrator, model, names):
     from playhouse.migrate import migrate
-    present = {column.name for column in db.get_columns(model._meta.table_name)}
+    present = {column.name for column in migrator.database.get_columns(model._meta.table_name)}
     migrate(*[migrator.add_column(model._meta.table_name, name, model._meta.fields[name])
               for name in names if name not in present])
 
@@ -572,7 +609,7 @@ def _migration_3(migrator):
     """Roles: what a pre-registered client accepts, who has which, and the roles an invite hands out."""
     _add_missing_columns(migrator, Client, ["roles", "default_role"])
     _add_missing_columns(migrator, Invite, ["app_roles"])
-    db.create_tables([RoleAssignment])
+    migrator.database.create_tables([RoleAssignment])
 
 
 def _migration_4(migrator):
@@ -581,7 +618,7 @@ def _migration_4(migrator):
     for field in (LoginLink.expires_at, Failure.at, AuthRequest.expires_at, AuthCode.expires_at, Token.expires_at,
                   Invite.expires_at):
         table = field.model._meta.table_name
-        if not any(index.columns == [field.column_name] for index in db.get_indexes(table)):
+        if not any(index.columns == [field.column_name] for index in migrator.database.get_indexes(table)):
             migrate(migrator.add_index(table, (field.column_name,), False))
 
 
@@ -608,7 +645,7 @@ def _migration_5(migrator):
 
 
 # Each migration is (version, function(migrator)).  Append, never edit: a migration that changes
-# an existing table uses `migrator` (playhouse.migrate) and checks `db.get_columns` first, because
+# an existing table uses `migrator` (playhouse.migrate) and checks `migrator.database.get_columns` first, because
 # the versions that create tables create them from the current models.
 MIGRATIONS = [(1, _migration_1), (2, _migration_2), (3, _migration_3), (4, _migration_4), (5, _migration_5)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -759,8 +796,31 @@ PURGE_INTERVAL = 10 * 60  # seconds between a process's purges of expired rows
 REPLAY_MEMORY = 86400     # seconds codes and tokens are kept after they expire
 
 
+def bind_storage_methods(cls):
+    """Wrap each public method of a Storage class so that it runs with the models bound to its storage's
+    database (BoundDatabase): no method can forget, nested and concurrent calls each see their own.  A
+    call made while its database is bound already (one method calling another) costs one comparison."""
+    def binding(method):
+        @functools.wraps(method)
+        def bound(self, *args, **kwargs):
+            database = self.database
+            if _bound_database.get() is database:
+                return method(self, *args, **kwargs)
+            reset = _bound_database.set(database)
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                _bound_database.reset(reset)
+        return bound
+    for name, value in list(vars(cls).items()):
+        if not name.startswith("_") and name != "bound" and isinstance(value, types.FunctionType):
+            setattr(cls, name, binding(value))
+    return cls
+
+
 class Storage:
-    """The peewee storage every part of the server uses; plugins may supply another (storage_backend)."""
+    """The peewee storage every part of the server uses; plugins may supply another (storage_backend).
+    It owns its database: every public method runs with the models bound to it (bind_storage_methods)."""
 
     # the lookups of (nearly) every request: a session by its cookie, a token by its hash
     _session = Prepared(Session, User, Session.token_hash)
@@ -796,7 +856,20 @@ class Storage:
         self.now = clock
         self.failure_window, self.log_retention = failure_window, log_retention
         self.purged_at = None  # when this process last purged (purge_now_and_then)
-        db.initialize(database)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        bind_storage_methods(cls)
+
+    @contextlib.contextmanager
+    def bound(self):
+        """Within the block, the models query this storage's database (tests, a one-off script); its own
+        methods need no block: each binds itself."""
+        reset = _bound_database.set(self.database)
+        try:
+            yield self
+        finally:
+            _bound_database.reset(reset)
 
     # -- connections and schema
     def connect(self):
@@ -963,8 +1036,11 @@ class Storage:
                       redirect_uris=json.dumps(list(redirect_uris)), secret_hash=token_hash(raw), created_at=self.now())
         return raw
 
-    def get_client(self, client_id):
-        """The registered client of `client_id` in any form (canonical_client_id), or None."""
+    def get_client(self, client_id=None, number=None):
+        """The registered client of `client_id` in any form (canonical_client_id), or the one numbered
+        `number` (its id, as the admin pages link it); None when there is none."""
+        if number is not None:
+            return Client.get_or_none(Client.id == number)
         return self._client(self.database, canonical_client_id(client_id)) if client_id else None
 
     def list_clients(self):
@@ -1323,8 +1399,8 @@ class Storage:
         self._insert_event(self.database, kind=kind, user=user, data=json.dumps(data, default=str), at=self.now())
 
     def events(self, limit=50, user=None):
-        """The newest audit-log entries (of one user when given), newest first."""
-        query = Event.select().order_by(Event.id.desc()).limit(limit)
+        """The newest audit-log entries (of one user when given), newest first, with their users."""
+        query = Event.select(Event, User).join(User, peewee.JOIN.LEFT_OUTER).order_by(Event.id.desc()).limit(limit)
         return list(query.where(Event.user == user) if user is not None else query)
 
     # -- purging what has expired
@@ -1362,6 +1438,9 @@ class Storage:
         except peewee.PeeweeException:
             log.warning("could not delete expired rows", exc_info=True)
             return None
+
+
+bind_storage_methods(Storage)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -4292,7 +4371,7 @@ class IndieAuth:
         return self.admin_clients(secret, client_id)
 
     def registered_client(self, number):
-        client = Client.get_or_none(Client.id == number)
+        client = self.storage.get_client(number=number)
         if client is None:
             fail(404, "There is no such registered app. Go back to the Apps page.")
         return client

@@ -48,7 +48,7 @@ def basic(client_id, secret):
 
 def test_the_secret_is_stored_only_as_a_hash(app, registered):
     client_id, secret = registered
-    with app.storage.database.connection_context():
+    with app.storage.bound(), app.storage.database.connection_context():
         row = indieauth.Client.get()
     assert row.secret_hash == indieauth.token_hash(secret) and secret not in row.secret_hash
 

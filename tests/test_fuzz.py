@@ -278,7 +278,6 @@ def fuzz_app(tmp_path_factory):
 
 @pytest.fixture
 def app(fuzz_app):
-    indieauth.db.initialize(fuzz_app.storage.database)  # another test's app may have taken the models
     return fuzz_app
 
 
@@ -343,7 +342,6 @@ NOTHING_INVALID = {("/userinfo", "POST")}
 @pytest.fixture(scope="module")
 def api_schema(fuzz_app):
     """The OpenAPI document as the server serves it at /openapi.json."""
-    indieauth.db.initialize(fuzz_app.storage.database)
     return schemathesis.openapi.from_wsgi("/openapi.json", fuzz_app)
 
 

@@ -426,7 +426,7 @@ def test_consent_post_without_valid_csrf_token_issues_no_code(signed_in, app, ta
     else:
         fields["csrf_token"] = "0" * 32
     signed_in.post(form.action, fields, status=403)
-    with app.storage.database.connection_context():
+    with app.storage.bound(), app.storage.database.connection_context():
         assert indieauth.AuthCode.select().count() == 0
 
 
@@ -434,7 +434,7 @@ def test_consent_from_another_site_issues_no_code(signed_in, app):  # SEC21: the
     _, challenge = pkce_pair()
     _, form = consent_form(signed_in, challenge)
     signed_in.post(form.action, {"action": "approve", "scope": "create"}, status=403)
-    with app.storage.database.connection_context():
+    with app.storage.bound(), app.storage.database.connection_context():
         assert indieauth.AuthCode.select().count() == 0
 
 
@@ -505,7 +505,7 @@ def test_token_response(signed_in):  # S53, S62, S55, S68, SEC45, T28
 
 
 def test_email_is_given_only_with_the_email_scope(signed_in, app, owner):  # S66
-    with app.storage.database.connection_context():
+    with app.storage.bound(), app.storage.database.connection_context():
         indieauth.User.update(email="owner@owner.example").where(indieauth.User.id == owner.id).execute()
     assert "email" not in tokens(signed_in, "profile create")["profile"]
     assert tokens(signed_in, "profile email")["profile"]["email"] == "owner@owner.example"
@@ -518,7 +518,7 @@ def test_no_profile_object_without_the_profile_scope(signed_in):  # S62, S66
 def test_tokens_are_long_random_and_stored_only_as_hashes(signed_in, app):  # SEC47, S51, S63
     body = tokens(signed_in)
     assert len(body["access_token"]) >= 43  # 32 random bytes
-    with app.storage.database.connection_context():
+    with app.storage.bound(), app.storage.database.connection_context():
         stored = [t.token_hash for t in indieauth.Token.select()]
         codes = [c.code_hash for c in indieauth.AuthCode.select()]
     assert indieauth.token_hash(body["access_token"]) in stored and body["access_token"] not in stored
@@ -661,7 +661,7 @@ def test_repeated_token_parameters_are_refused(signed_in):  # S34
 
 def test_a_disabled_users_tokens_stop_working(signed_in, app, owner, rs_secret, clock):
     body = tokens(signed_in)
-    with app.storage.database.connection_context():
+    with app.storage.bound(), app.storage.database.connection_context():
         indieauth.User.update(disabled_at=clock()).where(indieauth.User.id == owner.id).execute()
     assert introspect(signed_in, rs_secret, body["access_token"]) == {"active": False}
 
@@ -828,7 +828,7 @@ def test_userinfo_without_profile_scope(signed_in):  # SEC49, S89
 
 
 def test_userinfo_email_only_with_email_scope(signed_in, app, owner):  # S88
-    with app.storage.database.connection_context():
+    with app.storage.bound(), app.storage.database.connection_context():
         indieauth.User.update(email="owner@owner.example").where(indieauth.User.id == owner.id).execute()
     assert "email" not in signed_in.get("/userinfo", headers=bearer(tokens(signed_in, "profile")["access_token"])).json
     assert signed_in.get("/userinfo", headers=bearer(tokens(signed_in, "profile email")["access_token"])).json[
@@ -872,7 +872,7 @@ def test_a_profile_only_code_yields_an_access_token_for_userinfo(signed_in):  # 
 
 
 def test_profile_url_may_differ_from_me(signed_in, app, owner):  # S67
-    with app.storage.database.connection_context():
+    with app.storage.bound(), app.storage.database.connection_context():
         indieauth.User.update(url="https://blog.elsewhere.example/").where(indieauth.User.id == owner.id).execute()
     body = tokens(signed_in, "profile")
     assert body["me"] == "https://owner.example/" and body["profile"]["url"] == "https://blog.elsewhere.example/"

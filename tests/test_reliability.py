@@ -124,8 +124,7 @@ class Stack:
         self.web = signed_in(self.app)
 
     def activate(self):
-        """Point the models at this stack's database: another test's app may have taken them."""
-        indieauth.db.initialize(self.app.storage.database)
+        """Ready for the next test: nothing pending from the last one."""
         self.during.action = None
         return self
 
@@ -182,7 +181,7 @@ def outcome(response):
 
 
 def tokens_where(app, *where):
-    with app.storage.database.connection_context():
+    with app.storage.bound(), app.storage.database.connection_context():
         return list(indieauth.Token.select().where(*where))
 
 
@@ -310,7 +309,7 @@ def invite_race(stack, hold_sign_ups=False):
         answers = race(RACERS, lambda i, form: form.submit(expect_errors=True), prepare=prepare)
     finally:
         app.storage.__dict__.pop("create_user", None)
-    with app.storage.database.connection_context():
+    with app.storage.bound(), app.storage.database.connection_context():
         invite = indieauth.Invite.get(indieauth.Invite.token_hash == indieauth.token_hash(raw))
         racers = [u for u in app.storage.list_users() if u.username.startswith(f"racer-{raw[:8].lower()}-")]
     return answers, invite, racers
@@ -903,7 +902,6 @@ def abuse_server(tmp_path_factory):
 @pytest.fixture
 def served(abuse_server):
     app, url, secret = abuse_server
-    indieauth.db.initialize(app.storage.database)
     return url, secret
 
 
@@ -1025,4 +1023,5 @@ def test_racing_failed_sign_ins_on_one_sqlite_server_are_held_to_the_limit(make_
                         prepare=lambda i: Client())
         assert set(statuses) <= {400, 429} and statuses.count(400) <= 3, statuses
         assert Client().sign_in(base, base, "racer", PASSWORD).status_code == 429
-    assert indieauth.Failure.select().where(indieauth.Failure.key == "account:racer").count() == statuses.count(400)
+    with app.storage.bound():
+        assert indieauth.Failure.select().where(indieauth.Failure.key == "account:racer").count() == statuses.count(400)

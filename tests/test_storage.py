@@ -78,9 +78,10 @@ def database(request, tmp_path):
 
 @pytest.fixture
 def empty_storage(database, clock):
-    """A Storage on the empty database, connected for the length of the test."""
+    """A Storage on the empty database, connected and bound (models used directly query it) for the
+    length of the test."""
     storage = indieauth.Storage(database, clock=clock)
-    with database.connection_context():
+    with database.connection_context(), storage.bound():
         yield storage
 
 

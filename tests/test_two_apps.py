@@ -75,12 +75,16 @@ def test_two_apps_on_the_web_interleaved(tmp_path, clock):
     web_b = webtest.TestApp(b, extra_environ={"REMOTE_ADDR": "192.0.2.11"})
     sign_in(web_a, "alice")
     sign_in(web_b, "bob")
-    sign_in(web_b, "alice", status=200)  # no alice on b
-    sign_in(web_a, "bob", status=200)    # nor bob on a
+    sign_in(web_b, "alice", status=400)  # no alice on b
+    sign_in(web_a, "bob", status=400)    # nor bob on a
     assert "alice" in web_a.get("/tokens").text
     assert "bob" in web_b.get("/tokens").text
     assert "alice" in web_a.get("/admin/users").text and "bob" not in web_a.get("/admin/users").text
     assert "bob" in web_b.get("/admin/users").text and "alice" not in web_b.get("/admin/users").text
+    a.storage.create_client("https://app.example/", "App of a", ["https://app.example/cb"])
+    number = a.storage.get_client("https://app.example/").id
+    assert "App of a" in web_a.get(f"/admin/clients/{number}").text
+    web_b.get(f"/admin/clients/{number}", status=404)  # the admin pages look apps up in their own storage
     kinds_a = [e.kind for e in a.storage.events()]
     kinds_b = [e.kind for e in b.storage.events()]
     assert kinds_a.count("login") == 1 and kinds_b.count("login") == 1
@@ -116,3 +120,33 @@ def test_two_apps_on_two_threads_at_once(tmp_path, clock):
     assert not [e for e in errors if not isinstance(e, threading.BrokenBarrierError)], errors
     assert sorted(found["a"]) == sorted(f"a{i}" for i in range(rounds))
     assert sorted(found["b"]) == sorted(f"b{i}" for i in range(rounds))
+
+
+def test_models_outside_a_storage_call_fail_loudly(tmp_path):
+    """Issue 16: no module-level database to fall back on: a model used outside Storage names the problem."""
+    a, b = two_storages(tmp_path)
+    a.create_user("alice", "https://alice.example/")
+    with pytest.raises(indieauth.UnboundModels, match="outside a Storage method"):
+        indieauth.User.select().count()
+    with pytest.raises(indieauth.UnboundModels):
+        indieauth.db.initialize(a.database)
+    with a.bound():
+        assert [u.username for u in indieauth.User.select()] == ["alice"]
+        with b.bound():
+            assert indieauth.User.select().count() == 0
+        assert b.get_user("alice") is None and a.get_user("alice") is not None  # each call binds its own
+        assert indieauth.User.select().count() == 1  # and the outer binding is back after them
+    with pytest.raises(indieauth.UnboundModels):
+        indieauth.User.select().count()
+
+
+def test_a_storage_subclass_binds_its_own_methods_too(tmp_path):
+    """Issue 16: a method a subclass adds runs on its own database as Storage's do."""
+    class Counting(indieauth.Storage):
+        def count_users(self):
+            return indieauth.User.select().count()
+
+    a = Counting(indieauth.open_database("sqlite:///a.db", str(tmp_path)))
+    a.migrate()
+    a.create_user("alice", "https://alice.example/")
+    assert a.count_users() == 1

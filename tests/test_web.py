@@ -90,7 +90,7 @@ def test_a_forged_session_cookie_is_ignored(web, owner):
 def test_session_is_stored_only_as_a_hash(web, owner, app):
     sign_in(web)
     raw = web.cookies[indieauth.SESSION_COOKIE].rpartition(".")[0]
-    with app.storage.database.connection_context():
+    with app.storage.bound(), app.storage.database.connection_context():
         hashes = [s.token_hash for s in indieauth.Session.select()]
     assert hashes == [indieauth.token_hash(raw)]
 
@@ -106,7 +106,7 @@ def test_signing_in_again_replaces_the_old_session(web, owner, app):
 
 def test_disabled_user_cannot_sign_in_and_loses_the_session(web, owner, app, clock):
     sign_in(web)
-    with app.storage.database.connection_context():
+    with app.storage.bound(), app.storage.database.connection_context():
         indieauth.User.update(disabled_at=clock()).where(indieauth.User.id == owner.id).execute()
     assert "Signed in as" not in web.get("/").text
     assert "disabled" in sign_in(web, status=403).text

@@ -24,10 +24,11 @@ def many_scopes(count, length=8):
     return " ".join(f"s{n:0{length - 1}d}" for n in range(count))
 
 
-def stored_requests():
+def stored_requests(app):
     """How many pending requests there are and the characters their text columns hold."""
     text = [f for f in AuthRequest._meta.sorted_fields if isinstance(f, (peewee.CharField, peewee.TextField))]
-    rows = list(AuthRequest.select(*text).tuples())
+    with app.storage.bound():
+        rows = list(AuthRequest.select(*text).tuples())
     return len(rows), sum(len(value or "") for row in rows for value in row)
 
 
@@ -39,7 +40,7 @@ def test_twelve_thousand_scopes_at_the_authorization_endpoint_are_refused(web):
     params = query_of(response.headers["Location"])
     assert params["error"] == "invalid_scope" and params["state"] == "st4te"
     assert f"at most {indieauth.MAX_SCOPES} scopes" in params["error_description"]
-    assert stored_requests()[0] == 0
+    assert stored_requests(web.app)[0] == 0
 
 
 def test_twelve_thousand_scopes_pushed_are_refused(web):
@@ -48,7 +49,7 @@ def test_twelve_thousand_scopes_pushed_are_refused(web):
     scope = many_scopes(12_000, length=5)  # 72 KB: within what a form body may hold (else 413)
     response = web.post("/par", auth_params(challenge, scope=scope), status=400)
     assert response.json["error"] == "invalid_scope"
-    assert stored_requests()[0] == 0
+    assert stored_requests(web.app)[0] == 0
 
 
 def test_one_overlong_scope_is_refused(web):
@@ -102,14 +103,14 @@ def test_pending_requests_stored_by_anyone_are_bounded(web):
         params = auth_params(challenge, scope=many_scopes(61_000 // 8), state=f"{n}")
         response = web.get("/auth?" + urllib.parse.urlencode(params), status=302, extra_environ=ADDRESS)
         assert query_of(response.headers["Location"])["error"] == "invalid_scope"
-    assert stored_requests() == (0, 0)
+    assert stored_requests(web.app) == (0, 0)
     largest = many_scopes(indieauth.MAX_SCOPES, indieauth.MAX_SCOPE_LENGTH)
     for n in range(40):
         _, challenge = pkce_pair()
         params = auth_params(challenge, client_id=bloated_client.CLIENT, redirect_uri=bloated_client.REDIRECT,
                              scope=largest, state="s" * 2048, me="https://me.example/" + "m" * 5000)
         web.get("/auth?" + urllib.parse.urlencode(params), status=303, extra_environ=ADDRESS)
-    count, size = stored_requests()
+    count, size = stored_requests(web.app)
     assert count == 40 and size < 40 * indieauth.MAX_PENDING_REQUEST
     assert indieauth.MAX_PENDING_REQUEST <= 24 * 1024  # 40 of them: under a megabyte
 
@@ -119,7 +120,8 @@ def test_a_bloated_clients_information_is_cut_before_it_is_stored(web):
     _, challenge = pkce_pair()
     params = auth_params(challenge, client_id=bloated_client.CLIENT, redirect_uri=bloated_client.REDIRECT)
     page = web.get("/auth?" + urllib.parse.urlencode(params), status=303)
-    data = indieauth.json.loads(AuthRequest.get().client_data)
+    with web.app.storage.bound():
+        data = indieauth.json.loads(AuthRequest.get().client_data)
     assert len(data["name"]) <= indieauth.CLIENT_TEXT_MAX and len(data["error"]) <= indieauth.CLIENT_TEXT_MAX
     assert data["logo"] == "" and data["url"] == ""  # a URL cut short is no URL: left out
     assert len(data["redirect_uris"]) <= indieauth.CLIENT_LIST_MAX and bloated_client.REDIRECT in data["redirect_uris"]

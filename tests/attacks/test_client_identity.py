@@ -95,7 +95,7 @@ def test_a_variant_that_skips_the_secret_at_the_token_endpoint_is_refused(signed
 
 
 def stored_auth_request(app):
-    with app.storage.database.connection_context():
+    with app.storage.bound(), app.storage.database.connection_context():
         return indieauth.AuthRequest.select().order_by(indieauth.AuthRequest.id.desc()).get()
 
 

@@ -54,7 +54,7 @@ def concrete(app, owner, rule):
         else app.storage.create_login_link(owner, 3600),
         "username": "owner",
         "number": str(app.storage.create_client("http://localhost/clients/c/", "C", [REDIRECT]) and
-                      indieauth.Client.get(indieauth.Client.client_id == "http://localhost/clients/c/").id),
+                      app.storage.get_client("http://localhost/clients/c/").id),
     }
     if "<key>" in rule:
         web = browser(app)

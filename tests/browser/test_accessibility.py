@@ -56,7 +56,7 @@ def site(browser, tmp_path_factory):
     app.storage.assign_role(app.storage.get_user(username="bob"), registered, "editor")
     for client_id, scopes in (("https://dev.example/", ["create", "media"]), ("https://other.example/app", ["profile"])):
         indieauth.issue_testing_token(app, owner, client_id, scopes, 3600)
-    indieauth.Grant.create(user=owner, client_id="https://remembered.example/", scope="profile")
+    app.storage.save_grant(owner, "https://remembered.example/", "profile")
     invite = app.storage.create_invite("user", 7 * 86400, created_by=owner)
     link = app.storage.create_login_link(owner, 86400)
     with contextlib.ExitStack() as stack:

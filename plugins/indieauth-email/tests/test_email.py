@@ -204,7 +204,7 @@ def test_the_page_says_where_the_code_went_and_what_to_do_if_it_does_not_come(we
 def test_the_code_and_link_are_stored_only_as_hashes(app, web, ann, inbox):
     _, code, link = code_page(web, inbox)
     token = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["token"][0]
-    with app.storage.database.connection_context():
+    with app.storage.bound(), app.storage.database.connection_context():
         stored = indieauth.Credential.get(indieauth.Credential.method == "email").data
     assert code not in stored and token not in stored and ADDRESS not in stored
     assert indieauth.token_hash(token) in stored

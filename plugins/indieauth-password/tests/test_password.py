@@ -48,7 +48,7 @@ def test_a_damaged_hash_never_matches_and_never_raises(stored):
 
 
 def test_the_password_is_stored_only_as_a_hash(app, user):
-    with app.storage.database.connection_context():
+    with app.storage.bound(), app.storage.database.connection_context():
         rows = [c.data for c in indieauth.Credential.select()]
     assert len(rows) == 1 and GOOD not in rows[0] and "scrypt$" in rows[0]
 
