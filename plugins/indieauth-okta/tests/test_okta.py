@@ -158,8 +158,7 @@ def test_okta_alone_for_an_unknown_user_name(make_app, okta):
 def test_okta_alone_for_a_disabled_user(make_app, okta):
     app = make_app(methods=["okta"])
     user = app.storage.create_user("ann", ME)
-    user.disabled_at = datetime.datetime(2026, 1, 1)
-    user.save()
+    app.storage.update_user(user, disabled_at=datetime.datetime(2026, 1, 1))
     okta.add_user("ann@example.com")
     web = webtest.TestApp(app)
     response = send_push(web, "/login", status=400, username="ann")
