@@ -582,14 +582,15 @@ class SchemaVersion(BaseModel):
 
 def _migration_1(migrator):
     """Users, credentials, sessions, sign-in links, throttling failures and the audit log."""
-    migrator.database.create_tables([User, Credential, Session, LoginLink, Failure, Event])
-    if isinstance(migrator.database, peewee.MySQLDatabase):
+    database = migrator.database
+    database.create_tables([User, Credential, Session, LoginLink, Failure, Event])
+    if isinstance(database, peewee.MySQLDatabase):
         # MariaDB/MySQL compare text ignoring case, accents and trailing spaces by default; a
         # profile URL's path is case-sensitive, so these columns compare bytes as the others do.
-        binary = "utf8mb4_nopad_bin" if migrator.database.execute_sql(
+        binary = "utf8mb4_nopad_bin" if database.execute_sql(
             "SHOW COLLATION LIKE 'utf8mb4_nopad_bin'").fetchone() else "utf8mb4_bin"
-        migrator.database.execute_sql(f"ALTER TABLE `user` MODIFY `username` VARCHAR(64) COLLATE {binary} NOT NULL, "
-                       f"MODIFY `me` VARCHAR(255) COLLATE {binary} NOT NULL")
+        database.execute_sql(f"ALTER TABLE `user` MODIFY `username` VARCHAR(64) COLLATE {binary} NOT NULL, "
+                             f"MODIFY `me` VARCHAR(255) COLLATE {binary} NOT NULL")
 
 
 def _migration_2(migrator):
@@ -644,9 +645,10 @@ def _migration_5(migrator):
                 model.update(client_id=new).where(model.client_id == old).execute()
 
 
-# Each migration is (version, function(migrator)).  Append, never edit: a migration that changes
-# an existing table uses `migrator` (playhouse.migrate) and checks `migrator.database.get_columns` first, because
-# the versions that create tables create them from the current models.
+# Each migration is (version, function(migrator)), run by Storage.migrate on `migrator.database`.
+# Append, never edit: a migration that changes an existing table uses `migrator` (playhouse.migrate)
+# and checks `migrator.database.get_columns` first, because the versions that create tables create
+# them from the current models.
 MIGRATIONS = [(1, _migration_1), (2, _migration_2), (3, _migration_3), (4, _migration_4), (5, _migration_5)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
