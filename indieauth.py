@@ -1511,8 +1511,8 @@ class HookSpecs:
 
     @hookspec
     def track_event(self, app, event):
-        """Called after the database commit for every event (LoginSucceeded, LoginFailed,
-        LoggedOut…; see the event dataclasses).  Exceptions are logged, never raised."""
+        """Called after the database commit for every event, a `ServerEvent` (LoginSucceeded,
+        LoginFailed, LoggedOut…; see the Events chapter).  Exceptions are logged, never raised."""
 
 
 class CoreDefaults:
@@ -1574,18 +1574,26 @@ def make_plugin_manager(config, extra_plugins=()):
 # ---------------------------------------------------------------------------------------------
 #  Events
 # ---------------------------------------------------------------------------------------------
-#  Small dataclasses delivered through `track_event` after the commit.
+#  Small dataclasses delivered through `track_event` after the commit, all `ServerEvent`s.
+
+
+class ServerEvent:
+    """Something that happened on the server; `name` (snake_case, one per class) is what webhooks and
+    settings call it.  (Not `Event`: that is the audit log's model.)"""
+    name = None
 
 
 @dataclasses.dataclass
-class LoginSucceeded:
+class LoginSucceeded(ServerEvent):
+    name = "login_succeeded"
     user: object
     method: str
     address: str
 
 
 @dataclasses.dataclass
-class LoginFailed:
+class LoginFailed(ServerEvent):
+    name = "login_failed"
     username: str
     method: str
     address: str
@@ -1593,13 +1601,15 @@ class LoginFailed:
 
 
 @dataclasses.dataclass
-class LoggedOut:
+class LoggedOut(ServerEvent):
+    name = "logged_out"
     user: object
 
 
 @dataclasses.dataclass
-class TokenIssued:
+class TokenIssued(ServerEvent):
     """An access token was issued: `grant_type` is authorization_code, refresh_token or testing."""
+    name = "token_issued"
     user: object
     me: str
     client_id: str
@@ -1610,8 +1620,9 @@ class TokenIssued:
 
 
 @dataclasses.dataclass
-class TokenRevoked:
-    """A token was revoked (`token.kind` is access or refresh; a refresh takes its family along)."""
+class TokenRevoked(ServerEvent):
+    """A token was revoked (`kind` is access or refresh; a refresh takes its family along)."""
+    name = "token_revoked"
     user: object
     me: str
     client_id: str
@@ -1622,14 +1633,16 @@ class TokenRevoked:
 
 
 @dataclasses.dataclass
-class ConsentGranted:
+class ConsentGranted(ServerEvent):
+    name = "consent_granted"
     user: object
     client_id: str
     scope: str
 
 
 @dataclasses.dataclass
-class ConsentDenied:
+class ConsentDenied(ServerEvent):
+    name = "consent_denied"
     user: object
     client_id: str
 
@@ -2943,7 +2956,7 @@ def token_response(app, user, client_id, scopes, code=None, family=None, refresh
     if profile is not None:
         body["profile"] = profile
     send = app.record_event(TokenIssued(user, user.me, client_id, body["scope"], grant_type, row.jti, row.created_at),
-                            "token_issued", user=user, client_id=client_id, scope=body["scope"],
+                            TokenIssued.name, user=user, client_id=client_id, scope=body["scope"],
                             grant_type=grant_type, jti=row.jti)  # in the caller's transaction, if any
     if after is None:
         send()
@@ -2971,7 +2984,7 @@ def issue_testing_token(app, user, client_id, scopes, lifetime):
                                         encode=access_token_encoder(app, user, client_id, scopes, None,
                                                                     app.storage.role_for(user, client_id)))
     app.event(TokenIssued(user, user.me, client_id, row.scope, "testing", row.jti, row.created_at),
-              "token_issued", user=user, client_id=client_id, scope=row.scope, grant_type="testing", jti=row.jti)
+              TokenIssued.name, user=user, client_id=client_id, scope=row.scope, grant_type="testing", jti=row.jti)
     return raw, row
 
 
@@ -3951,7 +3964,7 @@ class IndieAuth:
         scopes = request.scope.split()
         grant = self.storage.get_grant(user, request.client_id)
         if grant is not None and set(scopes) <= set(grant.scope.split()) and self.storage.use_auth_request(key):
-            self.event(ConsentGranted(user, request.client_id, request.scope), "consent_granted", user=user,
+            self.event(ConsentGranted(user, request.client_id, request.scope), ConsentGranted.name, user=user,
                        client_id=request.client_id, scope=request.scope, remembered=True)
             return self.approve(request, user, scopes)
         client = ClientInfo(**{k: tuple(v) if isinstance(v, list) else v
@@ -4001,12 +4014,12 @@ class IndieAuth:
 
         def answer():  # with the request marked answered, in its transaction: one commit, not four
             if action == "deny":
-                return self.record_event(ConsentDenied(user, request.client_id), "consent_denied", user=user,
+                return self.record_event(ConsentDenied(user, request.client_id), ConsentDenied.name, user=user,
                                          client_id=request.client_id), None
             if form_value("remember") == "yes":
                 self.storage.save_grant(user, request.client_id, " ".join(scopes))
             deliver = self.record_event(ConsentGranted(user, request.client_id, " ".join(scopes)),
-                                        "consent_granted", user=user, client_id=request.client_id,
+                                        ConsentGranted.name, user=user, client_id=request.client_id,
                                         scope=" ".join(scopes))
             return deliver, self.new_code(request, user, scopes)
 
@@ -4489,7 +4502,7 @@ class IndieAuth:
         else:
             self.storage.revoke_token(token)
         self.event(TokenRevoked(token.user, token.me, token.client_id, token.scope, token.kind, token.jti,
-                                self.now()), "token_revoked", user=token.user, client_id=token.client_id,
+                                self.now()), TokenRevoked.name, user=token.user, client_id=token.client_id,
                    token_kind=token.kind, jti=token.jti)
         return 1
 
@@ -4632,7 +4645,7 @@ class IndieAuth:
     def login_failed(self, name, failure):
         """Record a failed step and show its page again with the message (and Retry-After)."""
         self.event(LoginFailed(failure.username, name, self.client_address(), failure.message),
-                   "login_failed", method=name, username=failure.username[:64], address=self.client_address())
+                   LoginFailed.name, method=name, username=failure.username[:64], address=self.client_address())
         if failure.retry_after:
             bottle.response.set_header("Retry-After", str(failure.retry_after))
         return self.login_page(name if name in self.next_steps()[1] else None, error=failure.message,

@@ -5,6 +5,7 @@ documenting it fails here (as datasette's tests/test_docs.py does for its plugin
 """
 
 import argparse
+import dataclasses
 import importlib.util
 import inspect
 import json
@@ -105,6 +106,29 @@ def test_readme_hook_section_gives_its_kind_and_docstring(name):
     assert ("firstresult" in text) == bool(options["firstresult"])
     assert ("historic" in text) == bool(options["historic"])
     assert squeeze(inspect.getdoc(getattr(indieauth.HookSpecs, name))) in squeeze(text)
+
+
+# -- events ----------------------------------------------------------------------------------
+
+EVENT_ROW = re.compile(r"^\| `(\w+)` \| `(\w+)` \| `([\w, ]*)` \|$")
+
+
+def documented_events():
+    """{class name: (name, "field, field")} from the event table under `track_event(app, event)`."""
+    text = section(section(README, "Hooks", 3), "`track_event(app, event)`", 4)
+    return {match.group(1): match.group(2, 3) for match in map(EVENT_ROW.match, text.splitlines()) if match}
+
+
+def test_readme_event_list_matches_the_event_classes():
+    events = [cls for cls in indieauth.ServerEvent.__subclasses__() if cls.__module__ == "indieauth"]
+    assert len(events) >= 7
+    assert documented_events() == {
+        cls.__name__: (cls.name, ", ".join(field.name for field in dataclasses.fields(cls))) for cls in events}
+
+
+def test_every_event_class_has_its_own_name():
+    names = [cls.name for cls in indieauth.ServerEvent.__subclasses__() if cls.__module__ == "indieauth"]
+    assert all(names) and len(set(names)) == len(names)
 
 
 # -- configuration ---------------------------------------------------------------------------

@@ -382,7 +382,7 @@ class OktaPush(Authenticator):
             return self.app.login_failed(NAME, AuthenticationFailed(message, status, username=username))
         if username:
             address = self.app.client_address()
-            self.app.event(LoginFailed(username, NAME, address, message), "login_failed", method=NAME,
+            self.app.event(LoginFailed(username, NAME, address, message), LoginFailed.name, method=NAME,
                            username=username[:64], address=address)
         bottle.response.status = status
         return self.app.render("okta_ended.tpl", title="Sign in", message=message,

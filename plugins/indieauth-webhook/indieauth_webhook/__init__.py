@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 NAME = "webhook"
 log = logging.getLogger("indieauth.webhook")
 
-EVENTS = {TokenIssued: "token_issued", TokenRevoked: "token_revoked", LoginFailed: "login_failed"}
+SENT = (TokenIssued, TokenRevoked, LoginFailed)  # the events this plugin can send, by their `name`
 SETTINGS = {
     "urls": Setting("list", [], "Receiver URLs (http:// or https://); each event is POSTed to every one. Required."),
     "secret": Setting("secret", None, "Key of the HMAC-SHA256 signature in X-IndieAuth-Signature. Required."),
@@ -51,9 +51,9 @@ def load_settings(app):
     if not values["events"]:
         raise ConfigError(f"{where} events: name at least one event (or set enabled = false)")
     for event in values["events"]:
-        if event not in EVENTS.values():
+        if event not in {kind.name for kind in SENT}:
             raise ConfigError(f"{where} events: unknown event {event!r} "
-                              f"(known events: {', '.join(sorted(EVENTS.values()))})")
+                              f"(known events: {', '.join(sorted(kind.name for kind in SENT))})")
     if values["timeout"] < 1:
         raise ConfigError(f"{where} timeout: must be at least 1s, got {values['timeout']!r}")
     if not 0 <= values["retries"] <= MAX_RETRIES:
@@ -73,12 +73,12 @@ def iso_utc(at):
 
 def payload_for(event, now):
     """The JSON-ready message for an event this plugin sends; `now` stamps events without a time."""
-    kind = EVENTS[type(event)]
-    if kind == "token_issued":
+    kind = event.name
+    if isinstance(event, TokenIssued):
         return {"event": kind, "message": f"{event.me} has issued an access token to {event.client_id}",
                 "me": event.me, "client_id": event.client_id, "scope": event.scope,
                 "grant_type": event.grant_type, "jti": event.jti, "time": iso_utc(event.at or now)}
-    if kind == "token_revoked":
+    if isinstance(event, TokenRevoked):
         return {"event": kind, "message": f"{event.me} has revoked a token of {event.client_id}",
                 "me": event.me, "client_id": event.client_id, "scope": event.scope, "kind": event.kind,
                 "jti": event.jti, "time": iso_utc(event.at or now)}
@@ -232,7 +232,6 @@ def configure(app):
 def track_event(app, event):
     """Only queues: delivery happens on the worker thread, after the response has gone."""
     sender = getattr(app, "webhook", None)
-    kind = EVENTS.get(type(event))
-    if sender is None or kind not in sender.events:
+    if sender is None or not isinstance(event, SENT) or event.name not in sender.events:
         return
     sender.send(payload_for(event, app.now()))
