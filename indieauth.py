@@ -1800,31 +1800,6 @@ def redirect_uri_problem(url):
     return None
 
 
-# A request may name at most MAX_SCOPES scopes of at most MAX_SCOPE_LENGTH characters: generous for real
-# clients (Micropub and Microsub name a dozen short words; URL-like scopes stay under 200 characters), and
-# a bound on what anyone may make the server parse and store with a pending request.
-MAX_SCOPES = 50
-MAX_SCOPE_LENGTH = 200
-
-
-def parse_scope(scope):
-    """The scope tokens of a scope string in order, without duplicates; InvalidScope for a bad token or too
-    many.  Linear in the length of the string: duplicates are found by hashing."""
-    names = {}
-    for name in (scope or "").split(" "):
-        if not name:
-            continue  # be lenient with doubled spaces
-        # this server's bound on what anyone may make it parse and store
-        if len(name) > MAX_SCOPE_LENGTH or (len(names) == MAX_SCOPES and name not in names):
-            raise InvalidScope(f"A request may name at most {MAX_SCOPES} scopes of at most "
-                               f"{MAX_SCOPE_LENGTH} characters each.")
-        # scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) (RFC 6749 §3.3)
-        if not SCOPE_TOKEN_RE.fullmatch(name):
-            raise InvalidScope(f"The scope {name!r} contains a character that scopes cannot contain.")
-        names[name] = None
-    return list(names)
-
-
 # ---------------------------------------------------------------------------------------------
 #  Client Information Discovery
 # ---------------------------------------------------------------------------------------------
@@ -2577,6 +2552,31 @@ CORE_SCOPES = [
 PROFILE_SCOPES = ("profile", "email")
 
 
+# A request may name at most MAX_SCOPES scopes of at most MAX_SCOPE_LENGTH characters: generous for real
+# clients (Micropub and Microsub name a dozen short words; URL-like scopes stay under 200 characters), and
+# a bound on what anyone may make the server parse and store with a pending request.
+MAX_SCOPES = 50
+MAX_SCOPE_LENGTH = 200
+
+
+def parse_scope(scope):
+    """The scope tokens of a scope string in order, without duplicates; InvalidScope for a bad token or too
+    many.  Linear in the length of the string: duplicates are found by hashing."""
+    names = {}
+    for name in (scope or "").split(" "):
+        if not name:
+            continue  # be lenient with doubled spaces
+        # this server's bound on what anyone may make it parse and store
+        if len(name) > MAX_SCOPE_LENGTH or (len(names) == MAX_SCOPES and name not in names):
+            raise InvalidScope(f"A request may name at most {MAX_SCOPES} scopes of at most "
+                               f"{MAX_SCOPE_LENGTH} characters each.")
+        # scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) (RFC 6749 §3.3)
+        if not SCOPE_TOKEN_RE.fullmatch(name):
+            raise InvalidScope(f"The scope {name!r} contains a character that scopes cannot contain.")
+        names[name] = None
+    return list(names)
+
+
 # ---------------------------------------------------------------------------------------------
 #  Authorization Request (IndieAuth §5.2)
 # ---------------------------------------------------------------------------------------------
@@ -3036,6 +3036,17 @@ def refresh_tokens(app, form):
 # ---------------------------------------------------------------------------------------------
 
 
+def revoke_token_row(app, token):
+    """Revoke a token row and record a TokenRevoked event; a refresh token takes the grant's access
+    tokens along (S85).  The one way the endpoint, the /tokens page and the CLI revoke."""
+    if token.kind == "refresh":
+        app.storage.revoke_family(token.family)
+    else:
+        app.storage.revoke_token(token)
+    app.event(TokenRevoked(token.user, token.me, token.client_id, token.scope, token.kind, token.jti, app.now()),
+              TokenRevoked.name, user=token.user, client_id=token.client_id, token_kind=token.kind, jti=token.jti)
+
+
 def revoke(app, form):
     """Revoke the token in `form`; unknown tokens are fine (S82–S86).  A refresh token takes its family.
     A pre-registered (confidential) client's token is revoked only by that client, authenticated
@@ -3049,7 +3060,7 @@ def revoke(app, form):
             and app.storage.get_client(token.client_id) is not None):
         raise InvalidClient("This token was issued to a registered app: that app revokes it, authenticated "
                             "with its client_id and secret (or its user, on the token page).")
-    app.revoke_row(token)  # S85: a refresh token takes the grant's access tokens along
+    revoke_token_row(app, token)  # S85: a refresh token takes the grant's access tokens along
     return True
 
 
@@ -4488,23 +4499,13 @@ class IndieAuth:
             return self.render("confirm.tpl", title="Revoke tokens?", description=description, what=what,
                                target=target, action="/tokens/revoke", button="Revoke")
         if what == "token":
-            done = self.revoke_row(token)
+            revoke_token_row(self, token)
+            done = 1
         else:
             for token in [t for t in self.storage.live_tokens(user) if what == "all" or t.client_id == target]:
-                self.revoke_row(token)
+                revoke_token_row(self, token)
             done = count
         self.redirect(f"/tokens?revoked={done}")
-
-    def revoke_row(self, token):
-        """Revoke a token row (a refresh token takes its family) and record it."""
-        if token.kind == "refresh":
-            self.storage.revoke_family(token.family)
-        else:
-            self.storage.revoke_token(token)
-        self.event(TokenRevoked(token.user, token.me, token.client_id, token.scope, token.kind, token.jti,
-                                self.now()), TokenRevoked.name, user=token.user, client_id=token.client_id,
-                   token_kind=token.kind, jti=token.jti)
-        return 1
 
     def grant_forget(self):
         user = self.require_user()
@@ -5179,7 +5180,7 @@ def cmd_token_revoke(app, args):
         client_id = canonical_client_id(args.client)
         targets = [t for t in app.storage.live_tokens() if args.all or t.client_id == client_id]
     for token in targets:
-        app.revoke_row(token)
+        revoke_token_row(app, token)
     print(f"revoked {len(targets)} token{'' if len(targets) == 1 else 's'}")
     return 0
 

@@ -5,6 +5,7 @@ documenting it fails here (as datasette's tests/test_docs.py does for its plugin
 """
 
 import argparse
+import ast
 import dataclasses
 import importlib.util
 import inspect
@@ -129,6 +130,19 @@ def test_readme_event_list_matches_the_event_classes():
 def test_every_event_class_has_its_own_name():
     names = [cls.name for cls in indieauth.ServerEvent.__subclasses__() if cls.__module__ == "indieauth"]
     assert all(names) and len(set(names)) == len(names)
+
+
+# -- the core reads in order ------------------------------------------------------------------
+
+def test_every_error_class_is_defined_before_its_first_use():
+    """indieauth.py reads like a book: no code names an exception class that a later chapter defines."""
+    tree = ast.parse(read("indieauth.py"))
+    errors = {node.name: node.lineno for node in tree.body if isinstance(node, ast.ClassDef)
+              and isinstance(getattr(indieauth, node.name), type) and issubclass(getattr(indieauth, node.name), Exception)}
+    assert {"OAuthError", "InvalidScope", "ConfigError", "AuthenticationFailed"} <= set(errors)
+    early = sorted((node.lineno, node.id) for node in ast.walk(tree)
+                   if isinstance(node, ast.Name) and node.id in errors and node.lineno < errors[node.id])
+    assert early == []
 
 
 # -- configuration ---------------------------------------------------------------------------
