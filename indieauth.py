@@ -3339,6 +3339,7 @@ PARTIAL_COOKIE = "indieauth_partial"
 PROOF_COOKIE = "indieauth_site_proof"
 PROOF_LIFETIME = 900  # seconds between proving one's site (RelMeAuth) and using the proof to sign up
 CSRF_COOKIE = "indieauth_csrf"
+CSRF_HEADER = "X-CSRF-Token"  # where a script (fetch()) sends the page's csrf_token instead of a form field
 API_PATHS = ("/par", "/token", "/introspect", "/revoke", "/userinfo")
 # Names of the values that prove something to whoever holds them: never logged.  A route wildcard with
 # one of these names (the core's /login/once/<token>, /invite/<token>, /auth/consent/<key>; a plugin's)
@@ -3632,9 +3633,10 @@ class IndieAuth:
         return sign(self.secret_key, "csrf:" + environ["indieauth.csrf"])
 
     def check_csrf(self):
-        """Abort with 403 unless the form's csrf_token matches this browser's CSRF cookie."""
+        """Abort with 403 unless the CSRF token matches this browser's CSRF cookie: the X-CSRF-Token header
+        when a script's request (a JSON route's fetch()) sends one, otherwise the form's csrf_token."""
         raw = bottle.request.get_cookie(CSRF_COOKIE) or ""
-        sent = form_value("csrf_token")
+        sent = bottle.request.get_header(CSRF_HEADER) or form_value("csrf_token")
         if not raw or not sent or not same(sent, sign(self.secret_key, "csrf:" + raw)):
             fail(403, "The form could not be accepted because its security token is missing "
                               "or out of date. Go back, reload the page and send the form again.")

@@ -76,3 +76,33 @@ def test_form_without_its_csrf_token_is_refused(make_app, rule, how):
         fields["csrf_token"] = browser(app).get("/login").forms["password-login"]["csrf_token"].value
     response = web.post(concrete(app, owner, rule), fields, expect_errors=True)
     assert response.status_int == 403 and "security token" in response.text, (response.status, response.text[:300])
+
+
+def page_token(web):
+    """The csrf_token of the sign-out form on the signed-in person's start page."""
+    return next(form["csrf_token"].value for form in web.get("/").forms.values() if form.action == "/logout")
+
+
+@pytest.mark.parametrize("how", ["missing", "forged", "other-browser"])
+def test_script_post_without_its_x_csrf_token_header_is_refused(make_app, how):
+    """CSRF: a script's POST (a plugin's JSON route, fetch()) is checked through X-CSRF-Token, as a form is."""
+    app = make_app(ALL_PLUGINS)
+    from .conftest import add_user
+    add_user(app, "owner", role="owner")
+    web = browser(app, "owner")
+    token = {"missing": None, "forged": "forged", "other-browser": page_token(browser(app, "owner"))}[how]
+    headers = {"X-CSRF-Token": token} if token else {}
+    response = web.post("/logout", headers=headers, expect_errors=True)
+    assert response.status_int == 403 and "security token" in response.text, (response.status, response.text[:300])
+    assert web.get("/tokens").status_int == 200  # still signed in
+
+
+def test_script_post_with_the_pages_token_in_x_csrf_token_passes(make_app):
+    """CSRF: the page's own token in the X-CSRF-Token header is accepted without a form field."""
+    app = make_app(ALL_PLUGINS)
+    from .conftest import add_user
+    add_user(app, "owner", role="owner")
+    web = browser(app, "owner")
+    response = web.post("/logout", headers={"X-CSRF-Token": page_token(web)})
+    assert response.status_int == 303
+    assert web.get("/tokens").status_int == 303  # signed out: the page sends to /login

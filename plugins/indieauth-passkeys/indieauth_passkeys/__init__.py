@@ -33,7 +33,7 @@ from webauthn.helpers.structs import (AuthenticatorSelectionCriteria, Authentica
                                       PublicKeyCredentialDescriptor, ResidentKeyRequirement,
                                       UserVerificationRequirement)
 
-from indieauth import (AuthenticationFailed, Authenticator, ConfigError, Setting, UsageError, fail,
+from indieauth import (AuthenticationFailed, Authenticator, ConfigError, PageError, Setting, UsageError, fail,
                        form_value, hookimpl, user_or_owner)
 
 NAME = "passkeys"
@@ -120,12 +120,6 @@ def json_answer(status, body):
     bottle.response.content_type = "application/json"
     bottle.response.set_header("Cache-Control", "no-store")
     return json.dumps(body) if isinstance(body, dict) else body
-
-
-def csrf_ok(app):
-    """The form's csrf_token matches this browser's (the core's check, answered as JSON by the caller)."""
-    sent = form_value("csrf_token")
-    return bool(sent) and hmac.compare_digest(sent.encode(), app.csrf_token().encode())
 
 
 def transports_of(names):
@@ -497,9 +491,10 @@ def register_routes(app):
             user = app.current_user()
             if signed_in and user is None:
                 return json_answer(401, {"error": "Sign in first, then add a passkey on the passkeys page."})
-            if not csrf_ok(app):
-                return json_answer(403, {"error": "The page's security token is missing or out of date. "
-                                                  "Reload the page and try again."})
+            try:
+                app.check_csrf()  # the script sends the page's token in X-CSRF-Token
+            except PageError as refused:
+                return json_answer(refused.status_code, {"error": refused.body})
             try:
                 return json_answer(200, handler(user))
             except Refused as refused:

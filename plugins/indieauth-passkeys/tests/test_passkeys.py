@@ -136,10 +136,10 @@ def settings_csrf(web):
 
 def register(web, authenticator, name="Laptop", origin=ORIGIN):
     """Add a passkey the way the settings page's script does; returns the verify endpoint's JSON."""
-    csrf = settings_csrf(web)
-    options = web.post("/plugins/passkeys/register/options", {"csrf_token": csrf}).json
+    csrf = {"X-CSRF-Token": settings_csrf(web)}  # the script sends the page's token in the header
+    options = web.post("/plugins/passkeys/register/options", headers=csrf).json
     return web.post("/plugins/passkeys/register/verify", {
-        "csrf_token": csrf, "name": name, "credential": authenticator.create(options, origin=origin)}).json
+        "name": name, "credential": authenticator.create(options, origin=origin)}, headers=csrf).json
 
 
 @pytest.fixture
@@ -155,7 +155,7 @@ def key(app, ann):
 def login_options(web, path="/login"):
     """(the login page's passkey form, the options its script gets)."""
     form = web.get(path).forms["passkeys-login"]
-    return form, web.post("/login/passkeys/options", {"csrf_token": form["csrf_token"].value}).json
+    return form, web.post("/login/passkeys/options", headers={"X-CSRF-Token": form["csrf_token"].value}).json
 
 
 def sign_in_with_passkey(web, authenticator, status=303, path="/login", **answer):
@@ -258,11 +258,12 @@ def test_registration_needs_a_signed_in_user(app, ann, path):
 
 @pytest.mark.parametrize("path", ["/plugins/passkeys/register/options", "/plugins/passkeys/register/verify",
                                   "/login/passkeys/options"])
-@pytest.mark.parametrize("token", [None, "forged"])
-def test_the_json_endpoints_need_the_csrf_token(app, ann, path, token):
+@pytest.mark.parametrize("token,sent_as", [(None, None), ("forged", "field"), ("forged", "header")])
+def test_the_json_endpoints_need_the_csrf_token(app, ann, path, token, sent_as):
     web = browser(app)
     sign_in_with_password(web)
-    response = web.post(path, {"csrf_token": token} if token else {}, status=403)
+    response = web.post(path, {"csrf_token": token} if sent_as == "field" else {},
+                        headers={"X-CSRF-Token": token} if sent_as == "header" else {}, status=403)
     assert response.content_type == "application/json"
     assert "security token" in response.json["error"]
 

@@ -1,7 +1,8 @@
 // Passkeys (WebAuthn) for the indieauth passkeys plugin: the one part of signing in that needs JavaScript.
-// Asks the server for options (POST with the page's csrf_token), lets the browser create or use a passkey,
-// and sends its answer back: sign-in through the login form itself, registration as JSON.  On the sign-in
-// page the browser also offers passkeys in the user name field's autofill (a "conditional" request).
+// Asks the server for options (a POST with the page's csrf_token in the X-CSRF-Token header), lets the
+// browser create or use a passkey, and sends its answer back: sign-in through the login form itself,
+// registration as JSON.  On the sign-in page the browser also offers passkeys in the user name field's
+// autofill (a "conditional" request).
 (function () {
   "use strict";
 
@@ -18,10 +19,9 @@
 
   function post(url, form, extra) {
     var fields = new URLSearchParams();
-    fields.append("csrf_token", form.elements.csrf_token.value);
     Object.keys(extra || {}).forEach(function (key) { fields.append(key, extra[key]); });
     return fetch(url, {method: "POST", body: fields, credentials: "same-origin",
-                       headers: {"Accept": "application/json"}})
+                       headers: {"Accept": "application/json", "X-CSRF-Token": form.elements.csrf_token.value}})
       .then(function (response) {
         return response.json().catch(function () { return {error: "The server's answer could not be read. Try again."}; })
           .then(function (body) {
