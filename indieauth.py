@@ -3145,6 +3145,8 @@ class Authenticator:
     `next`, `error` and `username`.  `finish(request)` returns the verified User or raises
     AuthenticationFailed; the core has already checked the CSRF token.  `settings_url`, when set,
     is the page where a signed-in user manages this method (linked from the start page).
+    `stylesheets` and `scripts` are paths on this server that the login page's <head> loads (scripts
+    deferred) while this method is shown, each once however many methods name it.
 
     An authenticator that can prove a person controls a website without an account here (RelMeAuth)
     sets `proves_sites` and implements `prove_site(me, next_url)`: it sends the browser off to prove
@@ -3155,6 +3157,8 @@ class Authenticator:
     label = ""
     settings_url = None
     proves_sites = False
+    stylesheets = ()
+    scripts = ()
 
     def prove_site(self, me, next_url):
         raise NotImplementedError
@@ -4627,7 +4631,9 @@ class IndieAuth:
         bottle.response.status = status
         return self.render("login.tpl", title="Sign in" if not done else "One more step", methods=parts,
                            next=next_url, single=name is not None and len(steps) > 1, step=len(done),
-                           error=error if name is None else None)
+                           error=error if name is None else None,
+                           stylesheets=list(dict.fromkeys(href for auth in shown for href in auth.stylesheets)),
+                           scripts=list(dict.fromkeys(src for auth in shown for src in auth.scripts)))
 
     def login_post(self, name):
         """The core's side of every authenticator: CSRF, finish(), the audit log, the next step."""

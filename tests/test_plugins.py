@@ -11,6 +11,7 @@ import exploding
 import indieauth
 import misspelled
 import recorder
+import styled
 from conftest import PASSWORD, sign_in
 
 
@@ -101,6 +102,24 @@ def test_hook_register_authenticators_are_listed_on_the_login_page(make_app):
     page = webtest.TestApp(app).get("/login")
     headings = [h.text for h in page.html.select("section.method h2")]
     assert headings == ["Password", "Anyone (tests only)"]
+
+
+def head_assets(page):
+    """(stylesheets, scripts) the page's <head> loads, in order."""
+    head = page.html.head
+    return ([link["href"] for link in head.select('link[rel="stylesheet"]')],
+            [(script["src"], script.has_attr("defer")) for script in head.select("script")])
+
+
+def test_hook_register_authenticators_stylesheets_and_scripts_load_in_the_head_once_each(make_app):
+    app = make_app(plugins=[styled])
+    web = webtest.TestApp(app)
+    assert head_assets(web.get("/login")) == (
+        ["/static/style.css", "/plugins/styled/styled.css"],
+        [("/plugins/styled/shared.js", True), ("/plugins/styled/styled.js", True)])
+    assert head_assets(web.get("/login/styled_too")) == (["/static/style.css"], [("/plugins/styled/shared.js", True)])
+    assert head_assets(web.get("/login/password")) == (["/static/style.css"], [])
+    assert not web.get("/login").html.body.select("script")
 
 
 def test_hook_register_authenticators_finish_signs_in(make_app):

@@ -6,6 +6,9 @@
 <meta name="color-scheme" content="light dark">
 <title>{{title + " · " if title else ""}}IndieAuth</title>
 <link rel="stylesheet" href="/static/style.css">
+% for href in get('stylesheets', []):
+<link rel="stylesheet" href="{{href}}">
+% end
 % for name, content in get('meta', []):
 <meta http-equiv="{{name}}" content="{{content}}">
 % end

@@ -1,4 +1,4 @@
-% rebase('base.tpl', title=title)
+% rebase('base.tpl', title=title, stylesheets=stylesheets, scripts=scripts)
 <h1>{{title}}</h1>
 % if get('error'):
 <p class="error" role="alert">{{error}}</p>

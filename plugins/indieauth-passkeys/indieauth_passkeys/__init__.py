@@ -42,6 +42,7 @@ VIEWS = os.path.join(HERE, "views")
 STATIC = os.path.join(HERE, "static")
 COOKIE = "indieauth_passkeys_challenge"
 SETTINGS_URL = "/plugins/passkeys/"
+SCRIPT_URL = "/plugins/passkeys/passkeys.js"  # loaded by the login page (the scripts slot) and the settings page
 SETTINGS = {
     "rp_name": Setting("str", "IndieAuth", "Name of this server that browsers and passkey managers show."),
     "challenge_lifetime": Setting("duration", 300, "How long a browser may take to use a passkey once it "
@@ -436,6 +437,7 @@ class PasskeysAuthenticator(Authenticator):
     name = NAME
     label = "Passkey"
     settings_url = SETTINGS_URL
+    scripts = (SCRIPT_URL,)
 
     def __init__(self, app):
         self.app = app
@@ -518,7 +520,7 @@ def register_routes(app):
         query = bottle.request.query
         return app.render("passkeys_manage.tpl", title="Passkeys", passkeys=passkeys_of(app, user),
                           done=next((flag for flag in ("added", "renamed", "removed") if query.get(flag) == "1"), None),
-                          required=all(NAME in chain for chain in app.chains), max_name=MAX_NAME)
+                          required=all(NAME in chain for chain in app.chains), max_name=MAX_NAME, scripts=[SCRIPT_URL])
 
     def rename_page(error=None, status=200):
         user = app.require_user()
@@ -557,7 +559,7 @@ def register_routes(app):
         remove(app, user, form_value("id"))
         app.redirect(SETTINGS_URL + "?removed=1")
 
-    return [("GET", "/plugins/passkeys/passkeys.js", script),
+    return [("GET", SCRIPT_URL, script),
             ("GET", SETTINGS_URL, settings_page),
             ("POST", "/plugins/passkeys/register/options",
              json_endpoint(lambda user: registration_options(app, user), signed_in=True)),

@@ -557,6 +557,13 @@ def test_the_script_is_a_static_file_of_the_plugin(app):
     assert "navigator.credentials.get" in response.text
 
 
+@pytest.mark.parametrize("path", ["/login", "/login/passkeys"])
+def test_the_login_page_loads_the_script_once_in_its_head(app, ann, key, path):
+    page = browser(app).get(path)
+    assert [s["src"] for s in page.html.select("script")] == ["/plugins/passkeys/passkeys.js"]
+    assert page.html.head.select_one("script[defer]")["src"] == "/plugins/passkeys/passkeys.js"
+
+
 def test_the_passkey_is_offered_on_the_start_page(app, ann):
     web = browser(app)
     sign_in_with_password(web)

@@ -12,4 +12,3 @@
   off in this browser. Turn it on, or use another way to sign in.</p></noscript>
   <div hidden><button type="submit" id="passkeys-sign-in">Sign in with a passkey</button></div>
 </form>
-<script src="/plugins/passkeys/passkeys.js" defer></script>

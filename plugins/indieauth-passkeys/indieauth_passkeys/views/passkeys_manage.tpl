@@ -1,4 +1,4 @@
-% rebase('base.tpl', title=title, scripts=["/plugins/passkeys/passkeys.js"])
+% rebase('base.tpl', title=title, scripts=scripts)
 <h1>Passkeys</h1>
 % if done == "added":
 <p role="status">Your new passkey is saved. You can sign in with it now.</p>
