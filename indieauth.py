@@ -1460,7 +1460,8 @@ class HookSpecs:
     def configure(self, app):
         """Called once at start-up, when the plugin is registered.  Validate the plugin's own
         `[plugins.NAME]` table with `app.plugin_config(NAME, SETTINGS)`; a bad value raises
-        ConfigError naming the key and start-up fails.  Returns nothing."""
+        ConfigError naming the key and start-up fails.  Keep what the plugin needs later in
+        `app.plugin_state[NAME]`, never in an attribute of the app.  Returns nothing."""
 
     @hookspec
     def register_authenticators(self, app):
@@ -1569,6 +1570,16 @@ def make_plugin_manager(config, extra_plugins=()):
         pm.register(plugin, name=name)
     pm.check_pending()
     return pm
+
+
+class PluginState(dict):
+    """`app.plugin_state`: each plugin's own objects, under its name, so plugins never set attributes on
+    the app.  `configure` stores them (`app.plugin_state[NAME] = …`); reading a name nothing stored raises
+    a KeyError that names the plugin.  `.get(NAME)` is None instead."""
+
+    def __missing__(self, name):
+        raise KeyError(f"no plugin state for {name!r}: the plugin {name!r} stores it in its configure hook "
+                       f"(app.plugin_state[{name!r}] = …); is [plugins.{name}] enabled?")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -3458,6 +3469,7 @@ class IndieAuth:
         self.storage = self.pm.hook.storage_backend(app=self)
         self.throttle = Throttle(self)
         self.template_paths = [resource_dir("views")]
+        self.plugin_state = PluginState()
         self.pm.hook.configure.call_historic(kwargs={"app": self})
         self._check_plugin_tables()
         if check_schema:

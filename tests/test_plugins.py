@@ -1,6 +1,9 @@
 """The plugin manager: entry points, enabling, check_pending, and one test per hook."""
 
+import ast
+import glob
 import logging
+import os
 
 import pytest
 import webtest
@@ -69,6 +72,63 @@ def test_hook_configure_validates_the_plugin_table(make_app):
 def test_hook_configure_fails_start_up_for_the_password_plugin_too(make_app):
     with pytest.raises(indieauth.ConfigError, match=r"\[plugins.password\] min_length"):
         make_app({"plugins": {"password": {"min_length": "ten"}}})
+
+
+class Keeper:
+    """A test plugin that keeps a list under its own name in `app.plugin_state`."""
+
+    def __init__(self, name):
+        self.__name__ = name
+
+    @indieauth.hookimpl
+    def configure(self, app):
+        app.plugin_state[self.__name__] = [self.__name__]
+
+
+def test_plugin_state_keeps_each_plugins_own_objects_apart(make_app):
+    app = make_app(plugins=[Keeper("first"), Keeper("second")])
+    assert app.plugin_state["first"] == ["first"] and app.plugin_state["second"] == ["second"]
+    assert app.plugin_state["password"]["min_length"] == 10  # the password plugin's settings, untouched
+    assert make_app(password=False).plugin_state == {}  # and every app has its own
+
+
+def test_plugin_state_of_a_plugin_that_stored_none_is_a_key_error_naming_it(make_app):
+    app = make_app()
+    with pytest.raises(KeyError, match=r"no plugin state for 'totp'.*is \[plugins.totp\] enabled"):
+        app.plugin_state["totp"]
+    assert app.plugin_state.get("totp") is None
+
+
+def assignments_to_the_app(path):
+    """(line, text) of every `app.NAME = …` (or `self.app.NAME = …`) and `setattr(app, …)` in a module."""
+    def is_app(node):
+        return (isinstance(node, ast.Name) and node.id == "app"
+                or isinstance(node, ast.Attribute) and node.attr == "app")
+    found = []
+    for node in ast.walk(ast.parse(open(path).read(), path)):
+        targets = (node.targets if isinstance(node, ast.Assign) else [node.target]
+                   if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else [])
+        found += [(node.lineno, ast.unparse(t)) for t in targets if isinstance(t, ast.Attribute) and is_app(t.value)]
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr"
+                and node.args and is_app(node.args[0])):
+            found.append((node.lineno, ast.unparse(node)))
+    return found
+
+
+FIRST_PARTY_MODULES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "plugins", "*",
+                                                    "indieauth_*", "*.py")))
+
+
+@pytest.mark.parametrize("path", FIRST_PARTY_MODULES, ids=lambda path: path.split(os.sep)[-3])
+def test_no_first_party_plugin_sets_an_attribute_on_the_app(path):
+    assert assignments_to_the_app(path) == []  # keep it in app.plugin_state[NAME]
+
+
+def test_the_scan_for_attributes_set_on_the_app_finds_them(tmp_path):
+    module = tmp_path / "sample.py"
+    module.write_text("app.a = 1\nself.app.b += 1\nsetattr(app, 'c', 1)\napp.plugin_state['d'] = 1\n")
+    assert [line for line, _ in assignments_to_the_app(module)] == [1, 2, 3]
+    assert len(FIRST_PARTY_MODULES) >= 7
 
 
 def test_hook_register_routes(make_app):

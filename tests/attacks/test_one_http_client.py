@@ -154,9 +154,9 @@ def test_a_slow_webhook_receiver_is_cut_off_by_the_deadline(tmp_path, misbehavin
     try:
         app.event(indieauth.TokenIssued(None, "https://me.example/", "https://app.example/", "create",
                                         "authorization_code", "0123456789abcdef", None), None)
-        assert app.webhook.flush(6)
+        assert app.plugin_state["webhook"].flush(6)
     finally:
-        app.webhook.close(1)
+        app.plugin_state["webhook"].close(1)
     assert misbehaving.paths == ["/slow/hook"]
     assert "timed out after 1 s" in webhook_warnings[0].getMessage()
 

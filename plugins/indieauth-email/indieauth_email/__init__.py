@@ -511,17 +511,17 @@ class EmailAuthenticator(Authenticator):
 @hookimpl
 def configure(app):
     app.add_template_path(VIEWS)
-    app.email_sign_in = EmailAuthenticator(app, load_settings(app))
+    app.plugin_state[NAME] = EmailAuthenticator(app, load_settings(app))
 
 
 @hookimpl
 def register_authenticators(app):
-    return [app.email_sign_in]
+    return [app.plugin_state[NAME]]
 
 
 @hookimpl
 def register_routes(app):
-    auth = app.email_sign_in
+    auth = app.plugin_state[NAME]
     return [("POST", "/login/email/send", auth.send_post),
             ("GET", "/login/email/link", lambda: auth.link_page()),
             ("POST", "/login/email/link", auth.link_post)]

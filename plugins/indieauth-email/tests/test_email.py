@@ -373,7 +373,7 @@ def test_an_unknown_user_gets_no_code(web, ann, inbox):
 
 def test_a_user_without_an_address_gets_no_code(app, web, inbox):
     app.storage.create_user("bob", "https://bob.example/")
-    app.email_sign_in.found["https://bob.example/"] = (None, datetime.datetime.max)  # would be fetched
+    app.plugin_state["email"].found["https://bob.example/"] = (None, datetime.datetime.max)  # would be fetched
     app.http.resolver = lambda host, port: ["203.0.113.1"]  # a documentation address: refused, never fetched
     response = send_code(web, username="bob", status=400)
     assert "there is no user named 'bob' with an email address" in alert(response)
@@ -634,7 +634,7 @@ def test_a_second_factor_link_works_only_in_the_browser_that_began(two_factor_ap
 
 def test_email_is_a_second_factor_only_for_users_with_an_address(two_factor_app, inbox):
     set_password(two_factor_app, two_factor_app.storage.create_user("bob", "https://bob.example/"), PASSWORD)
-    two_factor_app.email_sign_in.found["https://bob.example/"] = (None, datetime.datetime.max)
+    two_factor_app.plugin_state["email"].found["https://bob.example/"] = (None, datetime.datetime.max)
     web = webtest.TestApp(two_factor_app, extra_environ=ADDR)
     form = web.get("/login").forms["password-login"]
     form["username"], form["password"] = "bob", PASSWORD
@@ -688,7 +688,7 @@ def test_no_encryption_is_allowed_for_a_mail_server_on_this_machine(make_app, ho
 def test_the_default_port_follows_security(tmp_path, security, port):
     app = testing.make_app({"plugins": {"email": {"host": "smtp.example.com", "security": security,
                                                   "from_address": "auth@example.com"}}}, folder=str(tmp_path))
-    assert app.email_sign_in.settings["port"] == port
+    assert app.plugin_state["email"].settings["port"] == port
 
 
 # -- small parts ----------------------------------------------------------------------------------

@@ -583,14 +583,14 @@ def unknown_profile(app, me):
 @hookimpl
 def configure(app):
     app.add_template_path(VIEWS)
-    app.github_authenticator = GitHubAuthenticator(app, load_settings(app))
+    app.plugin_state[NAME] = GitHubAuthenticator(app, load_settings(app))
 
 
 @hookimpl
 def register_authenticators(app):
-    return [app.github_authenticator]
+    return [app.plugin_state[NAME]]
 
 
 @hookimpl
 def register_routes(app):
-    return [("GET", CALLBACK, app.github_authenticator.callback)]
+    return [("GET", CALLBACK, app.plugin_state[NAME].callback)]

@@ -637,7 +637,7 @@ def test_an_empty_client_id_is_refused_at_start_up(make_app):
 def test_the_client_secret_may_come_from_the_environment(make_app, monkeypatch):
     monkeypatch.setenv("GITHUB_SECRET_FOR_TEST", "from the environment")
     app = make_app({"client_secret": {"env": "GITHUB_SECRET_FOR_TEST"}})
-    assert app.github_authenticator.github.client_secret == "from the environment"
+    assert app.plugin_state["github"].github.client_secret == "from the environment"
 
 
 def test_an_unset_environment_variable_is_refused_naming_it(make_app, monkeypatch):
@@ -650,7 +650,7 @@ def test_an_unset_environment_variable_is_refused_naming_it(make_app, monkeypatc
 def test_the_client_secret_may_come_from_a_file_next_to_the_config(make_app, tmp_path):
     (tmp_path / "github-secret").write_text("from a file\n")
     app = make_app({"client_secret": {"file": "github-secret"}})
-    assert app.github_authenticator.github.client_secret == "from a file"
+    assert app.plugin_state["github"].github.client_secret == "from a file"
 
 
 def test_a_missing_secret_file_is_refused_naming_the_key(make_app):
@@ -670,5 +670,5 @@ def test_an_unknown_key_is_refused(make_app):
 
 def test_the_defaults_are_github_com(tmp_path):
     app = testing.make_app({"plugins": {"github": {"client_id": "x", "client_secret": "y"}}}, folder=str(tmp_path))
-    service = app.github_authenticator.github
+    service = app.plugin_state["github"].github
     assert (service.github_url, service.api_url) == ("https://github.com", "https://api.github.com")

@@ -414,16 +414,16 @@ def configure(app):
     http = app.http.trusting(settings["org_url"], timeout=(min(3.05, timeout), timeout), deadline=timeout,
                              max_bytes=256 * 1024, max_redirects=0,
                              user_agent=f"indieauth-okta/{__version__} (+{app.base_url})")
-    app.okta = OktaPush(app, settings, Okta(http, settings["org_url"], settings["api_token"]))
+    app.plugin_state[NAME] = OktaPush(app, settings, Okta(http, settings["org_url"], settings["api_token"]))
 
 
 @hookimpl
 def register_authenticators(app):
-    return [app.okta]
+    return [app.plugin_state[NAME]]
 
 
 @hookimpl
 def register_routes(app):
-    return [("GET", f"/login/{NAME}/wait/<token>", app.okta.wait_page),
-            ("GET", f"/login/{NAME}/status/<token>", app.okta.status),
+    return [("GET", f"/login/{NAME}/wait/<token>", app.plugin_state[NAME].wait_page),
+            ("GET", f"/login/{NAME}/status/<token>", app.plugin_state[NAME].status),
             ("GET", f"/login/{NAME}/wait.js", script)]

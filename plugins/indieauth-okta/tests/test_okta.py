@@ -486,12 +486,12 @@ def test_a_user_without_okta_is_not_offered_the_okta_step(make_app, okta):
 
 def test_api_token_from_an_environment_variable(make_app, okta, monkeypatch):
     monkeypatch.setenv("OKTA_TEST_TOKEN", TOKEN)
-    assert make_app(api_token={"env": "OKTA_TEST_TOKEN"}).okta.okta.api_token == TOKEN
+    assert make_app(api_token={"env": "OKTA_TEST_TOKEN"}).plugin_state["okta"].okta.api_token == TOKEN
 
 
 def test_api_token_from_a_file(make_app, tmp_path):
     (tmp_path / "okta.token").write_text(TOKEN + "\n")
-    assert make_app(api_token={"file": "okta.token"}).okta.okta.api_token == TOKEN
+    assert make_app(api_token={"file": "okta.token"}).plugin_state["okta"].okta.api_token == TOKEN
 
 
 @pytest.mark.parametrize("settings, message", [

@@ -206,7 +206,7 @@ def _keep_challenges(app, challenges):
 def issue_challenge(app, purpose, user=None, handle=None):
     """A new random challenge for `purpose` ("login" or "register"), kept in this browser's cookie
     beside those it is still waiting on (another tab's, an autofill request's)."""
-    lifetime = app.passkeys_settings["challenge_lifetime"]
+    lifetime = app.plugin_state[NAME]["challenge_lifetime"]
     challenge = secrets.token_bytes(32)
     body = {"p": purpose, "c": b64(challenge), "u": user.id if user else None, "h": handle,
             "e": epoch(app.now()) + lifetime}
@@ -235,14 +235,14 @@ def take_challenge(app, purpose, signed):
 
 
 def uv_setting(app):
-    return UserVerificationRequirement(app.passkeys_settings["user_verification"])
+    return UserVerificationRequirement(app.plugin_state[NAME]["user_verification"])
 
 
 # -- registration
 
 def registration_options(app, user):
     """The JSON options for navigator.credentials.create(), with a new challenge in this browser."""
-    settings = app.passkeys_settings
+    settings = app.plugin_state[NAME]
     data = record(app, user)
     if len(data["passkeys"]) >= MAX_PASSKEYS:
         raise Refused(f"You have {MAX_PASSKEYS} passkeys, the most there can be. Remove one first.")
@@ -260,7 +260,7 @@ def registration_options(app, user):
 
 def register(app, user, answer, name):
     """Verify the browser's answer to registration_options and store the new passkey; its entry."""
-    settings = app.passkeys_settings
+    settings = app.plugin_state[NAME]
     try:
         parsed = json.loads(answer)
         signed = signed_challenge(unb64(parsed["response"]["clientDataJSON"]))
@@ -305,7 +305,7 @@ def register(app, user, answer, name):
 def authentication_options(app, user=None):
     """The JSON options for navigator.credentials.get(): any passkey of this site (discoverable), or only
     `user`'s when an earlier factor identified them."""
-    settings = app.passkeys_settings
+    settings = app.plugin_state[NAME]
     allow = None
     if user is not None:
         allow = [PublicKeyCredentialDescriptor(id=unb64(p["id"]), transports=transports_of(p["transports"]))
@@ -322,7 +322,7 @@ def authentication_options(app, user=None):
 def authenticate(app, answer, expected_user=None):
     """The user whose passkey signed this browser's challenge (which is then used up); Refused otherwise.
     With `expected_user` (an earlier factor's), only that user's passkeys count."""
-    settings = app.passkeys_settings
+    settings = app.plugin_state[NAME]
     try:
         credential = parse_authentication_credential_json(answer)
         counter = parse_authenticator_data(credential.response.authenticator_data).sign_count
@@ -472,7 +472,7 @@ class PasskeysAuthenticator(Authenticator):
 @hookimpl
 def configure(app):
     app.add_template_path(VIEWS)
-    app.passkeys_settings = checked_settings(app)
+    app.plugin_state[NAME] = checked_settings(app)
 
 
 @hookimpl

@@ -822,7 +822,7 @@ def test_an_ip_address_base_url_is_refused(tmp_path):
 
 def test_the_relying_party_comes_from_base_url_and_rp_name(make):
     app = make(passkeys={"rp_name": "Ann's server"}, server={"base_url": "http://localhost:8123/"})
-    settings = app.passkeys_settings
+    settings = app.plugin_state["passkeys"]
     assert (settings["rp_id"], settings["origin"], settings["rp_name"]) == (
         "localhost", "http://localhost:8123", "Ann's server")
 

@@ -112,7 +112,7 @@ def set_password(app, user, password, keep_session=None):
 @hookimpl
 def configure(app):
     app.add_template_path(VIEWS)
-    app.password_settings = app.plugin_config(NAME, SETTINGS)
+    app.plugin_state[NAME] = app.plugin_config(NAME, SETTINGS)
 
 
 @hookimpl
@@ -127,7 +127,7 @@ def register_routes(app):
         bottle.response.status = status
         return app.render("password_change.tpl", title="Change password", error=error,
                           has_password=app.storage.get_credential(user, NAME) is not None,
-                          min_length=app.password_settings["min_length"],
+                          min_length=app.plugin_state[NAME]["min_length"],
                           request_changed=bottle.request.query.get("changed") == "1")
 
     def change_post():
@@ -143,7 +143,7 @@ def register_routes(app):
             if not check_password(current, credential["hash"]):
                 app.throttle.failed(user.username, address)
                 return change_page("Your current password is not right.", 400)
-        problem = password_problem(new, app.password_settings["min_length"])
+        problem = password_problem(new, app.plugin_state[NAME]["min_length"])
         if problem or new != again:
             return change_page(problem or "The two new passwords are not the same.", 400)
         set_password(app, user, new, keep_session=app.session_token())
@@ -164,7 +164,7 @@ def cmd_passwd(app, args):
     """passwd: a new password from stdin (no echo on a terminal); ends the user's sign-ins."""
     user = user_or_owner(app, args.user)
     password = read_secret_from_stdin(f"New password for {user.username}: ")
-    problem = password_problem(password, app.password_settings["min_length"])
+    problem = password_problem(password, app.plugin_state[NAME]["min_length"])
     if problem:
         raise UsageError(problem)
     if os.isatty(0) and read_secret_from_stdin("Again: ") != password:

@@ -62,7 +62,7 @@ def test_sign_in_and_wrong_password(app, user):
 
 def test_min_length_is_configurable_and_validated(tmp_path):
     app = indieauth.make_test_app({"plugins": {"password": {"min_length": 16}}}, folder=str(tmp_path))
-    assert app.password_settings["min_length"] == 16
+    assert app.plugin_state["password"]["min_length"] == 16
     with pytest.raises(indieauth.ConfigError, match=r"\[plugins.password\] unknown key 'minlength'"):
         indieauth.make_test_app({"plugins": {"password": {"minlength": 16}}}, folder=str(tmp_path))
 

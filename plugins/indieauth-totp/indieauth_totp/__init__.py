@@ -143,7 +143,7 @@ def enable(app, user, secret, step):
 def use_code(app, user, entered):
     """Check a code or a recovery code of `user` and use it up: 'totp' or 'recovery' when it signs in,
     'replayed' for a code of a time step already used (or older), None when it is wrong."""
-    settings = app.totp_settings
+    settings = app.plugin_state[NAME]
     code = normalized(entered)
     with _credential_lock:
         credential = app.storage.get_credential(user, NAME) or {}
@@ -186,7 +186,7 @@ class TotpAuthenticator(Authenticator):
         return enabled_secret(self.app, user) is not None
 
     def start(self, request, context):
-        return self.app.render("totp_login.tpl", digits=self.app.totp_settings["digits"], **context)
+        return self.app.render("totp_login.tpl", digits=self.app.plugin_state[NAME]["digits"], **context)
 
     def finish(self, request):
         """The user whose code this is: the one an earlier factor identified, or the one named in the form."""
@@ -218,7 +218,7 @@ class TotpAuthenticator(Authenticator):
 @hookimpl
 def configure(app):
     app.add_template_path(VIEWS)
-    app.totp_settings = checked_settings(app)
+    app.plugin_state[NAME] = checked_settings(app)
 
 
 @hookimpl
@@ -228,7 +228,7 @@ def register_authenticators(app):
 
 @hookimpl
 def register_routes(app):
-    settings = app.totp_settings
+    settings = app.plugin_state[NAME]
 
     def settings_page(error=None, status=200):
         """Set-up (QR code, key, confirm with a code) when off; recovery codes and turning off when on."""
@@ -316,7 +316,7 @@ def register_commands(app, subparsers):
 def cmd_enroll(app, args):
     """totp enroll: a new secret as a QR code and a URI; turned on once a code from it is read from stdin."""
     user = user_or_owner(app, args.user)
-    settings = app.totp_settings
+    settings = app.plugin_state[NAME]
     secret = pyotp.random_base32()
     uri = provisioning_uri(settings, secret, user)
     print(f"Scan this QR code with the authenticator app of {user.username}:\n")

@@ -223,15 +223,15 @@ class Sender:
 @hookimpl
 def configure(app):
     settings = load_settings(app)
-    app.webhook = Sender(settings["urls"], settings["secret"], settings["events"], settings["timeout"],
-                         settings["retries"], user_agent=f"indieauth-webhook/{__version__} (+{app.base_url})",
-                         http=app.http)
+    app.plugin_state[NAME] = Sender(settings["urls"], settings["secret"], settings["events"], settings["timeout"],
+                                    settings["retries"], http=app.http,
+                                    user_agent=f"indieauth-webhook/{__version__} (+{app.base_url})")
 
 
 @hookimpl
 def track_event(app, event):
     """Only queues: delivery happens on the worker thread, after the response has gone."""
-    sender = getattr(app, "webhook", None)
+    sender = app.plugin_state.get(NAME)
     if sender is None or not isinstance(event, SENT) or event.name not in sender.events:
         return
     sender.send(payload_for(event, app.now()))

@@ -109,13 +109,13 @@ def make_app(tmp_path, receiver):
         table.update(settings)
         app = indieauth.make_test_app({"plugins": {"password": {}, "webhook": table}}, plugins=[KnownClient()],
                                       folder=str(tmp_path), clock=lambda: AT)
-        app.webhook.backoff = 0.01
+        app.plugin_state["webhook"].backoff = 0.01
         apps.append(app)
         return app
 
     yield make
     for app in apps:
-        app.webhook.close()
+        app.plugin_state["webhook"].close()
 
 
 @pytest.fixture
@@ -155,7 +155,7 @@ def login_failed():
 
 def fire(app, event):
     app.event(event, None)
-    assert app.webhook.flush(10)
+    assert app.plugin_state["webhook"].flush(10)
 
 
 def verify(secret, body, header):
@@ -277,7 +277,7 @@ def test_gives_up_after_retries_and_logs_it(make_app, receiver, warnings):
 
 
 def test_retries_back_off_exponentially(app, receiver):
-    app.webhook.backoff = 0.05
+    app.plugin_state["webhook"].backoff = 0.05
     receiver.answers = ["500"] * 3
     fire(app, token_issued())
     times = [r["at"] for r in receiver.requests]
@@ -305,8 +305,8 @@ def test_a_hanging_receiver_times_out_and_is_given_up(make_app, receiver, warnin
     started = time.monotonic()
     app.event(token_issued(), None)
     assert time.monotonic() - started < 0.5  # track_event only queues
-    assert app.webhook.flush(0.2) is False  # still waiting for the receiver
-    assert app.webhook.flush(10)
+    assert app.plugin_state["webhook"].flush(0.2) is False  # still waiting for the receiver
+    assert app.plugin_state["webhook"].flush(10)
     assert "timed out after 1 s" in warnings[0].getMessage()
 
 
@@ -330,7 +330,7 @@ def test_a_full_queue_drops_and_logs_but_never_blocks(receiver, warnings):
 def test_issuing_a_token_sends_its_details(app, receiver):
     web, code, verifier = authorization_code(app)
     token = redeem(web, code, verifier).json
-    assert app.webhook.flush(10)
+    assert app.plugin_state["webhook"].flush(10)
     body, = receiver.bodies()
     assert body["event"] == "token_issued" and body["me"] == ME == token["me"]
     assert body["client_id"] == CLIENT and body["scope"] == token["scope"] == "profile create"
@@ -348,7 +348,7 @@ def test_a_hanging_receiver_does_not_delay_issuance(make_app, receiver, warnings
     elapsed = time.monotonic() - started
     assert elapsed < 1, f"POST /token took {elapsed:.2f}s while the receiver hangs for 5s"
     assert response.status_code == 200 and response.json["access_token"]
-    assert app.webhook.flush(10)
+    assert app.plugin_state["webhook"].flush(10)
     assert len(receiver.requests) == 1 and "timed out after 2 s" in warnings[0].getMessage()
 
 
@@ -357,7 +357,7 @@ def test_a_failing_receiver_does_not_undo_issuance(make_app, receiver, warnings)
     app = make_app(retries=1)
     web, code, verifier = authorization_code(app)
     token = redeem(web, code, verifier).json
-    assert app.webhook.flush(10) and "HTTP 500" in warnings[0].getMessage()
+    assert app.plugin_state["webhook"].flush(10) and "HTTP 500" in warnings[0].getMessage()
     active = web.post("/introspect", {"token": token["access_token"]},
                       headers={"Authorization": "Bearer " + app.storage.add_resource_server("rs")}).json
     assert active["active"] is True
@@ -370,7 +370,7 @@ def test_a_failed_password_sign_in_is_sent_when_selected(make_app, receiver):
     form = web.get("/login").forms["password-login"]
     form["username"], form["password"] = "ann", "not the password"
     form.submit(status=400)
-    assert app.webhook.flush(10)
+    assert app.plugin_state["webhook"].flush(10)
     body, = receiver.bodies()
     assert (body["event"], body["username"], body["method"], body["address"]) == \
         ("login_failed", "ann", "password", "192.0.2.10")
@@ -379,24 +379,24 @@ def test_a_failed_password_sign_in_is_sent_when_selected(make_app, receiver):
 # -- configuration --------------------------------------------------------------------------------
 
 def test_defaults(app):
-    assert app.webhook.events == {"token_issued"}
-    assert app.webhook.retries == 3 and app.webhook.secret == SECRET
+    assert app.plugin_state["webhook"].events == {"token_issued"}
+    assert app.plugin_state["webhook"].retries == 3 and app.plugin_state["webhook"].secret == SECRET
     table = {"urls": ["https://hooks.example/"], "secret": SECRET}
     other = indieauth.make_test_app({"plugins": {"webhook": table}})
     try:
-        assert other.webhook.timeout == 5 and other.webhook.retries == 3
+        assert other.plugin_state["webhook"].timeout == 5 and other.plugin_state["webhook"].retries == 3
     finally:
-        other.webhook.close()
+        other.plugin_state["webhook"].close()
 
 
 def test_secret_from_an_environment_variable(make_app, monkeypatch):
     monkeypatch.setenv("WEBHOOK_SECRET_FOR_TESTS", "from the environment")
-    assert make_app(secret={"env": "WEBHOOK_SECRET_FOR_TESTS"}).webhook.secret == "from the environment"
+    assert make_app(secret={"env": "WEBHOOK_SECRET_FOR_TESTS"}).plugin_state["webhook"].secret == "from the environment"
 
 
 def test_secret_from_a_file_next_to_the_config(make_app, tmp_path):
     (tmp_path / "webhook.key").write_text("from a file\n")
-    assert make_app(secret={"file": "webhook.key"}).webhook.secret == "from a file"
+    assert make_app(secret={"file": "webhook.key"}).plugin_state["webhook"].secret == "from a file"
 
 
 @pytest.mark.parametrize("settings, key, problem", [
