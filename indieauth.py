@@ -2474,6 +2474,11 @@ class SlowDown(OAuthError):
         super().__init__(f"Too many failed attempts from this address: try again in {describe_wait(retry_after)}.")
         self.retry_after = retry_after
 
+    @classmethod
+    def now(cls, retry_after):
+        """Refuse the request at once (a `refuse` for IndieAuth.opened_by)."""
+        raise cls(retry_after)
+
 
 class InvalidGrant(OAuthError):
     """RFC 6749 §5.2: the code or refresh token is invalid, expired, revoked, or not for this client."""
@@ -4105,12 +4110,7 @@ class IndieAuth:
         registered = self.storage.get_client(form.get("client_id"))
         if registered is not None:
             secret = credentials[1] if credentials else form.get("client_secret", "")
-            address = self.client_address()
-            wait = self.throttle.address_wait(address)  # before the secret is looked at
-            if wait:
-                raise SlowDown(wait)
-            if not secret or not same(token_hash(secret), registered.secret_hash):
-                self.throttle.failed("", address)
+            if not self.opened_by(lambda: secret and same(token_hash(secret), registered.secret_hash), SlowDown.now):
                 raise InvalidClient("This client is registered with a secret: authenticate with "
                                     "client_secret_basic or client_secret_post.")
         return form
@@ -4178,12 +4178,7 @@ class IndieAuth:
                 "REDIRECT_HTTP_AUTHORIZATION", "")
             scheme, _, value = header.partition(" ")
             secret = value.strip() if scheme.lower() == "bearer" else (basic_credentials(header) or ("", ""))[1]
-            address = self.client_address()
-            wait = self.throttle.address_wait(address)
-            if wait:
-                raise SlowDown(wait)
-            if not secret or self.storage.check_resource_server(secret) is None:
-                self.throttle.failed("", address)
+            if not self.opened_by(lambda: secret and self.storage.check_resource_server(secret), SlowDown.now):
                 raise InvalidClient("Introspection needs a resource-server credential "
                                     "(create one with `indieauth resource-server add NAME`).")
             form = self.form()
@@ -4675,13 +4670,15 @@ class IndieAuth:
     LINK_USED = ("This sign-in link is not valid any more: each link works once and expires. Ask the "
                  "server's owner for a new one (the command indieauth user link makes one).")
 
-    def opened_by(self, find):
-        """What a random secret from a link opens (a one-time sign-in link, an invite): `find()`, or None.
-        Every miss counts against the address, which waits (429) once it has missed too often."""
+    def opened_by(self, find, refuse=refuse_attempt):
+        """What a random secret opens (a one-time sign-in link, an invite, a client or resource-server
+        secret): `find()`, or None.  Every miss counts against the address, which is refused by
+        `refuse(wait)` (the 429 page; SlowDown.now on API endpoints) before the secret is looked at once it
+        has missed too often."""
         address = self.client_address()
         wait = self.throttle.address_wait(address)
         if wait:
-            refuse_attempt(wait)
+            refuse(wait)
         found = find()
         if not found:
             self.throttle.failed("", address)
