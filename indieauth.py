@@ -575,6 +575,19 @@ class RoleAssignment(BaseModel):
         indexes = ((("user", "client"), True),)
 
 
+class CallbackState(BaseModel):
+    """What a sign-in that leaves for another site (an OAuth callback, a WebAuthn ceremony) needs when it
+    comes back: single use, bound to the browser that started it, short-lived; keyed by an opaque id."""
+
+    key_hash = peewee.CharField(max_length=64, unique=True)
+    purpose = peewee.CharField(max_length=64)
+    browser = peewee.CharField(max_length=64)  # the hash of the browser's binding cookie
+    data = peewee.TextField(default="{}")
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField(index=True)
+    used_at = peewee.DateTimeField(null=True)
+
+
 class SchemaVersion(BaseModel):
     version = peewee.IntegerField(primary_key=True)
     applied_at = peewee.DateTimeField(default=utcnow)
@@ -645,11 +658,18 @@ def _migration_5(migrator):
                 model.update(client_id=new).where(model.client_id == old).execute()
 
 
+def _migration_6(migrator):
+    """Single-use state for sign-ins through another site (CallbackState), kept by the server instead of
+    each plugin's own cookie and in-process memory of used values."""
+    migrator.database.create_tables([CallbackState])
+
+
 # Each migration is (version, function(migrator)), run by Storage.migrate on `migrator.database`.
 # Append, never edit: a migration that changes an existing table uses `migrator` (playhouse.migrate)
 # and checks `migrator.database.get_columns` first, because the versions that create tables create
 # them from the current models.
-MIGRATIONS = [(1, _migration_1), (2, _migration_2), (3, _migration_3), (4, _migration_4), (5, _migration_5)]
+MIGRATIONS = [(1, _migration_1), (2, _migration_2), (3, _migration_3), (4, _migration_4), (5, _migration_5),
+              (6, _migration_6)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -1199,6 +1219,34 @@ class Storage:
             return None
         return LoginLink.get(LoginLink.token_hash == token_hash(raw)).user
 
+    # -- state of sign-ins through another site
+    def save_callback_state(self, purpose, browser, data, lifetime):
+        """Keep `data` (JSON-able) for `purpose` and the browser whose binding value is `browser`, for
+        `lifetime` seconds; returns its raw key (only the hash is kept)."""
+        raw = secrets.token_urlsafe(32)
+        CallbackState.create(key_hash=token_hash(raw), purpose=purpose, browser=token_hash(browser),
+                             data=json.dumps(data), created_at=self.now(),
+                             expires_at=self.now() + datetime.timedelta(seconds=lifetime))
+        self.purge_now_and_then()
+        return raw
+
+    def take_callback_state(self, purpose, raw, browser):
+        """(data, None) for exactly one caller, from the same browser, before it expires, by a conditional
+        update; otherwise (None, why): "unknown", "other_browser", "used" or "expired"."""
+        now, key = self.now(), token_hash(raw)
+        taken = (CallbackState.update(used_at=now)
+                 .where(CallbackState.key_hash == key, CallbackState.purpose == purpose,
+                        CallbackState.browser == token_hash(browser), CallbackState.used_at.is_null(),
+                        CallbackState.expires_at > now).execute())
+        row = CallbackState.get_or_none(CallbackState.key_hash == key, CallbackState.purpose == purpose)
+        if taken == 1:
+            return json.loads(row.data), None
+        if row is None:
+            return None, "unknown"
+        if row.browser != token_hash(browser):
+            return None, "other_browser"
+        return None, "used" if row.used_at is not None else "expired"
+
     # -- throttling
     def record_failure(self, keys):
         """Record a failure under each key; the new rows' ids."""
@@ -1408,7 +1456,7 @@ class Storage:
     # -- purging what has expired
     def purge(self):
         """Delete every row that can serve no more: {table: rows deleted}.  Each is one DELETE on an indexed
-        time: pending requests, sessions and unused invites once expired, sign-in links once expired or
+        time: pending requests, sessions, callback states and unused invites once expired, sign-in links once expired or
         used, failures older than the failure window, events older than log_retention (0: never), and
         codes and tokens a day (REPLAY_MEMORY) after they expired, so a late replay is still recognised."""
         now = self.now()
@@ -1421,6 +1469,7 @@ class Storage:
             "token": Token.delete().where(Token.expires_at < replayed),
             "authcode": AuthCode.delete().where(AuthCode.expires_at < replayed),
             "failure": Failure.delete().where(Failure.at < now - datetime.timedelta(seconds=self.failure_window)),
+            "callbackstate": CallbackState.delete().where(CallbackState.expires_at < now),
         }
         if self.log_retention:
             deletes["event"] = Event.delete().where(Event.at < now - datetime.timedelta(seconds=self.log_retention))
@@ -3152,6 +3201,15 @@ class AuthenticationFailed(Exception):
         self.message, self.status, self.retry_after, self.username = message, status, retry_after, username
 
 
+class StateRefused(Exception):
+    """`app.take_callback_state` found no state it may give: `reason` is "missing" (none was sent),
+    "unknown", "other_browser" (or cookies are blocked), "used" or "expired"."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
 class Authenticator:
     """A way to prove who is at the keyboard, supplied by a plugin.
 
@@ -3357,6 +3415,7 @@ CORS_PATHS = ("/par", "/token", "/revoke", "/introspect", "/userinfo", "/.well-k
 SESSION_COOKIE = "indieauth_session"
 PARTIAL_COOKIE = "indieauth_partial"
 PROOF_COOKIE = "indieauth_site_proof"
+BROWSER_COOKIE = "indieauth_browser"  # a random value binding callback states to this browser
 PROOF_LIFETIME = 900  # seconds between proving one's site (RelMeAuth) and using the proof to sign up
 CSRF_COOKIE = "indieauth_csrf"
 CSRF_HEADER = "X-CSRF-Token"  # where a script (fetch()) sends the page's csrf_token instead of a form field
@@ -3701,6 +3760,39 @@ class IndieAuth:
         except (ValueError, TypeError):
             return None
         return data if isinstance(expires, int) and expires > epoch(self.now()) else None
+
+    # -- single-use state for a sign-in that leaves for another site and comes back (OAuth callbacks)
+    def browser_key(self):
+        """This browser's random binding value, from an HttpOnly session cookie made on first use: what
+        ties a saved callback state to the browser that started the sign-in."""
+        environ = bottle.request.environ
+        value = environ.get("indieauth.browser") or bottle.request.get_cookie(BROWSER_COOKIE) or ""
+        if not 40 <= len(value) <= 64:
+            value = secrets.token_urlsafe(32)
+            self.set_cookie(BROWSER_COOKIE, value)
+        environ["indieauth.browser"] = value
+        return value
+
+    def save_callback_state(self, purpose, data, lifetime):
+        """Keep `data` (JSON-able) for the sign-in step `purpose` of this browser for `lifetime` seconds, on
+        the server; returns the opaque `state` value to send through the other site."""
+        return self.storage.save_callback_state(purpose, self.browser_key(), data, lifetime)
+
+    def take_callback_state(self, purpose, state):
+        """The data saved with `state` for `purpose`: once, in the browser that saved it, before it expires.
+        Otherwise StateRefused says why; a miss counts against the address like any random secret's."""
+        if not state:
+            raise StateRefused("missing")
+        browser, taken = bottle.request.get_cookie(BROWSER_COOKIE) or "", []
+
+        def find():
+            taken.append(self.storage.take_callback_state(purpose, state[:128], browser))
+            return taken[0][1] is None
+        self.opened_by(find)
+        data, reason = taken[0]
+        if reason is not None:
+            raise StateRefused(reason)
+        return data
 
     # -- own sites proven by RelMeAuth, for sign-up: a signed, short-lived cookie naming the site
     def site_proven(self, me, method, next_url="/"):

@@ -17,17 +17,17 @@ import peewee
 import pytest
 
 import indieauth
-from indieauth import (AuthCode, AuthRequest, Client, Credential, Event, Failure, Grant, LoginLink, ResourceServer,
+from indieauth import (AuthCode, AuthRequest, CallbackState, Client, Credential, Event, Failure, Grant, LoginLink, ResourceServer,
                        Invite, RoleAssignment, Session, SchemaVersion, SigningKey, Token, User)
 
 LIFETIME = 3600  # seconds, for sessions and sign-in links
 WINDOW = datetime.timedelta(minutes=15)  # for failure counting
 
 # The schema that `indieauth migrate` makes from nothing; a change here needs a new migration.
-TABLES = ["authcode", "authrequest", "client", "credential", "event", "failure", "grant", "invite", "loginlink", "resourceserver",
+TABLES = ["authcode", "authrequest", "callbackstate", "client", "credential", "event", "failure", "grant", "invite", "loginlink", "resourceserver",
           "roleassignment", "schemaversion", "session", "signingkey", "token", "user"]
 MODELS = [User, Credential, Session, LoginLink, Failure, Event, AuthRequest, AuthCode, Token, Grant,
-          ResourceServer, SigningKey, Invite, Client, RoleAssignment, SchemaVersion]
+          ResourceServer, SigningKey, Invite, Client, RoleAssignment, CallbackState, SchemaVersion]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def test_a_database_at_schema_2_gains_roles_and_keeps_its_apps(storage):
                             "created_at")).bind(database).insert(
         client_id="https://app.example/", name="Old App", redirect_uris="[]", secret_hash="x" * 64,
         description="", logo="", created_at=datetime.datetime(2026, 1, 1)).execute()
-    assert storage.migrate() == [3, 4, 5]
+    assert storage.migrate() == [3, 4, 5, 6]
     client = storage.get_client("https://app.example/")
     assert client.name == "Old App" and storage.client_roles(client) == [] and client.default_role == ""
     assert "roleassignment" in database.get_tables()
@@ -660,7 +660,7 @@ def test_replacing_a_credential_keeps_its_creation_time(storage, clock):
 #  Purging expired rows (issue 15, finding 9)
 # ---------------------------------------------------------------------------------------------
 
-PURGED = ["authrequest", "session", "loginlink", "invite", "token", "authcode", "failure", "event"]
+PURGED = ["authrequest", "session", "loginlink", "invite", "token", "authcode", "failure", "callbackstate", "event"]
 PURGE_INDEXED = [LoginLink.expires_at, Failure.at, AuthRequest.expires_at, AuthCode.expires_at, Token.expires_at,
                  Invite.expires_at, Session.expires_at, Event.at]
 
@@ -681,6 +681,7 @@ def one_of_each(storage, user, lifetime):
         (Token, token.id),
         (Failure, storage.record_failure(["address:192.0.2.1"])[0]),
         (Event, storage.log_event("test", user=user) or Event.select(peewee.fn.MAX(Event.id)).scalar()),
+        by_hash(CallbackState, CallbackState.key_hash, storage.save_callback_state("test", "b" * 43, {}, lifetime)),
     ]
 
 
@@ -755,7 +756,7 @@ def test_a_database_at_schema_3_gains_the_purge_indexes(storage):
             if index.columns == [field.column_name]:
                 migrate(migrator.drop_index(table, index.name))
     SchemaVersion.delete().where(SchemaVersion.version >= 4).execute()
-    assert storage.migrate() == [4, 5]
+    assert storage.migrate() == [4, 5, 6]
     test_purge_finds_expired_rows_by_an_index(storage)
 
 
@@ -771,8 +772,8 @@ def test_a_database_at_schema_4_stores_client_ids_in_their_canonical_form(storag
     Grant.create(user=user, client_id=new, scope="create update", created_at=datetime.datetime(2026, 2, 1))
     other = make_user(storage, "bob")
     Grant.create(user=other, client_id=old, scope="media", created_at=datetime.datetime(2026, 1, 1))
-    SchemaVersion.delete().where(SchemaVersion.version == 5).execute()
-    assert storage.migrate() == [5]
+    SchemaVersion.delete().where(SchemaVersion.version >= 5).execute()
+    assert storage.migrate() == [5, 6]
     assert storage.get_client(new).name == "Old App"
     assert [t.client_id for t in storage.live_tokens(user)] == [new]
     assert storage.get_grant(user, new).scope == "create update"
