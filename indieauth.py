@@ -3784,6 +3784,8 @@ class IndieAuth:
         if not state:
             raise StateRefused("missing")
         browser, taken = bottle.request.get_cookie(BROWSER_COOKIE) or "", []
+        if not browser:  # another browser, or cookies blocked: nothing here could be this browser's
+            raise StateRefused("other_browser")
 
         def find():
             taken.append(self.storage.take_callback_state(purpose, state[:128], browser))

@@ -6,21 +6,18 @@ public hooks and app API, exactly as a third-party plugin would be.
 """
 
 import base64
-import calendar
 import hashlib
-import hmac
 import json
 import os
 import re
 import secrets
-import threading
 import urllib.parse
 
 import bottle
 import bs4
 
-from indieauth import (AuthenticationFailed, Authenticator, ConfigError, FetchError, Setting, canonical_url,
-                       describe_wait, form_value, hookimpl, safe_next, split_url)
+from indieauth import (AuthenticationFailed, Authenticator, ConfigError, FetchError, Setting, StateRefused,
+                       canonical_url, describe_wait, form_value, hookimpl, safe_next, split_url)
 
 __version__ = "0.1.0"
 NAME = "github"
@@ -37,8 +34,7 @@ SETTINGS = {
                                        "\"10s\" (1s to 60s)."),
 }
 CALLBACK = "/login/github/callback"
-STATE_COOKIE = "indieauth_github_state"
-STATE_LIFETIME = 600  # seconds between leaving for GitHub and coming back
+STATE_LIFETIME = 600  # seconds between leaving for GitHub and coming back (app.save_callback_state)
 MAX_PAGE_BYTES = 1024 * 1024
 # A GitHub login: letters, digits and single hyphens inside, at most 39 characters.
 LOGIN_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
@@ -320,6 +316,8 @@ WRONG_STATE = ("GitHub's answer does not belong to the sign-in started in this b
 USED_STATE = "This answer from GitHub was used already; each one works once. Start again from this page."
 EXPIRED_STATE = (f"Signing in with GitHub took longer than {STATE_LIFETIME // 60} minutes, so it has expired. "
                  "Start again.")
+STATE_REFUSED = {"missing": NO_STATE, "unknown": WRONG_STATE, "other_browser": NOT_STARTED, "used": USED_STATE,
+                 "expired": EXPIRED_STATE}
 
 
 def no_rel_me(me, github_url, links):
@@ -348,8 +346,6 @@ class GitHubAuthenticator(Authenticator):
     def __init__(self, app, settings):
         self.app = app
         self.github = GitHub(settings, app.http, user_agent=f"indieauth-github/{__version__} (+{app.base_url})")
-        self.used = {}  # state -> expiry (epoch seconds) of the answers taken in this process
-        self.lock = threading.Lock()
 
     def supports(self, user):
         """Anyone whose page links to GitHub with rel="me" can use it; that is only known by trying."""
@@ -418,25 +414,26 @@ class GitHubAuthenticator(Authenticator):
         raise first_failure
 
     def leave_for_github(self, fields, login, account_id, next_url):
-        """303 to GitHub's authorize page, with the state bound to this browser by a signed cookie that
-        holds `fields` (whose sign-in, or which site to prove) and the account expected back."""
-        state, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(48)
-        pending = dict(fields, state=state, verifier=verifier, login=login, id=account_id,
-                       next=next_url if len(next_url) <= 1000 else "/", expires=self.epoch() + STATE_LIFETIME)
-        bottle.response.set_cookie(STATE_COOKIE, self.seal(pending), path=CALLBACK, max_age=STATE_LIFETIME,
-                                   httponly=True, samesite="lax", secure=self.app.base_url.startswith("https:"))
+        """303 to GitHub's authorize page.  What the callback needs (`fields`: whose sign-in, or which site to
+        prove; the account expected back; the PKCE verifier) stays on the server, bound to this browser."""
+        verifier = secrets.token_urlsafe(48)
+        pending = dict(fields, verifier=verifier, login=login, id=account_id,
+                       next=next_url if len(next_url) <= 1000 else "/")
+        state = self.app.save_callback_state(NAME, pending, STATE_LIFETIME)
         bottle.redirect(self.github.authorize_url(state, self.app.url(CALLBACK), login, verifier), 303)
 
     # -- coming back from GitHub
     def callback(self):
         """GET /login/github/callback: GitHub's answer.  Signs in only the account the page links to, or
-        proves the site at sign-up when the pending step (in the signed cookie) is a proof."""
+        proves the site at sign-up when the pending step is a proof."""
         query = bottle.request.query
-        peek = self.unseal(bottle.request.get_cookie(STATE_COOKIE) or "")
-        if peek and peek.get("proof"):
-            return self.proof_callback(query, peek)
         try:
             pending = self.take_pending(query.get("state", ""))
+        except AuthenticationFailed as failure:
+            return self.failed(failure)
+        if pending.get("proof"):
+            return self.proof_callback(query, pending)
+        try:
             user = self.app.storage.get_user(user_id=pending["user"]) if pending.get("user") else None
             if user is None:
                 raise AuthenticationFailed(NOT_STARTED)
@@ -452,20 +449,19 @@ class GitHubAuthenticator(Authenticator):
         except AuthenticationFailed as failure:
             return self.failed(failure)
 
-    def proof_callback(self, query, peek):
+    def proof_callback(self, query, pending):
         """The end of proving a site at sign-up: proven when the account the site links to signed in.
         Nobody is signed in and no user is made here; the core's invite page takes the proof."""
         try:
-            pending = self.take_pending(query.get("state", ""))
             self.account_signed_in(query, pending, pending["proof"], "")
         except AuthenticationFailed as failure:
-            self.app.storage.log_event("site_proof_failed", me=peek["proof"], method=NAME,
+            self.app.storage.log_event("site_proof_failed", me=pending["proof"], method=NAME,
                                        address=self.app.client_address(), reason=failure.message[:300])
             if failure.retry_after:
                 bottle.response.set_header("Retry-After", str(failure.retry_after))
             bottle.response.status = failure.status
             return self.app.render("github_failed.tpl", title="Prove your site", error=failure.message,
-                                   back=safe_next(peek.get("next") or "/"),
+                                   back=safe_next(pending.get("next") or "/"),
                                    back_label="Back to the invite, to try again")
         return self.app.site_proven(pending["proof"], NAME, pending["next"])
 
@@ -502,26 +498,11 @@ class GitHubAuthenticator(Authenticator):
                                back="/login", back_label="Start again")
 
     def take_pending(self, state):
-        """The pending sign-in (or proof of a site) this browser's cookie holds, if `state` is its state;
-        used once."""
-        cookie = bottle.request.get_cookie(STATE_COOKIE) or ""
-        bottle.response.delete_cookie(STATE_COOKIE, path=CALLBACK)
-        pending = self.unseal(cookie)
-        if pending is None:
-            raise AuthenticationFailed(NOT_STARTED)
-        if not state:
-            raise AuthenticationFailed(NO_STATE)
-        if not hmac.compare_digest(state.encode(), pending["state"].encode()):
-            raise AuthenticationFailed(WRONG_STATE)
-        now = self.epoch()
-        if pending["expires"] < now:
-            raise AuthenticationFailed(EXPIRED_STATE)
-        with self.lock:
-            self.used = {s: t for s, t in self.used.items() if t >= now}
-            if state in self.used:
-                raise AuthenticationFailed(USED_STATE)
-            self.used[state] = pending["expires"]
-        return pending
+        """The pending sign-in (or proof of a site) this browser started with `state`; used once."""
+        try:
+            return self.app.take_callback_state(NAME, state)
+        except StateRefused as refused:
+            raise AuthenticationFailed(STATE_REFUSED[refused.reason]) from None
 
     def remember(self, user, account):
         """Keep which GitHub account signed the user in (login and id; never the token)."""
@@ -531,28 +512,6 @@ class GitHubAuthenticator(Authenticator):
         else:
             self.app.storage.set_credential(user, NAME, data)
             self.app.storage.touch_credential(user, NAME)
-
-    # -- the signed state cookie
-    def epoch(self):
-        return calendar.timegm(self.app.now().utctimetuple())
-
-    def _signature(self, value):
-        key = hmac.new(self.app.secret_key.encode(), b"indieauth-github state cookie", hashlib.sha256).digest()
-        return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
-
-    def seal(self, data):
-        value = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")  # no quoting
-        return value + "." + self._signature(value)
-
-    def unseal(self, cookie):
-        value, _, signature = cookie.rpartition(".")
-        if not value or not hmac.compare_digest(signature.encode(), self._signature(value).encode()):
-            return None
-        try:
-            data = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-        except ValueError:
-            return None
-        return data if isinstance(data, dict) else None
 
 
 def same_account(account, pending):

@@ -13,7 +13,6 @@ import indieauth
 from test_github import ADDRESS, error, rel_me_page, sign_in, signed_in, via_github
 from test_github import clock, github, make_app, servers, site  # noqa: F401 (fixtures)
 
-STATE_COOKIE = "indieauth_github_state"
 
 
 @pytest.fixture
@@ -138,12 +137,11 @@ def test_a_proof_is_for_its_own_site_only(app, web, link, bea_site, site):
 
 def test_a_replayed_answer_from_github_proves_nothing(app, web, link, bea_site, github):
     callback = via_github(prove(web, link, bea_site))
-    cookie = web.cookies[STATE_COOKIE]
+    cookie = web.cookies[indieauth.BROWSER_COOKIE]
     web.get(callback, status=303)
-    assert STATE_COOKIE not in web.cookies
     used = exchanges(github)
     attacker = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": ADDRESS})
-    attacker.set_cookie(STATE_COOKIE, cookie)  # a copy of the state cookie and the callback URL, replayed
+    attacker.set_cookie(indieauth.BROWSER_COOKIE, cookie)  # a copy of the browser's cookie and the callback URL
     response = attacker.get(callback, status=400)
     assert "This answer from GitHub was used already" in error(response)
     assert exchanges(github) == used and proof_cookie(attacker) is None
