@@ -3,18 +3,16 @@
 Built only on indieauth's public hooks, exactly as a third-party plugin would be, with py_webauthn
 (`webauthn` on PyPI) doing the WebAuthn verification.  The user's `passkeys` credential holds
 {"handle": the WebAuthn user handle, "passkeys": [{"id", "public_key", "sign_count", "transports",
-"name", "created", "last_used"}], "used": [[sha256 of a used challenge, its expiry], ...]}.
+"name", "created", "last_used"}]}.
 
-A challenge lives in a signed HttpOnly cookie of this browser (so it is bound to it and short-lived);
-using it records its hash in the user's credential by a compare-and-set update, so it works once.  The
-cookie holds the few challenges a browser may be waiting on at once: each open sign-in page keeps one
-for the passkeys offered in its user name field's autofill.
+A challenge is the core's single-use callback state (`app.save_callback_state`): kept on the server for
+`challenge_lifetime`, bound to this browser, taken once by a conditional update whichever worker answers.
+A browser may wait on several at once: each open sign-in page keeps one for the passkeys offered in its
+user name field's autofill.
 """
 
 import base64
-import calendar
 import copy
-import hashlib
 import hmac
 import ipaddress
 import itertools
@@ -33,14 +31,13 @@ from webauthn.helpers.structs import (AuthenticatorSelectionCriteria, Authentica
                                       PublicKeyCredentialDescriptor, ResidentKeyRequirement,
                                       UserVerificationRequirement)
 
-from indieauth import (AuthenticationFailed, Authenticator, ConfigError, PageError, Setting, UsageError, fail,
-                       form_value, hookimpl, user_or_owner)
+from indieauth import (AuthenticationFailed, Authenticator, ConfigError, PageError, Setting, StateRefused, UsageError,
+                       fail, form_value, hookimpl, user_or_owner)
 
 NAME = "passkeys"
 HERE = os.path.dirname(__file__)
 VIEWS = os.path.join(HERE, "views")
 STATIC = os.path.join(HERE, "static")
-COOKIE = "indieauth_passkeys_challenge"
 SETTINGS_URL = "/plugins/passkeys/"
 SCRIPT_URL = "/plugins/passkeys/passkeys.js"  # loaded by the login page (the scripts slot) and the settings page
 SETTINGS = {
@@ -53,7 +50,6 @@ SETTINGS = {
 }
 MAX_PASSKEYS = 20
 MAX_NAME = 64
-MAX_CHALLENGES = 8  # challenges one browser may be waiting on: an autofill request per open sign-in page, …
 MAX_ANSWER = 32_000  # characters of the browser's JSON answer; real ones are a few hundred to a few thousand
 TRANSPORTS = {t.value for t in AuthenticatorTransport}
 log = logging.getLogger("indieauth.passkeys")
@@ -111,10 +107,6 @@ def unb64(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def epoch(moment):
-    return calendar.timegm(moment.timetuple())
-
-
 def json_answer(status, body):
     """A JSON response that is never cached."""
     bottle.response.status = status
@@ -167,51 +159,14 @@ def change(app, user, edit):
     raise Refused("The server was busy with this account. Start again.", 409)
 
 
-def use_challenge(data, challenge, now):
-    """Record `challenge` (the cookie's body) as used in `data`; Refused when it was used already."""
-    digest = hashlib.sha256(challenge["c"].encode()).hexdigest()
-    data["used"] = [u for u in data.get("used", []) if u[1] > now]
-    if any(hmac.compare_digest(u[0], digest) for u in data["used"]):
-        raise Refused(USED)
-    data["used"].append([digest, challenge["e"]])
-
-
-# -- challenges: a signed cookie of this browser, single use through the credential
-
-def _mac(app, value):
-    return hmac.new(app.secret_key.encode(), f"{NAME}-challenge:{value}".encode(), hashlib.sha256).hexdigest()
-
-
-def _cookie_challenges(app):
-    """The challenges in this browser's cookie, expired ones included; [] when it is missing or forged."""
-    cookie = bottle.request.get_cookie(COOKIE) or ""
-    value, _, signature = cookie.rpartition(".")
-    if not value or not hmac.compare_digest(signature.encode(), _mac(app, value).encode()):
-        return []
-    challenges = json.loads(unb64(value))
-    return challenges if isinstance(challenges, list) else []
-
-
-def _keep_challenges(app, challenges):
-    """Store the unexpired ones of `challenges` (the newest MAX_CHALLENGES) in this browser's cookie."""
-    now = epoch(app.now())
-    live = [c for c in challenges if c["e"] > now][-MAX_CHALLENGES:]
-    if not live:
-        bottle.response.delete_cookie(COOKIE, path="/")
-        return
-    value = b64(json.dumps(live).encode())
-    app.set_cookie(COOKIE, f"{value}.{_mac(app, value)}", max_age=max(c["e"] for c in live) - now)
-
+# -- challenges: the core's callback state, bound to this browser and used once
 
 def issue_challenge(app, purpose, user=None, handle=None):
-    """A new random challenge for `purpose` ("login" or "register"), kept in this browser's cookie
-    beside those it is still waiting on (another tab's, an autofill request's)."""
-    lifetime = app.plugin_state[NAME]["challenge_lifetime"]
-    challenge = secrets.token_bytes(32)
-    body = {"p": purpose, "c": b64(challenge), "u": user.id if user else None, "h": handle,
-            "e": epoch(app.now()) + lifetime}
-    _keep_challenges(app, _cookie_challenges(app) + [body])
-    return challenge
+    """A new challenge for `purpose` ("login" or "register"): the bytes of a state the server keeps for
+    this browser (256 random bits as 43 URL-safe characters), with whose request it is."""
+    state = app.save_callback_state(f"{NAME}-{purpose}", {"u": user.id if user else None, "h": handle},
+                                    app.plugin_state[NAME]["challenge_lifetime"])
+    return state.encode("ascii")
 
 
 def signed_challenge(client_data_json):
@@ -221,17 +176,15 @@ def signed_challenge(client_data_json):
 
 
 def take_challenge(app, purpose, signed):
-    """The body of this browser's challenge for `purpose` whose bytes are `signed`, which the cookie then
-    forgets; Refused when there is none (it was never given to this browser, or the cookie is forged) or
-    it has expired."""
-    challenges = _cookie_challenges(app)
-    taken = next((c for c in challenges if c.get("p") == purpose and unb64(c["c"]) == signed), None)
-    if taken is None:
-        raise Refused(NO_CHALLENGE)
-    _keep_challenges(app, [c for c in challenges if c is not taken])
-    if taken["e"] <= epoch(app.now()):
-        raise Refused(EXPIRED)
-    return taken
+    """What this browser's challenge for `purpose` whose bytes are `signed` was issued with, using it up;
+    Refused when there is none (never given to this browser, or for another purpose), or it was used or
+    has expired."""
+    try:
+        return app.take_callback_state(f"{NAME}-{purpose}", signed.decode("ascii"))
+    except UnicodeDecodeError:
+        raise Refused(NO_CHALLENGE) from None
+    except StateRefused as refused:
+        raise Refused({"used": USED, "expired": EXPIRED}.get(refused.reason, NO_CHALLENGE)) from None
 
 
 def uv_setting(app):
@@ -273,7 +226,7 @@ def register(app, user, answer, name):
         raise Refused(NO_CHALLENGE)
     try:
         verified = webauthn.verify_registration_response(
-            credential=parsed, expected_challenge=unb64(challenge["c"]), expected_rp_id=settings["rp_id"],
+            credential=parsed, expected_challenge=signed, expected_rp_id=settings["rp_id"],
             expected_origin=settings["origin"],
             require_user_verification=settings["user_verification"] == "required")
     except Exception as exc:  # anything the library refuses, malformed parts included
@@ -285,7 +238,7 @@ def register(app, user, answer, name):
              "created": now.isoformat(timespec="seconds"), "last_used": None}
 
     def add(data):
-        use_challenge(data, challenge, epoch(now))
+        data.pop("used", None)  # where challenges used before 0.2 were remembered
         if any(p["id"] == entry["id"] for p in data["passkeys"]):
             raise Refused("This passkey is registered already.")
         if len(data["passkeys"]) >= MAX_PASSKEYS:
@@ -349,7 +302,7 @@ def authenticate(app, answer, expected_user=None):
                       "Sign in another way and check your passkeys.", username=user.username)
     try:
         verified = webauthn.verify_authentication_response(
-            credential=credential, expected_challenge=unb64(challenge["c"]), expected_rp_id=settings["rp_id"],
+            credential=credential, expected_challenge=signed, expected_rp_id=settings["rp_id"],
             expected_origin=settings["origin"], credential_public_key=unb64(entry["public_key"]),
             credential_current_sign_count=entry["sign_count"],
             require_user_verification=settings["user_verification"] == "required")
@@ -359,7 +312,7 @@ def authenticate(app, answer, expected_user=None):
     now = app.now()
 
     def used(data):
-        use_challenge(data, challenge, epoch(now))
+        data.pop("used", None)
         current = next((p for p in data["passkeys"] if p["id"] == key_id), None)
         if current is None:
             raise Refused(UNKNOWN, username=user.username)
