@@ -1556,8 +1556,10 @@ class HookSpecs:
 
     @hookspec(firstresult=True)
     def storage_backend(self, app):
-        """Return a Storage-compatible object to replace the core's peewee storage, or None.
-        First result wins; the core's default is registered `trylast`."""
+        """Return an object meeting `StorageContract` to replace the core's peewee storage, or None.
+        Called once at start-up, after `configure` (so a plugin builds its backend from settings it
+        validated there, kept in `app.plugin_state`) and before any hook that reads data.  First result
+        wins; the core's default, registered `trylast`, is the peewee `Storage` on `[server] database`."""
 
     @hookspec
     def track_event(self, app, event):
@@ -3530,12 +3532,13 @@ class IndieAuth:
         self.logo_cache = {}
         self.keys = SigningKeys(self)
         self.pm = make_plugin_manager(config, plugins)
-        self.storage = self.pm.hook.storage_backend(app=self)
-        self.throttle = Throttle(self)
         self.template_paths = [resource_dir("views")]
         self.plugin_state = PluginState()
         self.pm.hook.configure.call_historic(kwargs={"app": self})
         self._check_plugin_tables()
+        # after configure: a backend is built from settings its plugin has validated
+        self.storage = self.pm.hook.storage_backend(app=self)
+        self.throttle = Throttle(self)
         if check_schema:
             self.storage.check_schema()
         # The login page lists authenticators in the order of their tables in plugins.toml.

@@ -11,7 +11,7 @@ SEEN = {}
 
 @hookimpl
 def configure(app):
-    SEEN["settings"] = app.plugin_config("configured", SETTINGS)
+    SEEN["settings"] = app.plugin_state["configured"] = app.plugin_config("configured", SETTINGS)
 
 
 @hookimpl
@@ -42,7 +42,7 @@ class CountingStorage:
 
 @hookimpl
 def storage_backend(app):
-    if not app.config.plugins.get("configured", {}).get("wrap_storage"):
+    if not app.plugin_state.get("configured", {}).get("wrap_storage"):  # validated in configure
         return None
     import indieauth
     return CountingStorage(indieauth.CoreDefaults().storage_backend(app))
