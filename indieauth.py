@@ -34,6 +34,7 @@ import sys
 import threading
 import time
 import types
+import typing
 import urllib.parse
 import uuid
 
@@ -376,6 +377,341 @@ ROLE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 def normalize_username(name):
     """User names are case-insensitive: stored and looked up trimmed and lowercased."""
     return name.strip().lower()
+
+
+def valid_new_user(username, me):
+    """The normalized user name; UsageError when it or the profile URL cannot be stored (any backend)."""
+    username = normalize_username(username)
+    if not USERNAME_RE.fullmatch(username):
+        raise UsageError(f"user name {username!r} must be 1 to 64 letters, digits, '.', '_' or '-', "
+                         f"starting with a letter or digit")
+    if len(me) > 255:
+        raise UsageError("the profile URL is longer than 255 characters")
+    return username
+
+
+def check_role_name(role):
+    if not ROLE_RE.fullmatch(role or ""):
+        raise UsageError(f"role {role!r} must be 1 to 64 letters, digits, '_', '.', ':' or '-'")
+
+
+def check_client_roles(roles, default_role):
+    """The roles a client may accept, without repeats; UsageError for a bad name or a foreign default."""
+    for role in list(roles) + ([default_role] if default_role else []):
+        check_role_name(role)
+    if roles and default_role and default_role not in roles:
+        raise UsageError(f"the default role {default_role!r} is not one of the app's roles")
+    return list(dict.fromkeys(roles))
+
+
+def client_roles(client):
+    """The roles a client row accepts (empty: any)."""
+    return json.loads(client.roles or "[]")
+
+
+def check_role(client, role):
+    """UsageError unless `role` may be assigned in `client`."""
+    check_role_name(role)
+    allowed = client_roles(client)
+    if allowed and role not in allowed:
+        raise UsageError(f"{client.name} accepts the roles {', '.join(allowed)}, not {role!r}")
+
+
+def role_of(roles, default_role, assigned):
+    """A user's role from a client's roles (JSON), its default and the user's assignment (or None)."""
+    allowed = json.loads(roles or "[]")
+    if assigned and (not allowed or assigned in allowed):
+        return assigned
+    return default_role or None
+
+
+# The rows the contract's methods return, and the attributes the rest of the server reads from each:
+# every backend's rows have them.  Times are naive UTC datetimes, None when not (yet) set; `<x>_id` is
+# the id of the row in attribute `<x>` (None when there is none); JSON columns are text.  Rows are
+# snapshots: a later change is seen by reading again, and a row compares equal to the same row read again.
+STORAGE_ROWS = {
+    "user": "id username me name url photo email note role created_at disabled_at",
+    "session": "id user user_id method created_at expires_at revoked_at address",
+    "authrequest": "id client_id redirect_uri state code_challenge code_challenge_method scope me_hint "
+                   "response_type client_data pushed created_at expires_at used_at",  # client_data: JSON
+    "authcode": "id user user_id me client_id redirect_uri code_challenge code_challenge_method scope created_at "
+                "auth_time expires_at used_at",
+    "token": "id jti kind via family code_id user user_id me client_id scope created_at auth_time expires_at "
+             "last_used_at revoked_at",  # kind: access|refresh; via: flow|testing
+    "signingkey": "id kid algorithm public_jwk created_at retired_at publish_until",  # public_jwk: JSON
+    "grant": "id user_id client_id scope created_at",
+    "resourceserver": "id name created_at revoked_at",
+    "invite": "id role app_roles created_by created_by_id created_at expires_at used_at used_by used_by_id",
+    "client": "id client_id name description logo redirect_uris secret_hash created_at rotated_at roles "
+              "default_role",  # redirect_uris, roles: JSON lists
+    "roleassignment": "id user client role",
+    "event": "id kind user user_id data at",  # data: JSON object
+}
+
+
+class StorageContract(typing.Protocol):
+    """What the server asks of its storage: the peewee `Storage` below, or what `storage_backend` returns.
+
+    A `user` argument is a user row or its id; `raw` is a secret as the browser or client holds it, which
+    a backend keeps only as its `token_hash`.  `lifetime` is in seconds from `now()`.  A row is live while
+    it is not used, revoked or expired (`expires_at` later than now, None never expires) and its user is
+    not disabled.  Single-use things are consumed by a conditional update: when callers race, exactly one
+    gets True (or the row), every other False (or None), never read-then-write.  Bad input a person can
+    correct raises UsageError; nothing else of a backend's own (driver errors) escapes as such."""
+
+    # -- connections and schema: a backend with neither makes these no-ops (migrate returns [])
+    def connect(self) -> None:
+        """Make sure this thread can query (a page during an outage then fails early, as a 503)."""
+
+    def close(self) -> None:
+        """Give this thread's connection back; called after each request (not under keep_connections)."""
+
+    def schema_version(self) -> int:
+        """The version of the data's layout; 0 for storage never set up."""
+
+    def is_empty(self) -> bool:
+        """True for storage never set up (`indieauth serve` then migrates it)."""
+
+    def migrate(self) -> list:
+        """Bring the layout to SCHEMA_VERSION; the versions applied."""
+
+    def check_schema(self) -> None:
+        """UsageError unless the layout is at exactly SCHEMA_VERSION."""
+
+    # -- users and credentials
+    def create_user(self, username, me, role="user", **profile) -> "user":
+        """A new user (profile: name, url, photo, email, note); UsageError (valid_new_user) for a bad
+        name, or one whose username (trimmed, lowercased) or me is taken."""
+
+    def get_user(self, username=None, me=None, user_id=None) -> "user | None":
+        """The user with this username (any case), me (compared exactly) or id."""
+
+    def list_users(self) -> "list[user]":
+        """Every user, in creation order."""
+
+    def update_user(self, user, **fields) -> "user":
+        """Change profile columns (or role, disabled_at); the row as now stored.  UsageError when me is taken."""
+
+    def disable_user(self, user) -> "user":
+        """Set disabled_at and end for good what they hold: tokens and sessions revoked, unused codes and
+        sign-in links expired, remembered consent forgotten."""
+
+    def delete_user(self, user) -> None:
+        """Revoke their tokens and sessions, then delete them with everything of theirs; their events and
+        the invites they made or used stay, with user None."""
+
+    def get_credential(self, user, method) -> "dict | None":
+        """The plugin-owned data of `user`'s credential for `method`."""
+
+    def set_credential(self, user, method, data) -> None:
+        """Create or replace the data (one credential per user and method; created_at stays the first's)."""
+
+    def update_credential(self, user, method, expected, data) -> bool:
+        """Replace the data only while it is still `expected`: single use, True for exactly one racer."""
+
+    def delete_credential(self, user, method) -> int:
+        """How many were deleted (0 or 1)."""
+
+    def touch_credential(self, user, method) -> None:
+        """Set its last_used_at to now."""
+
+    # -- sessions
+    def create_session(self, user, method, lifetime, address="") -> str:
+        """A new session's raw token."""
+
+    def get_session(self, raw) -> "session | None":
+        """The live session, with its user."""
+
+    def revoke_session(self, raw) -> None:
+        """End one session (unknown or ended: nothing happens)."""
+
+    def revoke_user_sessions(self, user, keep=None) -> int:
+        """End every live session of `user` but the one whose raw token is `keep`; how many."""
+
+    # -- one-time sign-in links
+    def create_login_link(self, user, lifetime) -> str:
+        """A new link's raw token."""
+
+    def login_link_usable(self, raw) -> bool:
+        """Whether it could be redeemed now: only a look, which a racer may beat."""
+
+    def redeem_login_link(self, raw) -> "user | None":
+        """Single use: the link's user for exactly one caller while it is live, keeping it as used."""
+
+    # -- throttling
+    def record_failure(self, keys) -> "list[int]":
+        """A failed attempt counted now under each key; the ids of what was recorded."""
+
+    def delete_failures(self, ids) -> None:
+        """Forget failures recorded by record_failure."""
+
+    def failures_since(self, key, since) -> "tuple[int, datetime | None]":
+        """(count, oldest time) of the failures under `key` at or after `since`."""
+
+    def clear_failures(self, key) -> None:
+        """Forget every failure under `key`."""
+
+    # -- authorization requests and codes
+    def save_auth_request(self, lifetime, **fields) -> str:
+        """A validated request (authrequest columns; unset ones are "", response_type "code", client_data
+        "{}", pushed False); its raw key."""
+
+    def get_auth_request(self, raw, pushed=False) -> "authrequest | None":
+        """The live request of this key, pushed (PAR) or not as asked."""
+
+    def use_auth_request(self, raw) -> bool:
+        """Single use: True for exactly one caller (answered once)."""
+
+    def create_code(self, lifetime, **fields) -> str:
+        """A new authorization code (user, me, client_id, redirect_uri, code_challenge[_method], scope,
+        auth_time); its raw value."""
+
+    def find_code(self, raw) -> "authcode | None":
+        """The code with its user, whatever its state (a replay must be recognised)."""
+
+    def use_code(self, code) -> bool:
+        """Single use: True for exactly one caller, however many race."""
+
+    def claim(self, take, then) -> "tuple[bool, object]":
+        """`take()` (a single-use method) and, for the one caller it is True for, `then()`, all or nothing:
+        (won, what then returned).  A loser's take returns after the winner's then, so it sees its writes."""
+
+    # -- tokens
+    def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None, via="flow",
+                     auth_time=None, encode=None) -> "tuple[str, token]":
+        """(raw, row) of a new token; lifetime 0 never expires.  `encode(jti, iat, exp)` makes the raw
+        token (a JWT) when given, else it is random."""
+
+    def find_token(self, raw) -> "token | None":
+        """The token with its user, whatever its state."""
+
+    def token_is_live(self, token) -> bool:
+        """Not revoked, not expired, its user not disabled."""
+
+    def touch_token(self, token) -> None:
+        """Set its last_used_at to now."""
+
+    def revoke_token(self, token) -> bool:
+        """Single use (refresh rotation): True for exactly one caller, while it was not revoked."""
+
+    def revoke_family(self, family) -> int:
+        """Revoke every token of a family (issued from one code); how many were live."""
+
+    def revoke_tokens_from_code(self, code) -> int:
+        """Revoke the families issued from a code (it was replayed); how many."""
+
+    def live_tokens(self, user=None) -> "list[token]":
+        """Unrevoked, unexpired tokens of `user` (or everyone's), newest first, with their users."""
+
+    def find_token_by_id(self, token_id, user=None) -> "token | None":
+        """The live token whose jti starts with `token_id` (6+ hex digits, unambiguous)."""
+
+    def revoke_tokens(self, user=None, client_id=None) -> int:
+        """Revoke every token of `user` (all when None), of one client when given; how many."""
+
+    # -- signing keys
+    def register_key(self, kid, algorithm, public_jwk) -> None:
+        """Record a public key once (racing processes: one row)."""
+
+    def published_keys(self) -> "list[signingkey]":
+        """Keys not retired or published until later than now, newest first."""
+
+    def retire_key(self, kid, publish_until) -> int:
+        """Retire a current key, keeping it published until then; 1 when it was current."""
+
+    def extend_key(self, kid, until) -> None:
+        """A retired key still signing stays published until `until` (never shortened)."""
+
+    def list_keys(self) -> "list[signingkey]":
+        """Every key, oldest first."""
+
+    # -- pre-registered clients and roles, found under canonical_client_id
+    def create_client(self, client_id, name, redirect_uris, description="", logo="") -> str:
+        """Register a confidential client; its raw secret."""
+
+    def get_client(self, client_id=None, number=None) -> "client | None":
+        """The client of `client_id` in any form, or the one whose id is `number`."""
+
+    def list_clients(self) -> "list[client]":
+        """Every client, in creation order."""
+
+    def rotate_client_secret(self, client_id) -> str:
+        """A new raw secret replacing the old one."""
+
+    def set_client_roles(self, client, roles, default_role="") -> None:
+        """What the client accepts (check_client_roles), stored and set on the row given."""
+
+    def client_roles(self, client) -> list:
+        """client_roles(client)."""
+
+    def check_role(self, client, role) -> None:
+        """check_role(client, role)."""
+
+    def assign_role(self, user, client, role) -> None:
+        """Give `user` this role in `client` (check_role), or take theirs away with ""."""
+
+    def role_assignments(self, client) -> "list[roleassignment]":
+        """The client's assignments with their users, by username."""
+
+    def role_for(self, user, client_id) -> "str | None":
+        """role_of the client's roles, default and the user's assignment; None for an unregistered client."""
+
+    def seen_clients(self, limit=100) -> dict:
+        """{client_id: client_data} of the clients of stored requests, newest first."""
+
+    # -- invites
+    def create_invite(self, role, lifetime, created_by=None, app_roles=None) -> str:
+        """A new invite's raw token; UsageError for an app role (client_id: role) that cannot be assigned."""
+
+    def get_invite(self, raw) -> "invite | None":
+        """The live invite."""
+
+    def use_invite(self, raw, user=None) -> bool:
+        """Single use: True for exactly one caller while it is live, recording `user` as its user."""
+
+    def redeem_invite(self, raw, username, me, **profile) -> "user | None":
+        """use_invite and create_user with its role and app roles, all or nothing; None when it is gone."""
+
+    def list_invites(self) -> "list[invite]":
+        """Every invite, newest first."""
+
+    # -- remembered consent, under canonical_client_id
+    def get_grant(self, user, client_id) -> "grant | None":
+        """What `user` let this client have without asking."""
+
+    def list_grants(self, user) -> "list[grant]":
+        """The user's grants, by client_id."""
+
+    def save_grant(self, user, client_id, scope) -> None:
+        """Remember (or replace) the scopes; one grant per user and client."""
+
+    def forget_grant(self, user, client_id) -> int:
+        """How many were forgotten (0 or 1)."""
+
+    # -- resource servers (introspection callers)
+    def add_resource_server(self, name) -> str:
+        """Its raw secret; UsageError when the name is taken."""
+
+    def check_resource_server(self, raw) -> "resourceserver | None":
+        """The unrevoked resource server whose secret this is."""
+
+    def list_resource_servers(self) -> "list[resourceserver]":
+        """Every one, in creation order."""
+
+    def revoke_resource_server(self, name) -> int:
+        """1 when it was unrevoked."""
+
+    # -- audit log and what has expired
+    def log_event(self, kind, user=None, **data) -> None:
+        """Record an event now; `data` is kept as JSON (str() for what JSON lacks)."""
+
+    def events(self, limit=50, user=None) -> "list[event]":
+        """The newest `limit` events (of `user`), newest first, with their users."""
+
+    def purge(self) -> "dict[str, int]":
+        """Delete what can serve no more, {table: count} for every table of Storage.purge: expired requests,
+        sessions and unused invites, expired or used sign-in links, failures past the failure window,
+        events past log_retention (0: kept), codes and tokens REPLAY_MEMORY after they expired."""
 
 
 class BaseModel(peewee.Model):
@@ -841,8 +1177,9 @@ def bind_storage_methods(cls):
 
 
 class Storage:
-    """The peewee storage every part of the server uses; plugins may supply another (storage_backend).
-    It owns its database: every public method runs with the models bound to it (bind_storage_methods)."""
+    """StorageContract on peewee: the default backend (storage_backend).  It owns its database: every
+    public method runs with the models bound to it (bind_storage_methods); `bound()` and `database` are
+    its own, for tests and scripts, not part of the contract."""
 
     # the lookups of (nearly) every request: a session by its cookie, a token by its hash
     _session = Prepared(Session, User, Session.token_hash)
@@ -902,14 +1239,12 @@ class Storage:
             self.database.close()
 
     def schema_version(self):
-        """The applied migration version; 0 for an empty database."""
         with self.database.connection_context():
             if not self.database.table_exists(SchemaVersion._meta.table_name):
                 return 0
             return SchemaVersion.select(peewee.fn.MAX(SchemaVersion.version)).scalar() or 0
 
     def is_empty(self):
-        """True when the database holds no table at all (never set up)."""
         with self.database.connection_context():
             return not self.database.get_tables()
 
@@ -930,7 +1265,6 @@ class Storage:
         return applied
 
     def check_schema(self):
-        """UsageError unless the database is at exactly this code's schema version."""
         version = self.schema_version()
         if version < SCHEMA_VERSION:
             raise UsageError(f"the database is at schema version {version}, this server needs "
@@ -941,13 +1275,7 @@ class Storage:
 
     # -- users and credentials
     def create_user(self, username, me, role="user", **profile):
-        """A new user; UsageError when the username is not valid or the username or me is taken."""
-        username = normalize_username(username)
-        if not USERNAME_RE.fullmatch(username):
-            raise UsageError(f"user name {username!r} must be 1 to 64 letters, digits, '.', '_' or '-', "
-                             f"starting with a letter or digit")
-        if len(me) > 255:
-            raise UsageError("the profile URL is longer than 255 characters")
+        username = valid_new_user(username, me)
         try:
             with self.database.atomic():
                 return User.create(username=username, me=me, role=role, **profile)
@@ -955,7 +1283,6 @@ class Storage:
             raise UsageError(f"a user named {username!r} or with me {me!r} exists already") from None
 
     def get_user(self, username=None, me=None, user_id=None):
-        """The user found by one of username, me or id; None when there is none."""
         if username is not None:
             return self._user_by_name(self.database, normalize_username(username))
         return self._user_by_me(self.database, me) if me is not None else self._user_by_id(self.database, user_id)
@@ -964,12 +1291,10 @@ class Storage:
         return list(User.select().order_by(User.id))
 
     def get_credential(self, user, method):
-        """The plugin-owned data (a dict) of `user`'s credential for `method`, or None."""
         row = Credential.get_or_none(Credential.user == user, Credential.method == method)
         return json.loads(row.data) if row else None
 
     def set_credential(self, user, method, data):
-        """Create or replace `user`'s credential for `method` (created_at stays that of the first)."""
         with self.database.atomic():
             updated = (Credential.update(data=json.dumps(data))
                        .where(Credential.user == user, Credential.method == method).execute())
@@ -977,8 +1302,6 @@ class Storage:
                 Credential.create(user=user, method=method, data=json.dumps(data), created_at=self.now())
 
     def update_credential(self, user, method, expected, data):
-        """Replace the credential's data only if it is still `expected`: True for exactly one of several
-        racing callers, so single-use things kept in a credential (a TOTP step, a code) stay single use."""
         return Credential.update(data=json.dumps(data)).where(
             Credential.user == user, Credential.method == method,
             Credential.data == json.dumps(expected)).execute() == 1
@@ -992,7 +1315,6 @@ class Storage:
 
     # -- sessions
     def create_session(self, user, method, lifetime, address=""):
-        """A new session; returns the raw token (only its hash is stored)."""
         raw = secrets.token_urlsafe(32)
         Session.create(token_hash=token_hash(raw), user=user, method=method, created_at=self.now(),
                        expires_at=self.now() + datetime.timedelta(seconds=lifetime), address=address)
@@ -1000,7 +1322,6 @@ class Storage:
         return raw
 
     def get_session(self, raw):
-        """The live session for a raw token, or None if unknown, expired, revoked or its user disabled."""
         session = self._session(self.database, token_hash(raw))
         if (session is None or session.revoked_at is not None or session.expires_at <= self.now()
                 or session.user.disabled_at is not None):
@@ -1012,14 +1333,12 @@ class Storage:
             Session.token_hash == token_hash(raw), Session.revoked_at.is_null()).execute()
 
     def revoke_user_sessions(self, user, keep=None):
-        """End every live session of `user` but the one whose raw token is `keep`; returns how many."""
         query = Session.update(revoked_at=self.now()).where(Session.user == user, Session.revoked_at.is_null())
         if keep:
             query = query.where(Session.token_hash != token_hash(keep))
         return query.execute()
 
     def update_user(self, user, **fields):
-        """Change a user's profile or state; UsageError when a new me is taken."""
         try:
             with self.database.atomic():
                 User.update(**fields).where(User.id == user.id).execute()
@@ -1028,9 +1347,6 @@ class Storage:
         return self.get_user(user_id=user.id)
 
     def disable_user(self, user):
-        """Disable `user` and end, for good, everything they hold: tokens (access and refresh), sessions,
-        unredeemed codes, unused one-time sign-in links and remembered consent.  Enabling them again
-        (disabled_at=None) is a fresh start: none of it comes back."""
         now = self.now()
         with self.database.atomic():
             User.update(disabled_at=now).where(User.id == user.id).execute()
@@ -1044,7 +1360,6 @@ class Storage:
         return self.get_user(user_id=user.id)
 
     def delete_user(self, user):
-        """Delete a user with their credentials, sessions and tokens (revoked first, for the record)."""
         with self.database.atomic():
             self.revoke_tokens(user)
             self.revoke_user_sessions(user)
@@ -1052,15 +1367,12 @@ class Storage:
 
     # -- pre-registered clients
     def create_client(self, client_id, name, redirect_uris, description="", logo=""):
-        """Register a confidential client; returns its raw secret (only the hash is kept)."""
         raw = secrets.token_urlsafe(32)
         Client.create(client_id=canonical_client_id(client_id), name=name, description=description, logo=logo,
                       redirect_uris=json.dumps(list(redirect_uris)), secret_hash=token_hash(raw), created_at=self.now())
         return raw
 
     def get_client(self, client_id=None, number=None):
-        """The registered client of `client_id` in any form (canonical_client_id), or the one numbered
-        `number` (its id, as the admin pages link it); None when there is none."""
         if number is not None:
             return Client.get_or_none(Client.id == number)
         return self._client(self.database, canonical_client_id(client_id)) if client_id else None
@@ -1076,32 +1388,20 @@ class Storage:
 
     # -- roles in pre-registered clients
     def set_client_roles(self, client, roles, default_role=""):
-        """Set the roles a client accepts (empty: any) and its default; UsageError for a bad name."""
-        for role in list(roles) + ([default_role] if default_role else []):
-            if not ROLE_RE.fullmatch(role):
-                raise UsageError(f"role {role!r} must be 1 to 64 letters, digits, '_', '.', ':' or '-'")
-        if roles and default_role and default_role not in roles:
-            raise UsageError(f"the default role {default_role!r} is not one of the app's roles")
-        client.roles, client.default_role = json.dumps(list(dict.fromkeys(roles))), default_role
-        client.save(only=[Client.roles, Client.default_role])
+        client.roles, client.default_role = json.dumps(check_client_roles(roles, default_role)), default_role
+        Client.update(roles=client.roles, default_role=default_role).where(Client.id == client.id).execute()
 
     def client_roles(self, client):
-        return json.loads(client.roles or "[]")
+        return client_roles(client)
 
     def check_role(self, client, role):
-        """UsageError unless `role` may be assigned in `client`."""
-        allowed = self.client_roles(client)
-        if not ROLE_RE.fullmatch(role or ""):
-            raise UsageError(f"role {role!r} must be 1 to 64 letters, digits, '_', '.', ':' or '-'")
-        if allowed and role not in allowed:
-            raise UsageError(f"{client.name} accepts the roles {', '.join(allowed)}, not {role!r}")
+        check_role(client, role)
 
     def assign_role(self, user, client, role):
-        """Give `user` a role in `client`, or take it away with role ""."""
         with self.database.atomic():
             RoleAssignment.delete().where(RoleAssignment.user == user, RoleAssignment.client == client).execute()
             if role:
-                self.check_role(client, role)
+                check_role(client, role)
                 RoleAssignment.create(user=user, client=client, role=role)
 
     def role_assignments(self, client):
@@ -1115,8 +1415,6 @@ class Storage:
         Client.client_id == slot(0)).limit(1))
 
     def role_for(self, user, client_id):
-        """The user's role in a pre-registered client: their assignment while the client still accepts it,
-        else the client's default; None for a client that is not pre-registered, or without either."""
         if not client_id:
             return None
         known = getattr(user, "roles_known", {})
@@ -1125,17 +1423,9 @@ class Storage:
         row = self._role.execute(self.database, (canonical_client_id(client_id), user.id)).fetchone()
         if row is None:
             return None
-        return self._role_of(*row)
-
-    @staticmethod
-    def _role_of(roles, default_role, assigned):
-        allowed = json.loads(roles or "[]")
-        if assigned and (not allowed or assigned in allowed):
-            return assigned
-        return default_role or None
+        return role_of(*row)
 
     def seen_clients(self, limit=100):
-        """client_ids that asked for authorization without registering, newest first, with what was fetched."""
         seen = {}
         for row in AuthRequest.select(AuthRequest.client_id, AuthRequest.client_data).order_by(AuthRequest.id.desc()):
             seen.setdefault(row.client_id, json.loads(row.client_data or "{}"))
@@ -1145,12 +1435,11 @@ class Storage:
 
     # -- invites
     def create_invite(self, role, lifetime, created_by=None, app_roles=None):
-        """A raw invite token; `app_roles` ({client_id: role}) are assigned when it is used."""
         for client_id, app_role in (app_roles or {}).items():
             client = self.get_client(client_id)
             if client is None:
                 raise UsageError(f"there is no pre-registered app {client_id!r}")
-            self.check_role(client, app_role)
+            check_role(client, app_role)
         raw = secrets.token_urlsafe(32)
         Invite.create(token_hash=token_hash(raw), role=role, created_by=created_by, created_at=self.now(),
                       expires_at=self.now() + datetime.timedelta(seconds=lifetime),
@@ -1158,7 +1447,6 @@ class Storage:
         return raw
 
     def get_invite(self, raw):
-        """The unused, unexpired invite for a raw token, or None."""
         row = Invite.get_or_none(Invite.token_hash == token_hash(raw))
         return row if row and row.used_at is None and row.expires_at > self.now() else None
 
@@ -1189,7 +1477,6 @@ class Storage:
             return None
 
     def use_invite(self, raw, user=None):
-        """Mark an invite used (by `user`); True for exactly one caller (an invite works once)."""
         return Invite.update(used_at=self.now(), used_by=user).where(
             Invite.token_hash == token_hash(raw), Invite.used_at.is_null(), Invite.expires_at > self.now()
         ).execute() == 1
@@ -1205,12 +1492,10 @@ class Storage:
         return raw
 
     def login_link_usable(self, raw):
-        """Whether a link could still be redeemed now; only a look: redeeming stays the conditional update."""
         return LoginLink.select().where(LoginLink.token_hash == token_hash(raw), LoginLink.used_at.is_null(),
                                         LoginLink.expires_at > self.now()).exists()
 
     def redeem_login_link(self, raw):
-        """The user of an unused, unexpired link, marking it used; None otherwise (also on replay)."""
         now = self.now()
         used = (LoginLink.update(used_at=now)
                 .where(LoginLink.token_hash == token_hash(raw), LoginLink.used_at.is_null(),
@@ -1249,7 +1534,6 @@ class Storage:
 
     # -- throttling
     def record_failure(self, keys):
-        """Record a failure under each key; the new rows' ids."""
         now = self.now()
         return [Failure.insert(key=key, at=now).execute() for key in keys]
 
@@ -1257,7 +1541,6 @@ class Storage:
         Failure.delete().where(Failure.id.in_(ids)).execute()
 
     def failures_since(self, key, since):
-        """(count, oldest time) of failures for `key` at or after `since`."""
         row = (Failure.select(peewee.fn.COUNT(Failure.id), peewee.fn.MIN(Failure.at))
                .where(Failure.key == key, Failure.at >= since).tuples().first())
         return row[0], row[1]
@@ -1267,7 +1550,6 @@ class Storage:
 
     # -- authorization requests and codes
     def save_auth_request(self, lifetime, **fields):
-        """Store a validated authorization request; returns its raw key (only the hash is kept)."""
         raw = secrets.token_urlsafe(24)
         self._insert_auth_request(self.database, key_hash=token_hash(raw), created_at=self.now(),
                                   expires_at=self.now() + datetime.timedelta(seconds=lifetime), **fields)
@@ -1275,14 +1557,12 @@ class Storage:
         return raw
 
     def get_auth_request(self, raw, pushed=False):
-        """The unused, unexpired request for a raw key (a pushed one only when `pushed`), or None."""
         row = self._auth_request(self.database, token_hash(raw))
         if row is None or row.used_at is not None or row.expires_at <= self.now() or row.pushed != pushed:
             return None
         return row
 
     def use_auth_request(self, raw):
-        """Mark a request answered; False when it was already (a double submit or a replay)."""
         return self._use_auth_request(self.database, self.now(), token_hash(raw)) == 1
 
     def create_code(self, lifetime, **fields):
@@ -1292,7 +1572,6 @@ class Storage:
         return raw
 
     def find_code(self, raw):
-        """The code row (with its user) for a raw code whatever its state (used, expired), or None."""
         return self._code(self.database, token_hash(raw))
 
     def claim(self, take, then):
@@ -1305,14 +1584,11 @@ class Storage:
             return True, then()
 
     def use_code(self, code):
-        """Consume a code; True for exactly one caller, however many race for it."""
         return self._use_code(self.database, self.now(), code.id) == 1
 
     # -- tokens
     def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None, via="flow",
                      auth_time=None, encode=None):
-        """A new access or refresh token; returns (raw token, row).  `encode(jti, iat, exp)`, when
-        given, makes the raw token (a JWT); otherwise it is 256 random bits."""
         jti, now = secrets.token_hex(16), self.now()
         expires = now + datetime.timedelta(seconds=lifetime) if lifetime else None
         raw = encode(jti, now, expires) if encode else secrets.token_urlsafe(32)
@@ -1327,11 +1603,10 @@ class Storage:
         nothing more (in this request; the next one looks again)."""
         token = self._token(self.database, token_hash(raw))
         if token is not None:
-            token.user.roles_known = {token.client_id: self._role_of(*token.extra)}
+            token.user.roles_known = {token.client_id: role_of(*token.extra)}
         return token
 
     def token_is_live(self, token):
-        """Not revoked, not expired, and its user not disabled."""
         return (token is not None and token.revoked_at is None and token.user.disabled_at is None
                 and (token.expires_at is None or token.expires_at > self.now()))
 
@@ -1339,7 +1614,6 @@ class Storage:
         Token.update(last_used_at=self.now()).where(Token.id == token.id).execute()
 
     def revoke_token(self, token):
-        """Revoke one token; returns True if it was live."""
         return Token.update(revoked_at=self.now()).where(
             Token.id == token.id, Token.revoked_at.is_null()).execute() == 1
 
@@ -1348,26 +1622,22 @@ class Storage:
             Token.family == family, Token.revoked_at.is_null()).execute()
 
     def revoke_tokens_from_code(self, code):
-        """Revoke everything issued from a code (after the code was replayed)."""
         families = [t.family for t in Token.select(Token.family).where(Token.code == code).distinct()]
         return sum(self.revoke_family(f) for f in families)
 
     def live_tokens(self, user=None):
-        """Unrevoked, unexpired tokens (of `user`, or everyone's), newest first, with their users."""
         query = (Token.select(Token, User).join(User)
                  .where(Token.revoked_at.is_null(), Token.expires_at.is_null() | (Token.expires_at > self.now()))
                  .order_by(Token.id.desc()))
         return list(query.where(Token.user == user) if user is not None else query)
 
     def find_token_by_id(self, token_id, user=None):
-        """The live token whose jti starts with `token_id` (6+ characters, unambiguous), or None."""
         if len(token_id) < 6 or not re.fullmatch(r"[0-9a-f]+", token_id):
             return None
         found = [t for t in self.live_tokens(user) if t.jti.startswith(token_id)]
         return found[0] if len(found) == 1 else None
 
     def revoke_tokens(self, user=None, client_id=None):
-        """Revoke every live token of `user` (all users when None), of one client when given; how many."""
         query = Token.update(revoked_at=self.now()).where(Token.revoked_at.is_null())
         if user is not None:
             query = query.where(Token.user == user)
@@ -1377,7 +1647,6 @@ class Storage:
 
     # -- signing keys
     def register_key(self, kid, algorithm, public_jwk):
-        """Record a public key (once); a key signing again after retirement is published longer."""
         if not SigningKey.select().where(SigningKey.kid == kid).exists():
             try:
                 with self.database.atomic():
@@ -1387,7 +1656,6 @@ class Storage:
                 pass  # another process registered it first
 
     def published_keys(self):
-        """Keys in use or still needed to verify unexpired tokens, newest first."""
         return list(SigningKey.select().where(SigningKey.publish_until.is_null() |
                                               (SigningKey.publish_until > self.now()))
                     .order_by(SigningKey.id.desc()))
@@ -1397,7 +1665,6 @@ class Storage:
             SigningKey.kid == kid, SigningKey.retired_at.is_null()).execute()
 
     def extend_key(self, kid, until):
-        """A retired key that still signs (a process not yet restarted) stays published for its tokens."""
         self._extend_key(self.database, until, kid)
 
     def list_keys(self):
@@ -1423,7 +1690,6 @@ class Storage:
 
     # -- resource servers (introspection callers)
     def add_resource_server(self, name):
-        """A new introspection credential; returns the raw secret (only its hash is kept)."""
         raw = secrets.token_urlsafe(32)
         try:
             with self.database.atomic():
@@ -1433,7 +1699,6 @@ class Storage:
         return raw
 
     def check_resource_server(self, raw):
-        """The live resource server whose secret this is, or None."""
         row = self._resource_server(self.database, token_hash(raw))
         return row if row and row.revoked_at is None else None
 
@@ -1449,16 +1714,12 @@ class Storage:
         self._insert_event(self.database, kind=kind, user=user, data=json.dumps(data, default=str), at=self.now())
 
     def events(self, limit=50, user=None):
-        """The newest audit-log entries (of one user when given), newest first, with their users."""
         query = Event.select(Event, User).join(User, peewee.JOIN.LEFT_OUTER).order_by(Event.id.desc()).limit(limit)
         return list(query.where(Event.user == user) if user is not None else query)
 
     # -- purging what has expired
     def purge(self):
-        """Delete every row that can serve no more: {table: rows deleted}.  Each is one DELETE on an indexed
-        time: pending requests, sessions, callback states and unused invites once expired, sign-in links once expired or
-        used, failures older than the failure window, events older than log_retention (0: never), and
-        codes and tokens a day (REPLAY_MEMORY) after they expired, so a late replay is still recognised."""
+        """Each table's purge is one DELETE on an indexed time (migration 4)."""
         now = self.now()
         replayed = now - datetime.timedelta(seconds=REPLAY_MEMORY)
         deletes = {
