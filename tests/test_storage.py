@@ -8,11 +8,17 @@ INDIEAUTH_TEST_DATABASE_URLS, for example
 A server database is scratch space: every table in it is dropped before and after each test.
 """
 
+import ast
+import concurrent.futures
 import contextlib
 import datetime
+import glob
 import hashlib
 import json
 import os
+import re
+import threading
+import urllib.parse
 
 import peewee
 import pytest
@@ -808,3 +814,164 @@ def test_a_database_at_schema_4_stores_client_ids_in_their_canonical_form(sql_st
     assert sql_storage.get_grant(user, new).scope == "create update"
     assert sql_storage.get_grant(other, new).scope == "media"
     assert not Grant.select().where(Grant.client_id == old).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+#  The contract's rows and single use, on every backend
+# ---------------------------------------------------------------------------------------------
+
+def every_kind_of_row(storage, clock):
+    """{row kind: a row of it as the contract's methods return it}."""
+    alice = make_user(storage, "alice")
+    storage.create_client("https://app.example/", "App", ["https://app.example/cb"])
+    client = storage.get_client("https://app.example/")
+    storage.set_client_roles(client, ["editor"])
+    storage.assign_role(alice, client, "editor")
+    code = storage.find_code(storage.create_code(60, user=alice, me=alice.me, client_id="https://app.example/",
+                                                 redirect_uri="https://app.example/cb"))
+    storage.register_key("k1", "EdDSA", {"kid": "k1"})
+    storage.save_grant(alice, "https://app.example/", "profile")
+    storage.log_event("login", user=alice)
+    return {
+        "user": alice,
+        "session": storage.get_session(storage.create_session(alice, "password", LIFETIME)),
+        "authrequest": storage.get_auth_request(storage.save_auth_request(
+            60, client_id="https://app.example/", redirect_uri="https://app.example/cb", state="s")),
+        "authcode": code,
+        "token": storage.find_token(storage.create_token("access", alice, alice.me, "https://app.example/",
+                                                         "profile", 60, "f", code=code)[0]),
+        "signingkey": storage.list_keys()[0],
+        "grant": storage.get_grant(alice, "https://app.example/"),
+        "resourceserver": storage.check_resource_server(storage.add_resource_server("micropub")),
+        "invite": storage.get_invite(storage.create_invite("user", 60, created_by=alice)),
+        "client": client,
+        "roleassignment": storage.role_assignments(client)[0],
+        "event": storage.events()[0],
+    }
+
+
+def test_every_row_has_the_attributes_of_the_row_contract(storage, clock):
+    rows = every_kind_of_row(storage, clock)
+    assert set(rows) == set(indieauth.STORAGE_ROWS)
+    missing = {kind: [name for name in indieauth.STORAGE_ROWS[kind].split() if not hasattr(row, name)]
+               for kind, row in rows.items()}
+    assert missing == {kind: [] for kind in rows}
+    assert rows["token"].user == rows["user"] and rows["token"].code_id == rows["authcode"].id
+    assert rows["invite"].created_by_id == rows["user"].id and rows["roleassignment"].client == rows["client"]
+
+
+SINGLE_USE = {
+    "code": lambda storage, user: (lambda code: lambda: storage.use_code(code))(storage.find_code(storage.create_code(
+        60, user=user, me=user.me, client_id="https://app.example/", redirect_uri="https://app.example/cb"))),
+    "auth request": lambda storage, user: (lambda raw: lambda: storage.use_auth_request(raw))(storage.save_auth_request(
+        60, client_id="https://app.example/", redirect_uri="https://app.example/cb", state="s")),
+    "login link": lambda storage, user: (lambda raw: lambda: storage.redeem_login_link(raw) is not None)(
+        storage.create_login_link(user, 60)),
+    "invite": lambda storage, user: (lambda raw: lambda: storage.use_invite(raw))(storage.create_invite("user", 60)),
+    "refresh token": lambda storage, user: (lambda token: lambda: storage.revoke_token(token))(storage.create_token(
+        "refresh", user, user.me, "https://app.example/", "create", 60, "f")[1]),
+}
+
+
+@pytest.mark.parametrize("thing", SINGLE_USE)
+def test_single_use_things_are_consumed_by_exactly_one_of_racing_callers(storage, thing):
+    take = SINGLE_USE[thing](storage, make_user(storage, "alice"))
+    barrier = threading.Barrier(8)
+
+    def race():
+        barrier.wait()
+        return take()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: race(), range(8)))
+    assert sorted(results) == [False] * 7 + [True]
+
+
+# ---------------------------------------------------------------------------------------------
+#  A complete flow on the in-memory backend, through the real app
+# ---------------------------------------------------------------------------------------------
+
+def test_a_complete_flow_runs_on_a_storage_backend_from_a_plugin(make_app):
+    import allow_anyone
+    import webtest
+    from indieauth import testing
+    app = make_app(plugins=[memory_storage, allow_anyone], password=False)
+    assert isinstance(app.storage, memory_storage.MemoryStorage)
+    app.storage.create_user("ann", "https://ann.example/", role="owner")
+    rs_secret = app.storage.add_resource_server("micropub")
+    web = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.10"})
+    introspect = lambda token: web.post("/introspect", {"token": token},
+                                        headers={"Authorization": f"Bearer {rs_secret}"}).json
+
+    consent_url, verifier = testing.start_authorization(web, scope="profile create")  # PKCE S256
+    login = web.get(consent_url, status=303).follow()
+    form = next(form for form in login.forms.values() if "who" in form.fields)
+    form["who"] = "ann"
+    assert urllib.parse.urlsplit(form.submit(status=303).headers["Location"]).path == consent_url
+    body = testing.redeem(web, testing.approve(web, consent_url), verifier)
+    assert (body["me"], body["scope"]) == ("https://ann.example/", "profile create")
+
+    bearer = {"Authorization": f"Bearer {body['access_token']}"}
+    assert web.get("/token", headers=bearer).json["me"] == "https://ann.example/"
+    assert introspect(body["access_token"])["active"] is True
+    rotated = web.post("/token", {"grant_type": "refresh_token", "refresh_token": body["refresh_token"],
+                                  "client_id": testing.CLIENT_ID}).json
+    assert rotated["refresh_token"] != body["refresh_token"] and introspect(rotated["access_token"])["active"]
+    web.post("/revoke", {"token": rotated["access_token"]})
+    assert introspect(rotated["access_token"]) == {"active": False}
+    web.get("/token", headers={"Authorization": f"Bearer {rotated['access_token']}"}, status=401)
+
+    form = web.get("/tokens/new").forms["new-token"]  # a testing token, from the signed-in web UI
+    form["client_id"] = "https://dev.example/"
+    shown = form.submit(status=200)
+    testing_token = shown.html.select_one("textarea#token").text.strip()
+    assert introspect(testing_token)["active"] is True
+    assert [t.via for t in app.storage.live_tokens()][:1] == ["testing"]
+
+
+# ---------------------------------------------------------------------------------------------
+#  Nothing outside the Storage chapter touches the peewee models
+# ---------------------------------------------------------------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODEL_NAMES = {name for name, value in vars(indieauth).items()
+               if isinstance(value, type) and issubclass(value, peewee.Model)} | {"db"}
+
+
+def models_named(source, path, allowed=range(0)):
+    """[(line, name)] of every model (or the models' `db`) the code names outside the `allowed` lines:
+    `User`, `indieauth.User`, `from indieauth import User`."""
+    found = []
+    for node in ast.walk(ast.parse(source, path)):
+        names = ([(node.lineno, node.id)] if isinstance(node, ast.Name) else
+                 [(node.lineno, node.attr)] if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                 and node.value.id == "indieauth" else
+                 [(node.lineno, alias.name) for alias in node.names]
+                 if isinstance(node, ast.ImportFrom) and node.module == "indieauth" else [])
+        found += [(line, name) for line, name in names if name in MODEL_NAMES and line not in allowed]
+    return sorted(found)
+
+
+def storage_chapter(source):
+    """The line numbers of the Storage chapter of indieauth.py (banner to the next banner)."""
+    lines = source.splitlines()
+    banners = [number for number, line in enumerate(lines[1:-1], 2) if re.fullmatch(r"#  \S.*", line)
+               and lines[number - 2].startswith("# ----") and lines[number].startswith("# ----")]
+    start = next(number for number in banners if lines[number - 1] == "#  Storage")
+    return range(start, banners[banners.index(start) + 1])
+
+
+def test_the_check_finds_a_model_named_outside_storage():
+    assert models_named("from indieauth import Client\nClient.get_or_none(Client.id == 1)\nindieauth.User",
+                        "sample.py") == [(1, "Client"), (2, "Client"), (2, "Client"), (3, "User")]
+
+
+def test_nothing_outside_the_storage_chapter_or_in_plugins_names_a_model():
+    """Every read and write goes through app.storage (StorageContract), so another backend serves it all;
+    plugins' own tests may still read the peewee tables to check what is stored at rest."""
+    core = open(os.path.join(ROOT, "indieauth.py")).read()
+    found = {"indieauth.py": models_named(core, "indieauth.py", storage_chapter(core))}
+    plugin_files = glob.glob(os.path.join(ROOT, "plugins", "*", "indieauth_*", "**", "*.py"), recursive=True)
+    for path in plugin_files + glob.glob(os.path.join(ROOT, "tests", "plugins", "*.py")):
+        found[os.path.relpath(path, ROOT)] = models_named(open(path).read(), path)
+    assert len(plugin_files) >= 7
+    assert {path: names for path, names in found.items() if names} == {}
