@@ -417,6 +417,44 @@ def check_role(client, role):
         raise UsageError(f"{client.name} accepts the roles {', '.join(allowed)}, not {role!r}")
 
 
+def check_app_roles(storage, app_roles):
+    """UsageError unless each app role ({client_id: role}) of a new invite can be assigned."""
+    for client_id, app_role in (app_roles or {}).items():
+        client = storage.get_client(client_id)
+        if client is None:
+            raise UsageError(f"there is no pre-registered app {client_id!r}")
+        check_role(client, app_role)
+
+
+def assign_app_roles(storage, user, app_roles):
+    """Give an invited user the app roles of their invite (JSON), skipping apps deleted or changed since."""
+    for client_id, role in json.loads(app_roles or "{}").items():
+        client = storage.get_client(client_id)
+        try:
+            if client is not None:
+                storage.assign_role(user, client, role)
+        except UsageError:
+            pass  # the app no longer accepts this role: its default applies
+
+
+def first_client_data(pairs, limit):
+    """{client_id: client_data} of (client_id, client_data JSON) pairs, the first of each, up to `limit`."""
+    seen = {}
+    for client_id, client_data in pairs:
+        seen.setdefault(client_id, json.loads(client_data or "{}"))
+        if len(seen) >= limit:
+            break
+    return seen
+
+
+def token_by_id(tokens, token_id):
+    """The one token whose jti starts with `token_id` (6+ hex digits), or None (none, or ambiguous)."""
+    if len(token_id) < 6 or not re.fullmatch(r"[0-9a-f]+", token_id):
+        return None
+    found = [t for t in tokens if t.jti.startswith(token_id)]
+    return found[0] if len(found) == 1 else None
+
+
 def role_of(roles, default_role, assigned):
     """A user's role from a client's roles (JSON), its default and the user's assignment (or None)."""
     allowed = json.loads(roles or "[]")
@@ -479,28 +517,28 @@ class StorageContract(typing.Protocol):
         """UsageError unless the layout is at exactly SCHEMA_VERSION."""
 
     # -- users and credentials
-    def create_user(self, username, me, role="user", **profile) -> "user":
+    def create_user(self, username, me, role="user", **profile):
         """A new user (profile: name, url, photo, email, note); UsageError (valid_new_user) for a bad
         name, or one whose username (trimmed, lowercased) or me is taken."""
 
-    def get_user(self, username=None, me=None, user_id=None) -> "user | None":
+    def get_user(self, username=None, me=None, user_id=None):
         """The user with this username (any case), me (compared exactly) or id."""
 
-    def list_users(self) -> "list[user]":
+    def list_users(self):
         """Every user, in creation order."""
 
-    def update_user(self, user, **fields) -> "user":
+    def update_user(self, user, **fields):
         """Change profile columns (or role, disabled_at); the row as now stored.  UsageError when me is taken."""
 
-    def disable_user(self, user) -> "user":
+    def disable_user(self, user):
         """Set disabled_at and end for good what they hold: tokens and sessions revoked, unused codes and
-        sign-in links expired, remembered consent forgotten."""
+        sign-in links expired, remembered consent forgotten; the row as now stored."""
 
     def delete_user(self, user) -> None:
         """Revoke their tokens and sessions, then delete them with everything of theirs; their events and
         the invites they made or used stay, with user None."""
 
-    def get_credential(self, user, method) -> "dict | None":
+    def get_credential(self, user, method):
         """The plugin-owned data of `user`'s credential for `method`."""
 
     def set_credential(self, user, method, data) -> None:
@@ -519,7 +557,7 @@ class StorageContract(typing.Protocol):
     def create_session(self, user, method, lifetime, address="") -> str:
         """A new session's raw token."""
 
-    def get_session(self, raw) -> "session | None":
+    def get_session(self, raw):
         """The live session, with its user."""
 
     def revoke_session(self, raw) -> None:
@@ -535,17 +573,17 @@ class StorageContract(typing.Protocol):
     def login_link_usable(self, raw) -> bool:
         """Whether it could be redeemed now: only a look, which a racer may beat."""
 
-    def redeem_login_link(self, raw) -> "user | None":
+    def redeem_login_link(self, raw):
         """Single use: the link's user for exactly one caller while it is live, keeping it as used."""
 
     # -- throttling
-    def record_failure(self, keys) -> "list[int]":
+    def record_failure(self, keys):
         """A failed attempt counted now under each key; the ids of what was recorded."""
 
     def delete_failures(self, ids) -> None:
         """Forget failures recorded by record_failure."""
 
-    def failures_since(self, key, since) -> "tuple[int, datetime | None]":
+    def failures_since(self, key, since):
         """(count, oldest time) of the failures under `key` at or after `since`."""
 
     def clear_failures(self, key) -> None:
@@ -556,7 +594,7 @@ class StorageContract(typing.Protocol):
         """A validated request (authrequest columns; unset ones are "", response_type "code", client_data
         "{}", pushed False); its raw key."""
 
-    def get_auth_request(self, raw, pushed=False) -> "authrequest | None":
+    def get_auth_request(self, raw, pushed=False):
         """The live request of this key, pushed (PAR) or not as asked."""
 
     def use_auth_request(self, raw) -> bool:
@@ -566,23 +604,23 @@ class StorageContract(typing.Protocol):
         """A new authorization code (user, me, client_id, redirect_uri, code_challenge[_method], scope,
         auth_time); its raw value."""
 
-    def find_code(self, raw) -> "authcode | None":
+    def find_code(self, raw):
         """The code with its user, whatever its state (a replay must be recognised)."""
 
     def use_code(self, code) -> bool:
         """Single use: True for exactly one caller, however many race."""
 
-    def claim(self, take, then) -> "tuple[bool, object]":
+    def claim(self, take, then):
         """`take()` (a single-use method) and, for the one caller it is True for, `then()`, all or nothing:
         (won, what then returned).  A loser's take returns after the winner's then, so it sees its writes."""
 
     # -- tokens
     def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None, via="flow",
-                     auth_time=None, encode=None) -> "tuple[str, token]":
+                     auth_time=None, encode=None):
         """(raw, row) of a new token; lifetime 0 never expires.  `encode(jti, iat, exp)` makes the raw
         token (a JWT) when given, else it is random."""
 
-    def find_token(self, raw) -> "token | None":
+    def find_token(self, raw):
         """The token with its user, whatever its state."""
 
     def token_is_live(self, token) -> bool:
@@ -600,10 +638,10 @@ class StorageContract(typing.Protocol):
     def revoke_tokens_from_code(self, code) -> int:
         """Revoke the families issued from a code (it was replayed); how many."""
 
-    def live_tokens(self, user=None) -> "list[token]":
+    def live_tokens(self, user=None):
         """Unrevoked, unexpired tokens of `user` (or everyone's), newest first, with their users."""
 
-    def find_token_by_id(self, token_id, user=None) -> "token | None":
+    def find_token_by_id(self, token_id, user=None):
         """The live token whose jti starts with `token_id` (6+ hex digits, unambiguous)."""
 
     def revoke_tokens(self, user=None, client_id=None) -> int:
@@ -613,7 +651,7 @@ class StorageContract(typing.Protocol):
     def register_key(self, kid, algorithm, public_jwk) -> None:
         """Record a public key once (racing processes: one row)."""
 
-    def published_keys(self) -> "list[signingkey]":
+    def published_keys(self):
         """Keys not retired or published until later than now, newest first."""
 
     def retire_key(self, kid, publish_until) -> int:
@@ -622,17 +660,17 @@ class StorageContract(typing.Protocol):
     def extend_key(self, kid, until) -> None:
         """A retired key still signing stays published until `until` (never shortened)."""
 
-    def list_keys(self) -> "list[signingkey]":
+    def list_keys(self):
         """Every key, oldest first."""
 
     # -- pre-registered clients and roles, found under canonical_client_id
     def create_client(self, client_id, name, redirect_uris, description="", logo="") -> str:
         """Register a confidential client; its raw secret."""
 
-    def get_client(self, client_id=None, number=None) -> "client | None":
+    def get_client(self, client_id=None, number=None):
         """The client of `client_id` in any form, or the one whose id is `number`."""
 
-    def list_clients(self) -> "list[client]":
+    def list_clients(self):
         """Every client, in creation order."""
 
     def rotate_client_secret(self, client_id) -> str:
@@ -650,10 +688,10 @@ class StorageContract(typing.Protocol):
     def assign_role(self, user, client, role) -> None:
         """Give `user` this role in `client` (check_role), or take theirs away with ""."""
 
-    def role_assignments(self, client) -> "list[roleassignment]":
+    def role_assignments(self, client):
         """The client's assignments with their users, by username."""
 
-    def role_for(self, user, client_id) -> "str | None":
+    def role_for(self, user, client_id):
         """role_of the client's roles, default and the user's assignment; None for an unregistered client."""
 
     def seen_clients(self, limit=100) -> dict:
@@ -663,23 +701,23 @@ class StorageContract(typing.Protocol):
     def create_invite(self, role, lifetime, created_by=None, app_roles=None) -> str:
         """A new invite's raw token; UsageError for an app role (client_id: role) that cannot be assigned."""
 
-    def get_invite(self, raw) -> "invite | None":
+    def get_invite(self, raw):
         """The live invite."""
 
     def use_invite(self, raw, user=None) -> bool:
         """Single use: True for exactly one caller while it is live, recording `user` as its user."""
 
-    def redeem_invite(self, raw, username, me, **profile) -> "user | None":
+    def redeem_invite(self, raw, username, me, **profile):
         """use_invite and create_user with its role and app roles, all or nothing; None when it is gone."""
 
-    def list_invites(self) -> "list[invite]":
+    def list_invites(self):
         """Every invite, newest first."""
 
     # -- remembered consent, under canonical_client_id
-    def get_grant(self, user, client_id) -> "grant | None":
-        """What `user` let this client have without asking."""
+    def get_grant(self, user, client_id):
+        """The grant: the scopes `user` let this client have without asking again."""
 
-    def list_grants(self, user) -> "list[grant]":
+    def list_grants(self, user):
         """The user's grants, by client_id."""
 
     def save_grant(self, user, client_id, scope) -> None:
@@ -692,10 +730,10 @@ class StorageContract(typing.Protocol):
     def add_resource_server(self, name) -> str:
         """Its raw secret; UsageError when the name is taken."""
 
-    def check_resource_server(self, raw) -> "resourceserver | None":
+    def check_resource_server(self, raw):
         """The unrevoked resource server whose secret this is."""
 
-    def list_resource_servers(self) -> "list[resourceserver]":
+    def list_resource_servers(self):
         """Every one, in creation order."""
 
     def revoke_resource_server(self, name) -> int:
@@ -705,10 +743,10 @@ class StorageContract(typing.Protocol):
     def log_event(self, kind, user=None, **data) -> None:
         """Record an event now; `data` is kept as JSON (str() for what JSON lacks)."""
 
-    def events(self, limit=50, user=None) -> "list[event]":
+    def events(self, limit=50, user=None):
         """The newest `limit` events (of `user`), newest first, with their users."""
 
-    def purge(self) -> "dict[str, int]":
+    def purge(self):
         """Delete what can serve no more, {table: count} for every table of Storage.purge: expired requests,
         sessions and unused invites, expired or used sign-in links, failures past the failure window,
         events past log_retention (0: kept), codes and tokens REPLAY_MEMORY after they expired."""
@@ -1426,20 +1464,12 @@ class Storage:
         return role_of(*row)
 
     def seen_clients(self, limit=100):
-        seen = {}
-        for row in AuthRequest.select(AuthRequest.client_id, AuthRequest.client_data).order_by(AuthRequest.id.desc()):
-            seen.setdefault(row.client_id, json.loads(row.client_data or "{}"))
-            if len(seen) >= limit:
-                break
-        return seen
+        return first_client_data(AuthRequest.select(AuthRequest.client_id, AuthRequest.client_data)
+                                 .order_by(AuthRequest.id.desc()).tuples(), limit)
 
     # -- invites
     def create_invite(self, role, lifetime, created_by=None, app_roles=None):
-        for client_id, app_role in (app_roles or {}).items():
-            client = self.get_client(client_id)
-            if client is None:
-                raise UsageError(f"there is no pre-registered app {client_id!r}")
-            check_role(client, app_role)
+        check_app_roles(self, app_roles)
         raw = secrets.token_urlsafe(32)
         Invite.create(token_hash=token_hash(raw), role=role, created_by=created_by, created_at=self.now(),
                       expires_at=self.now() + datetime.timedelta(seconds=lifetime),
@@ -1464,14 +1494,7 @@ class Storage:
                 invite = Invite.get(Invite.token_hash == token_hash(raw))
                 user = self.create_user(username, me, role=invite.role, **profile)
                 Invite.update(used_by=user).where(Invite.id == invite.id).execute()
-                for client_id, role in json.loads(invite.app_roles or "{}").items():
-                    client = self.get_client(client_id)
-                    try:
-                        if client is not None:  # an app deleted since the invite was made is skipped
-                            self.assign_role(user, client, role)
-                    except UsageError:
-                        pass  # the app no longer accepts this role: its default applies
-
+                assign_app_roles(self, user, invite.app_roles)
                 return user
         except Gone:
             return None
@@ -1632,10 +1655,7 @@ class Storage:
         return list(query.where(Token.user == user) if user is not None else query)
 
     def find_token_by_id(self, token_id, user=None):
-        if len(token_id) < 6 or not re.fullmatch(r"[0-9a-f]+", token_id):
-            return None
-        found = [t for t in self.live_tokens(user) if t.jti.startswith(token_id)]
-        return found[0] if len(found) == 1 else None
+        return token_by_id(self.live_tokens(user), token_id)
 
     def revoke_tokens(self, user=None, client_id=None):
         query = Token.update(revoked_at=self.now()).where(Token.revoked_at.is_null())

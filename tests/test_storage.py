@@ -14,6 +14,7 @@ import contextlib
 import datetime
 import glob
 import hashlib
+import inspect
 import json
 import os
 import re
@@ -975,3 +976,29 @@ def test_nothing_outside_the_storage_chapter_or_in_plugins_names_a_model():
         found[os.path.relpath(path, ROOT)] = models_named(open(path).read(), path)
     assert len(plugin_files) >= 7
     assert {path: names for path, names in found.items() if names} == {}
+
+
+CONTRACT = {name: inspect.signature(method) for name, method in vars(indieauth.StorageContract).items()
+            if not name.startswith("_") and inspect.isfunction(method)}
+
+
+@pytest.mark.parametrize("backend", [indieauth.Storage, memory_storage.MemoryStorage], ids=lambda cls: cls.__name__)
+def test_a_backend_has_every_method_of_the_contract_with_its_parameters(backend):
+    parameters = lambda signature: [(p.name, p.kind, p.default) for p in signature.parameters.values()]
+    differ = {name: str(inspect.signature(getattr(backend, name, None) or (lambda: None)))
+              for name, signature in CONTRACT.items()
+              if parameters(inspect.signature(getattr(backend, name, None) or (lambda: None))) != parameters(signature)}
+    assert differ == {}
+
+
+def test_the_contract_has_every_storage_method_the_server_and_its_plugins_call():
+    core = open(os.path.join(ROOT, "indieauth.py")).read()
+    chapter = storage_chapter(core)
+    sources = [("indieauth.py", core)] + [
+        (path, open(path).read()) for path in glob.glob(os.path.join(ROOT, "plugins", "*", "indieauth_*", "**", "*.py"),
+                                                        recursive=True)]
+    called = {node.attr for path, source in sources for node in ast.walk(ast.parse(source, path))
+              if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+              and node.value.attr == "storage" and (path != "indieauth.py" or node.lineno not in chapter)}
+    assert len(called) > 40
+    assert called - set(CONTRACT) == set()

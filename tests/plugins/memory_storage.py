@@ -10,13 +10,13 @@ import datetime
 import functools
 import itertools
 import json
-import re
 import secrets
 import threading
 import types
 
-from indieauth import (PURGE_INTERVAL, REPLAY_MEMORY, SCHEMA_VERSION, UsageError, canonical_client_id, check_client_roles,
-                       check_role, client_roles, hookimpl, role_of, token_hash, utcnow, valid_new_user)
+from indieauth import (PURGE_INTERVAL, REPLAY_MEMORY, SCHEMA_VERSION, UsageError, assign_app_roles, canonical_client_id,
+                       check_app_roles, check_client_roles, check_role, client_roles, first_client_data, hookimpl,
+                       role_of, token_by_id, token_hash, utcnow, valid_new_user)
 
 
 class Row(types.SimpleNamespace):
@@ -285,20 +285,12 @@ class MemoryStorage:
         return role_of(client.roles, client.default_role, assigned[0]["role"] if assigned else None)
 
     def seen_clients(self, limit=100):
-        seen = {}
-        for values in reversed(self._where("authrequest")):
-            seen.setdefault(values["client_id"], json.loads(values["client_data"] or "{}"))
-            if len(seen) >= limit:
-                break
-        return seen
+        return first_client_data(((v["client_id"], v["client_data"]) for v in reversed(self._where("authrequest"))),
+                                 limit)
 
     # -- invites
     def create_invite(self, role, lifetime, created_by=None, app_roles=None):
-        for client_id, app_role in (app_roles or {}).items():
-            client = self.get_client(client_id)
-            if client is None:
-                raise UsageError(f"there is no pre-registered app {client_id!r}")
-            check_role(client, app_role)
+        check_app_roles(self, app_roles)
         raw = secrets.token_urlsafe(32)
         self._insert("invite", token_hash=token_hash(raw), role=role, app_roles=json.dumps(app_roles or {}),
                      created_by_id=user_id(created_by), created_at=self.now(), expires_at=self._later(lifetime),
@@ -323,13 +315,7 @@ class MemoryStorage:
             invite = self._one("invite", token_hash=token_hash(raw))
             user = self.create_user(username, me, role=invite.role, **profile)
             self.tables["invite"][invite.id]["used_by_id"] = user.id
-            for client_id, role in json.loads(invite.app_roles or "{}").items():
-                client = self.get_client(client_id)
-                try:
-                    if client is not None:
-                        self.assign_role(user, client, role)
-                except UsageError:
-                    pass  # the app no longer accepts this role: its default applies
+            assign_app_roles(self, user, invite.app_roles)
             return user
 
     def list_invites(self):
@@ -393,9 +379,10 @@ class MemoryStorage:
             values["used_at"] = self.now()
         return len(found) == 1
 
-    def create_code(self, lifetime, user, **fields):
+    def create_code(self, lifetime, **fields):
         raw = secrets.token_urlsafe(32)
         defaults = dict(code_challenge="", code_challenge_method="", scope="", auth_time=None)
+        user = fields.pop("user")
         self._insert("authcode", **dict(defaults, **fields), user_id=user_id(user), code_hash=token_hash(raw),
                      created_at=self.now(), expires_at=self._later(lifetime), used_at=None)
         return raw
@@ -459,10 +446,7 @@ class MemoryStorage:
         return [self._row("token", values["id"]) for values in reversed(live)]
 
     def find_token_by_id(self, token_id, user=None):
-        if len(token_id) < 6 or not re.fullmatch(r"[0-9a-f]+", token_id):
-            return None
-        found = [t for t in self.live_tokens(user) if t.jti.startswith(token_id)]
-        return found[0] if len(found) == 1 else None
+        return token_by_id(self.live_tokens(user), token_id)
 
     def revoke_tokens(self, user=None, client_id=None):
         equal = {"user_id": user_id(user)} if user is not None else {}
