@@ -1002,3 +1002,30 @@ def test_the_contract_has_every_storage_method_the_server_and_its_plugins_call()
               and node.value.attr == "storage" and (path != "indieauth.py" or node.lineno not in chapter)}
     assert len(called) > 40
     assert called - set(CONTRACT) == set()
+
+
+@pytest.fixture
+def memory_web(make_app):
+    """An owner, ann, signed in on an app whose storage is the in-memory backend's."""
+    import allow_anyone
+    import webtest
+    app = make_app(plugins=[memory_storage, allow_anyone], password=False)
+    app.storage.create_user("ann", "https://ann.example/", role="owner")
+    web = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.10"})
+    form = web.get("/login/allow_anyone").forms[0]
+    form["who"] = "ann"
+    form.submit(status=303)
+    return web
+
+
+@pytest.mark.parametrize("path", ["/", "/admin/users", "/admin/clients", "/admin/clients/{client}", "/tokens", "/tokens/new",
+                                  "/log", "/.well-known/jwks.json"])
+def test_the_pages_read_only_what_the_row_contract_gives(memory_web, path):
+    storage = memory_web.app.storage
+    storage.create_client("https://app.example/", "App", ["https://app.example/cb"])
+    storage.set_client_roles(storage.get_client("https://app.example/"), ["editor"], "editor")
+    storage.assign_role(storage.get_user(username="ann"), storage.get_client("https://app.example/"), "editor")
+    storage.create_invite("user", 3600, created_by=storage.get_user(username="ann"))
+    storage.create_token("access", storage.get_user(username="ann"), "https://ann.example/", "https://app.example/",
+                         "create", 3600, "family")
+    assert memory_web.get(path.format(client=storage.get_client("https://app.example/").id)).status_int == 200
