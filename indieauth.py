@@ -319,7 +319,8 @@ def default_config_path():
 # ---------------------------------------------------------------------------------------------
 #  Storage
 # ---------------------------------------------------------------------------------------------
-#  peewee models, each Storage's own database bound to them while its methods run (BoundDatabase).
+#  StorageContract, what the server asks of any backend, and the rules backends share; then the peewee
+#  backend: models, each Storage's own database bound to them while its methods run (BoundDatabase).
 #  Secrets at rest (sessions, sign-in links, password hashes) are stored only as hashes.  Schema
 #  changes are versioned migrations, below the models.
 
@@ -495,25 +496,26 @@ class StorageContract(typing.Protocol):
     it is not used, revoked or expired (`expires_at` later than now, None never expires) and its user is
     not disabled.  Single-use things are consumed by a conditional update: when callers race, exactly one
     gets True (or the row), every other False (or None), never read-then-write.  Bad input a person can
-    correct raises UsageError; nothing else of a backend's own (driver errors) escapes as such."""
+    correct raises UsageError; data that cannot be reached raises peewee.OperationalError (a 503 from
+    _catch_errors, a clear error from the CLI), never a driver's own exception."""
 
     # -- connections and schema: a backend with neither makes these no-ops (migrate returns [])
-    def connect(self) -> None:
+    def connect(self):
         """Make sure this thread can query (a page during an outage then fails early, as a 503)."""
 
-    def close(self) -> None:
+    def close(self):
         """Give this thread's connection back; called after each request (not under keep_connections)."""
 
-    def schema_version(self) -> int:
+    def schema_version(self):
         """The version of the data's layout; 0 for storage never set up."""
 
-    def is_empty(self) -> bool:
+    def is_empty(self):
         """True for storage never set up (`indieauth serve` then migrates it)."""
 
-    def migrate(self) -> list:
+    def migrate(self):
         """Bring the layout to SCHEMA_VERSION; the versions applied."""
 
-    def check_schema(self) -> None:
+    def check_schema(self):
         """UsageError unless the layout is at exactly SCHEMA_VERSION."""
 
     # -- users and credentials
@@ -534,43 +536,43 @@ class StorageContract(typing.Protocol):
         """Set disabled_at and end for good what they hold: tokens and sessions revoked, unused codes and
         sign-in links expired, remembered consent forgotten; the row as now stored."""
 
-    def delete_user(self, user) -> None:
+    def delete_user(self, user):
         """Revoke their tokens and sessions, then delete them with everything of theirs; their events and
         the invites they made or used stay, with user None."""
 
     def get_credential(self, user, method):
         """The plugin-owned data of `user`'s credential for `method`."""
 
-    def set_credential(self, user, method, data) -> None:
+    def set_credential(self, user, method, data):
         """Create or replace the data (one credential per user and method; created_at stays the first's)."""
 
-    def update_credential(self, user, method, expected, data) -> bool:
+    def update_credential(self, user, method, expected, data):
         """Replace the data only while it is still `expected`: single use, True for exactly one racer."""
 
-    def delete_credential(self, user, method) -> int:
+    def delete_credential(self, user, method):
         """How many were deleted (0 or 1)."""
 
-    def touch_credential(self, user, method) -> None:
+    def touch_credential(self, user, method):
         """Set its last_used_at to now."""
 
     # -- sessions
-    def create_session(self, user, method, lifetime, address="") -> str:
+    def create_session(self, user, method, lifetime, address=""):
         """A new session's raw token."""
 
     def get_session(self, raw):
         """The live session, with its user."""
 
-    def revoke_session(self, raw) -> None:
+    def revoke_session(self, raw):
         """End one session (unknown or ended: nothing happens)."""
 
-    def revoke_user_sessions(self, user, keep=None) -> int:
+    def revoke_user_sessions(self, user, keep=None):
         """End every live session of `user` but the one whose raw token is `keep`; how many."""
 
     # -- one-time sign-in links
-    def create_login_link(self, user, lifetime) -> str:
+    def create_login_link(self, user, lifetime):
         """A new link's raw token."""
 
-    def login_link_usable(self, raw) -> bool:
+    def login_link_usable(self, raw):
         """Whether it could be redeemed now: only a look, which a racer may beat."""
 
     def redeem_login_link(self, raw):
@@ -580,34 +582,34 @@ class StorageContract(typing.Protocol):
     def record_failure(self, keys):
         """A failed attempt counted now under each key; the ids of what was recorded."""
 
-    def delete_failures(self, ids) -> None:
+    def delete_failures(self, ids):
         """Forget failures recorded by record_failure."""
 
     def failures_since(self, key, since):
         """(count, oldest time) of the failures under `key` at or after `since`."""
 
-    def clear_failures(self, key) -> None:
+    def clear_failures(self, key):
         """Forget every failure under `key`."""
 
     # -- authorization requests and codes
-    def save_auth_request(self, lifetime, **fields) -> str:
+    def save_auth_request(self, lifetime, **fields):
         """A validated request (authrequest columns; unset ones are "", response_type "code", client_data
         "{}", pushed False); its raw key."""
 
     def get_auth_request(self, raw, pushed=False):
         """The live request of this key, pushed (PAR) or not as asked."""
 
-    def use_auth_request(self, raw) -> bool:
+    def use_auth_request(self, raw):
         """Single use: True for exactly one caller (answered once)."""
 
-    def create_code(self, lifetime, **fields) -> str:
+    def create_code(self, lifetime, **fields):
         """A new authorization code (user, me, client_id, redirect_uri, code_challenge[_method], scope,
         auth_time); its raw value."""
 
     def find_code(self, raw):
         """The code with its user, whatever its state (a replay must be recognised)."""
 
-    def use_code(self, code) -> bool:
+    def use_code(self, code):
         """Single use: True for exactly one caller, however many race."""
 
     def claim(self, take, then):
@@ -623,19 +625,19 @@ class StorageContract(typing.Protocol):
     def find_token(self, raw):
         """The token with its user, whatever its state."""
 
-    def token_is_live(self, token) -> bool:
+    def token_is_live(self, token):
         """Not revoked, not expired, its user not disabled."""
 
-    def touch_token(self, token) -> None:
+    def touch_token(self, token):
         """Set its last_used_at to now."""
 
-    def revoke_token(self, token) -> bool:
+    def revoke_token(self, token):
         """Single use (refresh rotation): True for exactly one caller, while it was not revoked."""
 
-    def revoke_family(self, family) -> int:
+    def revoke_family(self, family):
         """Revoke every token of a family (issued from one code); how many were live."""
 
-    def revoke_tokens_from_code(self, code) -> int:
+    def revoke_tokens_from_code(self, code):
         """Revoke the families issued from a code (it was replayed); how many."""
 
     def live_tokens(self, user=None):
@@ -644,27 +646,27 @@ class StorageContract(typing.Protocol):
     def find_token_by_id(self, token_id, user=None):
         """The live token whose jti starts with `token_id` (6+ hex digits, unambiguous)."""
 
-    def revoke_tokens(self, user=None, client_id=None) -> int:
+    def revoke_tokens(self, user=None, client_id=None):
         """Revoke every token of `user` (all when None), of one client when given; how many."""
 
     # -- signing keys
-    def register_key(self, kid, algorithm, public_jwk) -> None:
+    def register_key(self, kid, algorithm, public_jwk):
         """Record a public key once (racing processes: one row)."""
 
     def published_keys(self):
         """Keys not retired or published until later than now, newest first."""
 
-    def retire_key(self, kid, publish_until) -> int:
+    def retire_key(self, kid, publish_until):
         """Retire a current key, keeping it published until then; 1 when it was current."""
 
-    def extend_key(self, kid, until) -> None:
+    def extend_key(self, kid, until):
         """A retired key still signing stays published until `until` (never shortened)."""
 
     def list_keys(self):
         """Every key, oldest first."""
 
     # -- pre-registered clients and roles, found under canonical_client_id
-    def create_client(self, client_id, name, redirect_uris, description="", logo="") -> str:
+    def create_client(self, client_id, name, redirect_uris, description="", logo=""):
         """Register a confidential client; its raw secret."""
 
     def get_client(self, client_id=None, number=None):
@@ -673,19 +675,19 @@ class StorageContract(typing.Protocol):
     def list_clients(self):
         """Every client, in creation order."""
 
-    def rotate_client_secret(self, client_id) -> str:
+    def rotate_client_secret(self, client_id):
         """A new raw secret replacing the old one."""
 
-    def set_client_roles(self, client, roles, default_role="") -> None:
+    def set_client_roles(self, client, roles, default_role=""):
         """What the client accepts (check_client_roles), stored and set on the row given."""
 
-    def client_roles(self, client) -> list:
+    def client_roles(self, client):
         """client_roles(client)."""
 
-    def check_role(self, client, role) -> None:
+    def check_role(self, client, role):
         """check_role(client, role)."""
 
-    def assign_role(self, user, client, role) -> None:
+    def assign_role(self, user, client, role):
         """Give `user` this role in `client` (check_role), or take theirs away with ""."""
 
     def role_assignments(self, client):
@@ -694,17 +696,17 @@ class StorageContract(typing.Protocol):
     def role_for(self, user, client_id):
         """role_of the client's roles, default and the user's assignment; None for an unregistered client."""
 
-    def seen_clients(self, limit=100) -> dict:
+    def seen_clients(self, limit=100):
         """{client_id: client_data} of the clients of stored requests, newest first."""
 
     # -- invites
-    def create_invite(self, role, lifetime, created_by=None, app_roles=None) -> str:
+    def create_invite(self, role, lifetime, created_by=None, app_roles=None):
         """A new invite's raw token; UsageError for an app role (client_id: role) that cannot be assigned."""
 
     def get_invite(self, raw):
         """The live invite."""
 
-    def use_invite(self, raw, user=None) -> bool:
+    def use_invite(self, raw, user=None):
         """Single use: True for exactly one caller while it is live, recording `user` as its user."""
 
     def redeem_invite(self, raw, username, me, **profile):
@@ -720,14 +722,14 @@ class StorageContract(typing.Protocol):
     def list_grants(self, user):
         """The user's grants, by client_id."""
 
-    def save_grant(self, user, client_id, scope) -> None:
+    def save_grant(self, user, client_id, scope):
         """Remember (or replace) the scopes; one grant per user and client."""
 
-    def forget_grant(self, user, client_id) -> int:
+    def forget_grant(self, user, client_id):
         """How many were forgotten (0 or 1)."""
 
     # -- resource servers (introspection callers)
-    def add_resource_server(self, name) -> str:
+    def add_resource_server(self, name):
         """Its raw secret; UsageError when the name is taken."""
 
     def check_resource_server(self, raw):
@@ -736,20 +738,21 @@ class StorageContract(typing.Protocol):
     def list_resource_servers(self):
         """Every one, in creation order."""
 
-    def revoke_resource_server(self, name) -> int:
+    def revoke_resource_server(self, name):
         """1 when it was unrevoked."""
 
     # -- audit log and what has expired
-    def log_event(self, kind, user=None, **data) -> None:
+    def log_event(self, kind, user=None, **data):
         """Record an event now; `data` is kept as JSON (str() for what JSON lacks)."""
 
     def events(self, limit=50, user=None):
         """The newest `limit` events (of `user`), newest first, with their users."""
 
     def purge(self):
-        """Delete what can serve no more, {table: count} for every table of Storage.purge: expired requests,
-        sessions and unused invites, expired or used sign-in links, failures past the failure window,
-        events past log_retention (0: kept), codes and tokens REPLAY_MEMORY after they expired."""
+        """Delete what can serve no more; {table: count} for authrequest, session, loginlink, invite, token,
+        authcode, failure and event: expired requests, sessions and unused invites, expired or used sign-in
+        links, failures past the failure window, events past log_retention (0: kept for ever), and codes and
+        tokens REPLAY_MEMORY after they expired (a late replay is still recognised)."""
 
 
 class BaseModel(peewee.Model):
