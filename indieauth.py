@@ -684,9 +684,6 @@ class StorageContract(typing.Protocol):
     def client_roles(self, client):
         """client_roles(client)."""
 
-    def check_role(self, client, role):
-        """check_role(client, role)."""
-
     def assign_role(self, user, client, role):
         """Give `user` this role in `client` (check_role), or take theirs away with ""."""
 
@@ -1434,9 +1431,6 @@ class Storage:
 
     def client_roles(self, client):
         return client_roles(client)
-
-    def check_role(self, client, role):
-        check_role(client, role)
 
     def assign_role(self, user, client, role):
         with self.database.atomic():

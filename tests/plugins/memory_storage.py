@@ -263,9 +263,6 @@ class MemoryStorage:
     def client_roles(self, client):
         return client_roles(client)
 
-    def check_role(self, client, role):
-        check_role(client, role)
-
     def assign_role(self, user, client, role):
         with self._atomic():
             for values in self._where("roleassignment", user_id=user_id(user), client_id=client.id):
