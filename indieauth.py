@@ -578,6 +578,14 @@ class StorageContract(typing.Protocol):
     def redeem_login_link(self, raw):
         """Single use: the link's user for exactly one caller while it is live, keeping it as used."""
 
+    # -- state of sign-ins through another site (app.save_callback_state), kept as the hash of `browser`
+    def save_callback_state(self, purpose, browser, data, lifetime):
+        """Keep `data` (JSON-able) for `purpose` and the browser whose binding value is `browser`; its raw key."""
+
+    def take_callback_state(self, purpose, raw, browser):
+        """Single use: (data, None) for exactly one caller, from the same browser, while live; otherwise
+        (None, why): "unknown" (also for another purpose), "other_browser", "used" or "expired"."""
+
     # -- throttling
     def record_failure(self, keys):
         """A failed attempt counted now under each key; the ids of what was recorded."""
@@ -747,8 +755,8 @@ class StorageContract(typing.Protocol):
 
     def purge(self):
         """Delete what can serve no more; {table: count} for authrequest, session, loginlink, invite, token,
-        authcode, failure and event: expired requests, sessions and unused invites, expired or used sign-in
-        links, failures past the failure window, events past log_retention (0: kept for ever), and codes and
+        authcode, failure, callbackstate and event: expired requests, sessions, callback states and unused
+        invites, expired or used sign-in links, failures past the failure window, events past log_retention (0: kept for ever), and codes and
         tokens REPLAY_MEMORY after they expired (a late replay is still recognised)."""
 
 
@@ -1526,8 +1534,6 @@ class Storage:
 
     # -- state of sign-ins through another site
     def save_callback_state(self, purpose, browser, data, lifetime):
-        """Keep `data` (JSON-able) for `purpose` and the browser whose binding value is `browser`, for
-        `lifetime` seconds; returns its raw key (only the hash is kept)."""
         raw = secrets.token_urlsafe(32)
         CallbackState.create(key_hash=token_hash(raw), purpose=purpose, browser=token_hash(browser),
                              data=json.dumps(data), created_at=self.now(),
@@ -1536,8 +1542,6 @@ class Storage:
         return raw
 
     def take_callback_state(self, purpose, raw, browser):
-        """(data, None) for exactly one caller, from the same browser, before it expires, by a conditional
-        update; otherwise (None, why): "unknown", "other_browser", "used" or "expired"."""
         now, key = self.now(), token_hash(raw)
         taken = (CallbackState.update(used_at=now)
                  .where(CallbackState.key_hash == key, CallbackState.purpose == purpose,

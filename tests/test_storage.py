@@ -861,6 +861,27 @@ def test_every_row_has_the_attributes_of_the_row_contract(storage, clock):
     assert rows["invite"].created_by_id == rows["user"].id and rows["roleassignment"].client == rows["client"]
 
 
+def test_callback_state_is_taken_once_in_its_browser_for_its_purpose_while_live(storage, clock):
+    raw = storage.save_callback_state("github", "b" * 43, {"next": "/x"}, 600)
+    assert storage.take_callback_state("passkeys", raw, "b" * 43) == (None, "unknown")
+    assert storage.take_callback_state("github", raw, "c" * 43) == (None, "other_browser")
+    assert storage.take_callback_state("github", raw, "b" * 43) == ({"next": "/x"}, None)
+    assert storage.take_callback_state("github", raw, "b" * 43) == (None, "used")
+    late = storage.save_callback_state("github", "b" * 43, {}, 600)
+    clock.advance(seconds=600)
+    assert storage.take_callback_state("github", late, "b" * 43) == (None, "expired")
+    assert storage.take_callback_state("github", "never-saved", "b" * 43) == (None, "unknown")
+
+
+def test_purge_counts_every_table_it_purges(storage, clock):
+    alice = make_user(storage, "alice")
+    storage.create_login_link(alice, 60)
+    storage.save_callback_state("github", "b" * 43, {}, 60)
+    clock.advance(days=2)
+    counts = storage.purge()
+    assert set(counts) == set(PURGED) and counts["loginlink"] == counts["callbackstate"] == 1
+
+
 SINGLE_USE = {
     "code": lambda storage, user: (lambda code: lambda: storage.use_code(code))(storage.find_code(storage.create_code(
         60, user=user, me=user.me, client_id="https://app.example/", redirect_uri="https://app.example/cb"))),
@@ -869,6 +890,8 @@ SINGLE_USE = {
     "login link": lambda storage, user: (lambda raw: lambda: storage.redeem_login_link(raw) is not None)(
         storage.create_login_link(user, 60)),
     "invite": lambda storage, user: (lambda raw: lambda: storage.use_invite(raw))(storage.create_invite("user", 60)),
+    "callback state": lambda storage, user: (lambda raw: lambda: storage.take_callback_state("t", raw, "b" * 43)[1]
+                                             is None)(storage.save_callback_state("t", "b" * 43, {}, 60)),
     "refresh token": lambda storage, user: (lambda token: lambda: storage.revoke_token(token))(storage.create_token(
         "refresh", user, user.me, "https://app.example/", "create", 60, "f")[1]),
 }

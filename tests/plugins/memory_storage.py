@@ -338,6 +338,28 @@ class MemoryStorage:
             return self.get_user(user_id=values["user_id"])
         return None
 
+    # -- state of sign-ins through another site
+    def save_callback_state(self, purpose, browser, data, lifetime):
+        raw = secrets.token_urlsafe(32)
+        self._insert("callbackstate", key_hash=token_hash(raw), purpose=purpose, browser=token_hash(browser),
+                     data=json.dumps(data), created_at=self.now(), expires_at=self._later(lifetime), used_at=None)
+        self.purge_now_and_then()
+        return raw
+
+    def take_callback_state(self, purpose, raw, browser):
+        found = self._where("callbackstate", key_hash=token_hash(raw), purpose=purpose)
+        if not found:
+            return None, "unknown"
+        state = found[0]
+        if state["browser"] != token_hash(browser):
+            return None, "other_browser"
+        if state["used_at"] is not None:
+            return None, "used"
+        if state["expires_at"] <= self.now():
+            return None, "expired"
+        state["used_at"] = self.now()
+        return json.loads(state["data"]), None
+
     # -- throttling
     def record_failure(self, keys):
         return [self._insert("failure", key=key, at=self.now()).id for key in keys]
@@ -534,6 +556,7 @@ class MemoryStorage:
             "token": {"expires_at": lambda at: at is not None and at < replayed},
             "authcode": {"expires_at": lambda at: at < replayed},
             "failure": {"at": lambda at: at < now - datetime.timedelta(seconds=self.failure_window)},
+            "callbackstate": {"expires_at": lambda at: at < now},
             "event": {"at": lambda at: bool(self.log_retention)
                       and at < now - datetime.timedelta(seconds=self.log_retention)},
         }
