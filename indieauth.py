@@ -2368,7 +2368,6 @@ class GuardedSession:
     def request(self, method, url, accept=None, max_bytes=None, follow_redirects=True, **kwargs):
         """The FetchResponse for `url`.  A GET follows up to `max_redirects` redirects (only same-origin
         ones when follow_redirects="same-origin"); `max_bytes` may be a function of the headers."""
-        import requests
         headers = dict(kwargs.pop("headers", None) or {}, **({"Accept": accept} if accept else {}))
         host = (urllib.parse.urlsplit(url).hostname or "") if isinstance(url, str) else ""
         with self.slots.taken(host) if self.slots else contextlib.nullcontext():
