@@ -5172,97 +5172,13 @@ def make_test_app(config_overrides=None, plugins=(), folder=None, clock=utcnow, 
     return app
 
 
-class testing:
-    """Helpers for testing the server and its plugins with webtest alone: `from indieauth import testing`.
-
-    A whole sign-in through a real pending authorization request to a code::
-
-        app = testing.make_app({"plugins": {"mine": {...}}})
-        web = webtest.TestApp(app)
-        consent_url, verifier = testing.start_authorization(web)    # GET /auth, as an app sends people
-        page = web.get(consent_url)          # not signed in: 303 to /login?next=…; sign in your way
-        code = testing.approve(web, consent_url)                     # the consent form, approved
-        tokens = testing.redeem(web, code, verifier)                 # POST /token
-    """
-
-    make_app = staticmethod(make_test_app)
-    CLIENT_ID = "http://127.0.0.1:9/"          # a loopback client: never fetched, so no network
-    REDIRECT_URI = "http://127.0.0.1:9/callback"
-
-    class Clock:
-        """A clock a test moves by hand, for make_app(clock=…): `clock.advance(minutes=16)`."""
-
-        def __init__(self, start=datetime.datetime(2026, 1, 1, 12, 0, 0)):
-            self.now = start
-
-        def __call__(self):
-            return self.now
-
-        def advance(self, **delta):
-            self.now += datetime.timedelta(**delta)
-
-    @staticmethod
-    def free_port():
-        """A TCP port on 127.0.0.1 that was free a moment ago."""
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
-
-    @staticmethod
-    @contextlib.contextmanager
-    def serving(app, port=None, threads=4):
-        """Run a WSGI `app` on a real waitress server on 127.0.0.1 in a thread; yields its base URL.
-        `threads=1` is `indieauth serve` with `[server] threads = 1`: a request to itself would wait forever."""
-        from waitress.server import create_server
-        server = create_server(app, host="127.0.0.1", port=port or testing.free_port(), threads=threads)
-        stopping = threading.Event()
-
-        def run():
-            try:
-                server.run()
-            except OSError:  # its sockets closed under select() while stopping: expected then only
-                if not stopping.is_set():
-                    raise
-
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.effective_port}"
-        finally:
-            stopping.set()
-            for channel in list(server._map.values()):  # keep-alive connections keep the loop running
-                channel.close()
-            thread.join(timeout=5)
-            server.task_dispatcher.shutdown()
-
-    @staticmethod
-    def pkce_pair():
-        """(code_verifier, S256 code_challenge)."""
-        verifier = secrets.token_urlsafe(48)
-        return verifier, pkce_s256(verifier)
-
-    @staticmethod
-    def start_authorization(web, scope="profile create", state="teststate", **params):
-        """GET /auth as a client would; returns (the consent page URL it sends people to, verifier)."""
-        verifier, challenge = testing.pkce_pair()
-        query = {"response_type": "code", "client_id": testing.CLIENT_ID, "redirect_uri": testing.REDIRECT_URI,
-                 "state": state, "code_challenge": challenge, "code_challenge_method": "S256", "scope": scope}
-        query.update(params)
-        response = web.get("/auth?" + urllib.parse.urlencode(query), status=303)
-        return urllib.parse.urlsplit(response.headers["Location"]).path, verifier
-
-    @staticmethod
-    def approve(web, consent_url):
-        """Approve the consent page (the person must be signed in); returns the code."""
-        page = web.get(consent_url, status=200)
-        location = page.forms["consent"].submit("action", value="approve", status=303).headers["Location"]
-        return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))["code"]
-
-    @staticmethod
-    def redeem(web, code, verifier):
-        """POST /token with the code; returns the JSON token response."""
-        return web.post("/token", {"grant_type": "authorization_code", "code": code, "client_id": testing.CLIENT_ID,
-                                   "redirect_uri": testing.REDIRECT_URI, "code_verifier": verifier}).json
+def __getattr__(name):
+    """`indieauth.testing` is the test kit, the module indieauth_testing, imported only when asked for
+    (PEP 562): a server never loads it."""
+    if name == "testing":
+        import indieauth_testing
+        return indieauth_testing
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------------------------------------
