@@ -1,0 +1,97 @@
+"""The test kit (indieauth.testing, a pytest plugin): its fixtures work as documented."""
+
+import smtplib
+import sys
+from email.message import EmailMessage
+
+import pytest
+import requests
+
+import indieauth
+import indieauth_testing
+
+
+def test_indieauth_testing_is_the_kit_and_a_server_does_not_import_it():
+    assert indieauth.testing is indieauth_testing
+    from indieauth import testing
+    assert testing.serving is indieauth_testing.serving
+    with pytest.raises(AttributeError):
+        indieauth.no_such_thing  # noqa: B018
+
+
+def test_importing_the_core_does_not_import_the_kit():
+    import subprocess
+    code = "import sys, indieauth; print('indieauth_testing' in sys.modules, 'webtest' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_importing_the_kit_imports_nothing_heavy():
+    import subprocess
+    code = ("import sys, indieauth_testing; "
+            "print([m for m in ('playwright', 'aiosmtpd', 'webtest') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_make_web_builds_an_app_with_overrides_and_plugins(make_web):
+    class Extra:
+        @indieauth.hookimpl
+        def configure(self, app):
+            app.configured_by_extra = True
+
+    web = make_web({"server": {"base_url": "https://auth.example/"}}, plugins=[Extra()])
+    assert isinstance(web.app, indieauth.IndieAuth) and web.app.configured_by_extra
+    metadata = web.get("/.well-known/oauth-authorization-server").json
+    assert metadata["issuer"] == "https://auth.example/"
+    assert web.get("/").request.environ["REMOTE_ADDR"] == "192.0.2.10"
+
+
+def test_the_fake_server_serves_its_routes_and_records_the_requests(fake_http):
+    fake_http.route("/user", {"login": "ann"})
+    fake_http.route("/page", (201, {"X-Test": "yes"}, "<p>hi</p>"), method="POST")
+    fake_http.route("/api/*", lambda request: (200, {}, {"asked": request.path, "q": request.query}))
+    assert requests.get(fake_http.url + "/user", timeout=5).json() == {"login": "ann"}
+    posted = requests.post(fake_http.url + "/page", data={"a": "1"}, timeout=5)
+    assert (posted.status_code, posted.headers["X-Test"], posted.text) == (201, "yes", "<p>hi</p>")
+    assert posted.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert requests.get(fake_http.url + "/api/x/y?z=1", timeout=5).json() == {"asked": "/api/x/y", "q": {"z": "1"}}
+    assert requests.get(fake_http.url + "/page", timeout=5).status_code == 404  # routed for POST only
+    assert [(r.method, r.target) for r in fake_http.requests] == [
+        ("GET", "/user"), ("POST", "/page"), ("GET", "/api/x/y?z=1"), ("GET", "/page")]
+    assert fake_http.requests[1].form() == {"a": "1"}
+
+
+def test_the_fake_server_can_hang_up(fake_http):
+    fake_http.route("/", indieauth_testing.HANG_UP)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(fake_http.url + "/", timeout=5)
+
+
+def test_the_smtp_fake_receives_a_real_message(smtp_fake):
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@example.com", "b@example.com", "Hello"
+    message.set_content("The body.")
+    with smtplib.SMTP(smtp_fake.host, smtp_fake.port, timeout=5) as smtp:
+        smtp.send_message(message)
+    received = smtp_fake.received()[0]
+    assert received["rcpt_tos"] == ["b@example.com"] and received["mail_from"] == "a@example.com"
+    assert received["message"]["Subject"] == "Hello"
+    assert received["message"].get_content().strip() == "The body."
+    assert received["tls"] is False
+
+
+def test_the_smtp_fake_says_when_nothing_came(smtp_fake):
+    with pytest.raises(AssertionError, match="expected 1 message"):
+        smtp_fake.received(timeout=0.1)
+
+
+def test_the_page_fixture_loads_a_page_from_a_served_app(page, screenshot, make_web):
+    app = make_web({"plugins": {"password": {}}}).app
+    with indieauth_testing.serving(app) as url:
+        page.goto(url + "/login")
+        assert page.locator("form#password-login").count() == 1
+        assert page.get_by_role("textbox", name="Password").is_visible()
+        path = screenshot("kit-login")
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
