@@ -378,11 +378,15 @@ def page_factory(browser):
                                       color_scheme=scheme)
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return context.new_page()
-    make.contexts = contexts
+        _made.append(context.new_page())
+        return _made[-1]
     yield make
+    _made.clear()
     for context in contexts:
         context.close()
+
+
+_made = []  # the pages page_factory made for the running test: screenshot's default target
 
 
 @pytest.fixture
@@ -391,17 +395,18 @@ def page(page_factory):
     return page_factory()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def screenshot(request):
     """screenshot(name, target=None) -> path: a PNG of the page `target` (all of it) or of a locator; by
-    default the page page_factory (or `page`) made last. Written to $INDIEAUTH_SCREENSHOTS when set,
+    default the page page_factory (or `page`) made last in this test. Written to $INDIEAUTH_SCREENSHOTS when set,
     else to screenshots/ next to the test file; `name` may hold a / (a subfolder)."""
     folder = os.environ.get("INDIEAUTH_SCREENSHOTS") or os.path.join(os.path.dirname(str(request.path)),
                                                                      "screenshots")
 
     def shoot(name, target=None):
         if target is None:
-            target = request.getfixturevalue("page_factory").contexts[-1].pages[-1]
+            assert _made, "screenshot(name) shoots the page page_factory made last: there is none"
+            target = _made[-1]
         path = os.path.join(folder, f"{name}.png")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         if hasattr(target, "goto"):  # a page: all of it, not only the viewport

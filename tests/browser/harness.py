@@ -1,70 +1,16 @@
-"""Browser test harness: headless Chromium (Debian's package, driven by Playwright) against real servers.
-
-Never downloads a browser: Playwright's own browsers are not used, only /usr/bin/chromium."""
+"""What the core's browser tests share besides the kit's Chromium fixtures (browser, page_factory, page,
+screenshot from indieauth.testing): the server with its owner, and a real client app."""
 
 import base64
 import hashlib
 import html
-import os
 import secrets
-import shutil
 import urllib.parse
 
 import pytest
 import requests
 
 from conftest import PASSWORD, free_port, serving
-
-CHROMIUM = os.environ.get("INDIEAUTH_CHROMIUM", "/usr/bin/chromium")
-# INDIEAUTH_SCREENSHOTS=docs/screenshots refreshes the README's pictures; by default they stay out of git.
-SCREENSHOTS = os.environ.get("INDIEAUTH_SCREENSHOTS") or os.path.join(os.path.dirname(__file__), "screenshots")
-
-if not shutil.which(CHROMIUM) and os.environ.get("CI"):
-    raise RuntimeError(f"CI must provide Chromium at {CHROMIUM}: .ci/run installs Debian's chromium package")
-if not shutil.which(CHROMIUM):
-    pytest.skip(f"browser tests need Chromium at {CHROMIUM} (Debian package 'chromium'; CI installs it)",
-                allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One Chromium per test module: Playwright's sync API allows one running instance at a time, and
-    plugins' browser tests start their own."""
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page_factory(browser):
-    contexts = []
-
-    def make(javascript=True, width=1000, height=800, scheme="light"):
-        context = browser.new_context(java_script_enabled=javascript, viewport={"width": width, "height": height},
-                                      color_scheme=scheme)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-    yield make
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture
-def page(page_factory):
-    return page_factory()
-
-
-def screenshot(page, name):
-    """Save a full-page screenshot under tests/browser/screenshots/ (looked at, and kept by CI)."""
-    os.makedirs(SCREENSHOTS, exist_ok=True)
-    path = os.path.join(SCREENSHOTS, f"{name}.png")
-    page.screenshot(path=path, full_page=True)
-    return path
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import re
 import pytest
 
 from conftest import PASSWORD, free_port, serving
-from harness import ClientApp, browser, screenshot  # noqa: F401 (fixtures)
+from harness import ClientApp
 
 import indieauth
 
@@ -342,7 +342,7 @@ def focus_problems(page):
 
 
 @pytest.fixture(scope="module")
-def audit(browser, site):
+def audit(browser, site, screenshot):
     """audit(scheme, width) -> {page name: {rule: problems}}: each page is opened once per scheme and
     width and every check run on it (the walk with Tab last, as it moves focus and scrolls)."""
     done = {}
@@ -350,17 +350,17 @@ def audit(browser, site):
     def run(scheme, width):
         if (scheme, width) not in done:
             with pages(browser, site, scheme, width) as visit:
-                done[scheme, width] = {name: inspect(visit(name), name, scheme, width) for name in PAGES}
+                done[scheme, width] = {name: inspect(visit(name), name, scheme, width, screenshot) for name in PAGES}
         return done[scheme, width]
     return run
 
 
-def inspect(page, name, scheme, width):
+def inspect(page, name, scheme, width, screenshot):
     found = {"names": unnamed_controls(page), "contrast": contrast_problems(page), "wide": [], "targets": []}
     lang = page.get_attribute("html", "lang") or ""
     if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]+)*", lang):
         found["names"].insert(0, f"<html lang={lang!r}>")
-    screenshot(page, f"a11y/{name}-{scheme}-{width}")
+    screenshot(f"a11y/{name}-{scheme}-{width}", page)
     if width == 360:
         wide = page.evaluate("document.scrollingElement.scrollWidth")
         found["wide"] = ([f"the page is {wide}px wide in a {width}px window"] if wide > width else []) + \
@@ -509,7 +509,7 @@ main { min-width: 420px; }             /* wider than a phone */
 """
 
 
-def test_the_audit_of_a_real_page_finds_a_regressed_stylesheet(browser, site):
+def test_the_audit_of_a_real_page_finds_a_regressed_stylesheet(browser, site, screenshot):
     import requests
     css = requests.get(site.base + "/static/style.css", timeout=5).text + REGRESSED
     context = browser.new_context(viewport={"width": 360, "height": 800}, color_scheme="light",
@@ -518,7 +518,7 @@ def test_the_audit_of_a_real_page_finds_a_regressed_stylesheet(browser, site):
         context.route("**/static/style.css", lambda route: route.fulfill(body=css, content_type="text/css"))
         page = context.new_page()
         page.goto(site.base + "/tokens")
-        found = inspect(page, "tokens-regressed", "light", 360)
+        found = inspect(page, "tokens-regressed", "light", 360, screenshot)
         assert any(p["what"] == "span.muted" and p["ratio"] < 3 for p in found["contrast"]), found["contrast"]
         assert any(p.startswith("no focus indicator on a IndieAuth") for p in found["focus"]), found["focus"]
         assert "the page is 420px wide in a 360px window" in found["wide"], found["wide"]

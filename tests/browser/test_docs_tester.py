@@ -9,7 +9,7 @@ import re
 import requests
 from playwright.sync_api import expect
 
-from harness import PASSWORD, SCREENSHOTS, browser, page, page_factory, screenshot, server  # noqa: F401 (fixtures)
+from harness import PASSWORD, server  # noqa: F401 (a fixture)
 
 ME = "https://owner.example/"
 
@@ -39,21 +39,21 @@ def token_requests(page):
     return seen
 
 
-def screenshot_of_section(page, name, first, last):
-    """A screenshot of the page from the top of `first` to the bottom of `last` (saved where the harness
-    saves its own): the README shows the tester, not the whole page above it."""
-    os.makedirs(SCREENSHOTS, exist_ok=True)
+def screenshot_of_section(screenshot, page, name, first, last):
+    """A screenshot of the page from the top of `first` to the bottom of `last` (saved where the kit's
+    `screenshot` saves its own): the README shows the tester, not the whole page above it."""
+    os.makedirs(screenshot.folder, exist_ok=True)
     top, bottom, left, width = page.evaluate("""([first, last]) => {
         const main = document.querySelector("main").getBoundingClientRect();
         return [document.querySelector(first).getBoundingClientRect().top + scrollY,
                 document.querySelector(last).getBoundingClientRect().bottom + scrollY, main.left, main.width]; }""",
                                              [first, last])
-    path = os.path.join(SCREENSHOTS, f"{name}.png")
+    path = os.path.join(screenshot.folder, f"{name}.png")
     page.screenshot(path=path, full_page=True, clip={"x": left, "y": top - 16, "width": width, "height": bottom - top + 32})
     return path
 
 
-def test_the_tester_runs_the_whole_flow_and_decodes_the_token(page, server):
+def test_the_tester_runs_the_whole_flow_and_decodes_the_token(page, server, screenshot):
     base, _ = server
     start_tester(page, base, me=ME)
     assert "OAuth tester" in page.inner_text("h1")
@@ -79,7 +79,7 @@ def test_the_tester_runs_the_whole_flow_and_decodes_the_token(page, server):
     verified = requests.get(base + "/token", headers={"Authorization": "Bearer " + answer["access_token"]}, timeout=5)
     assert verified.json()["client_id"] == base + "/docs"
     assert page.evaluate("document.documentElement.scrollWidth") <= 1000  # long tokens scroll in their box
-    screenshot_of_section(page, "docs-tester", "#tester", "#tester-response")
+    screenshot_of_section(screenshot, page, "docs-tester", "#tester", "#tester-response")
 
     page.click("#tester-refresh")
     expect(page.locator("#tester-response-heading")).to_have_text("Refresh: HTTP 200")
@@ -89,7 +89,7 @@ def test_the_tester_runs_the_whole_flow_and_decodes_the_token(page, server):
     assert json.loads(page.inner_text("#tester-jwt-payload"))["jti"] != payload["jti"]
 
 
-def test_a_tampered_state_is_refused_without_exchanging_the_code(page, server):
+def test_a_tampered_state_is_refused_without_exchanging_the_code(page, server, screenshot):
     base, _ = server
     start_tester(page, base)
     posts = token_requests(page)
@@ -103,7 +103,7 @@ def test_a_tampered_state_is_refused_without_exchanging_the_code(page, server):
     expect(error).to_be_visible()
     assert "state" in error.inner_text() and "not exchanged" in error.inner_text()
     assert not page.is_visible("#tester-return") and not page.is_visible("#tester-exchange")
-    screenshot_of_section(page, "docs-tester-state-error", "#tester", "#tester-form")
+    screenshot_of_section(screenshot, page, "docs-tester-state-error", "#tester", "#tester-form")
     assert posts == []
 
 
@@ -136,7 +136,7 @@ def test_a_denial_is_shown_clearly(page, server):
     assert not page.is_visible("#tester-return")
 
 
-def test_without_javascript_the_docs_read_and_say_the_tester_needs_it(page_factory, server):
+def test_without_javascript_the_docs_read_and_say_the_tester_needs_it(page_factory, server, screenshot):
     page = page_factory(javascript=False)
     base, _ = server
     page.goto(base + "/docs")
@@ -145,7 +145,7 @@ def test_without_javascript_the_docs_read_and_say_the_tester_needs_it(page_facto
     assert page.is_visible("#endpoint-list") and page.is_visible("#sign-in-snippet") and page.is_visible("#head-links")
     assert base + "/token" in page.inner_text("#endpoint-list")
     assert not page.is_visible("button[data-copy]")
-    screenshot(page, "docs-nojs")
+    screenshot("docs-nojs", page)
 
 
 def test_with_javascript_the_noscript_note_is_not_shown_and_every_input_is_named(page, server):
@@ -168,9 +168,9 @@ def test_the_snippet_copies_as_html(page, server):
     assert copied.startswith('<form action="/indieauth/start"') and 'autocomplete="url"' in copied
 
 
-def test_phone_width_and_dark_scheme(page_factory, server):
+def test_phone_width_and_dark_scheme(page_factory, server, screenshot):
     page = page_factory(width=360, height=740, scheme="dark")
     base, _ = server
     page.goto(base + "/docs")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    screenshot(page, "docs-phone-dark")
+    screenshot("docs-phone-dark", page)

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from harness import PASSWORD, browser, page, page_factory, screenshot  # noqa: F401 (fixtures)
+from harness import PASSWORD
 from conftest import free_port
 
 LINK_LINE = re.compile(r"^Sign in once \(within 24 hours\) at: (http://127\.0\.0\.1:\d+/login/once/\S+)$", re.M)
@@ -53,26 +53,26 @@ def test_the_first_run_writes_its_files_and_prints_a_link_to_this_server(first_r
     assert oct(os.stat(folder / "secret.key").st_mode & 0o777) == "0o600"
 
 
-def test_the_owner_signs_in_with_the_link_sets_a_password_and_signs_in_with_it(page, first_run):
+def test_the_owner_signs_in_with_the_link_sets_a_password_and_signs_in_with_it(page, first_run, screenshot):
     base, link, _, _ = first_run
     page.goto(link)
-    screenshot(page, "first-run-1-link")
+    screenshot("first-run-1-link", page)
     assert "one-time link" in page.inner_text("h1")
     assert "Signed in as" not in page.inner_text("header")  # opening the link alone signs nobody in
     page.get_by_role("button", name="Sign in").click()
 
     page.wait_for_url(base + "/plugins/password/")  # no password yet: straight on to set one
-    screenshot(page, "first-run-2-set-password")
+    screenshot("first-run-2-set-password", page)
     assert "Signed in as owner" in page.inner_text("header")
     assert page.inner_text("h1") == "Set a password"  # none yet, so no "current password" is asked for
     assert page.locator("#current_password").count() == 0
     page.get_by_label("New password (at least 10 characters)").fill(PASSWORD)
     page.get_by_label("New password again").fill(PASSWORD)
-    screenshot(page, "first-run-3-set-password")
+    screenshot("first-run-3-set-password", page)
     page.get_by_role("button", name="Save password").click()
     page.wait_for_url(base + "/plugins/password/?changed=1")
     assert page.get_by_role("status").inner_text() == "Your password has been saved."
-    screenshot(page, "first-run-4-password-saved")
+    screenshot("first-run-4-password-saved", page)
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(base + "/")
@@ -83,10 +83,10 @@ def test_the_owner_signs_in_with_the_link_sets_a_password_and_signs_in_with_it(p
     page.locator("#password-login").get_by_role("button", name="Sign in").click()
     page.wait_for_url(base + "/")
     assert "Signed in as owner" in page.inner_text("header")
-    screenshot(page, "first-run-5-signed-in")
+    screenshot("first-run-5-signed-in", page)
 
 
-def test_the_link_opened_a_second_time_is_refused_with_a_clear_page(page_factory, first_run):
+def test_the_link_opened_a_second_time_is_refused_with_a_clear_page(page_factory, first_run, screenshot):
     base, link, _, _ = first_run
     first = page_factory()
     first.goto(link)
@@ -97,7 +97,7 @@ def test_the_link_opened_a_second_time_is_refused_with_a_clear_page(page_factory
     again = page_factory()  # another browser, as someone who found the link later would be
     answer = again.goto(link)
     assert answer.status == 400  # refused when opened, before any button
-    screenshot(again, "first-run-link-used")
+    screenshot("first-run-link-used", again)
     assert "not valid any more" in again.get_by_role("alert").inner_text()
     assert "indieauth user link" in again.inner_text("main")
     assert "Signed in as" not in again.inner_text("header")

@@ -3,7 +3,7 @@ page through login and consent back to the client, deny, error pages, the token 
 
 import re
 
-from harness import PASSWORD, browser, client_app, page, page_factory, screenshot, server  # noqa: F401 (fixtures)
+from harness import PASSWORD, client_app, server  # noqa: F401 (fixtures)
 
 
 def sign_in(page, base, username="owner", password=PASSWORD):
@@ -13,10 +13,10 @@ def sign_in(page, base, username="owner", password=PASSWORD):
     page.click("#password-login button[type=submit]")
 
 
-def test_sign_in_and_out(page, server):
+def test_sign_in_and_out(page, server, screenshot):
     base, _ = server
     page.goto(base + "/login")
-    screenshot(page, "login")
+    screenshot("login", page)
     sign_in(page, base)
     page.wait_for_url(base + "/")
     assert "Signed in as owner" in page.inner_text("header")
@@ -25,17 +25,17 @@ def test_sign_in_and_out(page, server):
     assert "Signed in as" not in page.inner_text("header")
 
 
-def test_wrong_password_is_announced_next_to_the_form(page, server):
+def test_wrong_password_is_announced_next_to_the_form(page, server, screenshot):
     base, _ = server
     sign_in(page, base, password="not the password")
     alert = page.locator("#password-login [role=alert]")
     assert "not right" in alert.inner_text()
     assert page.get_attribute("#password", "aria-invalid") == "true"
     assert page.input_value("#username") == "owner"
-    screenshot(page, "login-error")
+    screenshot("login-error", page)
 
 
-def test_whole_flow_from_a_client_page_through_consent_and_back(page, server, client_app):
+def test_whole_flow_from_a_client_page_through_consent_and_back(page, server, client_app, screenshot):
     base, _ = server
     page.goto(client_app.url + "/")
     page.click("#sign-in")
@@ -44,7 +44,7 @@ def test_whole_flow_from_a_client_page_through_consent_and_back(page, server, cl
     page.fill("#password", PASSWORD)
     page.click("#password-login button[type=submit]")
     page.wait_for_url(re.compile(r".*/auth/consent/.*"))
-    screenshot(page, "consent")
+    screenshot("consent", page)
     assert client_app.url + "/" in page.inner_text("main")
     page.click("button[value=approve]")
     page.wait_for_url(re.compile(re.escape(client_app.url) + r"/callback\?.*"))
@@ -75,13 +75,13 @@ def test_deny_goes_back_to_the_client_with_access_denied(page, server, client_ap
     assert page.inner_text("#result") == "error: access_denied"
 
 
-def test_a_bad_client_id_is_an_error_page(page, server):
+def test_a_bad_client_id_is_an_error_page(page, server, screenshot):
     base, _ = server
     response = page.goto(base + "/auth?client_id=https%3A%2F%2F10.0.0.1%2F&redirect_uri=https%3A%2F%2F10.0.0.1%2Fcb"
                                 "&state=x&response_type=code")
     assert response.status == 400
     assert "The app's client_id is not valid" in page.inner_text("h1")
-    screenshot(page, "client-error")
+    screenshot("client-error", page)
 
 
 def test_keyboard_alone_reaches_approve_and_deny(page, server, client_app):
@@ -118,7 +118,7 @@ def test_every_input_has_an_accessible_name(page, server, client_app):
         assert page.get_attribute("html", "lang") == "en"
 
 
-def test_token_page_issue_copy_revoke(page, server):
+def test_token_page_issue_copy_revoke(page, server, screenshot):
     base, _ = server
     sign_in(page, base)
     page.goto(base + "/tokens/new")
@@ -132,9 +132,9 @@ def test_token_page_issue_copy_revoke(page, server):
     from playwright.sync_api import expect
     expect(page.locator("button[data-copy=token]")).to_have_text("Copied")  # the copy settles asynchronously
     assert page.evaluate("navigator.clipboard.readText()") == token
-    screenshot(page, "token-shown")
+    screenshot("token-shown", page)
     page.goto(base + "/tokens")
-    screenshot(page, "tokens")
+    screenshot("tokens", page)
     assert "https://dev.example/" in page.inner_text("main")
     page.click("button:has-text('Revoke everything of this app')")
     page.click("main button[type=submit]:has-text('Revoke')")
@@ -143,12 +143,12 @@ def test_token_page_issue_copy_revoke(page, server):
     assert requests.get(base + "/token", headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code == 401
 
 
-def test_phone_width_and_dark_scheme(page_factory, server):
+def test_phone_width_and_dark_scheme(page_factory, server, screenshot):
     page = page_factory(width=360, height=740, scheme="dark")
     base, _ = server
     page.goto(base + "/login")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    screenshot(page, "login-phone-dark")
+    screenshot("login-phone-dark", page)
 
 
 def test_copy_buttons_stay_hidden_without_javascript(page_factory, server):

@@ -4,7 +4,6 @@ page shows the same check as a curl command."""
 
 import pytest
 
-from harness import browser, page, page_factory, screenshot  # noqa: F401 (fixtures)
 from conftest import free_port, serving
 from test_flows import sign_in
 from test_interop import StripAuthorization, app_with_owner
@@ -23,24 +22,24 @@ def site(make_app, request):
 
 @pytest.mark.parametrize("site, verdict", [(None, "Yes."), ("strip", "No."), ("rename", "Yes, renamed.")],
                          indirect=["site"])
-def test_the_browser_checks_the_authorization_header(page, site, verdict):
+def test_the_browser_checks_the_authorization_header(page, site, verdict, screenshot):
     sign_in(page, site)
     page.wait_for_url(site + "/")
     page.goto(site + "/selftest")
     answer = page.locator("#authorization-check [data-answer]:visible")
     answer.wait_for()
-    screenshot(page, f"selftest-{verdict.split('.')[0].replace(' ', '-').replace(',', '').lower()}")
+    screenshot(f"selftest-{verdict.split('.')[0].replace(' ', '-').replace(',', '').lower()}", page)
     assert answer.inner_text().startswith(verdict)
     assert page.locator("#authorization-check .by-hand:visible").count() == 0
     assert page.locator("text=CGIPassAuth On").is_visible() == (verdict == "No.")
 
 
-def test_without_javascript_the_page_shows_the_check_by_hand(page_factory, site):
+def test_without_javascript_the_page_shows_the_check_by_hand(page_factory, site, screenshot):
     page = page_factory(javascript=False)
     sign_in(page, site)
     page.wait_for_url(site + "/")
     page.goto(site + "/selftest")
-    screenshot(page, "selftest-no-javascript")
+    screenshot("selftest-no-javascript", page)
     assert page.locator("#authorization-check [data-answer]:visible").count() == 0
     assert page.locator("#authorization-check pre.by-hand").inner_text().startswith('curl -H "Authorization: Bearer ')
     assert page.locator("text=CGIPassAuth On").is_visible()

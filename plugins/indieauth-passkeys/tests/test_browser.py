@@ -7,10 +7,8 @@ Never downloads a browser.  Skipped when Chromium is absent, except under CI, wh
 import base64
 import contextlib
 import hashlib
-import os
 import re
 import secrets
-import shutil
 import time
 import urllib.parse
 
@@ -20,17 +18,8 @@ import requests
 from indieauth import testing
 from indieauth_password import set_password
 
-CHROMIUM = os.environ.get("INDIEAUTH_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = os.path.join(os.path.dirname(__file__), "screenshots")
 PASSWORD = "correct horse battery staple"
 CLIENT_ID, REDIRECT_URI = "http://127.0.0.1:9/", "http://127.0.0.1:9/callback"
-
-if not shutil.which(CHROMIUM) and os.environ.get("CI"):
-    raise RuntimeError(f"CI must provide Chromium at {CHROMIUM} (Debian package 'chromium') for the passkey tests")
-if not shutil.which(CHROMIUM):
-    pytest.skip(f"passkey browser tests need Chromium at {CHROMIUM} (Debian package 'chromium')",
-                allow_module_level=True)
-
 
 free_port = testing.free_port
 
@@ -52,31 +41,6 @@ def start_server(tmp_path):
             stack.enter_context(testing.serving(app, port))
             return f"http://localhost:{port}"
         yield start
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page_factory(browser):
-    contexts = []
-
-    def make(javascript=True):
-        context = browser.new_context(java_script_enabled=javascript, viewport={"width": 1000, "height": 800})
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-    yield make
-    for context in contexts:
-        context.close()
 
 
 class VirtualAuthenticator:
@@ -179,11 +143,6 @@ def open_with_autofill_waiting(page, authenticator, webauthn, url):
     return webauthn.list("conditional")[-1]
 
 
-def screenshot(page, name):
-    os.makedirs(SCREENSHOTS, exist_ok=True)
-    page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
-
-
 def sign_in_with_password(page, base):
     page.goto(base + "/login")
     page.fill("#username", "ann")
@@ -220,14 +179,14 @@ def register_then_sign_out(page, base):
     sign_out(page)
 
 
-def test_register_a_passkey_then_pick_it_in_autofill_to_a_code(page, start_server):
+def test_register_a_passkey_then_pick_it_in_autofill_to_a_code(page, start_server, screenshot):
     base = start_server()
     sign_in_with_password(page, base)
     page.wait_for_url(base + "/")
     add_passkey(page, base)
     assert "Your new passkey is saved" in page.inner_text("main")
     assert page.inner_text("#passkeys-list tbody td:first-child") == "This laptop"
-    screenshot(page, "settings")
+    screenshot("settings", page)
     sign_out(page)
 
     webauthn = Recorder(page)
@@ -246,7 +205,7 @@ def test_register_a_passkey_then_pick_it_in_autofill_to_a_code(page, start_serve
 
 
 def test_the_user_name_field_offers_passkeys_with_a_challenge_from_the_server(page, authenticator,
-                                                                            start_server):
+                                                                            start_server, screenshot):
     base = start_server()
     register_then_sign_out(page, base)
     webauthn = Recorder(page)
@@ -256,7 +215,7 @@ def test_the_user_name_field_offers_passkeys_with_a_challenge_from_the_server(pa
     assert waiting["allow"] == 0 and "outcome" not in waiting
     assert webauthn.options[-1]["rpId"] == "localhost"
     assert not page.locator("#passkeys-error").is_visible()
-    screenshot(page, "login")
+    screenshot("login", page)
 
 
 def test_the_button_signs_in_while_the_autofill_request_waits(page, authenticator, start_server):
@@ -339,7 +298,7 @@ def test_password_then_passkey(page, start_server):
     assert "Signed in as ann" in page.inner_text("header")
 
 
-def test_rename_then_remove_a_passkey_which_is_then_refused(page, authenticator, start_server):
+def test_rename_then_remove_a_passkey_which_is_then_refused(page, authenticator, start_server, screenshot):
     base = start_server()
     sign_in_with_password(page, base)
     page.wait_for_url(base + "/")
@@ -348,7 +307,7 @@ def test_rename_then_remove_a_passkey_which_is_then_refused(page, authenticator,
     page.fill("#passkeys-new-name", "   ")
     page.click("#passkeys-rename button[type=submit]")
     assert "Give the passkey a name" in page.inner_text("#rename-error")
-    screenshot(page, "rename-error")
+    screenshot("rename-error", page)
     page.fill("#passkeys-new-name", "Work laptop")
     page.click("#passkeys-rename button[type=submit]")
     page.wait_for_url(base + "/plugins/passkeys/?renamed=1")
@@ -366,10 +325,10 @@ def test_rename_then_remove_a_passkey_which_is_then_refused(page, authenticator,
     assert "Signed in as" not in page.inner_text("header")
 
 
-def test_without_javascript_the_login_page_says_to_sign_in_another_way(page_factory, start_server):
+def test_without_javascript_the_login_page_says_to_sign_in_another_way(page_factory, start_server, screenshot):
     base = start_server()
     page = page_factory(javascript=False)
     page.goto(base + "/login")
     assert "Signing in with a passkey needs JavaScript" in page.inner_text("#passkeys-login")
     assert not page.locator("#passkeys-sign-in").is_visible()
-    screenshot(page, "login-no-javascript")
+    screenshot("login-no-javascript", page)
