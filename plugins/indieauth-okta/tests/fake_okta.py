@@ -1,4 +1,4 @@
-"""A fake Okta org: a real HTTP server on 127.0.0.1 that imitates the four endpoints of Okta's Users
+"""A fake Okta org: the test kit's FakeServer (real HTTP on 127.0.0.1) imitating the four endpoints of Okta's Users
 and Factors APIs an Okta Verify push uses, with Okta's own shapes, status codes and error bodies:
 
     GET  /api/v1/users/{id or login}                      200 user | 404 E0000007
@@ -12,12 +12,12 @@ push will go (`answer`: approve, reject, timeout or wait) and after how many WAI
 """
 
 import datetime
-import http.server
-import json
 import secrets
 import string
 import threading
 import urllib.parse
+
+from indieauth import testing
 
 TOKEN = "00fakeOktaApiToken-for-tests_0123456789"
 ANSWERS = {"approve": "SUCCESS", "reject": "REJECTED", "timeout": "TIMEOUT"}
@@ -47,28 +47,11 @@ class FakeOkta:
         self.broken = None       # (status, content type, body) answered to every call when set
         self.poll_link_base = None  # another origin for poll links, to test that they are refused
         self.lock = threading.Lock()
-        fake = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                fake.handle(self, "GET")
-
-            def do_POST(self):
-                fake.handle(self, "POST")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
+        self.server = testing.FakeServer().route("/*", self.handle, method="*")
+        self.url = self.server.url
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        self.server.stop()
 
     # -- what the test sets up
     def add_user(self, login, answer="approve", after=1, push=True, status="ACTIVE", number=None):
@@ -92,22 +75,16 @@ class FakeOkta:
             return [r for r in self.requests if method is None or r[0] == method]
 
     # -- the API
-    def handle(self, request, method):
-        length = int(request.headers.get("Content-Length") or 0)
-        body = request.rfile.read(length) if length else b""
-        path = urllib.parse.urlsplit(request.path).path
+    def handle(self, request):
+        """The kit's route function: every call, recorded and answered as Okta would."""
+        authorization = request.headers.get("Authorization")
         with self.lock:
-            self.requests.append((method, path, request.headers.get("Authorization"), body))
-            status, answer = self.route(method, path, request.headers.get("Authorization"))
+            self.requests.append((request.method, request.path, authorization, request.body))
+            status, answer = self.route(request.method, request.path, authorization)
         if self.broken:
             status, content_type, raw = self.broken
-        else:
-            content_type, raw = "application/json", json.dumps(answer).encode()
-        request.send_response(status)
-        request.send_header("Content-Type", content_type)
-        request.send_header("Content-Length", str(len(raw)))
-        request.end_headers()
-        request.wfile.write(raw)
+            return status, {"Content-Type": content_type}, raw
+        return status, {}, answer
 
     def route(self, method, path, authorization):
         if authorization != f"SSWS {self.token}":
