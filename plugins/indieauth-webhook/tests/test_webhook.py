@@ -5,11 +5,8 @@ import base64
 import datetime
 import hashlib
 import hmac
-import http.server
-import json
 import logging
 import secrets
-import socket
 import threading
 import time
 import urllib.parse
@@ -19,6 +16,7 @@ import webtest
 
 import indieauth
 import indieauth_webhook as wh
+from indieauth import testing
 from indieauth_password import set_password
 
 SECRET = "a webhook secret for tests"
@@ -31,49 +29,31 @@ AT = datetime.datetime(2026, 1, 1, 12, 0, 0)
 
 # -- a real receiver ------------------------------------------------------------------------------
 
-class Receiver:
-    """Records every request; `answers` is a list of what to do next ("ok", "500", "302", "hang"),
-    "ok" once it is empty.  A hang lasts `hang_seconds` or until the test ends."""
+class Receiver(testing.FakeServer):
+    """The kit's FakeServer as a webhook receiver: `answers` is a list of what to do next with a POST
+    ("ok", "500", "302", "hang"), "ok" once it is empty.  A hang lasts `hang_seconds` or until
+    `released` is set (at the latest when the test ends)."""
 
     def __init__(self):
-        self.requests, self.answers, self.hang_seconds = [], [], 5
-        self.lock, self.released = threading.Lock(), threading.Event()
-        receiver = self
+        super().__init__()
+        self.answers, self.hang_seconds, self.released = [], 5, threading.Event()
+        self.route("/*", self.answer, method="POST")
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver.lock:
-                    receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,
-                                              "at": time.monotonic()})
-                    answer = receiver.answers.pop(0) if receiver.answers else "ok"
-                if answer == "hang":
-                    receiver.released.wait(receiver.hang_seconds)
-                status = {"ok": 204, "500": 500, "302": 302, "hang": 200}[answer]
-                self.send_response(status)
-                if status == 302:
-                    self.send_header("Location", "/elsewhere")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
+    def answer(self, request):
+        with self.lock:
+            answer = self.answers.pop(0) if self.answers else "ok"
+        if answer == "hang":
+            self.released.wait(self.hang_seconds)
+        status = {"ok": 204, "500": 500, "302": 302, "hang": 200}[answer]
+        return status, {"Location": "/elsewhere"} if status == 302 else {}, b""
 
     def bodies(self):
         with self.lock:
-            return [json.loads(r["body"]) for r in self.requests]
+            return [request.json() for request in self.requests]
 
     def stop(self):
         self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        super().stop()
 
 
 @pytest.fixture
@@ -83,10 +63,7 @@ def receiver():
     r.stop()
 
 
-def closed_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+closed_port = testing.free_port  # free a moment ago: nothing listens there
 
 
 # -- apps -----------------------------------------------------------------------------------------
@@ -222,25 +199,25 @@ def test_login_failed_payload_is_stamped_with_the_app_clock(make_app, receiver):
 
 def test_headers_name_the_plugin_and_the_content_type(app, receiver):
     fire(app, token_issued())
-    headers = receiver.requests[0]["headers"]
+    headers = receiver.requests[0].headers
     assert headers["Content-Type"] == "application/json"
     assert headers["User-Agent"] == f"indieauth-webhook/{wh.__version__} (+http://localhost/)"
-    assert receiver.requests[0]["path"] == "/hook"
+    assert receiver.requests[0].target == "/hook"
 
 
 def test_signature_verifies_with_the_secret_and_not_with_another(app, receiver):
     fire(app, token_issued())
     request = receiver.requests[0]
-    header = request["headers"]["X-IndieAuth-Signature"]
+    header = request.headers["X-IndieAuth-Signature"]
     assert header.startswith("sha256=") and len(header) == len("sha256=") + 64
-    assert verify(SECRET, request["body"], header)
-    assert not verify("another secret", request["body"], header)
-    assert not verify(SECRET, request["body"].replace(b"create", b"delete"), header)
+    assert verify(SECRET, request.body, header)
+    assert not verify("another secret", request.body, header)
+    assert not verify(SECRET, request.body.replace(b"create", b"delete"), header)
 
 
 def test_every_url_receives_every_event(make_app, receiver):
     fire(make_app(urls=[receiver.url + "/one", receiver.url + "/two"]), token_issued())
-    assert sorted(r["path"] for r in receiver.requests) == ["/one", "/two"]
+    assert sorted(r.target for r in receiver.requests) == ["/one", "/two"]
 
 
 @pytest.mark.parametrize("event", [token_revoked(), login_failed()], ids=["token_revoked", "login_failed"])
@@ -264,7 +241,7 @@ def test_retries_after_500s_then_succeeds(app, receiver, warnings):
     receiver.answers = ["500", "500"]
     fire(app, token_issued())
     assert len(receiver.requests) == 3
-    assert len({r["body"] for r in receiver.requests}) == 1  # the same message each time
+    assert len({r.body for r in receiver.requests}) == 1  # the same message each time
     assert warnings == []
 
 
@@ -280,7 +257,7 @@ def test_retries_back_off_exponentially(app, receiver):
     app.plugin_state["webhook"].backoff = 0.05
     receiver.answers = ["500"] * 3
     fire(app, token_issued())
-    times = [r["at"] for r in receiver.requests]
+    times = [r.at for r in receiver.requests]
     gaps = [later - earlier for earlier, later in zip(times, times[1:])]
     assert len(gaps) == 3 and gaps[0] >= 0.05 and gaps[1] >= 0.1 and gaps[2] >= 0.2
 
@@ -295,7 +272,7 @@ def test_a_connection_error_is_retried_then_given_up(make_app, warnings):
 def test_a_redirect_is_a_failure_and_is_not_followed(make_app, receiver, warnings):
     receiver.answers = ["302"]
     fire(make_app(retries=0), token_issued())
-    assert [r["path"] for r in receiver.requests] == ["/hook"]
+    assert [r.target for r in receiver.requests] == ["/hook"]
     assert "HTTP 302" in warnings[0].getMessage()
 
 
@@ -336,7 +313,7 @@ def test_issuing_a_token_sends_its_details(app, receiver):
     assert body["client_id"] == CLIENT and body["scope"] == token["scope"] == "profile create"
     assert body["grant_type"] == "authorization_code" and body["jti"]
     assert body["message"] == f"{ME} has issued an access token to {CLIENT}"
-    assert verify(SECRET, receiver.requests[0]["body"], receiver.requests[0]["headers"]["X-IndieAuth-Signature"])
+    assert verify(SECRET, receiver.requests[0].body, receiver.requests[0].headers["X-IndieAuth-Signature"])
 
 
 def test_a_hanging_receiver_does_not_delay_issuance(make_app, receiver, warnings):
