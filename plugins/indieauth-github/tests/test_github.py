@@ -10,11 +10,8 @@ sends to 127.0.0.1.  The browser is webtest; the hop to GitHub's authorize page 
 
 import base64
 import hashlib
-import http.server
 import json
 import secrets
-import socket
-import threading
 import urllib.parse
 
 import pytest
@@ -35,55 +32,23 @@ DROP = object()  # a setting left out of [plugins.github]
 
 # -- local servers ----------------------------------------------------------------------------------
 
-class Server:
-    """An http.server on 127.0.0.1 in a thread; `handle(handler)` answers each request."""
+def page(status, html, headers=()):
+    """An HTML answer for the kit's FakeServer."""
+    return status, [("Content-Type", "text/html; charset=utf-8"), *headers], html
+
+
+def api(status, data):
+    """A JSON answer, typed as GitHub types it."""
+    return status, {"Content-Type": "application/json; charset=utf-8"}, data
+
+
+class FakeGitHub:
+    """github.com and its API, as far as signing in needs them, answering through the kit's FakeServer;
+    `requests` lists (method, path) of every request."""
 
     def __init__(self):
-        owner = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                owner.handle(self)
-
-            def do_POST(self):
-                owner.handle(self)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_port
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-
-def answer(handler, status, body=b"", content_type="text/html; charset=utf-8", headers=()):
-    body = body.encode() if isinstance(body, str) else body
-    handler.send_response(status)
-    handler.send_header("Content-Type", content_type)
-    handler.send_header("Content-Length", str(len(body)))
-    for name, value in headers:
-        handler.send_header(name, value)
-    handler.end_headers()
-    handler.wfile.write(body)
-
-
-def answer_json(handler, status, data):
-    answer(handler, status, json.dumps(data), "application/json; charset=utf-8")
-
-
-class FakeGitHub(Server):
-    """github.com and its API, as far as signing in needs them."""
-
-    def __init__(self):
-        super().__init__()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = testing.FakeServer().route("/*", self.handle, method="*")
+        self.url, self.port, self.stop = self.server.url, self.server.port, self.server.stop
         self.reset()
 
     def reset(self):
@@ -99,26 +64,25 @@ class FakeGitHub(Server):
         self.accounts[login.lower()] = {"login": login, "id": account_id, "blog": blog,
                                         "page": [blog] if page is None and blog else list(page or [])}
 
-    def handle(self, handler):
-        url = urllib.parse.urlsplit(handler.path)
-        self.requests.append((handler.command, url.path))
-        if handler.command == "POST" and url.path == "/login/oauth/access_token":
-            return self.access_token(handler)
-        if url.path == "/login/oauth/authorize":
-            return self.authorize(handler, dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True)))
-        if url.path.startswith("/api/v3/"):
-            if self.rate_limited and url.path.startswith("/api/v3/users/"):
-                return answer_json(handler, 403, {"message": "API rate limit exceeded for 127.0.0.1."})
-            return self.api(handler, url.path[len("/api/v3"):])
-        account = self.accounts.get(url.path.strip("/").lower())
+    def handle(self, request):
+        self.requests.append((request.method, request.path))
+        if request.method == "POST" and request.path == "/login/oauth/access_token":
+            return self.access_token(request)
+        if request.path == "/login/oauth/authorize":
+            return self.authorize(request.query)
+        if request.path.startswith("/api/v3/"):
+            if self.rate_limited and request.path.startswith("/api/v3/users/"):
+                return api(403, {"message": "API rate limit exceeded for 127.0.0.1."})
+            return self.api(request, request.path[len("/api/v3"):])
+        account = self.accounts.get(request.path.strip("/").lower())
         if account is None:
-            return answer(handler, 404, "<h1>Not Found</h1>")
+            return page(404, "<h1>Not Found</h1>")
         links = "".join(f'<li><a rel="nofollow me" href="{href}">{href}</a></li>' for href in account["page"])
-        return answer(handler, 200, f"<!doctype html><h1>{account['login']}</h1><ul>{links}</ul>")
+        return page(200, f"<!doctype html><h1>{account['login']}</h1><ul>{links}</ul>")
 
-    def authorize(self, handler, query):
+    def authorize(self, query):
         if query.get("client_id") != CLIENT_ID:
-            return answer(handler, 404, "<h1>Not Found</h1>")
+            return page(404, "<h1>Not Found</h1>")
         back = query.get("redirect_uri", CALLBACK)
         if not back.startswith(CALLBACK):  # GitHub: the registered callback URL or a path below it
             back, params = CALLBACK, {"error": "redirect_uri_mismatch"}
@@ -131,16 +95,14 @@ class FakeGitHub(Server):
                                 "challenge": query.get("code_challenge")}
             params = {"code": code}
         params["state"] = query.get("state", "")
-        answer(handler, 302, "", headers=[("Location", back + "?" + urllib.parse.urlencode(params))])
+        return page(302, "", [("Location", back + "?" + urllib.parse.urlencode(params))])
 
-    def access_token(self, handler):
+    def access_token(self, request):
         if self.hang_up:
-            handler.close_connection = True
-            return
-        length = int(handler.headers.get("Content-Length", 0))
-        form = dict(urllib.parse.parse_qsl(handler.rfile.read(length).decode()))
+            return testing.HANG_UP
+        form = request.form()
         if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
-            return answer_json(handler, 200, {"error": "incorrect_client_credentials",
+            return api(200, {"error": "incorrect_client_credentials",
                                               "error_description": "The client_id and/or client_secret passed "
                                                                    "are incorrect."})
         grant = self.codes.pop(form.get("code"), None)
@@ -148,45 +110,46 @@ class FakeGitHub(Server):
         s256 = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
         if (grant is None or grant["redirect_uri"] != form.get("redirect_uri")
                 or (grant["challenge"] and grant["challenge"] != s256)):
-            return answer_json(handler, 200, {"error": "bad_verification_code",
+            return api(200, {"error": "bad_verification_code",
                                               "error_description": "The code passed is incorrect or expired."})
         token = "gho_" + secrets.token_hex(16)
         self.tokens[token] = grant["login"]
-        answer_json(handler, 200, {"access_token": token, "token_type": "bearer", "scope": ""})
+        return api(200, {"access_token": token, "token_type": "bearer", "scope": ""})
 
-    def api(self, handler, path):
+    def api(self, request, path):
         if path == "/user":
-            scheme, _, token = handler.headers.get("Authorization", "").partition(" ")
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
             login = self.tokens.get(token) if scheme.lower() in ("bearer", "token") else None
             if login is None:
-                return answer_json(handler, 401, {"message": "Bad credentials"})
-            return answer_json(handler, 200, self.public(self.accounts[login.lower()]))
+                return api(401, {"message": "Bad credentials"})
+            return api(200, self.public(self.accounts[login.lower()]))
         if path.startswith("/users/"):
             account = self.accounts.get(path[len("/users/"):].lower())
             if account is None:
-                return answer_json(handler, 404, {"message": "Not Found"})
-            return answer_json(handler, 200, self.public(account))
-        answer_json(handler, 404, {"message": "Not Found"})
+                return api(404, {"message": "Not Found"})
+            return api(200, self.public(account))
+        return api(404, {"message": "Not Found"})
 
     def public(self, account):
         return {"login": account["login"], "id": account["id"], "blog": account["blog"],
                 "html_url": f"{self.url}/{account['login']}", "type": "User"}
 
 
-class Site(Server):
-    """The user's own website: `pages[path] = (status, html, headers)`."""
+class Site:
+    """The user's own website through the kit's FakeServer: `pages[path] = (status, html, headers)`;
+    `requests` lists the path of every request."""
 
     def __init__(self):
-        super().__init__()
+        self.server = testing.FakeServer().route("/*", self.handle, method="*")
+        self.port, self.stop = self.server.port, self.server.stop
         self.pages, self.requests = {}, []
 
     def url(self, path="/", host="alice.test"):
-        return f"http://{host}:{self.port}{path}"
+        return self.server.url_for(path, host)
 
-    def handle(self, handler):
-        self.requests.append(handler.path)
-        status, html, headers = self.pages.get(handler.path, (404, "<h1>Not here</h1>", ()))
-        answer(handler, status, html, headers=headers)
+    def handle(self, request):
+        self.requests.append(request.target)
+        return page(*self.pages.get(request.target, (404, "<h1>Not here</h1>", ())))
 
 
 @pytest.fixture(scope="module")
@@ -209,10 +172,7 @@ def site(servers):
     return servers[1]
 
 
-def closed_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+closed_port = testing.free_port  # free a moment ago: nothing listens there
 
 
 # -- the app and a person ---------------------------------------------------------------------------
