@@ -1,21 +1,16 @@
-"""The email plugin, tested as a third party would: indieauth.testing and webtest, with a real SMTP server
-(aiosmtpd on 127.0.0.1) that records what it receives and a real HTTP server for profile pages."""
+"""The email plugin, tested as a third party would: indieauth.testing and webtest, with the kit's real SMTP
+server (aiosmtpd on 127.0.0.1) that records what it receives and its real HTTP server for profile pages."""
 
+import contextlib
 import datetime
-import email
-import email.policy
-import http.server
 import ipaddress
 import logging
 import re
 import ssl
-import threading
-import time
 import urllib.parse
 
 import pytest
 import webtest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 import indieauth
@@ -37,28 +32,8 @@ free_port = testing.free_port
 
 # -- a real SMTP server ---------------------------------------------------------------------------
 
-class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts, with how the session was secured."""
-
-    def __init__(self):
-        self.messages, self.lock = [], threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self.lock:
-            self.messages.append({"message": message, "rcpt_tos": envelope.rcpt_tos, "tls": session.ssl is not None,
-                                  "authenticated": session.authenticated})
-        return "250 Message accepted for delivery"
-
-    def received(self, count=1, timeout=5):
-        """The messages once there are `count`, polling with a deadline."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if len(self.messages) >= count:
-                    return list(self.messages)
-            time.sleep(0.01)
-        raise AssertionError(f"expected {count} message(s), got {len(self.messages)}")
+class Inbox(testing.SmtpFake):
+    """The kit's SMTP fake, reading the email plugin's messages."""
 
     def last(self):
         """(message, code, link path) of the newest message."""
@@ -69,19 +44,10 @@ class Inbox:
         return message, code, link
 
 
-def smtp_server(inbox, **kwargs):
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), server_hostname="mail.test", **kwargs)
-    controller.start()
-    return controller
-
-
 @pytest.fixture
 def inbox():
-    inbox = Inbox()
-    controller = smtp_server(inbox)
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
+    with Inbox() as inbox:
+        yield inbox
 
 
 # -- apps and people ------------------------------------------------------------------------------
@@ -380,47 +346,14 @@ def test_a_user_without_an_address_gets_no_code(app, web, inbox):
     assert inbox.messages == []
 
 
-class ProfileServer:
-    """A real HTTP server on 127.0.0.1 serving one profile page."""
-
-    def __init__(self, html, link_header=None):
-        page = html.encode()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                if link_header:
-                    self.send_header("Link", link_header)
-                self.send_header("Content-Length", str(len(page)))
-                self.end_headers()
-                self.wfile.write(page)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_port
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-
 @pytest.fixture
 def profile_server():
-    servers = []
-
-    def start(html, link_header=None):
-        servers.append(ProfileServer(html, link_header))
-        return servers[-1]
-    yield start
-    for server in servers:
-        server.stop()
+    """start(html, link_header=None) -> a FakeServer (real HTTP on 127.0.0.1) answering with one profile page."""
+    with contextlib.ExitStack() as stack:
+        def start(html, link_header=None):
+            server = stack.enter_context(testing.FakeServer())
+            return server.route("/*", (200, {"Link": link_header} if link_header else {}, html))
+        yield start
 
 
 def app_fetching_profiles(make_app):
@@ -548,12 +481,8 @@ def tls_inbox(tmp_path):
         ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"mailer", b"mail password")
         return AuthResult(success=ok, handled=False)
 
-    inbox = Inbox()
-    controller = smtp_server(inbox, tls_context=context, require_starttls=True, auth_required=True,
-                             authenticator=authenticator)
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
+    with Inbox(tls_context=context, require_starttls=True, auth_required=True, authenticator=authenticator) as inbox:
+        yield inbox
 
 
 def test_starttls_and_a_password_from_a_file(make_app, tls_inbox, tmp_path):
