@@ -1,8 +1,5 @@
-"""Client information discovery inside the authorization flow: a real client page on 127.0.0.1,
-reached through the SSRF-guarded session with a resolver that maps test names to 127.0.0.1."""
-
-import http.server
-import threading
+"""Client information discovery inside the authorization flow: a real client page on 127.0.0.1 (the kit's
+FakeServer), reached through the SSRF-guarded session with a resolver that maps test names to 127.0.0.1."""
 
 import pytest
 import webtest
@@ -18,47 +15,33 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
 
 
-class ClientPage(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        HITS.append(self.path)
-        port = self.server.server_address[1]
-        if self.path in ("/logo.png", "/logo.svg"):
-            self.send_response(200)
-            self.send_header("Content-Type", "image/png" if self.path.endswith("png") else "image/svg+xml")
-            self.end_headers()
-            self.wfile.write(PNG if self.path.endswith("png") else b"<svg onload='alert(1)'/>")
-            return
-        if self.path.startswith("/profile/"):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            if self.path == "/profile/header":
-                self.send_header("Link", f'<{PROFILE_LINKS["auth"]}>; rel="authorization_endpoint"')
-            self.end_headers()
-            body = {"/profile/links": f'<link rel="indieauth-metadata" href="{PROFILE_LINKS["meta"]}">',
-                    "/profile/other": '<link rel="authorization_endpoint" href="https://indieauth.com/auth">'}
-            self.wfile.write(body.get(self.path, "<p>no links</p>").encode())
-            return
-        logo = "/logo.svg" if self.headers["Host"].startswith("svg.") else "/logo.png"
-        body = (f'<!doctype html><link rel="redirect_uri" href="http://other.test:{port}/cb">'
-                f'<div class="h-app"><img class="u-logo" src="http://{self.headers["Host"]}{logo}">'
-                f'<a class="u-url p-name" href="http://{self.headers["Host"]}/">Test Writer</a></div>')
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.end_headers()
-        self.wfile.write(body.encode())
-
-    def log_message(self, *args):
-        pass
+def client_page(request):
+    """The client's site, a route of the kit's FakeServer: an h-app page naming its logo on the host asked
+    for, the logo itself and a few profile pages; every path asked for goes into HITS."""
+    HITS.append(request.target)
+    if request.target in ("/logo.png", "/logo.svg"):
+        png = request.target.endswith("png")
+        return 200, {"Content-Type": "image/png" if png else "image/svg+xml"}, PNG if png else b"<svg onload='alert(1)'/>"
+    if request.target.startswith("/profile/"):
+        headers = {"Content-Type": "text/html"}
+        if request.target == "/profile/header":
+            headers["Link"] = f'<{PROFILE_LINKS["auth"]}>; rel="authorization_endpoint"'
+        body = {"/profile/links": f'<link rel="indieauth-metadata" href="{PROFILE_LINKS["meta"]}">',
+                "/profile/other": '<link rel="authorization_endpoint" href="https://indieauth.com/auth">'}
+        return 200, headers, body.get(request.target, "<p>no links</p>")
+    port = request.host.rpartition(":")[2]
+    logo = "/logo.svg" if request.host.startswith("svg.") else "/logo.png"
+    return 200, {}, (f'<!doctype html><link rel="redirect_uri" href="http://other.test:{port}/cb">'
+                     f'<div class="h-app"><img class="u-logo" src="http://{request.host}{logo}">'
+                     f'<a class="u-url p-name" href="http://{request.host}/">Test Writer</a></div>')
 
 
 @pytest.fixture
-def client_site():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ClientPage)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def client_site(fake_http):
+    """The port of the client's site (a FakeServer on 127.0.0.1)."""
+    fake_http.route("/*", client_page)
     HITS.clear()
-    yield server.server_address[1]
-    server.shutdown()
+    return fake_http.port
 
 
 def resolver(host, port):

@@ -7,12 +7,11 @@ test builds its first app.  Under CI (env CI set) a missing PostgreSQL URL fails
 elsewhere they are skipped, saying why.  Tests marked `sqlite_only` (they concern SQLite's files) get
 no PostgreSQL variant at all.
 
-Fake third parties are real HTTP servers: `FakeSite` on 127.0.0.1 stands for an app's site (or any
+Fake third parties are real HTTP servers: `FakeSite` (the kit's FakeServer) on 127.0.0.1 stands for an app's site (or any
 public site, reached through a resolver that maps test names to it), and one on 127.0.0.2 stands for a
 machine of the private network, which the SSRF guard must never reach.
 """
 
-import http.server
 import os
 import socket
 import threading
@@ -139,47 +138,17 @@ class RawServer:
         self.listener.close()
 
 
-class FakeSite:
-    """A real HTTP server on `host` answering each path with what a test put in `pages`:
-    {path: (status, {header: value}, body)}; `hits` lists (Host header, path) of every request."""
-
-    def __init__(self, host="127.0.0.1"):
-        site = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                site.hits.append((self.headers.get("Host", ""), self.path))
-                status, headers, body = site.pages.get(self.path, (404, {}, b"not here"))
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                body = body.encode() if isinstance(body, str) else body
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.pages, self.hits = {}, []
-        self.server = http.server.ThreadingHTTPServer((host, 0), Handler)
-        self.host, self.port = host, self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path="/", host=None):
-        return f"http://{host or self.host}:{self.port}{path}"
+class FakeSite(indieauth.testing.FakeServer):
+    """The kit's FakeServer on `host`, with a page per path: `page(path, body, ...)` answers GET `path`;
+    `hits` lists (Host header, path) of every request."""
 
     def page(self, path, body, content_type="text/html; charset=utf-8", status=200, **headers):
-        self.pages[path] = (status, {"Content-Type": content_type, **headers}, body)
+        self.route(path, (status, {"Content-Type": content_type, **headers}, body))
 
-    def reset(self):
-        self.pages.clear()
-        self.hits.clear()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+    @property
+    def hits(self):
+        with self.lock:
+            return [(request.host, request.target) for request in self.requests]
 
 
 @pytest.fixture(scope="module")

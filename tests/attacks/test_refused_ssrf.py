@@ -61,7 +61,7 @@ def test_client_id_redirecting_to_a_private_address_is_not_followed(web, site, i
     """A public client_id page that redirects to the intranet: the redirect is not followed (SEC32)."""
     publish_other_redirect(intranet)
     site.page("/", "", status=302, Location=target.format(port=intranet.port))
-    response = web.get(auth_query(client_id=site.url("/", host="app.test"), redirect_uri="http://evil.test/cb"),
+    response = web.get(auth_query(client_id=site.url_for("/", host="app.test"), redirect_uri="http://evil.test/cb"),
                        status=400)
     assert "Location" not in response.headers and intranet.hits == [] and len(site.hits) == 1
 
@@ -93,7 +93,7 @@ LOGO_TARGETS = {
 def test_logo_on_a_private_address_is_not_fetched(app, web, site, intranet, kind):
     """The logo proxy goes through the guard: a logo URL pointing into the intranet is a 404 (SEC26, SEC30)."""
     intranet.page("/logo.png", b"\x89PNG secret", content_type="image/png")
-    site.page("/hop", "", status=302, Location=intranet.url("/logo.png", host="intranet.test"))
+    site.page("/hop", "", status=302, Location=intranet.url_for("/logo.png", host="intranet.test"))
     logo = LOGO_TARGETS[kind].format(port=intranet.port, public=site.port)
     app.storage.create_client("http://localhost/clients/logo/", "Logo App", ["http://localhost/cb"], logo=logo)
     consent = web.get(auth_query(client_id="http://localhost/clients/logo/", redirect_uri="http://localhost/cb"),

@@ -36,8 +36,8 @@ def app(make_app):
 
 
 def consent_page(web, site, **params):
-    response = web.get(auth_query(client_id=site.url("/", host="app.test"),
-                                  redirect_uri=site.url("/cb", host="app.test"), **params), status=303)
+    response = web.get(auth_query(client_id=site.url_for("/", host="app.test"),
+                                  redirect_uri=site.url_for("/cb", host="app.test"), **params), status=303)
     return web.get(response.headers["Location"].replace("http://localhost", ""))
 
 
@@ -54,7 +54,7 @@ H_APP = {
 def test_h_app_fields_are_escaped_on_the_consent_page(signed_in, site, field):
     """XSS through the app's h-app (name, logo, url): shown as text on the consent page."""
     import html
-    site.page("/", H_APP[field].format(url=site.url("/", host="app.test"), payload=html.escape(PAYLOAD)))
+    site.page("/", H_APP[field].format(url=site.url_for("/", host="app.test"), payload=html.escape(PAYLOAD)))
     page = consent_page(signed_in, site)
     assert page.status_int == 200 and len(site.hits) >= 1
     assert_inert(page.text)
@@ -68,8 +68,8 @@ METADATA = {"client_name": PAYLOAD, "logo_uri": "javascript:alert(1)", "client_u
 @pytest.mark.parametrize("field", METADATA)
 def test_client_metadata_fields_are_escaped_on_the_consent_page(signed_in, site, field):
     """XSS through a client metadata document (client_name, logo_uri, client_uri)."""
-    client = site.url("/", host="app.test")
-    document = {"client_id": client, "redirect_uris": [site.url("/cb", host="app.test")], field: METADATA[field]}
+    client = site.url_for("/", host="app.test")
+    document = {"client_id": client, "redirect_uris": [site.url_for("/cb", host="app.test")], field: METADATA[field]}
     site.page("/", json.dumps(document), content_type="application/json")
     page = consent_page(signed_in, site)
     assert page.status_int == 200
@@ -193,8 +193,8 @@ def test_testing_token_client_id_is_escaped(signed_in):
 def test_client_id_in_the_activity_log_is_escaped(signed_in, site):
     """Stored XSS through a client_id recorded in the audit log and shown on /log."""
     site.page("/", "<p>nothing</p>")
-    client = site.url("/", host="app.test") + "?" + urllib.parse.quote(PAYLOAD)
-    response = signed_in.get(auth_query(client_id=client, redirect_uri=site.url("/cb", host="app.test")),
+    client = site.url_for("/", host="app.test") + "?" + urllib.parse.quote(PAYLOAD)
+    response = signed_in.get(auth_query(client_id=client, redirect_uri=site.url_for("/cb", host="app.test")),
                              expect_errors=True)
     if response.status_int == 303:
         page = signed_in.get(response.headers["Location"].replace("http://localhost", ""))

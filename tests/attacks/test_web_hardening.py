@@ -374,41 +374,21 @@ def test_no_hsts_over_plain_http(make_app):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_the_logo_proxy_keeps_its_sandbox_csp(tmp_path, clock, make_app):
+def test_the_logo_proxy_keeps_its_sandbox_csp(tmp_path, clock, make_app, fake_http):
     """Informational: the logo proxy's own sandbox CSP is not overwritten by the page CSP."""
-    import http.server
-    import threading
     png = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                         "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
-
-    class Site(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            if self.path == "/logo.png":
-                body, kind = png, "image/png"
-            else:
-                body, kind = ('<div class="h-app"><img class="u-logo" src="/logo.png"><a class="u-url p-name" '
-                              'href="/">App</a></div>').encode(), "text/html"
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        app = with_owner(indieauth.make_test_app({"plugins": {"password": {}}, "security": {"fetch_allow": ["127.0.0.1/32"]}},
-                                                 folder=str(tmp_path), clock=clock, resolver=lambda host, port: ["127.0.0.1"]))
-        web = browser_for(app)
-        sign_in(web)
-        client = f"http://app.test:{server.server_address[1]}/"
-        consent, _ = testing.start_authorization(web, client_id=client, redirect_uri=client + "cb")
-        src = web.get(consent).html.select_one("img.client-logo")["src"]
-        logo = web.get(src)
-    finally:
-        server.shutdown()
+    fake_http.route("/logo.png", (200, {"Content-Type": "image/png"}, png))
+    app_page = '<div class="h-app"><img class="u-logo" src="/logo.png"><a class="u-url p-name" href="/">App</a></div>'
+    fake_http.route("/*", (200, {"Content-Type": "text/html"}, app_page))
+    app = with_owner(indieauth.make_test_app({"plugins": {"password": {}}, "security": {"fetch_allow": ["127.0.0.1/32"]}},
+                                             folder=str(tmp_path), clock=clock, resolver=lambda host, port: ["127.0.0.1"]))
+    web = browser_for(app)
+    sign_in(web)
+    client = f"http://app.test:{fake_http.port}/"
+    consent, _ = testing.start_authorization(web, client_id=client, redirect_uri=client + "cb")
+    src = web.get(consent).html.select_one("img.client-logo")["src"]
+    logo = web.get(src)
     assert logo.content_type == "image/png"
     assert logo.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert logo.headers["X-Content-Type-Options"] == "nosniff"
