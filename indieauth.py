@@ -116,8 +116,6 @@ SETTINGS = {
         "trusted_proxies": Setting("list", [],
                                    "Addresses or networks (\"10.0.0.0/8\") of reverse proxies whose "
                                    "X-Forwarded-For header is believed."),
-        "shared_host": Setting("bool", False, "A small shared host: people sign up through invites and may take a "
-                                              "hosted profile page /u/NAME; off: a single owner's server."),
         "session_lifetime": Setting("duration", 14 * 86400,
                                     "How long a sign-in lasts, e.g. \"12h\" or \"14d\"."),
         "log_level": Setting("str", "info", "How much goes to stderr: debug, info, warning or error.",
@@ -251,6 +249,11 @@ class Config:
         if unknown:
             known = ", ".join(sorted(SETTINGS) + ["plugins"])
             raise ConfigError(f"{path}: unknown table [{unknown[0]}] (known tables: {known})")
+        if isinstance(data.get("server"), dict) and "shared_host" in data["server"]:
+            raise ConfigError(f"{path}: [server] shared_host is gone: multi-user hosting (invites, /u/NAME, the Users "
+                              f"page) is the hosting plugin now. Delete the line, install the plugin (pip install "
+                              f"indieauth-hosting, or plugins/indieauth-hosting from the source) and write an empty "
+                              f"[plugins.hosting] table instead; the users and invites in the database stay as they are.")
         self.sections = {name: validate_table(path, name, data.get(name, {}), settings)
                          for name, settings in SETTINGS.items()}
         plugins = data.get("plugins", {})
@@ -1802,15 +1805,19 @@ class HookSpecs:
     @hookspec
     def register_routes(self, app):
         """Return a list of `(method, path, callback)`; an authenticator's routes go under
-        `/login/<name>/…`, anything else under `/plugins/<name>/…`.  Callbacks take Bottle's
+        `/login/<name>/…`, anything else under `/plugins/<name>/…`, except URLs people already hold
+        that moved out of the core with their feature (the hosting plugin's `/u/NAME`, `/invite/<token>`
+        and `/admin/users`), which keep their paths; no path may be one the core serves.  Callbacks take Bottle's
         URL arguments and may use `bottle.request`, `app.current_user()` and `app.render()`.
         Name a wildcard that carries a secret `<token>`, `<code>` or `<key>` (SECRET_NAMES): its
         value is then never written to the log.  A database id is `<name:id>` (1 to 2**31-1, else 404)."""
 
     @hookspec
-    def register_commands(self, app, subparsers):
+    def register_commands(self, app, subparsers, groups):
         """Add CLI subcommands with `subparsers.add_parser(name)`; give each a handler with
-        `set_defaults(handler=function(app, args))`.  The handler's return value is the exit code."""
+        `set_defaults(handler=function(app, args))`.  The handler's return value is the exit code.
+        `groups` holds the subparsers of the core's command groups, {"user", "token", "keys",
+        "resource-server"}: `groups["user"].add_parser("invite")` adds `indieauth user invite`."""
 
     @hookspec
     def register_scopes(self, app):
@@ -1835,6 +1842,12 @@ class HookSpecs:
         """Return a dict with name, url, photo and email for the user whose profile URL is `me`,
         or None.  First result wins; the core's default reads the user's record.  The core drops
         email unless `scopes` has "email"."""
+
+    @hookspec
+    def menu_links(self, app, user):
+        """Called for every page that shows the navigation to a signed-in `user` (a `User`).  Return a
+        list of `(label, path)` links to add after the core's (Tokens, Activity, Developers) and before
+        Apps, or None; each plugin's in the order plugins are loaded.  Default: none."""
 
     @hookspec(firstresult=True)
     def storage_backend(self, app):
@@ -3908,6 +3921,9 @@ class IndieAuth:
             self.storage.connect()
             values["user"] = self.current_user()
         values.setdefault("csrf_token", self.csrf_token())
+        if values["user"] and "menu" not in values:
+            values["menu"] = [link for links in reversed(self.pm.hook.menu_links(app=self, user=values["user"]))
+                              for link in links or ()]
         values.setdefault("title", "")
         values.setdefault("split_host", lambda url: (split_url(url).netloc if split_url(url) else url))
         return bottle.template(name, template_lookup=self.template_paths, **values)
@@ -4166,14 +4182,6 @@ class IndieAuth:
         b.route("/.well-known/oauth-authorization-server", "GET", self.metadata)
         b.route("/openapi.json", "GET", lambda: self.static("openapi.json"))
         b.route("/.well-known/jwks.json", "GET", self.jwks)
-        b.route("/u/<username>", "GET", self.profile_page)
-        b.route("/u/<username>/edit", "GET", self.profile_edit)
-        b.route("/u/<username>/edit", "POST", self.profile_save)
-        b.route("/invite/<token>", "GET", self.invite_page)
-        b.route("/invite/<token>", "POST", self.invite_post)
-        b.route("/invite/<token>/prove", "POST", self.invite_prove)
-        b.route("/admin/users", "GET", self.admin_users)
-        b.route("/admin/users", "POST", self.admin_users_post)
         b.route("/admin/clients", "GET", self.admin_clients)
         b.route("/admin/clients", "POST", self.admin_clients_post)
         b.route("/admin/clients/<number:id>", "GET", self.admin_client)
@@ -4581,182 +4589,12 @@ class IndieAuth:
             return {k: v for k, v in profile.items() if k != "email" or "email" in scopes}
         return self.oauth_json(handle)
 
-    # -- hosted profiles, invites and the users admin page (issue #6)
-    def hosted_me(self, username):
-        return self.url("u/" + normalize_username(username))
-
-    def profile_page(self, username):
-        """/u/NAME: an h-card with the discovery links, so a person without a site can sign in anywhere."""
-        user = self.storage.get_user(username=username) if USERNAME_RE.fullmatch(username.lower()) else None
-        if user is None or user.me != self.hosted_me(username) or user.disabled_at is not None:
-            fail(404, "There is no profile at this address.")
-        for rel, href in self.profile_links():  # S17, S18, also answered on HEAD
-            bottle.response.add_header("Link", f'<{href}>; rel="{rel}"')
-        return self.render("profile.tpl", title=user.name or user.username, person=user, links=self.profile_links())
-
-    def own_profile(self, username):
-        user = self.require_user()
-        if normalize_username(username) != user.username:
-            fail(403, "You can only edit your own profile.")
-        return user
-
-    def profile_edit(self, username, error=None, status=200, values=None):
-        user = self.own_profile(username)
-        bottle.response.status = status
-        return self.render("profile_edit.tpl", title="Your profile", person=user, error=error,
-                           values=values or {f: getattr(user, f) for f in ("name", "url", "photo", "email", "note")})
-
-    def profile_save(self, username):
-        user = self.own_profile(username)
-        self.check_csrf()
-        values = {f: form_value(f).strip()[:255 if f != "note" else 2000] for f in ("name", "url", "photo", "email", "note")}
-        for field in ("url", "photo"):
-            if values[field] and redirect_uri_problem(values[field]):  # an absolute http(s) URL
-                return self.profile_edit(username, f"The {field} must be a full https:// address.", 400, values)
-        if values["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", values["email"]):
-            return self.profile_edit(username, "That email address does not look right.", 400, values)
-        self.storage.update_user(user, **values)
-        self.redirect(f"/u/{user.username}/edit?saved=1")
-
-    INVITE_GONE = "This invite is not valid any more: each invite works once and expires. Ask for a new one."
-
-    def invite_page(self, token, error=None, status=200, values=None, offer_proof=False):
-        """Sign-up through an invite: a user name and a profile URL (hosted here, or one's own site)."""
-        self.require_shared_host()
-        invite = self.opened_by(lambda: self.storage.get_invite(token))
-        if invite is None:
-            fail(400, self.INVITE_GONE)
-        if values is None:  # back from proving one's site: the form as it was
-            query = bottle.request.query
-            values = {"username": query.getunicode("username", "")[:64],
-                      "site": query.getunicode("site", "")[:512]}
-            values["profile"] = "site" if values["site"] else "hosted"
-        proven = self.proven_site()
-        bottle.response.status = status
-        return self.render("invite.tpl", title="Join", token=token, error=error, values=values,
-                           hosted_base=self.url("u/"), role=invite.role, links=self.profile_links(),
-                           provers=[a for a in self.authenticators.values() if a.proves_sites] if offer_proof else [],
-                           proven=proven[0] if proven and proven[0] == canonical_url(values.get("site") or "")
-                           else None)
-
-    def require_shared_host(self):
-        if not self.config["server"]["shared_host"]:
-            fail(404, "Signing up is off on this server (its owner can turn it on with [server] shared_host).")
-
-    def invite_post(self, token):
-        self.require_shared_host()
-        self.check_csrf()
-        if self.opened_by(lambda: self.storage.get_invite(token)) is None:
-            fail(400, self.INVITE_GONE)
-        values = {"username": form_value("username").strip(), "profile": form_value("profile"),
-                  "site": form_value("site").strip()}
-        username = normalize_username(values["username"])
-        if not USERNAME_RE.fullmatch(username):
-            return self.invite_page(token, "A user name is 1 to 64 letters, digits, '.', '_' or '-'.", 400, values)
-        if values["profile"] == "site":
-            me = canonical_url(values["site"])
-            problem = profile_url_problem(me, self.dev_profiles)
-            if problem:
-                return self.invite_page(token, problem, 400, values)
-            try:
-                found = profile_discovery(self.http, me)
-            except FetchError as error:
-                return self.invite_page(token, f"Your site could not be read: {error}.", 400, values)
-            expected = dict(self.profile_links())
-            proven = self.proven_site()
-            if found.get("indieauth-metadata") != expected["indieauth-metadata"] and \
-                    found.get("authorization_endpoint") != expected["authorization_endpoint"] and \
-                    (proven is None or proven[0] != me):
-                provers = [a for a in self.authenticators.values() if a.proves_sites]
-                return self.invite_page(token, "Your site does not name this server yet: add the lines below to its "
-                                               "<head>, then send the form again" +
-                                        (", or prove that the site is yours another way." if provers else "."),
-                                        400, values, offer_proof=True)
-        else:
-            me = self.hosted_me(username)
-        try:
-            user = self.storage.redeem_invite(token, username, me)
-        except UsageError as error:
-            return self.invite_page(token, str(error), 400, values)
-        if user is None:
-            fail(400, self.INVITE_GONE)
-        bottle.response.delete_cookie(PROOF_COOKIE, path="/")
-        self.event(LoginSucceeded(user, "invite", self.client_address()), "signed_up", user=user, me=me)
-        first = next((a.settings_url for a in self.authenticators.values() if a.settings_url), "/")
-        self.login_succeeded(user, "invite", first)  # then set a first credential, e.g. a password
-
-    def invite_prove(self, token):
-        """POST /invite/<token>/prove: prove one's own site with an authenticator that can (RelMeAuth),
-        then come back to this invite with the form as it was."""
-        self.require_shared_host()
-        self.check_csrf()
-        if self.opened_by(lambda: self.storage.get_invite(token)) is None:
-            fail(400, self.INVITE_GONE)
-        values = {"username": form_value("username").strip()[:64], "profile": "site",
-                  "site": form_value("site").strip()[:512]}
-        me = canonical_url(values["site"])
-        problem = profile_url_problem(me, self.dev_profiles)
-        if problem:
-            return self.invite_page(token, problem, 400, values)
-        prover = self.authenticators.get(form_value("method"))
-        if prover is None or not prover.proves_sites:
-            return self.invite_page(token, "Choose one of the ways offered to prove that the site is yours.", 400, values)
-        back = f"/invite/{token}?" + urllib.parse.urlencode({"username": values["username"], "site": me})
-        try:
-            return prover.prove_site(me, back)
-        except AuthenticationFailed as failure:
-            if failure.retry_after:
-                bottle.response.set_header("Retry-After", str(failure.retry_after))
-            return self.invite_page(token, failure.message, failure.status, values, offer_proof=True)
-
+    # -- the admin pages
     def require_admin(self):
         user = self.require_user()
         if user.role not in ("owner", "admin"):
             fail(403, "Only the owner and administrators can manage users.")
         return user
-
-    def admin_users(self, link=None, reset=None, error=None, status=200):
-        self.require_admin()
-        bottle.response.status = status
-        return self.render("admin_users.tpl", title="Users", users=self.storage.list_users(), link=link, reset=reset,
-                           error=error, clients=[(c, self.storage.client_roles(c)) for c in self.storage.list_clients()])
-
-    def admin_users_post(self):
-        """Disable, enable, delete or reset a user, or make an invite (each a CSRF-checked POST)."""
-        admin = self.require_admin()
-        self.check_csrf()
-        action = form_value("action")
-        if action == "invite":
-            role = form_value("role") if form_value("role") in ("user", "admin") else "user"
-            app_roles = {c.client_id: form_value(f"app_role.{c.id}").strip() for c in self.storage.list_clients()}
-            try:
-                raw = self.storage.create_invite(role, 7 * 86400, created_by=admin,
-                                                 app_roles={k: v for k, v in app_roles.items() if v})
-            except UsageError as error:
-                return self.admin_users(error=str(error)[:1].upper() + str(error)[1:], status=400)
-            return self.admin_users(link=self.url("invite/" + raw))
-        target = self.storage.get_user(username=form_value("username"))
-        if target is None:
-            fail(400, "There is no such user.")
-        if target.role == "owner" or target.id == admin.id:
-            fail(403, "The owner, and your own account, cannot be changed here.")
-        if action == "disable":
-            self.storage.disable_user(target)
-        elif action == "enable":
-            self.storage.update_user(target, disabled_at=None)
-        elif action == "delete":
-            self.storage.delete_user(target)
-        elif action == "reset":
-            for name in list(self.authenticators) + ["password"]:
-                self.storage.delete_credential(target, name)
-            self.storage.revoke_user_sessions(target)
-            link = self.url("login/once/" + self.storage.create_login_link(target, 24 * 3600))
-            return self.admin_users(link=link, reset=target.username)
-        else:
-            fail(400, "Choose an action.")
-        self.storage.log_event(f"user_{action}d" if action != "disable" else "user_disabled", user=admin,
-                               target=target.username)
-        self.redirect("/admin/users")
 
     def admin_clients(self, secret=None, registered=None, error=None, status=200):
         """Pre-registered clients (create, rotate a secret) and the clients that came on their own."""
@@ -5397,23 +5235,6 @@ def cmd_user_add(app, args):
     return 0
 
 
-def cmd_user_invite(app, args):
-    if not app.config["server"]["shared_host"]:
-        raise UsageError(f"{app.config.path}: invites need [server] shared_host = true")
-    try:
-        lifetime = parse_duration(args.expires)
-    except ValueError as exc:
-        raise UsageError(f"--expires {args.expires!r}: {exc}") from None
-    app_roles = {}
-    for pair in args.app_role:
-        client_id, sep, role = pair.rpartition("=")
-        if not sep or not client_id or not role:
-            raise UsageError(f"--app-role {pair!r}: write CLIENT_ID=ROLE")
-        app_roles[client_id] = role
-    print(app.url("invite/" + app.storage.create_invite(args.role, lifetime, app_roles=app_roles)))
-    return 0
-
-
 def cmd_user_role(app, args):
     user = app.storage.get_user(username=args.username)
     if user is None:
@@ -5601,12 +5422,6 @@ def build_parser(app=None):
     p.add_argument("--role", default="user", choices=["user", "admin", "owner"])
     p.set_defaults(handler=cmd_user_add)
     user.add_parser("list", help="list users").set_defaults(handler=cmd_user_list)
-    p = user.add_parser("invite", help="print a single-use sign-up link")
-    p.add_argument("--role", default="user", choices=["user", "admin"])
-    p.add_argument("--expires", default="7d", help="how long the link works (default: 7d)")
-    p.add_argument("--app-role", action="append", default=[], metavar="CLIENT_ID=ROLE",
-                   help="a role in a pre-registered app, given on sign-up (repeatable)")
-    p.set_defaults(handler=cmd_user_invite)
     p = user.add_parser("role", help="show, give or take away a user's role in a pre-registered app")
     p.add_argument("username")
     p.add_argument("client_id")
@@ -5644,9 +5459,29 @@ def build_parser(app=None):
     p = rs.add_parser("revoke", help="revoke a resource server's credential")
     p.add_argument("name")
     p.set_defaults(handler=cmd_resource_server_revoke)
+    groups = {"user": user, "token": tok, "keys": keys, "resource-server": rs}
     if app is not None:
-        app.pm.hook.register_commands(app=app, subparsers=sub)
+        app.pm.hook.register_commands(app=app, subparsers=sub, groups=groups)
+    for (group, name), (plugin, text) in PLUGIN_COMMANDS.items():
+        if name not in groups[group].choices:  # its plugin is not enabled: say which one to enable
+            p = groups[group].add_parser(name, help=f"{text} ([plugins.{plugin}])", add_help=False,
+                                         prefix_chars="\0")  # takes any options, so that they reach the message
+            p.add_argument("arguments", nargs="*")
+            p.set_defaults(handler=plugin_not_enabled(group, name, plugin), optional_app=True)
     return parser
+
+
+# Commands that moved from the core to a first-party plugin: without the plugin, they say what to enable.
+PLUGIN_COMMANDS = {("user", "invite"): ("hosting", "print a single-use sign-up link")}
+
+
+def plugin_not_enabled(group, name, plugin):
+    def handler(app, args):
+        where = app.config.path if app is not None else "plugins.toml"
+        raise UsageError(f"`indieauth {group} {name}` comes with the {plugin} plugin: install it (pip install "
+                         f"indieauth-{plugin}, or plugins/indieauth-{plugin} from the source) and add a "
+                         f"[plugins.{plugin}] table to {where}")
+    return handler
 
 
 def read_secret_from_stdin(prompt):

@@ -112,3 +112,28 @@ def test_hook_user_profile_first_result_is_the_profile_and_email_needs_its_scope
     consent_url, verifier = testing.start_authorization(web, scope="profile email")
     tokens = testing.redeem(web, testing.approve(web, consent_url), verifier)
     assert tokens["profile"]["email"] == "owner@directory.example"
+
+
+def test_hook_menu_links_adds_links_to_the_navigation_of_signed_in_users(make_app, owner):
+    import menu
+    app = make_app({"plugins": {"menu": {}}}, plugins=[menu])
+    web = webtest.TestApp(app)
+    assert web.get("/login").html.select_one("nav.site") is None  # nobody signed in: no navigation
+    sign_in(web)
+    links = [(a.text, a["href"]) for a in web.get("/tokens").html.select("nav.site a")]
+    assert links == [("Tokens", "/tokens"), ("Activity", "/log"), ("Developers", "/docs"),
+                     ("Notes", "/plugins/menu/notes"), ("Billing", "/plugins/menu/billing"), ("Apps", "/admin/clients")]
+    bea = app.storage.create_user("bea", "https://bea.example/")
+    from indieauth_password import set_password
+    set_password(app, bea, "bea's long password")
+    other = webtest.TestApp(app)
+    sign_in(other, "bea", "bea's long password")
+    assert [a.text for a in other.get("/tokens").html.select("nav.site a")] == ["Tokens", "Activity", "Developers",
+                                                                                "Notes"]
+
+
+def test_hook_register_commands_adds_a_subcommand_to_a_core_group(make_app, capsys):
+    import menu
+    app = make_app({"plugins": {"menu": {}}}, plugins=[menu])
+    args = indieauth.build_parser(app).parse_args(["user", "greet", "bea"])
+    assert args.handler(app, args) == 0 and capsys.readouterr().out.strip() == "hello bea"

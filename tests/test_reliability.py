@@ -118,8 +118,8 @@ class Stack:
 
     def __init__(self, url, folder, backend):
         self.backend, self.during = backend, DuringIssuance()
-        self.app = indieauth.make_test_app({"server": {"database": url, "shared_host": True},
-                                            "plugins": {"password": {}}}, plugins=[self.during], folder=folder)
+        self.app = indieauth.make_test_app({"server": {"database": url},
+                                            "plugins": {"password": {}, "hosting": {}}}, plugins=[self.during], folder=folder)
         prepare_database(self.app)
         self.web = signed_in(self.app)
 

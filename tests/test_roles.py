@@ -24,7 +24,7 @@ class RoleClaimingPlugin:
 
 @pytest.fixture
 def app(make_app):
-    return make_app({"server": {"shared_host": True}}, plugins=[RoleClaimingPlugin()])
+    return make_app({"plugins": {"hosting": {}}}, plugins=[RoleClaimingPlugin()])
 
 
 @pytest.fixture
@@ -250,7 +250,7 @@ def test_an_invite_whose_role_the_app_dropped_still_signs_up_with_the_default(ap
 def test_cli_invite_with_an_app_role_and_cli_user_role(app, owner, client, capsys):
     row, _ = client
     with open(app.config.path, "w") as f:
-        f.write("[server]\nshared_host = true\n")
+        f.write("[plugins.hosting]\n")
 
     def cli(*args):
         return indieauth.main(["--config", app.config.path, *args], app_factory=lambda config, **kw: app)

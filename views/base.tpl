@@ -23,7 +23,11 @@
 <header class="site">
   <a class="brand" href="/">IndieAuth</a>
   % if user:
-  <nav class="site" aria-label="Account"><a href="/tokens">Tokens</a> <a href="/log">Activity</a> <a href="/docs">Developers</a>{{!' <a href="/admin/users">Users</a> <a href="/admin/clients">Apps</a>' if user.role in ("owner", "admin") else ''}}</nav>
+  <nav class="site" aria-label="Account"><a href="/tokens">Tokens</a> <a href="/log">Activity</a> <a href="/docs">Developers</a>
+  % for label, path in get("menu", []):
+  <a href="{{path}}">{{label}}</a>
+  % end
+  {{!'<a href="/admin/clients">Apps</a>' if user.role in ("owner", "admin") else ''}}</nav>
   <form class="inline" method="post" action="/logout">
     <span class="who">Signed in as <strong>{{user.username}}</strong></span>
     <input type="hidden" name="csrf_token" value="{{csrf_token}}">

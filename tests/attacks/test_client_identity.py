@@ -21,7 +21,7 @@ VARIANTS = ["HTTP://LOCALHOST/clients/abc/", "http://localhost:80/clients/abc/",
 
 @pytest.fixture
 def app(make_app):
-    return make_app({"server": {"shared_host": True}})
+    return make_app({"plugins": {"hosting": {}}})
 
 
 @pytest.fixture

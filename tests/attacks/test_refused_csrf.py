@@ -16,8 +16,7 @@ import indieauth
 from .conftest import CLIENT, REDIRECT, auth_query, browser
 
 ALL_PLUGINS = {
-    "server": {"shared_host": True},
-    "plugins": {"password": {}, "totp": {}, "passkeys": {},
+    "plugins": {"password": {}, "hosting": {}, "totp": {}, "passkeys": {},
                 "email": {"host": "127.0.0.1", "port": 9, "from_address": "Sign-in <auth@localhost>"},
                 "github": {"client_id": "x", "client_secret": "y"},
                 "okta": {"org_url": "https://example.okta.com", "api_token": "t", "login_domain": "example.com"},

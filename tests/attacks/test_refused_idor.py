@@ -13,7 +13,7 @@ from .conftest import CLIENT, add_user, bearer, browser, enter, tokens_for
 
 @pytest.fixture
 def app(make_app):
-    return make_app({"server": {"shared_host": True}})
+    return make_app({"plugins": {"hosting": {}}})
 
 
 @pytest.fixture

@@ -107,7 +107,7 @@ def test_logo_on_a_private_address_is_not_fetched(app, web, site, intranet, kind
 
 @pytest.fixture
 def shared(make_app):
-    return make_app({"server": {"shared_host": True}, "security": {"fetch_allow": ["127.0.0.1/32"]}},
+    return make_app({"plugins": {"hosting": {}}, "security": {"fetch_allow": ["127.0.0.1/32"]}},
                     resolver=resolver)
 
 

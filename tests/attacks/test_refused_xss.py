@@ -139,7 +139,7 @@ def test_login_username_is_escaped_after_a_failure(web, owner):
 
 def test_profile_fields_are_escaped_on_the_profile_page(make_app):
     """Stored XSS through one's own profile (name, note, url) shown on the public /u/NAME page."""
-    app = make_app({"server": {"shared_host": True}})
+    app = make_app({"plugins": {"hosting": {}}})
     user = add_user(app, "bea")
     app.storage.update_user(user, me="http://localhost/u/bea")
     web = browser(app, "bea")
@@ -154,7 +154,7 @@ def test_profile_fields_are_escaped_on_the_profile_page(make_app):
 @pytest.mark.parametrize("field", ["url", "photo"])
 def test_javascript_url_in_a_profile_is_refused(make_app, field):
     """Stored XSS through a javascript: profile link: refused, never stored."""
-    app = make_app({"server": {"shared_host": True}})
+    app = make_app({"plugins": {"hosting": {}}})
     user = add_user(app, "bea")
     app.storage.update_user(user, me="http://localhost/u/bea")
     web = browser(app, "bea")
@@ -166,7 +166,7 @@ def test_javascript_url_in_a_profile_is_refused(make_app, field):
 
 def test_invite_form_values_are_escaped(make_app):
     """Reflected XSS through the invite page's username and site query parameters."""
-    app = make_app({"server": {"shared_host": True}})
+    app = make_app({"plugins": {"hosting": {}}})
     link = "/invite/" + app.storage.create_invite("user", 3600)
     page = browser(app).get(link + "?" + urllib.parse.urlencode({"username": PAYLOAD, "site": PAYLOAD}))
     assert_inert(page.text)

@@ -77,7 +77,7 @@ def test_unknown_one_time_links_are_throttled(app, owner):
 
 def test_unknown_invites_are_throttled(make_app):
     """Finding 7: guessing invite tokens (GET and POST /invite/<token>) is throttled per address."""
-    app = make_app({"server": {"shared_host": True}})
+    app = make_app({"plugins": {"hosting": {}}})
     web = browser(app)
     token = csrf(web)
     responses = [web.get(f"/invite/guess{n}", expect_errors=True) for n in range(12)]

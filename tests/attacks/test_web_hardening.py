@@ -273,7 +273,7 @@ class SecretRoutes:
 
 @pytest.fixture
 def shared(make_app):
-    app = make_app({"server": {"shared_host": True}}, plugins=[SecretRoutes()])
+    app = make_app({"plugins": {"hosting": {}}}, plugins=[SecretRoutes()])
     owner = app.storage.create_user("owner", "https://owner.example/", role="owner")
     from indieauth_password import set_password
     set_password(app, owner, PASSWORD)

@@ -38,12 +38,12 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(browser, tmp_path_factory):
-    """The server on its real address with shared_host on; the owner `owner` (hosted profile, PASSWORD),
+    """The server on its real address with the hosting plugin on; the owner `owner` (hosted profile, PASSWORD),
     another user, a registered app, tokens of two apps, a remembered approval, an invite and a sign-in link."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    app = indieauth.make_test_app({"server": {"base_url": base + "/", "shared_host": True},
-                                   "plugins": {"password": {}}}, folder=str(tmp_path_factory.mktemp("a11y")))
+    app = indieauth.make_test_app({"server": {"base_url": base + "/"},
+                                   "plugins": {"password": {}, "hosting": {}}}, folder=str(tmp_path_factory.mktemp("a11y")))
     from indieauth_password import set_password
     owner = app.storage.create_user("owner", base + "/u/owner", role="owner", name="Olive Owner",
                                     note="Writes about bicycles and bread.", url="https://olive.example/")

@@ -189,7 +189,7 @@ def clock():
 def make_app(tmp_path, github, clock):
     """make_app(settings, methods=[...], password=False, fetch_allow=True, config={...}): an app with the
     github plugin pointed at the fake GitHub; every host name resolves to 127.0.0.1.  `config` adds
-    tables, such as {"server": {"shared_host": True}}."""
+    tables, such as {"plugins": {"hosting": {}}}."""
     def make(settings=None, methods=None, password=False, fetch_allow=True, config=None):
         table = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "github_url": github.url,
                  "api_url": github.url + "/api/v3"}
@@ -199,7 +199,8 @@ def make_app(tmp_path, github, clock):
         tables = {"plugins": plugins, "security": {"fetch_allow": ["127.0.0.1/32"] if fetch_allow else []}}
         if methods:
             tables["auth"] = {"methods": methods}
-        tables.update(config or {})
+        for name, table in (config or {}).items():  # merged, so {"plugins": {"hosting": {}}} keeps github
+            tables.setdefault(name, {}).update(table)
         return testing.make_app(tables, folder=str(tmp_path), clock=clock,
                                 resolver=lambda host, port: ["127.0.0.1"])
     return make

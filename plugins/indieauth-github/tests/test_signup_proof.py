@@ -17,7 +17,7 @@ from test_github import clock, github, make_app, servers, site  # noqa: F401 (fi
 
 @pytest.fixture
 def app(make_app):
-    return make_app(config={"server": {"shared_host": True}})
+    return make_app(config={"plugins": {"hosting": {}}})
 
 
 @pytest.fixture
@@ -166,7 +166,7 @@ def test_cancelling_on_github_proves_nothing_and_leads_back_to_the_invite(app, w
 
 
 def test_wrong_accounts_while_proving_are_throttled_by_address(make_app, github, bea_site):
-    app = make_app(config={"server": {"shared_host": True},
+    app = make_app(config={"plugins": {"hosting": {}},
                            "security": {"fetch_allow": ["127.0.0.1/32"], "address_failures": 2}})
     link = "/invite/" + app.storage.create_invite("user", 3600)
     web = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": ADDRESS})

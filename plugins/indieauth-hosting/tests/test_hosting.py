@@ -1,19 +1,56 @@
-"""Issue #6 (first part): hosted profile pages, invites and sign-up, the users admin page."""
+"""The hosting plugin (issue #6, made a plugin by issue 16): hosted profile pages, invites and sign-up,
+the Users page; tested as a third party would, with indieauth.make_test_app and webtest."""
 
 import http.server
 import threading
 
-import webtest
 import pytest
+import webtest
 
 import indieauth
-from conftest import PASSWORD, sign_in
-from test_protocol import bearer
+from indieauth_password import set_password
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def clock():
+    return indieauth.testing.Clock()
+
+
+@pytest.fixture
+def make_app(tmp_path, clock):
+    """make_app(overrides, plugins, hosting=True): the password plugin on, and hosting unless told not."""
+    def make(overrides=None, plugins=(), hosting=True):
+        overrides = {k: dict(v) for k, v in (overrides or {}).items()}
+        overrides.setdefault("plugins", {}).setdefault("password", {})
+        if hosting:
+            overrides["plugins"].setdefault("hosting", {})
+        return indieauth.make_test_app(overrides, plugins=plugins, folder=str(tmp_path), clock=clock)
+    return make
 
 
 @pytest.fixture
 def app(make_app):
-    return make_app({"server": {"shared_host": True}})
+    return make_app()
+
+
+@pytest.fixture
+def owner(app):
+    """The owner user, with the password PASSWORD."""
+    user = app.storage.create_user("owner", "https://owner.example/", role="owner")
+    set_password(app, user, PASSWORD)
+    return user
+
+
+def sign_in(web, username="owner", password=PASSWORD, status=303):
+    form = web.get("/login").forms["password-login"]
+    form["username"], form["password"] = username, password
+    return form.submit(status=status)
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
 
 
 def invite_link(app, role="user"):
@@ -71,10 +108,14 @@ def test_sign_up_with_an_own_site_that_does_not_name_this_server_is_refused(app)
     assert "port" in response.text
 
 
-def test_invites_need_the_shared_host_switch(make_app):
-    app = make_app()
+def test_without_the_plugin_there_is_no_sign_up_profile_or_users_page(make_app, owner):
+    app = make_app(hosting=False)
     raw = app.storage.create_invite("user", 3600)
-    assert "shared_host" in webtest.TestApp(app).get("/invite/" + raw, status=404).text
+    web = webtest.TestApp(app)
+    web.get("/invite/" + raw, status=404)
+    sign_in(web)
+    assert "/admin/users" not in web.get("/tokens").text
+    web.get("/admin/users", status=404)
 
 
 def test_hosted_profile_page_is_an_h_card_with_discovery_links(app):
@@ -92,7 +133,6 @@ def test_hosted_profile_page_is_an_h_card_with_discovery_links(app):
 
 def test_a_profile_is_editable_by_its_user_only(app, owner):
     join(webtest.TestApp(app), invite_link(app))
-    from indieauth_password import set_password
     set_password(app, app.storage.get_user(username="bea"), PASSWORD)
     bea = webtest.TestApp(app)
     sign_in(bea, "bea")
@@ -110,7 +150,6 @@ def test_a_profile_is_editable_by_its_user_only(app, owner):
 
 def test_the_admin_page_refuses_a_non_admin(app, owner):
     join(webtest.TestApp(app), invite_link(app))
-    from indieauth_password import set_password
     set_password(app, app.storage.get_user(username="bea"), PASSWORD)
     bea = webtest.TestApp(app)
     sign_in(bea, "bea")
@@ -154,7 +193,6 @@ def test_deleting_a_user_revokes_their_tokens(app, owner):
 def test_reset_removes_credentials_and_gives_a_one_time_link(app, owner):
     join(webtest.TestApp(app), invite_link(app))
     bea = app.storage.get_user(username="bea")
-    from indieauth_password import set_password
     set_password(app, bea, PASSWORD)
     admin = webtest.TestApp(app)
     sign_in(admin)
@@ -174,7 +212,6 @@ def test_admin_makes_an_invite_link(app, owner):
 def test_a_user_cannot_see_or_revoke_another_users_tokens(app, owner):
     join(webtest.TestApp(app), invite_link(app))
     bea = app.storage.get_user(username="bea")
-    from indieauth_password import set_password
     set_password(app, bea, PASSWORD)
     owner_token, row = indieauth.issue_testing_token(app, owner, "https://secret-app.example/", ["create"], 3600)
     web = webtest.TestApp(app)
@@ -188,7 +225,7 @@ def test_a_user_cannot_see_or_revoke_another_users_tokens(app, owner):
 
 def test_cli_user_invite(app, capsys):
     with open(app.config.path, "w") as f:
-        f.write("[server]\nshared_host = true\n")
+        f.write("[plugins.hosting]\n")
     code = indieauth.main(["--config", app.config.path, "user", "invite", "--role", "admin", "--expires", "1d"],
                           app_factory=lambda config, **kw: app)
     link = capsys.readouterr().out.strip()
@@ -273,7 +310,7 @@ def site(sites):
 @pytest.fixture
 def prover_app(make_app):
     SiteProver.PROVABLE.clear()
-    return make_app({"server": {"shared_host": True}, "security": {"fetch_allow": ["127.0.0.1/32"]}},
+    return make_app({"security": {"fetch_allow": ["127.0.0.1/32"]}},
                     plugins=[ProverPlugin()])
 
 
@@ -344,3 +381,53 @@ def test_proving_needs_the_csrf_token_and_a_live_invite(prover_app, site):
     form = join(web, link, profile="site", site=site, status=400).forms["prove-prover"]
     form["method"].force_value("password")  # not an authenticator that proves sites
     assert "Choose one of the ways" in form.submit(status=400).text
+
+
+# -- moving from [server] shared_host to [plugins.hosting]
+
+def test_cli_user_invite_without_the_plugin_says_to_enable_it(make_app, capsys):
+    app = make_app(hosting=False)
+    with open(app.config.path, "w") as f:
+        f.write("[plugins.password]\n")
+    code = indieauth.main(["--config", app.config.path, "user", "invite", "--role", "admin"],
+                          app_factory=lambda config, **kw: app)
+    error = capsys.readouterr().err
+    assert code != 0 and "[plugins.hosting]" in error and "indieauth-hosting" in error
+    assert app.storage.list_invites() == []
+
+
+def test_a_config_with_shared_host_fails_and_says_what_to_write_instead(tmp_path):
+    path = tmp_path / "plugins.toml"
+    path.write_text('[server]\nbase_url = "http://localhost/"\nshared_host = true\n')
+    with pytest.raises(indieauth.ConfigError) as failure:
+        indieauth.Config.load(str(path))
+    message = str(failure.value)
+    assert "shared_host" in message and "[plugins.hosting]" in message and "indieauth-hosting" in message
+
+
+def test_a_database_made_with_shared_host_keeps_working_once_the_plugin_is_enabled(make_app):
+    """The core without the plugin is what a shared_host server's database looks like: the same tables,
+    users with hosted profiles and open invites.  Enabling [plugins.hosting] on it serves them again."""
+    before = make_app(hosting=False)
+    bea = before.storage.create_user("bea", "http://localhost/u/bea", name="Bea Example")
+    set_password(before, bea, PASSWORD)
+    raw = before.storage.create_invite("user", 3600)
+    webtest.TestApp(before).get("/u/bea", status=404)
+    after = make_app()  # the same folder, so the same database
+    assert after.storage.get_user(username="bea").name == "Bea Example"
+    assert "Bea Example" in webtest.TestApp(after).get("/u/bea").text
+    join(webtest.TestApp(after), "/invite/" + raw, username="cy")
+    assert after.storage.get_user(username="cy").me == "http://localhost/u/cy"
+    web = webtest.TestApp(after)
+    sign_in(web, "bea")
+    web.get("/u/bea/edit", status=200)
+
+
+def test_the_users_link_is_in_the_menu_of_administrators_only(app, owner):
+    join(webtest.TestApp(app), invite_link(app))
+    set_password(app, app.storage.get_user(username="bea"), PASSWORD)
+    admin, bea = webtest.TestApp(app), webtest.TestApp(app)
+    sign_in(admin)
+    sign_in(bea, "bea")
+    assert admin.get("/tokens").html.select_one('nav.site a[href="/admin/users"]').text == "Users"
+    assert bea.get("/tokens").html.select_one('nav.site a[href="/admin/users"]') is None
