@@ -252,8 +252,8 @@ class Config:
         if isinstance(data.get("server"), dict) and "shared_host" in data["server"]:
             raise ConfigError(f"{path}: [server] shared_host is gone: multi-user hosting (invites, /u/NAME, the Users "
                               f"page) is the hosting plugin now. Delete the line, install the plugin (pip install "
-                              f"indieauth-hosting, or plugins/indieauth-hosting from the source) and write an empty "
-                              f"[plugins.hosting] table instead; the users and invites in the database stay as they are.")
+                              f"indieauth-hosting, or plugins/indieauth-hosting from the source) and write an "
+                              f"empty [plugins.hosting] table instead; the users and invites in the database stay.")
         self.sections = {name: validate_table(path, name, data.get(name, {}), settings)
                          for name, settings in SETTINGS.items()}
         plugins = data.get("plugins", {})
@@ -3716,8 +3716,8 @@ PROOF_LIFETIME = 900  # seconds between proving one's site (RelMeAuth) and using
 CSRF_COOKIE = "indieauth_csrf"
 CSRF_HEADER = "X-CSRF-Token"  # where a script (fetch()) sends the page's csrf_token instead of a form field
 API_PATHS = ("/par", "/token", "/introspect", "/revoke", "/userinfo")
-# Names of the values that prove something to whoever holds them: never logged.  A route wildcard with
-# one of these names (the core's /login/once/<token>, /invite/<token>, /auth/consent/<key>; a plugin's)
+# Names of the values that prove something to whoever holds them: never logged.  A route wildcard with one
+# of these names (the core's /login/once/<token>, /auth/consent/<key>; a plugin's: hosting's /invite/<token>)
 # is redacted from every log line that names a request path; query strings are never logged at all.
 SECRET_NAMES = frozenset({"code", "token", "ticket", "device_code", "code_verifier", "access_token",
                           "refresh_token", "client_secret", "key"})

@@ -207,7 +207,8 @@ class Hosting:
             return self.invite_page(token, problem, 400, values)
         prover = app.authenticators.get(form_value("method"))
         if prover is None or not prover.proves_sites:
-            return self.invite_page(token, "Choose one of the ways offered to prove that the site is yours.", 400, values)
+            return self.invite_page(token, "Choose one of the ways offered to prove that the site is yours.", 400,
+                                    values)
         back = f"/invite/{token}?" + urllib.parse.urlencode({"username": values["username"], "site": me})
         try:
             return prover.prove_site(me, back)
