@@ -1,13 +1,11 @@
 """The hosting plugin (issue #6, made a plugin by issue 16): hosted profile pages, invites and sign-up,
 the Users page; tested as a third party would, with indieauth.make_test_app and webtest."""
 
-import http.server
-import threading
-
 import pytest
 import webtest
 
 import indieauth
+from indieauth import testing
 from indieauth_password import set_password
 
 PASSWORD = "correct horse battery staple"
@@ -15,7 +13,7 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture
 def clock():
-    return indieauth.testing.Clock()
+    return testing.Clock()
 
 
 @pytest.fixture
@@ -275,31 +273,19 @@ class ProverPlugin:
         return [("GET", "/test-prover/callback", app.site_prover.callback)]
 
 
-class SitePage(http.server.BaseHTTPRequestHandler):
-    """Bea's own site, on 127.0.0.1; it names no IndieAuth server."""
-
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.end_headers()
-        self.wfile.write(b'<!doctype html><a rel="me" href="https://github.com/bea">GitHub</a>')
-
-    def log_message(self, *args):
-        pass
+SITE_PAGE = '<!doctype html><a rel="me" href="https://github.com/bea">GitHub</a>'  # names no IndieAuth server
 
 
 @pytest.fixture
-def sites():
-    """make() -> the URL of a new site on 127.0.0.1."""
-    servers = []
+def sites(fake_http):
+    """make() -> the URL of a new site on 127.0.0.1 (a path of its own on the kit's fake server)."""
+    made = []
 
     def make():
-        servers.append(http.server.ThreadingHTTPServer(("127.0.0.1", 0), SitePage))
-        threading.Thread(target=servers[-1].serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{servers[-1].server_address[1]}/"
-    yield make
-    for server in servers:
-        server.shutdown()
+        made.append(f"{fake_http.url}/site{len(made)}/")
+        fake_http.route(f"/site{len(made) - 1}/", SITE_PAGE)
+        return made[-1]
+    return make
 
 
 @pytest.fixture
