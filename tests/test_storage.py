@@ -1029,10 +1029,11 @@ def test_the_contract_has_every_storage_method_the_server_and_its_plugins_call()
 
 @pytest.fixture
 def memory_web(make_app):
-    """An owner, ann, signed in on an app whose storage is the in-memory backend's."""
+    """An owner, ann, signed in on an app whose storage is the in-memory backend's (with the hosting plugin,
+    whose Users page reads users, invites and app roles)."""
     import allow_anyone
     import webtest
-    app = make_app(plugins=[memory_storage, allow_anyone], password=False)
+    app = make_app({"plugins": {"hosting": {}}}, plugins=[memory_storage, allow_anyone], password=False)
     app.storage.create_user("ann", "https://ann.example/", role="owner")
     web = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.10"})
     form = web.get("/login/allow_anyone").forms[0]

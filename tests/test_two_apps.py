@@ -26,12 +26,13 @@ def two_storages(tmp_path):
 
 
 def two_apps(tmp_path, clock):
-    """Two apps made with make_test_app in two folders, the password plugin on in both."""
+    """Two apps made with make_test_app in two folders, the password and hosting plugins on in both."""
     apps = []
     for name in ("a", "b"):
         folder = tmp_path / name
         folder.mkdir()
-        apps.append(indieauth.make_test_app({"plugins": {"password": {}}}, folder=str(folder), clock=clock))
+        apps.append(indieauth.make_test_app({"plugins": {"password": {}, "hosting": {}}}, folder=str(folder),
+                                            clock=clock))
     return apps
 
 
