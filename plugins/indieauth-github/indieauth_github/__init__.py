@@ -380,7 +380,7 @@ class GitHubAuthenticator(Authenticator):
                               safe_next(form_value("next")))
 
     def prove_site(self, me, next_url):
-        """Sign-up with one's own site (the core's invite page): the same discovery as signing in, then
+        """Sign-up with one's own site (the hosting plugin's invite page): the same discovery as signing in, then
         GitHub; the callback answers with app.site_proven once the account `me` links to has signed in.
         There is no user yet, so only the address is throttled."""
         self.app.throttle.check("", self.app.client_address())
@@ -451,7 +451,7 @@ class GitHubAuthenticator(Authenticator):
 
     def proof_callback(self, query, pending):
         """The end of proving a site at sign-up: proven when the account the site links to signed in.
-        Nobody is signed in and no user is made here; the core's invite page takes the proof."""
+        Nobody is signed in and no user is made here; the hosting plugin's invite page takes the proof."""
         try:
             self.account_signed_in(query, pending, pending["proof"], "")
         except AuthenticationFailed as failure:
