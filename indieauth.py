@@ -2881,6 +2881,33 @@ class RedirectError(Exception):
         self.oauth, self.redirect_uri, self.state = error, redirect_uri, state
 
 
+# -- endpoints answer with an OAuthError as JSON
+
+def oauth_json(handler, success=200):
+    """Run `handler`; its dict (with status `success`), or its OAuthError, as JSON that is never
+    cached (S55, SEC45)."""
+    try:
+        body, status = handler(), success
+    except OAuthError as error:
+        body, status = {"error": error.error, "error_description": error.description}, error.status
+        if not error.error:
+            body = {}
+        if error.challenge:
+            bottle.response.set_header("WWW-Authenticate", error.challenge)
+        if error.retry_after:
+            bottle.response.set_header("Retry-After", str(error.retry_after))
+    bottle.response.status = status
+    bottle.response.set_header("Cache-Control", "no-store")
+    bottle.response.set_header("Pragma", "no-cache")
+    accept = bottle.request.get_header("Accept", "")
+    if "application/x-www-form-urlencoded" in accept and "json" not in accept:
+        bottle.response.content_type = "application/x-www-form-urlencoded"  # legacy clients
+        return urllib.parse.urlencode({k: json.dumps(v) if isinstance(v, dict) else v
+                                       for k, v in body.items()})
+    bottle.response.content_type = "application/json"
+    return json.dumps(body)
+
+
 # ---------------------------------------------------------------------------------------------
 #  Scopes
 # ---------------------------------------------------------------------------------------------
@@ -3138,6 +3165,211 @@ def issue_code(app, request, user, scopes, auth_time=None):
                                    code_challenge_method=request.code_challenge_method, scope=" ".join(scopes))
 
 
+# -- endpoints: the authorization endpoint (GET), PAR and the consent page
+
+def form_value(name, default=""):
+    """One form field as text; a field that cannot be decoded counts as empty, never an error."""
+    try:
+        value = bottle.request.forms.getunicode(name)
+    except Exception:
+        return default
+    return default if value is None else value
+
+
+def posted_form():
+    """The POSTed form as {name: value}; InvalidRequest for a repeated or undecodable field."""
+    return single_params(bottle.request.forms)
+
+
+def basic_credentials(header):
+    """(user, password) of an HTTP Basic header, or None; a URL user name may come url-encoded or not."""
+    scheme, _, value = (header or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("The Authorization header does not hold valid Basic credentials.") from None
+    user, sep, password = decoded.rpartition(":")
+    if not sep:
+        raise InvalidRequest("The Authorization header does not hold valid Basic credentials.")
+    if "://" not in user:
+        user = urllib.parse.unquote_plus(user)
+    return user, urllib.parse.unquote_plus(password)
+
+
+def client_id_from_basic(app, form):
+    """The client_id of a request: a public client may send it as an HTTP Basic user name (url-encoded
+    or not); a pre-registered client must prove it with its secret (client_secret_basic or
+    client_secret_post), or InvalidClient (401)."""
+    header = bottle.request.environ.get("HTTP_AUTHORIZATION") or bottle.request.environ.get(
+        "REDIRECT_HTTP_AUTHORIZATION", "")
+    credentials = basic_credentials(header)
+    if credentials:
+        if form.get("client_id") and canonical_client_id(form["client_id"]) != canonical_client_id(credentials[0]):
+            raise InvalidRequest("The client_id in the form and in the Authorization header differ.")
+        form["client_id"] = credentials[0]
+    if form.get("client_id"):
+        form["client_id"] = canonical_client_id(form["client_id"])  # every later lookup and comparison
+    registered = app.storage.get_client(form.get("client_id"))
+    if registered is not None:
+        secret = credentials[1] if credentials else form.get("client_secret", "")
+        if not app.opened_by(lambda: secret and same(token_hash(secret), registered.secret_hash), SlowDown.now):
+            raise InvalidClient("This client is registered with a secret: authenticate with "
+                                "client_secret_basic or client_secret_post.")
+    return form
+
+
+def client_problem_page(app, problem):
+    """The 400 page for a client_id or redirect_uri that cannot be trusted: never a redirect."""
+    bottle.response.status = 400
+    return app.render("client_error.tpl", title=problem.title, message=problem.message,
+                      client_id=bottle.request.query.get("client_id", "")[:MAX_URL])
+
+
+def redirect_error(app, error, status=303):
+    """Send an OAuth error back to the verified redirect_uri with state and iss (S36, S45, SEC14)."""
+    params = {"error": error.oauth.error, "error_description": error.oauth.description}
+    if valid_state(error.state):  # an invalid one is not echoed: it may be 100 KB, or carry anything
+        params["state"] = error.state
+    params["iss"] = app.issuer
+    bottle.redirect(redirect_with(error.redirect_uri, params), status)
+
+
+def authorization_get(app):
+    """GET /auth: validate everything, store the request, then sign-in and consent (S34–S41)."""
+    try:
+        params = single_params(bottle.request.query)
+    except OAuthError as error:  # SEC56: which client_id or redirect_uri would we believe?
+        return client_problem_page(app, ClientProblem("The app sent a malformed request", error.description))
+    if not params:
+        return app.render("auth_info.tpl", title="Authorization endpoint")
+    try:
+        if "request_uri" in params:
+            fields = pushed_request_fields(app, params)
+        else:
+            fields, _ = validate_authorization(app, params)
+            if app.config["security"]["require_par"]:
+                raise RedirectError(InvalidRequest("This server accepts only pushed authorization requests "
+                                                   "(RFC 9126): POST them to the "
+                                                   "pushed_authorization_request_endpoint."),
+                                    fields["redirect_uri"], fields["state"])
+    except ClientProblem as problem:
+        return client_problem_page(app, problem)
+    except RedirectError as error:
+        return redirect_error(app, error, 302)
+    key = app.storage.save_auth_request(AUTH_REQUEST_LIFETIME, **fields)
+    app.redirect("/auth/consent/" + key)
+
+
+def par_post(app):
+    """POST /par (RFC 9126): 201 with a single-use request_uri, or a JSON error."""
+    return oauth_json(lambda: push_authorization_request(
+        app, client_id_from_basic(app, posted_form())), success=201)
+
+
+def pending_request(app, key):
+    request = app.storage.get_auth_request(key)
+    if request is None:
+        fail(400, "This sign-in request has expired or was already answered. Go back to the app "
+                  "and start signing in again.")
+    return request
+
+
+def consent_page(app, key):
+    """The consent screen for a stored request, after sign-in (S41, SEC25–SEC27, SEC52–SEC54)."""
+    request = pending_request(app, key)
+    user = app.require_user()
+    scopes = request.scope.split()
+    grant = app.storage.get_grant(user, request.client_id)
+    if grant is not None and set(scopes) <= set(grant.scope.split()) and app.storage.use_auth_request(key):
+        app.event(ConsentGranted(user, request.client_id, request.scope), ConsentGranted.name, user=user,
+                  client_id=request.client_id, scope=request.scope, remembered=True)
+        return approve(app, request, user, scopes)
+    client = ClientInfo(**{k: tuple(v) if isinstance(v, list) else v
+                           for k, v in json.loads(request.client_data).items()})
+    redirect_host = split_url(request.redirect_uri).netloc
+    return app.render("consent.tpl", title="Allow access?", request=request, client=client, key=key,
+                      scopes=[(s, app.scopes.get(s)) for s in scopes], redirect_host=redirect_host,
+                      cross_host=split_url(request.client_id).netloc.lower() != redirect_host.lower(),
+                      hint_mismatch=bool(request.me_hint) and request.me_hint != user.me,
+                      role=app.storage.role_for(user, request.client_id))
+
+
+def client_logo(app, key):
+    """The logo of a pending request's client, proxied so the consent page never hot-links (SEC26)."""
+    request = app.storage.get_auth_request(key)
+    logo = json.loads(request.client_data).get("logo", "") if request else ""
+    if not logo:
+        fail(404, "There is no logo for this request.")
+    cached = app.logo_cache.get(logo)
+    if cached is None or cached[0] < time.monotonic():
+        try:
+            cached = (time.monotonic() + 3600, *fetch_logo(app.http, logo))
+        except FetchError as error:
+            log.info("client logo not shown: %s", error)
+            cached = (time.monotonic() + FETCH_FAILURE_TTL, None, None)  # not fetched again for a while
+            if isinstance(error, FetchBusy):
+                fail(404, "The app's logo could not be loaded.")
+        if len(app.logo_cache) > 200:
+            app.logo_cache.clear()
+        app.logo_cache[logo] = cached
+    if cached[1] is None:
+        fail(404, "The app's logo could not be loaded.")
+    bottle.response.content_type = cached[1]
+    bottle.response.set_header("Cache-Control", "private, max-age=3600")
+    bottle.response.set_header("Content-Security-Policy", "default-src 'none'; sandbox")
+    return cached[2]
+
+
+def consent_post(app, key):
+    """Approve or deny: the request comes from storage, never from the form (SEC21–SEC23)."""
+    app.check_csrf()
+    request = pending_request(app, key)
+    user = app.require_user()
+    action = form_value("action")
+    if action not in ("approve", "deny"):
+        fail(400, "Choose Allow or Deny.")
+    chosen = set(bottle.request.forms.getall("scope"))
+    scopes = [s for s in request.scope.split() if s in chosen]  # SEC23: granted ⊆ requested
+
+    def answer():  # with the request marked answered, in its transaction: one commit, not four
+        if action == "deny":
+            return app.record_event(ConsentDenied(user, request.client_id), ConsentDenied.name, user=user,
+                                    client_id=request.client_id), None
+        if form_value("remember") == "yes":
+            app.storage.save_grant(user, request.client_id, " ".join(scopes))
+        deliver = app.record_event(ConsentGranted(user, request.client_id, " ".join(scopes)),
+                                   ConsentGranted.name, user=user, client_id=request.client_id,
+                                   scope=" ".join(scopes))
+        return deliver, new_code(app, request, user, scopes)
+
+    won, answered = app.storage.claim(lambda: app.storage.use_auth_request(key), answer)
+    if not won:
+        fail(400, "This sign-in request was already answered. Go back to the app and start again.")
+    deliver, code = answered
+    deliver()
+    if code is None:
+        return redirect_error(app, RedirectError(AccessDenied("The user denied the request."),
+                                                 request.redirect_uri, request.state))
+    return send_code(app, request, code)
+
+
+def new_code(app, request, user, scopes):
+    session = app.current_session()
+    return issue_code(app, request, user, scopes, auth_time=session.created_at if session else None)
+
+
+def approve(app, request, user, scopes):
+    """Issue the code and send the person back to the app with code, state and iss (S44)."""
+    return send_code(app, request, new_code(app, request, user, scopes))
+
+
+def send_code(app, request, code):
+    bottle.redirect(redirect_with(request.redirect_uri, {"code": code, "state": request.state,
+                                                         "iss": app.issuer}), 303)
+
+
 # ---------------------------------------------------------------------------------------------
 #  JWT Access Tokens (RFC 9068) and the JSON Web Key Set
 # ---------------------------------------------------------------------------------------------
@@ -3354,6 +3586,49 @@ def fingerprint(token):
     return token.token_hash[:10]
 
 
+# -- endpoints: the authorization endpoint (POST, the profile URL only) and the token endpoint
+
+def authorization_post(app):
+    """POST /auth: redeem a code for the profile URL only (S57, S58, S60); a pre-registered client
+    authenticates here as at the token endpoint."""
+    def redeem():
+        form = client_id_from_basic(app, posted_form())
+        if form.get("grant_type", "authorization_code") != "authorization_code":
+            raise UnsupportedGrantType("The authorization endpoint only redeems authorization codes.")
+        code, _ = redeem_code(app, form, at_authorization_endpoint=True)
+        body = {"me": code.me}
+        profile = profile_for(app, code.user, code.scope.split())
+        if profile is not None:
+            body["profile"] = profile
+        return body
+    return oauth_json(redeem)
+
+
+def token_post(app):
+    """POST /token: authorization_code and refresh_token grants, and the legacy action=revoke."""
+    def handle():
+        form = client_id_from_basic(app, posted_form())
+        if form.get("action") == "revoke":  # S92
+            revoke(app, form)
+            return {}
+        grant_type = form.get("grant_type")
+        if grant_type == "authorization_code":
+            after = []
+            _, body = redeem_code(app, form, issue=lambda code: token_response(
+                app, code.user, code.client_id, code.scope.split(), code=code, auth_time=code.auth_time,
+                after=after))
+            for send in after:
+                send()
+        elif grant_type == "refresh_token":
+            body = refresh_tokens(app, form)
+        elif not grant_type:
+            raise InvalidRequest("The grant_type parameter is missing.")
+        else:
+            raise UnsupportedGrantType(f"grant_type {grant_type!r} is not supported.")
+        return body
+    return oauth_json(handle)
+
+
 # ---------------------------------------------------------------------------------------------
 #  Refreshing an Access Token (IndieAuth §5.5)
 # ---------------------------------------------------------------------------------------------
@@ -3455,6 +3730,77 @@ def introspection(app, raw):
     return body
 
 
+# -- endpoints: verifying a token (GET /token), revocation, introspection, userinfo
+
+def bearer_token():
+    """The bearer token of this request: the Authorization header (also as Apache's
+    REDIRECT_HTTP_AUTHORIZATION), or the RFC 6750 §2.2 `access_token` form field; None if absent."""
+    environ = bottle.request.environ
+    header = environ.get("HTTP_AUTHORIZATION") or environ.get("REDIRECT_HTTP_AUTHORIZATION", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if bottle.request.method == "POST":
+        token = posted_form().get("access_token")  # InvalidRequest (400) when it cannot be decoded
+        if token:
+            return token
+    if "access_token" in bottle.request.query:  # SEC48: never in the URL, where logs keep it
+        raise InvalidRequest("Send the access token in the Authorization header, not in the URL.")
+    return None
+
+
+def token_get(app):
+    """GET /token with a bearer token: the legacy verification answer (S91, SEC51)."""
+    def verify():
+        raw = bearer_token()
+        if raw is None:
+            raise NoCredentials()
+        token = live_access_token(app, raw)
+        body = {"me": token.me, "client_id": token.client_id, "scope": token.scope}
+        role = app.storage.role_for(token.user, token.client_id)
+        return dict(body, role=role) if role else body
+    return oauth_json(verify)
+
+
+def revoke_post(app):
+    """POST /revoke (RFC 7009): 200 for known and unknown tokens alike (S82–S86)."""
+    return oauth_json(lambda: revoke(app, client_id_from_basic(app, posted_form())) and {} or {})
+
+
+def introspect_post(app):
+    """POST /introspect (RFC 7662), for resource servers holding a credential (S75–S79)."""
+    def handle():
+        header = bottle.request.environ.get("HTTP_AUTHORIZATION") or bottle.request.environ.get(
+            "REDIRECT_HTTP_AUTHORIZATION", "")
+        scheme, _, value = header.partition(" ")
+        secret = value.strip() if scheme.lower() == "bearer" else (basic_credentials(header) or ("", ""))[1]
+        if not app.opened_by(lambda: secret and app.storage.check_resource_server(secret), SlowDown.now):
+            raise InvalidClient("Introspection needs a resource-server credential "
+                                "(create one with `indieauth resource-server add NAME`).")
+        form = posted_form()
+        if not form.get("token"):
+            raise InvalidRequest("The token parameter is missing.")
+        return introspection(app, form["token"])
+    return oauth_json(handle)
+
+
+def userinfo(app):
+    """GET /userinfo with a bearer token that has profile or email (S87–S89, SEC49)."""
+    def handle():
+        raw = bearer_token()
+        if raw is None:
+            raise NoCredentials()
+        token = live_access_token(app, raw)
+        scopes = token.scope.split()
+        if "profile" not in scopes and "email" not in scopes:
+            raise InsufficientScope("The token needs the profile or email scope.")
+        profile = app.pm.hook.user_profile(app=app, me=token.me, scopes=scopes) or {}
+        if "profile" not in scopes:
+            profile = {k: v for k, v in profile.items() if k == "email"}
+        return {k: v for k, v in profile.items() if k != "email" or "email" in scopes}
+    return oauth_json(handle)
+
+
 # ---------------------------------------------------------------------------------------------
 #  Server Metadata (IndieAuth §4.1.1; RFC 8414)
 # ---------------------------------------------------------------------------------------------
@@ -3482,6 +3828,33 @@ def metadata(app):
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "service_documentation": app.url("docs"),
     }
+
+
+# -- endpoints: the metadata document, the key set and CORS preflight
+
+def metadata_get(app):
+    """GET /.well-known/oauth-authorization-server (S16, S19–S22)."""
+    bottle.response.content_type = "application/json"
+    bottle.response.set_header("Cache-Control", "public, max-age=3600")
+    if app.metadata_json is None:  # the same for every request: made once
+        app.metadata_json = json.dumps(metadata(app), indent=2)
+    return app.metadata_json
+
+
+def jwks_get(app):
+    """GET /.well-known/jwks.json: the public keys of JWT access tokens (RFC 7517)."""
+    bottle.response.content_type = "application/json"
+    bottle.response.set_header("Cache-Control", "public, max-age=300")
+    return json.dumps(app.keys.jwks(), indent=2)
+
+
+def preflight(app):
+    """CORS preflight for the endpoints browser-based clients call (S22)."""
+    bottle.response.status = 204
+    bottle.response.set_header("Access-Control-Allow-Methods", "GET, POST")
+    bottle.response.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept")
+    bottle.response.set_header("Access-Control-Max-Age", "86400")
+    return ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -3702,12 +4075,6 @@ def same(a, b):
     return hmac.compare_digest(a.encode("utf-8", "surrogateescape"), b.encode("utf-8", "surrogateescape"))
 
 
-# ---------------------------------------------------------------------------------------------
-#  The web application
-# ---------------------------------------------------------------------------------------------
-
-CORS_PATHS = ("/par", "/token", "/revoke", "/introspect", "/userinfo", "/.well-known/oauth-authorization-server",
-              "/.well-known/jwks.json")
 SESSION_COOKIE = "indieauth_session"
 PARTIAL_COOKIE = "indieauth_partial"
 PROOF_COOKIE = "indieauth_site_proof"
@@ -3715,6 +4082,593 @@ BROWSER_COOKIE = "indieauth_browser"  # a random value binding callback states t
 PROOF_LIFETIME = 900  # seconds between proving one's site (RelMeAuth) and using the proof to sign up
 CSRF_COOKIE = "indieauth_csrf"
 CSRF_HEADER = "X-CSRF-Token"  # where a script (fetch()) sends the page's csrf_token instead of a form field
+LINK_USED = ("This sign-in link is not valid any more: each link works once and expires. Ask the "
+             "server's owner for a new one (the command indieauth user link makes one).")
+
+
+class SignIn:
+    """What a signed-in browser has and what plugins call to sign people in: cookies, sessions, CSRF,
+    sealed values, sign-in in steps ([auth] methods), site proofs and the throttle for random secrets.
+    `IndieAuth` inherits it, so plugins reach all of it as `app.<name>`."""
+
+    # -- the request: the client's address, cookies, the session, CSRF
+    def client_address(self, request=None):
+        """The client's IP; X-Forwarded-For is believed only from `trusted_proxies`."""
+        request = request or bottle.request
+        address = request.environ.get("REMOTE_ADDR", "")
+        trusted = self.config["server"]["trusted_proxies"]
+
+        def is_trusted(value):
+            try:
+                ip = ipaddress.ip_address(value)
+            except ValueError:
+                return False
+            return any(ip in network for network in trusted)
+
+        if trusted and is_trusted(address):
+            hops = [h.strip() for h in request.environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+            for hop in reversed(hops):
+                if not is_trusted(hop):
+                    return hop[:64]
+        return address[:64]
+
+    def _cookie_secure(self):
+        return self.base_url.startswith("https:")
+
+    def set_cookie(self, name, value, max_age=None, path="/"):
+        """An HttpOnly, SameSite=Lax cookie, Secure when base_url is https."""
+        options = {"max_age": max_age} if max_age is not None else {}
+        bottle.response.set_cookie(name, value, path=path, httponly=True, samesite="lax",
+                                   secure=self._cookie_secure(), **options)
+
+    def session_token(self):
+        """The raw session token from a correctly signed cookie, or None."""
+        cookie = bottle.request.get_cookie(SESSION_COOKIE) or ""
+        raw, _, signature = cookie.rpartition(".")
+        if raw and same(signature, sign(self.secret_key, "session:" + raw)):
+            return raw
+        return None
+
+    def current_session(self):
+        """The live Session of this request, or None."""
+        if "indieauth.session" not in bottle.request.environ:
+            raw = self.session_token()
+            bottle.request.environ["indieauth.session"] = self.storage.get_session(raw) if raw else None
+        return bottle.request.environ["indieauth.session"]
+
+    def current_user(self):
+        session = self.current_session()
+        return session.user if session else None
+
+    def csrf_token(self):
+        """The CSRF token for forms on this page: an HMAC of this browser's CSRF cookie."""
+        environ = bottle.request.environ
+        if "indieauth.csrf" not in environ:
+            raw = bottle.request.get_cookie(CSRF_COOKIE) or ""
+            if len(raw) != 43:
+                raw = secrets.token_urlsafe(32)
+                self.set_cookie(CSRF_COOKIE, raw)
+            environ["indieauth.csrf"] = raw
+        return sign(self.secret_key, "csrf:" + environ["indieauth.csrf"])
+
+    def check_csrf(self):
+        """Abort with 403 unless the CSRF token matches this browser's CSRF cookie: the X-CSRF-Token header
+        when a script's request (a JSON route's fetch()) sends one, otherwise the form's csrf_token."""
+        raw = bottle.request.get_cookie(CSRF_COOKIE) or ""
+        sent = bottle.request.get_header(CSRF_HEADER) or form_value("csrf_token")
+        if not raw or not sent or not same(sent, sign(self.secret_key, "csrf:" + raw)):
+            fail(403, "The form could not be accepted because its security token is missing "
+                              "or out of date. Go back, reload the page and send the form again.")
+
+    def require_user(self):
+        """The signed-in user, or a redirect to the login page that comes back here."""
+        user = self.current_user()
+        if user is None:
+            here = bottle.request.fullpath + ("?" + bottle.request.query_string if bottle.request.query_string else "")
+            self.redirect("/login?" + urllib.parse.urlencode({"next": here}))
+        return user
+
+    # -- a sign-in that succeeded: a new session
+    def login_succeeded(self, user, method, next_url="/"):
+        """Start a session for `user` proven by `method`, then resume where the person was going (303)."""
+        old = self.session_token()
+        if old:
+            self.storage.revoke_session(old)
+        raw = self.storage.create_session(user, method, self.config["server"]["session_lifetime"],
+                                          address=self.client_address())
+        self.set_cookie(SESSION_COOKIE, raw + "." + sign(self.secret_key, "session:" + raw),
+                        max_age=self.config["server"]["session_lifetime"])
+        bottle.response.delete_cookie(PARTIAL_COOKIE, path="/")
+        self.throttle.succeeded(user.username)  # only a whole sign-in clears the account's failures
+        self.event(LoginSucceeded(user, method, self.client_address()), "login", user=user,
+                   method=method, address=self.client_address())
+        self.redirect(safe_next(next_url))
+
+    # -- signed, expiring values for cookies and state (plugins may use them too)
+    def seal(self, purpose, data, lifetime):
+        """`data` (JSON-able) as text signed for `purpose`, good for `lifetime` seconds; see unseal."""
+        value = base64.urlsafe_b64encode(json.dumps([data, epoch(self.now()) + lifetime]).encode()).decode()
+        return value + "." + sign(self.secret_key, purpose + ":" + value)
+
+    def unseal(self, purpose, text):
+        """The data `seal(purpose, …)` made, while it is good; None when forged, for another purpose or old."""
+        value, _, signature = (text or "").rpartition(".")
+        if not value or not same(signature, sign(self.secret_key, purpose + ":" + value)):
+            return None
+        try:
+            data, expires = json.loads(base64.urlsafe_b64decode(value.encode()))
+        except (ValueError, TypeError):
+            return None
+        return data if isinstance(expires, int) and expires > epoch(self.now()) else None
+
+    # -- own sites proven by RelMeAuth, for sign-up: a signed, short-lived cookie naming the site
+    def site_proven(self, me, method, next_url="/"):
+        """An authenticator proved that this browser's person controls `me`; remember it briefly, go on."""
+        self.set_cookie(PROOF_COOKIE, self.seal("proof", [me, method], PROOF_LIFETIME), max_age=PROOF_LIFETIME)
+        self.storage.log_event("site_proven", me=me, method=method, address=self.client_address())
+        self.redirect(safe_next(next_url))
+
+    def proven_site(self):
+        """(me, method) that this browser proved in the last PROOF_LIFETIME seconds, or None."""
+        proof = self.unseal("proof", bottle.request.get_cookie(PROOF_COOKIE))
+        return tuple(proof) if isinstance(proof, list) and len(proof) == 2 else None
+
+    # -- single-use state for a sign-in that leaves for another site and comes back (OAuth callbacks)
+    def browser_key(self):
+        """This browser's random binding value, from an HttpOnly session cookie made on first use: what
+        ties a saved callback state to the browser that started the sign-in."""
+        environ = bottle.request.environ
+        value = environ.get("indieauth.browser") or bottle.request.get_cookie(BROWSER_COOKIE) or ""
+        if not 40 <= len(value) <= 64:
+            value = secrets.token_urlsafe(32)
+            self.set_cookie(BROWSER_COOKIE, value)
+        environ["indieauth.browser"] = value
+        return value
+
+    def save_callback_state(self, purpose, data, lifetime):
+        """Keep `data` (JSON-able) for the sign-in step `purpose` of this browser for `lifetime` seconds, on
+        the server; returns the opaque `state` value to send through the other site."""
+        return self.storage.save_callback_state(purpose, self.browser_key(), data, lifetime)
+
+    def take_callback_state(self, purpose, state):
+        """The data saved with `state` for `purpose`: once, in the browser that saved it, before it expires.
+        Otherwise StateRefused says why; a miss counts against the address like any random secret's."""
+        if not state:
+            raise StateRefused("missing")
+        browser, taken = bottle.request.get_cookie(BROWSER_COOKIE) or "", []
+        if not browser:  # another browser, or cookies blocked: nothing here could be this browser's
+            raise StateRefused("other_browser")
+
+        def find():
+            taken.append(self.storage.take_callback_state(purpose, state[:128], browser))
+            return taken[0][1] is None
+        self.opened_by(find)
+        data, reason = taken[0]
+        if reason is not None:
+            raise StateRefused(reason)
+        return data
+
+    # -- sign-in in steps ([auth] methods): the factors done so far live in a signed, short-lived cookie
+    def _sign_in_chains(self):
+        """[auth] methods as tuples of authenticator names; ConfigError naming an unknown one."""
+        chains = []
+        for entry in self.config["auth"]["methods"] or list(self.authenticators):
+            chain = tuple(part.strip() for part in entry.split("+"))
+            for name in chain:
+                if name not in self.authenticators:
+                    known = ", ".join(self.authenticators) or "none (enable an authenticator plugin)"
+                    raise ConfigError(f"{self.config.path}: [auth] methods: {entry!r} names {name!r}, which is not "
+                                      f"an enabled authenticator (enabled: {known})")
+            if len(set(chain)) != len(chain):
+                raise ConfigError(f"{self.config.path}: [auth] methods: {entry!r} repeats a method")
+            chains.append(chain)
+        return chains
+
+    def partial_login(self):
+        """(user, methods done) of a sign-in that has passed its first factor(s) in this browser, or None."""
+        if bottle.request.environ.get("indieauth.partial_reset"):
+            return None
+        partial = self.unseal("partial", bottle.request.get_cookie(PARTIAL_COOKIE))
+        if not (isinstance(partial, list) and len(partial) == 2 and isinstance(partial[1], list)):
+            return None
+        user = self.storage.get_user(user_id=partial[0]) if isinstance(partial[0], int) else None
+        return (user, tuple(partial[1])) if user is not None and user.disabled_at is None else None
+
+    def partial_user(self):
+        """The user an earlier factor of this sign-in identified (for a second factor's start/finish)."""
+        partial = self.partial_login()
+        return partial[0] if partial else None
+
+    def next_steps(self):
+        """(methods done, authenticator names that may come next) for this browser's sign-in."""
+        partial = self.partial_login()
+        done = partial[1] if partial else ()
+        steps = [chain[len(done)] for chain in self.chains if chain[:len(done)] == done and len(chain) > len(done)]
+        return done, list(dict.fromkeys(steps))
+
+    def authenticated(self, user, method, next_url="/"):
+        """An authenticator proved who `user` is by `method`: finish the sign-in, or go on to the next
+        factor [auth] methods requires.  Authenticators with routes of their own (OAuth callbacks,
+        links) call this; it answers with a redirect.  AuthenticationFailed when it cannot go on."""
+        partial = self.partial_login()
+        done = partial[1] if partial else ()
+        if partial and partial[0].id != user.id:
+            raise AuthenticationFailed("The second step of signing in was done as another user. Start again.", 403)
+        if user.disabled_at is not None:
+            raise AuthenticationFailed("This account is disabled. Ask the site's administrator.", 403)
+        done = done + (method,)
+        chains = [chain for chain in self.chains if chain[:len(done)] == done]
+        if done in chains:
+            return self.login_succeeded(user, "+".join(done), next_url)
+        following = [self.authenticators[c[len(done)]] for c in chains if self.authenticators[c[len(done)]].supports(user)]
+        if not following:
+            raise AuthenticationFailed("This account must use another factor after this one, but none is set up "
+                                       "for it. Ask the site's administrator.", 403, username=user.username)
+        self.set_cookie(PARTIAL_COOKIE, self.seal("partial", [user.id, list(done)], self.config["auth"]["step_lifetime"]))
+        self.redirect(f"/login/{following[0].name}?" + urllib.parse.urlencode({"next": safe_next(next_url)}))
+
+    # -- the login page, which plugins show again with their message
+    def login_page(self, name=None, error=None, username="", status=200):
+        """The login page: the authenticators that may come next in this sign-in, or one of them."""
+        done, steps = self.next_steps()
+        if name is not None and name not in steps:
+            if name in self.authenticators and not done:
+                fail(400, "This way of signing in comes after another one. Start at the sign-in page.")
+            fail(404, f"There is no sign-in method called {name!r} at this step.")
+        user = self.partial_user() if done else None
+        next_url = safe_next(form_value("next", bottle.request.query.get("next", "/")) or "/")
+        shown = [self.authenticators[name]] if name else [self.authenticators[step] for step in steps]
+        shown = [auth for auth in shown if user is None or auth.supports(user)]
+        parts = []
+        for auth in shown:
+            context = {"action": f"/login/{auth.name}", "csrf_token": self.csrf_token(), "next": next_url,
+                       "error": error if auth.name == name else None, "username": username, "user": user}
+            parts.append((auth, auth.start(bottle.request, context)))
+        bottle.response.status = status
+        return self.render("login.tpl", title="Sign in" if not done else "One more step", methods=parts,
+                           next=next_url, single=name is not None and len(steps) > 1, step=len(done),
+                           error=error if name is None else None,
+                           stylesheets=list(dict.fromkeys(href for auth in shown for href in auth.stylesheets)),
+                           scripts=list(dict.fromkeys(src for auth in shown for src in auth.scripts)))
+
+    def login_failed(self, name, failure):
+        """Record a failed step and show its page again with the message (and Retry-After)."""
+        self.event(LoginFailed(failure.username, name, self.client_address(), failure.message),
+                   LoginFailed.name, method=name, username=failure.username[:64], address=self.client_address())
+        if failure.retry_after:
+            bottle.response.set_header("Retry-After", str(failure.retry_after))
+        return self.login_page(name if name in self.next_steps()[1] else None, error=failure.message,
+                               username=failure.username, status=failure.status)
+
+    # -- who may open what: random secrets, the owner's and admins' pages
+    def opened_by(self, find, refuse=refuse_attempt):
+        """What a random secret opens (a one-time sign-in link, an invite, a client or resource-server
+        secret): `find()`, or None.  Every miss counts against the address, which is refused by
+        `refuse(wait)` (the 429 page; SlowDown.now on API endpoints) before the secret is looked at once it
+        has missed too often."""
+        address = self.client_address()
+        wait = self.throttle.address_wait(address)
+        if wait:
+            refuse(wait)
+        found = find()
+        if not found:
+            self.throttle.failed("", address)
+        return found
+
+    def require_admin(self):
+        """The signed-in owner or administrator; 403 for anyone else (a redirect to sign in first)."""
+        user = self.require_user()
+        if user.role not in ("owner", "admin"):
+            fail(403, "Only the owner and administrators can manage users.")
+        return user
+
+
+# -- pages: signing in by a method or a one-time link, signing out
+
+def login_start(app):
+    """GET /login: the first factors; a sign-in left half-way in this browser starts over."""
+    if app.partial_login():
+        bottle.response.delete_cookie(PARTIAL_COOKIE, path="/")
+        bottle.request.environ["indieauth.partial_reset"] = True
+    return app.login_page()
+
+
+def login_post(app, name):
+    """The core's side of every authenticator: CSRF, finish(), the audit log, the next step."""
+    done, steps = app.next_steps()
+    auth = app.authenticators.get(name)
+    if auth is None or name not in steps:
+        fail(404, f"There is no sign-in method called {name!r} at this step.")
+    app.check_csrf()
+    next_url = safe_next(form_value("next"))
+    try:
+        user = auth.finish(bottle.request)
+        if user is None:
+            raise AuthenticationFailed("Signing in did not succeed.")
+        return app.authenticated(user, name, next_url)
+    except AuthenticationFailed as failure:
+        return app.login_failed(name, failure)
+
+
+def login_link_page(app, token):
+    """The confirm button (so a link preview cannot use the link up), or at once the refusal of a spent link."""
+    if not app.opened_by(lambda: app.storage.login_link_usable(token)):
+        fail(400, LINK_USED)
+    return app.render("login_link.tpl", title="Sign in", token=token)
+
+
+def login_link_post(app, token):
+    """Sign in; someone with no way to sign in yet (the first run, a reset) goes on to set one up."""
+    app.check_csrf()
+    user = app.opened_by(lambda: app.storage.redeem_login_link(token))
+    if user is None:
+        fail(400, LINK_USED)
+    has_credential = any(auth.supports(user) for auth in app.authenticators.values())
+    first = next((auth.settings_url for auth in app.authenticators.values() if auth.settings_url), "/")
+    app.login_succeeded(user, "link", "/" if has_credential else first)
+
+
+def logout(app):
+    app.check_csrf()
+    raw = app.session_token()
+    session = app.current_session()
+    if raw:
+        app.storage.revoke_session(raw)
+    bottle.response.delete_cookie(SESSION_COOKIE, path="/")
+    if session:
+        app.event(LoggedOut(session.user), "logout", user=session.user)
+    app.redirect("/")
+
+
+# ---------------------------------------------------------------------------------------------
+#  Token management pages
+#  The signed-in person's tokens and remembered approvals, testing tokens, the audit log.
+# ---------------------------------------------------------------------------------------------
+
+
+TESTING_LIFETIMES = (("1h", "1 hour"), ("1d", "1 day"), ("7d", "7 days"), ("30d", "30 days"))
+
+
+def tokens_page(app):
+    """Every live token and remembered approval of the signed-in user (never a token itself)."""
+    user = app.require_user()
+    tokens = app.storage.live_tokens(user)
+    clients = {}
+    for token in tokens:
+        clients.setdefault(token.client_id, []).append(token)
+    return app.render("tokens.tpl", title="Your tokens", clients=clients, fingerprint=fingerprint,
+                      grants=app.storage.list_grants(user), now=app.now(),
+                      revoked=bottle.request.query.get("revoked", ""))
+
+
+def token_new_page(app, error=None, status=200, values=None):
+    app.require_user()
+    bottle.response.status = status
+    return app.render("token_new.tpl", title="New testing token", error=error, values=values or {},
+                      scopes=list(app.scopes.values()), lifetimes=TESTING_LIFETIMES)
+
+
+def token_new_post(app):
+    """Issue a testing token and show it exactly once."""
+    user = app.require_user()
+    app.check_csrf()
+    values = {"client_id": form_value("client_id").strip(), "extra": form_value("extra_scopes"),
+              "lifetime": form_value("lifetime"), "scopes": bottle.request.forms.getall("scope")}
+    lifetimes = dict(TESTING_LIFETIMES)
+    if values["lifetime"] not in lifetimes:
+        return token_new_page(app, "Choose how long the token works.", 400, values)
+    try:
+        raw, row = issue_testing_token(app, user, values["client_id"], values["scopes"] + [values["extra"]],
+                                       parse_duration(values["lifetime"]))
+    except UsageError as error:
+        return token_new_page(app, str(error), 400, values)
+    return app.render("token_shown.tpl", title="Your testing token", token=raw, row=row,
+                      fingerprint=fingerprint(row), verify_url=app.url("token"))
+
+
+def tokens_revoke(app):
+    """Revoke one token, a client's tokens or all: first a confirmation page, then the deed."""
+    user = app.require_user()
+    app.check_csrf()
+    what, target = form_value("what"), form_value("target")
+    if what == "client":
+        target = canonical_client_id(target)
+    if what == "token":
+        token = app.storage.find_token_by_id(target, user)
+        if token is None:
+            fail(400, "That token is not active any more.")
+        description, count = f"the token {fingerprint(token)} of {token.client_id}", 1
+    elif what == "client":
+        count = sum(1 for t in app.storage.live_tokens(user) if t.client_id == target)
+        description = f"all {count} tokens of {target}"
+    elif what == "all":
+        count = len(app.storage.live_tokens(user))
+        description = f"all {count} of your tokens"
+    else:
+        fail(400, "Choose what to revoke.")
+    if form_value("confirm") != "yes":
+        return app.render("confirm.tpl", title="Revoke tokens?", description=description, what=what,
+                          target=target, action="/tokens/revoke", button="Revoke")
+    if what == "token":
+        revoke_token_row(app, token)
+        done = 1
+    else:
+        for token in [t for t in app.storage.live_tokens(user) if what == "all" or t.client_id == target]:
+            revoke_token_row(app, token)
+        done = count
+    app.redirect(f"/tokens?revoked={done}")
+
+
+def grant_forget(app):
+    user = app.require_user()
+    app.check_csrf()
+    app.storage.forget_grant(user, form_value("client_id"))
+    app.redirect("/tokens")
+
+
+def log_page(app):
+    """The audit log: everyone's for the owner and admins, one's own for everyone else."""
+    user = app.require_user()
+    everyone = user.role in ("owner", "admin")
+    events = app.storage.events(200, user=None if everyone else user)
+    return app.render("log.tpl", title="Activity", events=events, everyone=everyone,
+                      data=lambda e: json.loads(e.data or "{}"))
+
+
+# ---------------------------------------------------------------------------------------------
+#  Registered apps
+#  Pre-registered (confidential) clients, their secrets and roles: the owner's and admins' pages.
+# ---------------------------------------------------------------------------------------------
+
+
+def admin_clients(app, secret=None, registered=None, error=None, status=200):
+    """Pre-registered clients (create, rotate a secret) and the clients that came on their own."""
+    app.require_admin()
+    bottle.response.status = status
+    return app.render("admin_clients.tpl", title="Apps", clients=app.storage.list_clients(),
+                      seen=app.storage.seen_clients(), secret=secret, registered=registered, error=error,
+                      loads=json.loads)
+
+
+def admin_clients_post(app):
+    app.require_admin()
+    app.check_csrf()
+    if form_value("action") == "rotate":
+        client = app.storage.get_client(form_value("client_id"))
+        if client is None:
+            fail(400, "There is no such registered app.")
+        return admin_clients(app, app.storage.rotate_client_secret(client.client_id), client.client_id)
+    name = form_value("name").strip()[:255]
+    uris = [u.strip() for u in form_value("redirect_uris").split() if u.strip()]
+    if not name or not uris:
+        return admin_clients(app, error="Give the app a name and at least one redirect URI.", status=400)
+    for uri in uris:
+        problem = redirect_uri_problem(uri)
+        if problem:
+            return admin_clients(app, error=f"{uri}: {problem}", status=400)
+    client_id = canonical_client_id(app.url("clients/" + secrets.token_hex(8) + "/"))
+    secret = app.storage.create_client(client_id, name, uris, form_value("description")[:2000],
+                                       form_value("logo").strip()[:512])
+    return admin_clients(app, secret, client_id)
+
+
+def registered_client(app, number):
+    client = app.storage.get_client(number=number)
+    if client is None:
+        fail(404, "There is no such registered app. Go back to the Apps page.")
+    return client
+
+
+def admin_client(app, number, error=None, status=200, notice=None):
+    """One pre-registered app: the roles it accepts, its default role, and who has which."""
+    app.require_admin()
+    client = registered_client(app, number)
+    bottle.response.status = status
+    return app.render("admin_client.tpl", title=client.name, client=client, error=error, notice=notice,
+                      roles=app.storage.client_roles(client), assignments=app.storage.role_assignments(client),
+                      users=app.storage.list_users(), loads=json.loads)
+
+
+def admin_client_post(app, number):
+    """Set the app's roles and default, or give a user a role in it (role "" takes it away)."""
+    admin = app.require_admin()
+    app.check_csrf()
+    client = registered_client(app, number)
+    action = form_value("action")
+    try:
+        if action == "roles":
+            roles = [r for r in re.split(r"[\s,]+", form_value("roles")) if r]
+            app.storage.set_client_roles(client, roles, form_value("default_role").strip())
+            notice, details = "The app's roles are saved.", {"roles": roles}
+        elif action == "assign":
+            person = app.storage.get_user(username=form_value("username"))
+            if person is None:
+                raise UsageError("Choose a user.")
+            role = form_value("role").strip()
+            app.storage.assign_role(person, client, role)
+            notice = (f"{person.username} now has the role {role} in {client.name}." if role
+                      else f"{person.username} has no role of their own in {client.name} now.")
+            details = {"target": person.username, "role": role}
+        else:
+            fail(400, "Choose an action.")
+    except UsageError as error:
+        return admin_client(app, number, str(error)[:1].upper() + str(error)[1:], 400)
+    app.storage.log_event("app_roles_changed", user=admin, client_id=client.client_id, **details)
+    return admin_client(app, number, notice=notice)
+
+
+# ---------------------------------------------------------------------------------------------
+#  Developer tools
+#  /docs (with the OAuth tester) and /selftest, for the developers of apps and the operator.
+# ---------------------------------------------------------------------------------------------
+
+
+def selftest_echo(app):
+    """Says whether this request's Authorization header arrived, renamed, or not at all."""
+    nonce = bottle.request.query.get("nonce", "")[:64]
+    expected = "Bearer " + sign(app.secret_key, "selftest:" + nonce)
+    environ = bottle.request.environ
+    found = ("passed" if same(environ.get("HTTP_AUTHORIZATION", ""), expected) else
+             "renamed" if same(environ.get("REDIRECT_HTTP_AUTHORIZATION", ""), expected) else "missing")
+    bottle.response.content_type = "application/json"
+    return json.dumps({"authorization": found})
+
+
+def selftest(app):
+    """A page for the owner: does the web server in front pass the Authorization header on? The browser
+    asks /selftest/echo (static/selftest.js), through that web server as apps do, or the owner with curl;
+    the server never asks itself, which with one worker thread would only wait for itself."""
+    app.require_user()
+    nonce = secrets.token_urlsafe(16)
+    return app.render("selftest.tpl", title="Server self-test",
+                      echo=app.url("selftest/echo") + "?" + urllib.parse.urlencode({"nonce": nonce}),
+                      authorization="Bearer " + sign(app.secret_key, "selftest:" + nonce),
+                      profile=profile_check(app, app.current_user()), links=app.profile_links())
+
+
+def profile_check(app, user):
+    """(state, detail) for S8: does the user's profile URL name this server, as clients require?"""
+    if user.me == app.base_url:
+        return "hosted", ""
+    try:
+        found = profile_discovery(app.http, user.me)
+    except FetchError as error:
+        return "unreachable", str(error)
+    expected = dict(app.profile_links())
+    wrong = {rel: url for rel, url in found.items() if url != expected[rel]}
+    if wrong:
+        return "other", ", ".join(f"{rel} → {url}" for rel, url in wrong.items())
+    return ("ok", "") if "indieauth-metadata" in found or "authorization_endpoint" in found else ("missing", "")
+
+
+def docs_page(app):
+    """GET /docs: the developer page, with its endpoints (from the metadata), a sign-in snippet and the
+    OAuth tester (static/docs.js), whose client_id and redirect_uri are this page's own URL."""
+    return app.render("docs.tpl", title="For developers", metadata=metadata(app), links=app.profile_links(),
+                      tester_client_id=app.url("docs"), scopes=sorted(app.scopes))
+
+
+# ---------------------------------------------------------------------------------------------
+#  Home
+# ---------------------------------------------------------------------------------------------
+
+
+def home(app):
+    for rel, href in app.profile_links():  # S4, S17: also on HEAD, which Bottle answers from GET
+        bottle.response.add_header("Link", f'<{href}>; rel="{rel}"')
+    owner = next((u for u in app.storage.list_users() if u.role == "owner" and u.me == app.base_url), None)
+    user = app.current_user()
+    manage = [a for a in app.authenticators.values() if a.settings_url and user]
+    return app.render("home.tpl", title="IndieAuth", manage=manage, owner=owner, links=app.profile_links(),
+                      base_url=app.base_url)
+
+
+# ---------------------------------------------------------------------------------------------
+#  The web application
+# ---------------------------------------------------------------------------------------------
+
+CORS_PATHS = ("/par", "/token", "/revoke", "/introspect", "/userinfo", "/.well-known/oauth-authorization-server",
+              "/.well-known/jwks.json")
 API_PATHS = ("/par", "/token", "/introspect", "/revoke", "/userinfo")
 # Names of the values that prove something to whoever holds them: never logged.  A route wildcard with one
 # of these names (the core's /login/once/<token>, /auth/consent/<key>; a plugin's: hosting's /invite/<token>)
@@ -3796,8 +4750,15 @@ def setup_logging(level="info"):
     log.propagate = False
 
 
-class IndieAuth:
-    """The application: configuration, plugins, storage, the Bottle routes and the WSGI callable."""
+def static(path):
+    response = bottle.static_file(path, root=resource_dir("static"))
+    response.set_header("Cache-Control", "public, max-age=3600")
+    return response
+
+
+class IndieAuth(SignIn):
+    """The application, a container: configuration, storage, plugins, the route table, the middleware and the
+    WSGI callable.  The handlers are functions of the chapters they serve; the sign-in API is `SignIn`'s."""
 
     def __init__(self, config, plugins=(), clock=utcnow, check_schema=True, resolver=None):
         self.config = config
@@ -3843,7 +4804,7 @@ class IndieAuth:
         self.scopes = {}
         for batch in reversed(self.pm.hook.register_scopes(app=self)):  # plugins' descriptions win
             self.scopes.update({scope.name: scope for scope in batch})
-        self._metadata = None
+        self.metadata_json = None  # the metadata document, made once
         self.bottle = bottle.Bottle()
         self._routes()
 
@@ -3879,21 +4840,7 @@ class IndieAuth:
                 raise ConfigError(f"{self.config.path}: [plugins.{name}] unknown key "
                                   f"{sorted(keys)[0]!r} (this plugin takes no settings)")
 
-    def _sign_in_chains(self):
-        """[auth] methods as tuples of authenticator names; ConfigError naming an unknown one."""
-        chains = []
-        for entry in self.config["auth"]["methods"] or list(self.authenticators):
-            chain = tuple(part.strip() for part in entry.split("+"))
-            for name in chain:
-                if name not in self.authenticators:
-                    known = ", ".join(self.authenticators) or "none (enable an authenticator plugin)"
-                    raise ConfigError(f"{self.config.path}: [auth] methods: {entry!r} names {name!r}, which is not "
-                                      f"an enabled authenticator (enabled: {known})")
-            if len(set(chain)) != len(chain):
-                raise ConfigError(f"{self.config.path}: [auth] methods: {entry!r} repeats a method")
-            chains.append(chain)
-        return chains
-
+    # -- what handlers share: what is known of a client, templates, URLs, events
     def client_info(self, client_id):
         """What is known about a client: its registration here, else the client_metadata hook (which
         fetches what the client publishes); never raises for a fetch failure."""
@@ -3933,6 +4880,15 @@ class IndieAuth:
         scheme, `//host`), percent-encoded to ASCII, so it can name no other origin (SEC16)."""
         return self.base_url + urllib.parse.quote(path.lstrip("/"), safe=ASCII_VISIBLE)
 
+    def redirect(self, path):
+        """303 See Other to a path on this server, as an absolute URL under base_url (never elsewhere)."""
+        bottle.redirect(self.url(path), 303)
+
+    def profile_links(self):
+        """The discovery links of this server, as (rel, absolute URL) pairs (S17, S18)."""
+        return [("indieauth-metadata", self.url(".well-known/oauth-authorization-server")),
+                ("authorization_endpoint", self.url("auth")), ("token_endpoint", self.url("token"))]
+
     def event(self, event, kind=None, user=None, **data):
         """Record `event` in the audit log and deliver it to plugins; a plugin's failure is only logged."""
         self.record_event(event, kind, user, **data)()
@@ -3952,252 +4908,53 @@ class IndieAuth:
             except Exception:
                 log.exception("plugin %s failed in track_event", impl.plugin_name)
 
-    # -- request helpers
-    def client_address(self, request=None):
-        """The client's IP; X-Forwarded-For is believed only from `trusted_proxies`."""
-        request = request or bottle.request
-        address = request.environ.get("REMOTE_ADDR", "")
-        trusted = self.config["server"]["trusted_proxies"]
-
-        def is_trusted(value):
-            try:
-                ip = ipaddress.ip_address(value)
-            except ValueError:
-                return False
-            return any(ip in network for network in trusted)
-
-        if trusted and is_trusted(address):
-            hops = [h.strip() for h in request.environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
-            for hop in reversed(hops):
-                if not is_trusted(hop):
-                    return hop[:64]
-        return address[:64]
-
-    def _cookie_secure(self):
-        return self.base_url.startswith("https:")
-
-    def set_cookie(self, name, value, max_age=None, path="/"):
-        """An HttpOnly, SameSite=Lax cookie, Secure when base_url is https."""
-        options = {"max_age": max_age} if max_age is not None else {}
-        bottle.response.set_cookie(name, value, path=path, httponly=True, samesite="lax",
-                                   secure=self._cookie_secure(), **options)
-
-    def session_token(self):
-        """The raw session token from a correctly signed cookie, or None."""
-        cookie = bottle.request.get_cookie(SESSION_COOKIE) or ""
-        raw, _, signature = cookie.rpartition(".")
-        if raw and same(signature, sign(self.secret_key, "session:" + raw)):
-            return raw
-        return None
-
-    def current_session(self):
-        """The live Session of this request, or None."""
-        if "indieauth.session" not in bottle.request.environ:
-            raw = self.session_token()
-            bottle.request.environ["indieauth.session"] = self.storage.get_session(raw) if raw else None
-        return bottle.request.environ["indieauth.session"]
-
-    def current_user(self):
-        session = self.current_session()
-        return session.user if session else None
-
-    def csrf_token(self):
-        """The CSRF token for forms on this page: an HMAC of this browser's CSRF cookie."""
-        environ = bottle.request.environ
-        if "indieauth.csrf" not in environ:
-            raw = bottle.request.get_cookie(CSRF_COOKIE) or ""
-            if len(raw) != 43:
-                raw = secrets.token_urlsafe(32)
-                self.set_cookie(CSRF_COOKIE, raw)
-            environ["indieauth.csrf"] = raw
-        return sign(self.secret_key, "csrf:" + environ["indieauth.csrf"])
-
-    def check_csrf(self):
-        """Abort with 403 unless the CSRF token matches this browser's CSRF cookie: the X-CSRF-Token header
-        when a script's request (a JSON route's fetch()) sends one, otherwise the form's csrf_token."""
-        raw = bottle.request.get_cookie(CSRF_COOKIE) or ""
-        sent = bottle.request.get_header(CSRF_HEADER) or form_value("csrf_token")
-        if not raw or not sent or not same(sent, sign(self.secret_key, "csrf:" + raw)):
-            fail(403, "The form could not be accepted because its security token is missing "
-                              "or out of date. Go back, reload the page and send the form again.")
-
-    def require_user(self):
-        """The signed-in user, or a redirect to the login page that comes back here."""
-        user = self.current_user()
-        if user is None:
-            here = bottle.request.fullpath + ("?" + bottle.request.query_string if bottle.request.query_string else "")
-            self.redirect("/login?" + urllib.parse.urlencode({"next": here}))
-        return user
-
-    def login_succeeded(self, user, method, next_url="/"):
-        """Start a session for `user` proven by `method`, then resume where the person was going (303)."""
-        old = self.session_token()
-        if old:
-            self.storage.revoke_session(old)
-        raw = self.storage.create_session(user, method, self.config["server"]["session_lifetime"],
-                                          address=self.client_address())
-        self.set_cookie(SESSION_COOKIE, raw + "." + sign(self.secret_key, "session:" + raw),
-                        max_age=self.config["server"]["session_lifetime"])
-        bottle.response.delete_cookie(PARTIAL_COOKIE, path="/")
-        self.throttle.succeeded(user.username)  # only a whole sign-in clears the account's failures
-        self.event(LoginSucceeded(user, method, self.client_address()), "login", user=user,
-                   method=method, address=self.client_address())
-        self.redirect(safe_next(next_url))
-
-    # -- signed, expiring values for cookies and state (plugins may use them too)
-    def seal(self, purpose, data, lifetime):
-        """`data` (JSON-able) as text signed for `purpose`, good for `lifetime` seconds; see unseal."""
-        value = base64.urlsafe_b64encode(json.dumps([data, epoch(self.now()) + lifetime]).encode()).decode()
-        return value + "." + sign(self.secret_key, purpose + ":" + value)
-
-    def unseal(self, purpose, text):
-        """The data `seal(purpose, …)` made, while it is good; None when forged, for another purpose or old."""
-        value, _, signature = (text or "").rpartition(".")
-        if not value or not same(signature, sign(self.secret_key, purpose + ":" + value)):
-            return None
-        try:
-            data, expires = json.loads(base64.urlsafe_b64decode(value.encode()))
-        except (ValueError, TypeError):
-            return None
-        return data if isinstance(expires, int) and expires > epoch(self.now()) else None
-
-    # -- single-use state for a sign-in that leaves for another site and comes back (OAuth callbacks)
-    def browser_key(self):
-        """This browser's random binding value, from an HttpOnly session cookie made on first use: what
-        ties a saved callback state to the browser that started the sign-in."""
-        environ = bottle.request.environ
-        value = environ.get("indieauth.browser") or bottle.request.get_cookie(BROWSER_COOKIE) or ""
-        if not 40 <= len(value) <= 64:
-            value = secrets.token_urlsafe(32)
-            self.set_cookie(BROWSER_COOKIE, value)
-        environ["indieauth.browser"] = value
-        return value
-
-    def save_callback_state(self, purpose, data, lifetime):
-        """Keep `data` (JSON-able) for the sign-in step `purpose` of this browser for `lifetime` seconds, on
-        the server; returns the opaque `state` value to send through the other site."""
-        return self.storage.save_callback_state(purpose, self.browser_key(), data, lifetime)
-
-    def take_callback_state(self, purpose, state):
-        """The data saved with `state` for `purpose`: once, in the browser that saved it, before it expires.
-        Otherwise StateRefused says why; a miss counts against the address like any random secret's."""
-        if not state:
-            raise StateRefused("missing")
-        browser, taken = bottle.request.get_cookie(BROWSER_COOKIE) or "", []
-        if not browser:  # another browser, or cookies blocked: nothing here could be this browser's
-            raise StateRefused("other_browser")
-
-        def find():
-            taken.append(self.storage.take_callback_state(purpose, state[:128], browser))
-            return taken[0][1] is None
-        self.opened_by(find)
-        data, reason = taken[0]
-        if reason is not None:
-            raise StateRefused(reason)
-        return data
-
-    # -- own sites proven by RelMeAuth, for sign-up: a signed, short-lived cookie naming the site
-    def site_proven(self, me, method, next_url="/"):
-        """An authenticator proved that this browser's person controls `me`; remember it briefly, go on."""
-        self.set_cookie(PROOF_COOKIE, self.seal("proof", [me, method], PROOF_LIFETIME), max_age=PROOF_LIFETIME)
-        self.storage.log_event("site_proven", me=me, method=method, address=self.client_address())
-        self.redirect(safe_next(next_url))
-
-    def proven_site(self):
-        """(me, method) that this browser proved in the last PROOF_LIFETIME seconds, or None."""
-        proof = self.unseal("proof", bottle.request.get_cookie(PROOF_COOKIE))
-        return tuple(proof) if isinstance(proof, list) and len(proof) == 2 else None
-
-    # -- sign-in in steps ([auth] methods): the factors done so far live in a signed, short-lived cookie
-    def partial_login(self):
-        """(user, methods done) of a sign-in that has passed its first factor(s) in this browser, or None."""
-        if bottle.request.environ.get("indieauth.partial_reset"):
-            return None
-        partial = self.unseal("partial", bottle.request.get_cookie(PARTIAL_COOKIE))
-        if not (isinstance(partial, list) and len(partial) == 2 and isinstance(partial[1], list)):
-            return None
-        user = self.storage.get_user(user_id=partial[0]) if isinstance(partial[0], int) else None
-        return (user, tuple(partial[1])) if user is not None and user.disabled_at is None else None
-
-    def partial_user(self):
-        """The user an earlier factor of this sign-in identified (for a second factor's start/finish)."""
-        partial = self.partial_login()
-        return partial[0] if partial else None
-
-    def next_steps(self):
-        """(methods done, authenticator names that may come next) for this browser's sign-in."""
-        partial = self.partial_login()
-        done = partial[1] if partial else ()
-        steps = [chain[len(done)] for chain in self.chains if chain[:len(done)] == done and len(chain) > len(done)]
-        return done, list(dict.fromkeys(steps))
-
-    def authenticated(self, user, method, next_url="/"):
-        """An authenticator proved who `user` is by `method`: finish the sign-in, or go on to the next
-        factor [auth] methods requires.  Authenticators with routes of their own (OAuth callbacks,
-        links) call this; it answers with a redirect.  AuthenticationFailed when it cannot go on."""
-        partial = self.partial_login()
-        done = partial[1] if partial else ()
-        if partial and partial[0].id != user.id:
-            raise AuthenticationFailed("The second step of signing in was done as another user. Start again.", 403)
-        if user.disabled_at is not None:
-            raise AuthenticationFailed("This account is disabled. Ask the site's administrator.", 403)
-        done = done + (method,)
-        chains = [chain for chain in self.chains if chain[:len(done)] == done]
-        if done in chains:
-            return self.login_succeeded(user, "+".join(done), next_url)
-        following = [self.authenticators[c[len(done)]] for c in chains if self.authenticators[c[len(done)]].supports(user)]
-        if not following:
-            raise AuthenticationFailed("This account must use another factor after this one, but none is set up "
-                                       "for it. Ask the site's administrator.", 403, username=user.username)
-        self.set_cookie(PARTIAL_COOKIE, self.seal("partial", [user.id, list(done)], self.config["auth"]["step_lifetime"]))
-        self.redirect(f"/login/{following[0].name}?" + urllib.parse.urlencode({"next": safe_next(next_url)}))
-
-    def redirect(self, path):
-        """303 See Other to a path on this server, as an absolute URL under base_url (never elsewhere)."""
-        bottle.redirect(self.url(path), 303)
-
     # -- routes
     def _routes(self):
-        """The URL map: every core route in one place, then the plugins' routes."""
-        app, b = self, self.bottle
+        """The URL map: every core route in one place, then the plugins' routes.  Each core handler is a
+        function of the chapter it serves, bound to this app once, here (no work per request)."""
+        b = self.bottle
+
+        def on(handler):
+            return functools.partial(handler, self)
+
         b.router.add_filter("id", id_filter)
-        b.route("/", "GET", self.home)
-        b.route("/login", "GET", self.login_start)
+        b.route("/", "GET", on(home))
+        b.route("/login", "GET", on(login_start))
         b.route("/login/<name>", "GET", self.login_page)
-        b.route("/login/<name>", "POST", self.login_post)
-        b.route("/login/once/<token>", "GET", self.login_link_page)
-        b.route("/login/once/<token>", "POST", self.login_link_post)
-        b.route("/logout", "POST", self.logout)
-        b.route("/auth", "GET", self.authorization_get)
-        b.route("/auth", "POST", self.authorization_post)
-        b.route("/auth/consent/<key>", "GET", self.consent_page)
-        b.route("/auth/consent/<key>", "POST", self.consent_post)
-        b.route("/auth/logo/<key>", "GET", self.client_logo)
-        b.route("/par", "POST", self.par_post)
-        b.route("/token", "POST", self.token_post)
-        b.route("/token", "GET", self.token_get)
-        b.route("/revoke", "POST", self.revoke_post)
-        b.route("/introspect", "POST", self.introspect_post)
-        b.route("/userinfo", ["GET", "POST"], self.userinfo)
-        b.route("/.well-known/oauth-authorization-server", "GET", self.metadata)
-        b.route("/openapi.json", "GET", lambda: self.static("openapi.json"))
-        b.route("/.well-known/jwks.json", "GET", self.jwks)
-        b.route("/admin/clients", "GET", self.admin_clients)
-        b.route("/admin/clients", "POST", self.admin_clients_post)
-        b.route("/admin/clients/<number:id>", "GET", self.admin_client)
-        b.route("/admin/clients/<number:id>", "POST", self.admin_client_post)
-        b.route("/tokens", "GET", self.tokens_page)
-        b.route("/tokens/new", "GET", self.token_new_page)
-        b.route("/tokens/new", "POST", self.token_new_post)
-        b.route("/tokens/revoke", "POST", self.tokens_revoke)
-        b.route("/tokens/forget", "POST", self.grant_forget)
-        b.route("/log", "GET", self.log_page)
-        b.route("/selftest", "GET", self.selftest)
-        b.route("/selftest/echo", "GET", self.selftest_echo)
-        b.route("/docs", "GET", self.docs_page)
+        b.route("/login/<name>", "POST", on(login_post))
+        b.route("/login/once/<token>", "GET", on(login_link_page))
+        b.route("/login/once/<token>", "POST", on(login_link_post))
+        b.route("/logout", "POST", on(logout))
+        b.route("/auth", "GET", on(authorization_get))
+        b.route("/auth", "POST", on(authorization_post))
+        b.route("/auth/consent/<key>", "GET", on(consent_page))
+        b.route("/auth/consent/<key>", "POST", on(consent_post))
+        b.route("/auth/logo/<key>", "GET", on(client_logo))
+        b.route("/par", "POST", on(par_post))
+        b.route("/token", "POST", on(token_post))
+        b.route("/token", "GET", on(token_get))
+        b.route("/revoke", "POST", on(revoke_post))
+        b.route("/introspect", "POST", on(introspect_post))
+        b.route("/userinfo", ["GET", "POST"], on(userinfo))
+        b.route("/.well-known/oauth-authorization-server", "GET", on(metadata_get))
+        b.route("/openapi.json", "GET", lambda: static("openapi.json"))
+        b.route("/.well-known/jwks.json", "GET", on(jwks_get))
+        b.route("/admin/clients", "GET", on(admin_clients))
+        b.route("/admin/clients", "POST", on(admin_clients_post))
+        b.route("/admin/clients/<number:id>", "GET", on(admin_client))
+        b.route("/admin/clients/<number:id>", "POST", on(admin_client_post))
+        b.route("/tokens", "GET", on(tokens_page))
+        b.route("/tokens/new", "GET", on(token_new_page))
+        b.route("/tokens/new", "POST", on(token_new_post))
+        b.route("/tokens/revoke", "POST", on(tokens_revoke))
+        b.route("/tokens/forget", "POST", on(grant_forget))
+        b.route("/log", "GET", on(log_page))
+        b.route("/selftest", "GET", on(selftest))
+        b.route("/selftest/echo", "GET", on(selftest_echo))
+        b.route("/docs", "GET", on(docs_page))
         for path in CORS_PATHS:
-            b.route(path, "OPTIONS", self.preflight)
-        b.route("/static/<path:path>", "GET", self.static)
+            b.route(path, "OPTIONS", on(preflight))
+        b.route("/static/<path:path>", "GET", static)
         for batch in self.pm.hook.register_routes(app=self):
             for method, path, callback in batch:
                 b.route(path, method, callback)
@@ -4206,8 +4963,8 @@ class IndieAuth:
         b.add_hook("after_request", self._after)
         for code in (400, 403, 404, 405, 413, 429, 500, 503):
             b.error(code)(self.error_page)
-        del app
 
+    # -- middleware: every request's start and end, errors as pages or JSON
     def _catch_errors(self, callback):
         """Middleware: an unexpected exception becomes a logged 500 (a database outage a 503)."""
         def wrapper(*args, **kwargs):
@@ -4292,661 +5049,9 @@ class IndieAuth:
             log.exception("error page could not be rendered")
             return f"<!doctype html><title>{status} {html.escape(title)}</title><h1>{html.escape(title)}</h1><p>{html.escape(advice)}</p>"
 
-    def static(self, path):
-        response = bottle.static_file(path, root=resource_dir("static"))
-        response.set_header("Cache-Control", "public, max-age=3600")
-        return response
-
-    # -- the IndieAuth endpoints: thin adapters over the protocol chapters
-    def oauth_json(self, handler, success=200):
-        """Run `handler`; its dict (with status `success`), or its OAuthError, as JSON that is never
-        cached (S55, SEC45)."""
-        try:
-            body, status = handler(), success
-        except OAuthError as error:
-            body, status = {"error": error.error, "error_description": error.description}, error.status
-            if not error.error:
-                body = {}
-            if error.challenge:
-                bottle.response.set_header("WWW-Authenticate", error.challenge)
-            if error.retry_after:
-                bottle.response.set_header("Retry-After", str(error.retry_after))
-        bottle.response.status = status
-        bottle.response.set_header("Cache-Control", "no-store")
-        bottle.response.set_header("Pragma", "no-cache")
-        accept = bottle.request.get_header("Accept", "")
-        if "application/x-www-form-urlencoded" in accept and "json" not in accept:
-            bottle.response.content_type = "application/x-www-form-urlencoded"  # legacy clients
-            return urllib.parse.urlencode({k: json.dumps(v) if isinstance(v, dict) else v
-                                           for k, v in body.items()})
-        bottle.response.content_type = "application/json"
-        return json.dumps(body)
-
-    def form(self):
-        """The POSTed form as {name: value}; InvalidRequest for a repeated or undecodable field."""
-        return single_params(bottle.request.forms)
-
-    def client_problem_page(self, problem):
-        """The 400 page for a client_id or redirect_uri that cannot be trusted: never a redirect."""
-        bottle.response.status = 400
-        return self.render("client_error.tpl", title=problem.title, message=problem.message,
-                           client_id=bottle.request.query.get("client_id", "")[:MAX_URL])
-
-    def authorization_get(self):
-        """GET /auth: validate everything, store the request, then sign-in and consent (S34–S41)."""
-        try:
-            params = single_params(bottle.request.query)
-        except OAuthError as error:  # SEC56: which client_id or redirect_uri would we believe?
-            return self.client_problem_page(ClientProblem("The app sent a malformed request", error.description))
-        if not params:
-            return self.render("auth_info.tpl", title="Authorization endpoint")
-        try:
-            if "request_uri" in params:
-                fields = pushed_request_fields(self, params)
-            else:
-                fields, _ = validate_authorization(self, params)
-                if self.config["security"]["require_par"]:
-                    raise RedirectError(InvalidRequest("This server accepts only pushed authorization requests "
-                                                       "(RFC 9126): POST them to the "
-                                                       "pushed_authorization_request_endpoint."),
-                                        fields["redirect_uri"], fields["state"])
-        except ClientProblem as problem:
-            return self.client_problem_page(problem)
-        except RedirectError as error:
-            return self.redirect_error(error, 302)
-        key = self.storage.save_auth_request(AUTH_REQUEST_LIFETIME, **fields)
-        self.redirect("/auth/consent/" + key)
-
-    def par_post(self):
-        """POST /par (RFC 9126): 201 with a single-use request_uri, or a JSON error."""
-        return self.oauth_json(lambda: push_authorization_request(
-            self, self.client_id_from_basic(self.form())), success=201)
-
-    def redirect_error(self, error, status=303):
-        """Send an OAuth error back to the verified redirect_uri with state and iss (S36, S45, SEC14)."""
-        params = {"error": error.oauth.error, "error_description": error.oauth.description}
-        if valid_state(error.state):  # an invalid one is not echoed: it may be 100 KB, or carry anything
-            params["state"] = error.state
-        params["iss"] = self.issuer
-        bottle.redirect(redirect_with(error.redirect_uri, params), status)
-
-    def pending_request(self, key):
-        request = self.storage.get_auth_request(key)
-        if request is None:
-            fail(400, "This sign-in request has expired or was already answered. Go back to the app "
-                      "and start signing in again.")
-        return request
-
-    def consent_page(self, key):
-        """The consent screen for a stored request, after sign-in (S41, SEC25–SEC27, SEC52–SEC54)."""
-        request = self.pending_request(key)
-        user = self.require_user()
-        scopes = request.scope.split()
-        grant = self.storage.get_grant(user, request.client_id)
-        if grant is not None and set(scopes) <= set(grant.scope.split()) and self.storage.use_auth_request(key):
-            self.event(ConsentGranted(user, request.client_id, request.scope), ConsentGranted.name, user=user,
-                       client_id=request.client_id, scope=request.scope, remembered=True)
-            return self.approve(request, user, scopes)
-        client = ClientInfo(**{k: tuple(v) if isinstance(v, list) else v
-                               for k, v in json.loads(request.client_data).items()})
-        redirect_host = split_url(request.redirect_uri).netloc
-        return self.render("consent.tpl", title="Allow access?", request=request, client=client, key=key,
-                           scopes=[(s, self.scopes.get(s)) for s in scopes], redirect_host=redirect_host,
-                           cross_host=split_url(request.client_id).netloc.lower() != redirect_host.lower(),
-                           hint_mismatch=bool(request.me_hint) and request.me_hint != user.me,
-                           role=self.storage.role_for(user, request.client_id))
-
-    def client_logo(self, key):
-        """The logo of a pending request's client, proxied so the consent page never hot-links (SEC26)."""
-        request = self.storage.get_auth_request(key)
-        logo = json.loads(request.client_data).get("logo", "") if request else ""
-        if not logo:
-            fail(404, "There is no logo for this request.")
-        cached = self.logo_cache.get(logo)
-        if cached is None or cached[0] < time.monotonic():
-            try:
-                cached = (time.monotonic() + 3600, *fetch_logo(self.http, logo))
-            except FetchError as error:
-                log.info("client logo not shown: %s", error)
-                cached = (time.monotonic() + FETCH_FAILURE_TTL, None, None)  # not fetched again for a while
-                if isinstance(error, FetchBusy):
-                    fail(404, "The app's logo could not be loaded.")
-            if len(self.logo_cache) > 200:
-                self.logo_cache.clear()
-            self.logo_cache[logo] = cached
-        if cached[1] is None:
-            fail(404, "The app's logo could not be loaded.")
-        bottle.response.content_type = cached[1]
-        bottle.response.set_header("Cache-Control", "private, max-age=3600")
-        bottle.response.set_header("Content-Security-Policy", "default-src 'none'; sandbox")
-        return cached[2]
-
-    def consent_post(self, key):
-        """Approve or deny: the request comes from storage, never from the form (SEC21–SEC23)."""
-        self.check_csrf()
-        request = self.pending_request(key)
-        user = self.require_user()
-        action = form_value("action")
-        if action not in ("approve", "deny"):
-            fail(400, "Choose Allow or Deny.")
-        chosen = set(bottle.request.forms.getall("scope"))
-        scopes = [s for s in request.scope.split() if s in chosen]  # SEC23: granted ⊆ requested
-
-        def answer():  # with the request marked answered, in its transaction: one commit, not four
-            if action == "deny":
-                return self.record_event(ConsentDenied(user, request.client_id), ConsentDenied.name, user=user,
-                                         client_id=request.client_id), None
-            if form_value("remember") == "yes":
-                self.storage.save_grant(user, request.client_id, " ".join(scopes))
-            deliver = self.record_event(ConsentGranted(user, request.client_id, " ".join(scopes)),
-                                        ConsentGranted.name, user=user, client_id=request.client_id,
-                                        scope=" ".join(scopes))
-            return deliver, self.new_code(request, user, scopes)
-
-        won, answered = self.storage.claim(lambda: self.storage.use_auth_request(key), answer)
-        if not won:
-            fail(400, "This sign-in request was already answered. Go back to the app and start again.")
-        deliver, code = answered
-        deliver()
-        if code is None:
-            return self.redirect_error(RedirectError(AccessDenied("The user denied the request."),
-                                                     request.redirect_uri, request.state))
-        return self.send_code(request, code)
-
-    def new_code(self, request, user, scopes):
-        session = self.current_session()
-        return issue_code(self, request, user, scopes, auth_time=session.created_at if session else None)
-
-    def approve(self, request, user, scopes):
-        """Issue the code and send the person back to the app with code, state and iss (S44)."""
-        return self.send_code(request, self.new_code(request, user, scopes))
-
-    def send_code(self, request, code):
-        bottle.redirect(redirect_with(request.redirect_uri, {"code": code, "state": request.state,
-                                                             "iss": self.issuer}), 303)
-
-    def authorization_post(self):
-        """POST /auth: redeem a code for the profile URL only (S57, S58, S60); a pre-registered client
-        authenticates here as at the token endpoint."""
-        def redeem():
-            form = self.client_id_from_basic(self.form())
-            if form.get("grant_type", "authorization_code") != "authorization_code":
-                raise UnsupportedGrantType("The authorization endpoint only redeems authorization codes.")
-            code, _ = redeem_code(self, form, at_authorization_endpoint=True)
-            body = {"me": code.me}
-            profile = profile_for(self, code.user, code.scope.split())
-            if profile is not None:
-                body["profile"] = profile
-            return body
-        return self.oauth_json(redeem)
-
-    def client_id_from_basic(self, form):
-        """The client_id of a request: a public client may send it as an HTTP Basic user name (url-encoded
-        or not); a pre-registered client must prove it with its secret (client_secret_basic or
-        client_secret_post), or InvalidClient (401)."""
-        header = bottle.request.environ.get("HTTP_AUTHORIZATION") or bottle.request.environ.get(
-            "REDIRECT_HTTP_AUTHORIZATION", "")
-        credentials = basic_credentials(header)
-        if credentials:
-            if form.get("client_id") and canonical_client_id(form["client_id"]) != canonical_client_id(credentials[0]):
-                raise InvalidRequest("The client_id in the form and in the Authorization header differ.")
-            form["client_id"] = credentials[0]
-        if form.get("client_id"):
-            form["client_id"] = canonical_client_id(form["client_id"])  # every later lookup and comparison
-        registered = self.storage.get_client(form.get("client_id"))
-        if registered is not None:
-            secret = credentials[1] if credentials else form.get("client_secret", "")
-            if not self.opened_by(lambda: secret and same(token_hash(secret), registered.secret_hash), SlowDown.now):
-                raise InvalidClient("This client is registered with a secret: authenticate with "
-                                    "client_secret_basic or client_secret_post.")
-        return form
-
-    def token_post(self):
-        """POST /token: authorization_code and refresh_token grants, and the legacy action=revoke."""
-        def handle():
-            form = self.client_id_from_basic(self.form())
-            if form.get("action") == "revoke":  # S92
-                revoke(self, form)
-                return {}
-            grant_type = form.get("grant_type")
-            if grant_type == "authorization_code":
-                after = []
-                _, body = redeem_code(self, form, issue=lambda code: token_response(
-                    self, code.user, code.client_id, code.scope.split(), code=code, auth_time=code.auth_time,
-                    after=after))
-                for send in after:
-                    send()
-            elif grant_type == "refresh_token":
-                body = refresh_tokens(self, form)
-            elif not grant_type:
-                raise InvalidRequest("The grant_type parameter is missing.")
-            else:
-                raise UnsupportedGrantType(f"grant_type {grant_type!r} is not supported.")
-            return body
-        return self.oauth_json(handle)
-
-    def bearer_token(self):
-        """The bearer token of this request: the Authorization header (also as Apache's
-        REDIRECT_HTTP_AUTHORIZATION), or the RFC 6750 §2.2 `access_token` form field; None if absent."""
-        environ = bottle.request.environ
-        header = environ.get("HTTP_AUTHORIZATION") or environ.get("REDIRECT_HTTP_AUTHORIZATION", "")
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            return value.strip()
-        if bottle.request.method == "POST":
-            token = self.form().get("access_token")  # InvalidRequest (400) when it cannot be decoded
-            if token:
-                return token
-        if "access_token" in bottle.request.query:  # SEC48: never in the URL, where logs keep it
-            raise InvalidRequest("Send the access token in the Authorization header, not in the URL.")
-        return None
-
-    def token_get(self):
-        """GET /token with a bearer token: the legacy verification answer (S91, SEC51)."""
-        def verify():
-            raw = self.bearer_token()
-            if raw is None:
-                raise NoCredentials()
-            token = live_access_token(self, raw)
-            body = {"me": token.me, "client_id": token.client_id, "scope": token.scope}
-            role = self.storage.role_for(token.user, token.client_id)
-            return dict(body, role=role) if role else body
-        return self.oauth_json(verify)
-
-    def revoke_post(self):
-        """POST /revoke (RFC 7009): 200 for known and unknown tokens alike (S82–S86)."""
-        return self.oauth_json(lambda: revoke(self, self.client_id_from_basic(self.form())) and {} or {})
-
-    def introspect_post(self):
-        """POST /introspect (RFC 7662), for resource servers holding a credential (S75–S79)."""
-        def handle():
-            header = bottle.request.environ.get("HTTP_AUTHORIZATION") or bottle.request.environ.get(
-                "REDIRECT_HTTP_AUTHORIZATION", "")
-            scheme, _, value = header.partition(" ")
-            secret = value.strip() if scheme.lower() == "bearer" else (basic_credentials(header) or ("", ""))[1]
-            if not self.opened_by(lambda: secret and self.storage.check_resource_server(secret), SlowDown.now):
-                raise InvalidClient("Introspection needs a resource-server credential "
-                                    "(create one with `indieauth resource-server add NAME`).")
-            form = self.form()
-            if not form.get("token"):
-                raise InvalidRequest("The token parameter is missing.")
-            return introspection(self, form["token"])
-        return self.oauth_json(handle)
-
-    def userinfo(self):
-        """GET /userinfo with a bearer token that has profile or email (S87–S89, SEC49)."""
-        def handle():
-            raw = self.bearer_token()
-            if raw is None:
-                raise NoCredentials()
-            token = live_access_token(self, raw)
-            scopes = token.scope.split()
-            if "profile" not in scopes and "email" not in scopes:
-                raise InsufficientScope("The token needs the profile or email scope.")
-            profile = self.pm.hook.user_profile(app=self, me=token.me, scopes=scopes) or {}
-            if "profile" not in scopes:
-                profile = {k: v for k, v in profile.items() if k == "email"}
-            return {k: v for k, v in profile.items() if k != "email" or "email" in scopes}
-        return self.oauth_json(handle)
-
-    # -- the admin pages
-    def require_admin(self):
-        user = self.require_user()
-        if user.role not in ("owner", "admin"):
-            fail(403, "Only the owner and administrators can manage users.")
-        return user
-
-    def admin_clients(self, secret=None, registered=None, error=None, status=200):
-        """Pre-registered clients (create, rotate a secret) and the clients that came on their own."""
-        self.require_admin()
-        bottle.response.status = status
-        return self.render("admin_clients.tpl", title="Apps", clients=self.storage.list_clients(),
-                           seen=self.storage.seen_clients(), secret=secret, registered=registered, error=error,
-                           loads=json.loads)
-
-    def admin_clients_post(self):
-        self.require_admin()
-        self.check_csrf()
-        if form_value("action") == "rotate":
-            client = self.storage.get_client(form_value("client_id"))
-            if client is None:
-                fail(400, "There is no such registered app.")
-            return self.admin_clients(self.storage.rotate_client_secret(client.client_id), client.client_id)
-        name = form_value("name").strip()[:255]
-        uris = [u.strip() for u in form_value("redirect_uris").split() if u.strip()]
-        if not name or not uris:
-            return self.admin_clients(error="Give the app a name and at least one redirect URI.", status=400)
-        for uri in uris:
-            problem = redirect_uri_problem(uri)
-            if problem:
-                return self.admin_clients(error=f"{uri}: {problem}", status=400)
-        client_id = canonical_client_id(self.url("clients/" + secrets.token_hex(8) + "/"))
-        secret = self.storage.create_client(client_id, name, uris, form_value("description")[:2000],
-                                            form_value("logo").strip()[:512])
-        return self.admin_clients(secret, client_id)
-
-    def registered_client(self, number):
-        client = self.storage.get_client(number=number)
-        if client is None:
-            fail(404, "There is no such registered app. Go back to the Apps page.")
-        return client
-
-    def admin_client(self, number, error=None, status=200, notice=None):
-        """One pre-registered app: the roles it accepts, its default role, and who has which."""
-        self.require_admin()
-        client = self.registered_client(number)
-        bottle.response.status = status
-        return self.render("admin_client.tpl", title=client.name, client=client, error=error, notice=notice,
-                           roles=self.storage.client_roles(client), assignments=self.storage.role_assignments(client),
-                           users=self.storage.list_users(), loads=json.loads)
-
-    def admin_client_post(self, number):
-        """Set the app's roles and default, or give a user a role in it (role "" takes it away)."""
-        admin = self.require_admin()
-        self.check_csrf()
-        client = self.registered_client(number)
-        action = form_value("action")
-        try:
-            if action == "roles":
-                roles = [r for r in re.split(r"[\s,]+", form_value("roles")) if r]
-                self.storage.set_client_roles(client, roles, form_value("default_role").strip())
-                notice, details = "The app's roles are saved.", {"roles": roles}
-            elif action == "assign":
-                person = self.storage.get_user(username=form_value("username"))
-                if person is None:
-                    raise UsageError("Choose a user.")
-                role = form_value("role").strip()
-                self.storage.assign_role(person, client, role)
-                notice = (f"{person.username} now has the role {role} in {client.name}." if role
-                          else f"{person.username} has no role of their own in {client.name} now.")
-                details = {"target": person.username, "role": role}
-            else:
-                fail(400, "Choose an action.")
-        except UsageError as error:
-            return self.admin_client(number, str(error)[:1].upper() + str(error)[1:], 400)
-        self.storage.log_event("app_roles_changed", user=admin, client_id=client.client_id, **details)
-        return self.admin_client(number, notice=notice)
-
-    # -- token management (issue #4): the signed-in user's tokens, testing tokens, the audit log
-    TESTING_LIFETIMES = (("1h", "1 hour"), ("1d", "1 day"), ("7d", "7 days"), ("30d", "30 days"))
-
-    def tokens_page(self):
-        """Every live token and remembered approval of the signed-in user (never a token itself)."""
-        user = self.require_user()
-        tokens = self.storage.live_tokens(user)
-        clients = {}
-        for token in tokens:
-            clients.setdefault(token.client_id, []).append(token)
-        return self.render("tokens.tpl", title="Your tokens", clients=clients, fingerprint=fingerprint,
-                           grants=self.storage.list_grants(user), now=self.now(),
-                           revoked=bottle.request.query.get("revoked", ""))
-
-    def token_new_page(self, error=None, status=200, values=None):
-        self.require_user()
-        bottle.response.status = status
-        return self.render("token_new.tpl", title="New testing token", error=error, values=values or {},
-                           scopes=list(self.scopes.values()), lifetimes=self.TESTING_LIFETIMES)
-
-    def token_new_post(self):
-        """Issue a testing token and show it exactly once."""
-        user = self.require_user()
-        self.check_csrf()
-        values = {"client_id": form_value("client_id").strip(), "extra": form_value("extra_scopes"),
-                  "lifetime": form_value("lifetime"), "scopes": bottle.request.forms.getall("scope")}
-        lifetimes = dict(self.TESTING_LIFETIMES)
-        if values["lifetime"] not in lifetimes:
-            return self.token_new_page("Choose how long the token works.", 400, values)
-        try:
-            raw, row = issue_testing_token(self, user, values["client_id"], values["scopes"] + [values["extra"]],
-                                           parse_duration(values["lifetime"]))
-        except UsageError as error:
-            return self.token_new_page(str(error), 400, values)
-        return self.render("token_shown.tpl", title="Your testing token", token=raw, row=row,
-                           fingerprint=fingerprint(row), verify_url=self.url("token"))
-
-    def tokens_revoke(self):
-        """Revoke one token, a client's tokens or all: first a confirmation page, then the deed."""
-        user = self.require_user()
-        self.check_csrf()
-        what, target = form_value("what"), form_value("target")
-        if what == "client":
-            target = canonical_client_id(target)
-        if what == "token":
-            token = self.storage.find_token_by_id(target, user)
-            if token is None:
-                fail(400, "That token is not active any more.")
-            description, count = f"the token {fingerprint(token)} of {token.client_id}", 1
-        elif what == "client":
-            count = sum(1 for t in self.storage.live_tokens(user) if t.client_id == target)
-            description = f"all {count} tokens of {target}"
-        elif what == "all":
-            count = len(self.storage.live_tokens(user))
-            description = f"all {count} of your tokens"
-        else:
-            fail(400, "Choose what to revoke.")
-        if form_value("confirm") != "yes":
-            return self.render("confirm.tpl", title="Revoke tokens?", description=description, what=what,
-                               target=target, action="/tokens/revoke", button="Revoke")
-        if what == "token":
-            revoke_token_row(self, token)
-            done = 1
-        else:
-            for token in [t for t in self.storage.live_tokens(user) if what == "all" or t.client_id == target]:
-                revoke_token_row(self, token)
-            done = count
-        self.redirect(f"/tokens?revoked={done}")
-
-    def grant_forget(self):
-        user = self.require_user()
-        self.check_csrf()
-        self.storage.forget_grant(user, form_value("client_id"))
-        self.redirect("/tokens")
-
-    def log_page(self):
-        """The audit log: everyone's for the owner and admins, one's own for everyone else."""
-        user = self.require_user()
-        everyone = user.role in ("owner", "admin")
-        events = self.storage.events(200, user=None if everyone else user)
-        return self.render("log.tpl", title="Activity", events=events, everyone=everyone,
-                           data=lambda e: json.loads(e.data or "{}"))
-
-    def selftest_echo(self):
-        """Says whether this request's Authorization header arrived, renamed, or not at all."""
-        nonce = bottle.request.query.get("nonce", "")[:64]
-        expected = "Bearer " + sign(self.secret_key, "selftest:" + nonce)
-        environ = bottle.request.environ
-        found = ("passed" if same(environ.get("HTTP_AUTHORIZATION", ""), expected) else
-                 "renamed" if same(environ.get("REDIRECT_HTTP_AUTHORIZATION", ""), expected) else "missing")
-        bottle.response.content_type = "application/json"
-        return json.dumps({"authorization": found})
-
-    def selftest(self):
-        """A page for the owner: does the web server in front pass the Authorization header on? The browser
-        asks /selftest/echo (static/selftest.js), through that web server as apps do, or the owner with curl;
-        the server never asks itself, which with one worker thread would only wait for itself."""
-        self.require_user()
-        nonce = secrets.token_urlsafe(16)
-        return self.render("selftest.tpl", title="Server self-test",
-                           echo=self.url("selftest/echo") + "?" + urllib.parse.urlencode({"nonce": nonce}),
-                           authorization="Bearer " + sign(self.secret_key, "selftest:" + nonce),
-                           profile=self.profile_check(self.current_user()), links=self.profile_links())
-
-    def profile_check(self, user):
-        """(state, detail) for S8: does the user's profile URL name this server, as clients require?"""
-        if user.me == self.base_url:
-            return "hosted", ""
-        try:
-            found = profile_discovery(self.http, user.me)
-        except FetchError as error:
-            return "unreachable", str(error)
-        expected = dict(self.profile_links())
-        wrong = {rel: url for rel, url in found.items() if url != expected[rel]}
-        if wrong:
-            return "other", ", ".join(f"{rel} → {url}" for rel, url in wrong.items())
-        return ("ok", "") if "indieauth-metadata" in found or "authorization_endpoint" in found else ("missing", "")
-
-    def metadata(self):
-        """GET /.well-known/oauth-authorization-server (S16, S19–S22)."""
-        bottle.response.content_type = "application/json"
-        bottle.response.set_header("Cache-Control", "public, max-age=3600")
-        if self._metadata is None:  # the same for every request: made once
-            self._metadata = json.dumps(metadata(self), indent=2)
-        return self._metadata
-
-    def jwks(self):
-        """GET /.well-known/jwks.json: the public keys of JWT access tokens (RFC 7517)."""
-        bottle.response.content_type = "application/json"
-        bottle.response.set_header("Cache-Control", "public, max-age=300")
-        return json.dumps(self.keys.jwks(), indent=2)
-
-    def preflight(self):
-        """CORS preflight for the endpoints browser-based clients call (S22)."""
-        bottle.response.status = 204
-        bottle.response.set_header("Access-Control-Allow-Methods", "GET, POST")
-        bottle.response.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept")
-        bottle.response.set_header("Access-Control-Max-Age", "86400")
-        return ""
-
-    def docs_page(self):
-        """GET /docs: the developer page, with its endpoints (from the metadata), a sign-in snippet and the
-        OAuth tester (static/docs.js), whose client_id and redirect_uri are this page's own URL."""
-        return self.render("docs.tpl", title="For developers", metadata=metadata(self), links=self.profile_links(),
-                           tester_client_id=self.url("docs"), scopes=sorted(self.scopes))
-
-    def profile_links(self):
-        """The discovery links of this server, as (rel, absolute URL) pairs (S17, S18)."""
-        return [("indieauth-metadata", self.url(".well-known/oauth-authorization-server")),
-                ("authorization_endpoint", self.url("auth")), ("token_endpoint", self.url("token"))]
-
-    def home(self):
-        for rel, href in self.profile_links():  # S4, S17: also on HEAD, which Bottle answers from GET
-            bottle.response.add_header("Link", f'<{href}>; rel="{rel}"')
-        owner = next((u for u in self.storage.list_users() if u.role == "owner" and u.me == self.base_url), None)
-        user = self.current_user()
-        manage = [a for a in self.authenticators.values() if a.settings_url and user]
-        return self.render("home.tpl", title="IndieAuth", manage=manage, owner=owner, links=self.profile_links(),
-                           base_url=self.base_url)
-
-    # -- sign-in pages
-    def login_start(self):
-        """GET /login: the first factors; a sign-in left half-way in this browser starts over."""
-        if self.partial_login():
-            bottle.response.delete_cookie(PARTIAL_COOKIE, path="/")
-            bottle.request.environ["indieauth.partial_reset"] = True
-        return self.login_page()
-
-    def login_page(self, name=None, error=None, username="", status=200):
-        """The login page: the authenticators that may come next in this sign-in, or one of them."""
-        done, steps = self.next_steps()
-        if name is not None and name not in steps:
-            if name in self.authenticators and not done:
-                fail(400, "This way of signing in comes after another one. Start at the sign-in page.")
-            fail(404, f"There is no sign-in method called {name!r} at this step.")
-        user = self.partial_user() if done else None
-        next_url = safe_next(form_value("next", bottle.request.query.get("next", "/")) or "/")
-        shown = [self.authenticators[name]] if name else [self.authenticators[step] for step in steps]
-        shown = [auth for auth in shown if user is None or auth.supports(user)]
-        parts = []
-        for auth in shown:
-            context = {"action": f"/login/{auth.name}", "csrf_token": self.csrf_token(), "next": next_url,
-                       "error": error if auth.name == name else None, "username": username, "user": user}
-            parts.append((auth, auth.start(bottle.request, context)))
-        bottle.response.status = status
-        return self.render("login.tpl", title="Sign in" if not done else "One more step", methods=parts,
-                           next=next_url, single=name is not None and len(steps) > 1, step=len(done),
-                           error=error if name is None else None,
-                           stylesheets=list(dict.fromkeys(href for auth in shown for href in auth.stylesheets)),
-                           scripts=list(dict.fromkeys(src for auth in shown for src in auth.scripts)))
-
-    def login_post(self, name):
-        """The core's side of every authenticator: CSRF, finish(), the audit log, the next step."""
-        done, steps = self.next_steps()
-        auth = self.authenticators.get(name)
-        if auth is None or name not in steps:
-            fail(404, f"There is no sign-in method called {name!r} at this step.")
-        self.check_csrf()
-        next_url = safe_next(form_value("next"))
-        try:
-            user = auth.finish(bottle.request)
-            if user is None:
-                raise AuthenticationFailed("Signing in did not succeed.")
-            return self.authenticated(user, name, next_url)
-        except AuthenticationFailed as failure:
-            return self.login_failed(name, failure)
-
-    def login_failed(self, name, failure):
-        """Record a failed step and show its page again with the message (and Retry-After)."""
-        self.event(LoginFailed(failure.username, name, self.client_address(), failure.message),
-                   LoginFailed.name, method=name, username=failure.username[:64], address=self.client_address())
-        if failure.retry_after:
-            bottle.response.set_header("Retry-After", str(failure.retry_after))
-        return self.login_page(name if name in self.next_steps()[1] else None, error=failure.message,
-                               username=failure.username, status=failure.status)
-
-    LINK_USED = ("This sign-in link is not valid any more: each link works once and expires. Ask the "
-                 "server's owner for a new one (the command indieauth user link makes one).")
-
-    def opened_by(self, find, refuse=refuse_attempt):
-        """What a random secret opens (a one-time sign-in link, an invite, a client or resource-server
-        secret): `find()`, or None.  Every miss counts against the address, which is refused by
-        `refuse(wait)` (the 429 page; SlowDown.now on API endpoints) before the secret is looked at once it
-        has missed too often."""
-        address = self.client_address()
-        wait = self.throttle.address_wait(address)
-        if wait:
-            refuse(wait)
-        found = find()
-        if not found:
-            self.throttle.failed("", address)
-        return found
-
-    def login_link_page(self, token):
-        """The confirm button (so a link preview cannot use the link up), or at once the refusal of a spent link."""
-        if not self.opened_by(lambda: self.storage.login_link_usable(token)):
-            fail(400, self.LINK_USED)
-        return self.render("login_link.tpl", title="Sign in", token=token)
-
-    def login_link_post(self, token):
-        """Sign in; someone with no way to sign in yet (the first run, a reset) goes on to set one up."""
-        self.check_csrf()
-        user = self.opened_by(lambda: self.storage.redeem_login_link(token))
-        if user is None:
-            fail(400, self.LINK_USED)
-        has_credential = any(auth.supports(user) for auth in self.authenticators.values())
-        first = next((auth.settings_url for auth in self.authenticators.values() if auth.settings_url), "/")
-        self.login_succeeded(user, "link", "/" if has_credential else first)
-
-    def logout(self):
-        self.check_csrf()
-        raw = self.session_token()
-        session = self.current_session()
-        if raw:
-            self.storage.revoke_session(raw)
-        bottle.response.delete_cookie(SESSION_COOKIE, path="/")
-        if session:
-            self.event(LoggedOut(session.user), "logout", user=session.user)
-        self.redirect("/")
-
     # -- WSGI
     def __call__(self, environ, start_response):
         return self.bottle(environ, start_response)
-
-
-def basic_credentials(header):
-    """(user, password) of an HTTP Basic header, or None; a URL user name may come url-encoded or not."""
-    scheme, _, value = (header or "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("The Authorization header does not hold valid Basic credentials.") from None
-    user, sep, password = decoded.rpartition(":")
-    if not sep:
-        raise InvalidRequest("The Authorization header does not hold valid Basic credentials.")
-    if "://" not in user:
-        user = urllib.parse.unquote_plus(user)
-    return user, urllib.parse.unquote_plus(password)
 
 
 MAX_ID = 2 ** 31 - 1  # the largest id an INTEGER column holds, on every database supported
@@ -4979,15 +5084,6 @@ def is_api_path():
     path = bottle.request.path
     return (path in API_PATHS or path.startswith("/.well-known/")  # not /tokens, a page
             or "application/json" in bottle.request.get_header("Accept", ""))
-
-
-def form_value(name, default=""):
-    """One form field as text; a field that cannot be decoded counts as empty, never an error."""
-    try:
-        value = bottle.request.forms.getunicode(name)
-    except Exception:
-        return default
-    return default if value is None else value
 
 
 def make_test_app(config_overrides=None, plugins=(), folder=None, clock=utcnow, resolver=None):
