@@ -3749,13 +3749,19 @@ def bearer_token():
     return None
 
 
+def presented_token(app):
+    """The live access token this request presents: NoCredentials (401) without one, InvalidToken when
+    it is not live."""
+    raw = bearer_token()
+    if raw is None:
+        raise NoCredentials()
+    return live_access_token(app, raw)
+
+
 def token_get(app):
     """GET /token with a bearer token: the legacy verification answer (S91, SEC51)."""
     def verify():
-        raw = bearer_token()
-        if raw is None:
-            raise NoCredentials()
-        token = live_access_token(app, raw)
+        token = presented_token(app)
         body = {"me": token.me, "client_id": token.client_id, "scope": token.scope}
         role = app.storage.role_for(token.user, token.client_id)
         return dict(body, role=role) if role else body
@@ -3787,10 +3793,7 @@ def introspect_post(app):
 def userinfo(app):
     """GET /userinfo with a bearer token that has profile or email (S87–S89, SEC49)."""
     def handle():
-        raw = bearer_token()
-        if raw is None:
-            raise NoCredentials()
-        token = live_access_token(app, raw)
+        token = presented_token(app)
         scopes = token.scope.split()
         if "profile" not in scopes and "email" not in scopes:
             raise InsufficientScope("The token needs the profile or email scope.")
