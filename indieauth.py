@@ -313,6 +313,15 @@ class Config:
                 enabled.append(name)
         return enabled
 
+    def check_plugin_tables(self, validated):
+        """A plugin that never validated its table (its name not in `validated`) takes no settings: any
+        key is a mistake."""
+        for name in self.enabled_plugins():
+            keys = set(self.plugins[name]) - {"enabled"}
+            if keys and name not in validated:
+                raise ConfigError(f"{self.path}: [plugins.{name}] unknown key "
+                                  f"{sorted(keys)[0]!r} (this plugin takes no settings)")
+
 
 def default_config_path():
     """`INDIEAUTH_CONFIG`, or plugins.toml in the current folder."""
@@ -4793,7 +4802,7 @@ class IndieAuth(SignIn):
         self.template_paths = [resource_dir("views")]
         self.plugin_state = PluginState()
         self.pm.hook.configure.call_historic(kwargs={"app": self})
-        self._check_plugin_tables()
+        config.check_plugin_tables(self._validated_plugin_tables)
         # after configure: a backend is built from settings its plugin has validated
         self.storage = self.pm.hook.storage_backend(app=self)
         self.throttle = Throttle(self)
@@ -4834,14 +4843,6 @@ class IndieAuth(SignIn):
         if needed is not None and not text:
             raise ConfigError(f"{self.config.path}: {where}: is empty")
         return text
-
-    def _check_plugin_tables(self):
-        """A plugin that never validated its table takes no settings: any key is a mistake."""
-        for name in self.config.enabled_plugins():
-            keys = set(self.config.plugins[name]) - {"enabled"}
-            if keys and name not in self._validated_plugin_tables:
-                raise ConfigError(f"{self.config.path}: [plugins.{name}] unknown key "
-                                  f"{sorted(keys)[0]!r} (this plugin takes no settings)")
 
     # -- what handlers share: what is known of a client, templates, URLs, events
     def client_info(self, client_id):
