@@ -1234,102 +1234,9 @@ def bind_storage_methods(cls):
     return cls
 
 
-class Storage:
-    """StorageContract on peewee: the default backend (storage_backend).  It owns its database: every
-    public method runs with the models bound to it (bind_storage_methods); `bound()` and `database` are
-    its own, for tests and scripts, not part of the contract."""
-
-    # the lookups of (nearly) every request: a session by its cookie, a token by its hash
-    _session = Prepared(Session, User, Session.token_hash)
-    # a token with the user's role in its client (role_for's query, joined in: one query per verification)
-    _token = Prepared(Token, User, Token.token_hash, extra=(Client.roles, Client.default_role, RoleAssignment.role),
-                      extend=lambda query: query.switch(Token).join(
-                          Client, peewee.JOIN.LEFT_OUTER, on=(Client.client_id == Token.client_id)).join(
-                          RoleAssignment, peewee.JOIN.LEFT_OUTER,
-                          on=(RoleAssignment.client == Client.id) & (RoleAssignment.user == Token.user)))
-    # and of every introspection and every authorization flow
-    _resource_server = Prepared(ResourceServer, None, ResourceServer.secret_hash)
-    _client = Prepared(Client, None, Client.client_id)
-    _auth_request = Prepared(AuthRequest, None, AuthRequest.key_hash)
-    _code = Prepared(AuthCode, User, AuthCode.code_hash)
-    _user_by_name = Prepared(User, None, User.username)
-    _user_by_me = Prepared(User, None, User.me)
-    _user_by_id = Prepared(User, None, User.id)
-    _grant = Prepared(Grant, None, (Grant.user, Grant.client_id))
-    # the writes of every authorization flow
-    _insert_auth_request = PreparedInsert(AuthRequest)
-    _insert_code = PreparedInsert(AuthCode)
-    _insert_token = PreparedInsert(Token)
-    _insert_event = PreparedInsert(Event)
-    _use_auth_request = Compiled(lambda slot: AuthRequest.update(used_at=slot(0)).where(
-        AuthRequest.key_hash == slot(1), AuthRequest.used_at.is_null()))
-    _use_code = Compiled(lambda slot: AuthCode.update(used_at=slot(0)).where(
-        AuthCode.id == slot(1), AuthCode.used_at.is_null()))
-    _extend_key = Compiled(lambda slot: SigningKey.update(publish_until=slot(0)).where(
-        SigningKey.kid == slot(1), SigningKey.retired_at.is_null(False), SigningKey.publish_until < slot(0)))
-
-    def __init__(self, database, clock=utcnow, failure_window=15 * 60, log_retention=365 * 86400):
-        self.database = database
-        self.now = clock
-        self.failure_window, self.log_retention = failure_window, log_retention
-        self.purged_at = None  # when this process last purged (purge_now_and_then)
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        bind_storage_methods(cls)
-
-    @contextlib.contextmanager
-    def bound(self):
-        """Within the block, the models query this storage's database (tests, a one-off script); its own
-        methods need no block: each binds itself."""
-        reset = _bound_database.set(self.database)
-        try:
-            yield self
-        finally:
-            _bound_database.reset(reset)
-
-    # -- connections and schema
-    def connect(self):
-        self.database.connect(reuse_if_open=True)
-
-    def close(self):
-        if not self.database.is_closed():
-            self.database.close()
-
-    def schema_version(self):
-        with self.database.connection_context():
-            if not self.database.table_exists(SchemaVersion._meta.table_name):
-                return 0
-            return SchemaVersion.select(peewee.fn.MAX(SchemaVersion.version)).scalar() or 0
-
-    def is_empty(self):
-        with self.database.connection_context():
-            return not self.database.get_tables()
-
-    def migrate(self):
-        """Apply every pending migration, each in its own transaction; returns the versions applied."""
-        from playhouse.migrate import SchemaMigrator
-        applied = []
-        with self.database.connection_context():
-            self.database.create_tables([SchemaVersion])
-            current = SchemaVersion.select(peewee.fn.MAX(SchemaVersion.version)).scalar() or 0
-            migrator = SchemaMigrator.from_database(self.database)
-            for version, migration in MIGRATIONS:
-                if version > current:
-                    with self.database.atomic():
-                        migration(migrator)
-                        SchemaVersion.create(version=version)
-                    applied.append(version)
-        return applied
-
-    def check_schema(self):
-        version = self.schema_version()
-        if version < SCHEMA_VERSION:
-            raise UsageError(f"the database is at schema version {version}, this server needs "
-                             f"{SCHEMA_VERSION}: run `indieauth migrate` first")
-        if version > SCHEMA_VERSION:
-            raise UsageError(f"the database is at schema version {version}, newer than this "
-                             f"server ({SCHEMA_VERSION}): upgrade indieauth")
+class StoredAccounts:
+    """The peewee Storage's rows about people and the apps they use: users and credentials, sessions,
+    registered apps and their roles, invites, sign-in links, callback state and throttling failures."""
 
     # -- users and credentials
     def create_user(self, username, me, role="user", **profile):
@@ -1584,6 +1491,11 @@ class Storage:
     def clear_failures(self, key):
         Failure.delete().where(Failure.key == key).execute()
 
+
+class StoredProtocol:
+    """The peewee Storage's rows of the protocol: pending requests and codes, tokens, signing keys,
+    remembered consent, resource servers, the audit log, and purging what has expired."""
+
     # -- authorization requests and codes
     def save_auth_request(self, lifetime, **fields):
         raw = secrets.token_urlsafe(24)
@@ -1785,7 +1697,106 @@ class Storage:
             return None
 
 
-bind_storage_methods(Storage)
+class Storage(StoredAccounts, StoredProtocol):
+    """StorageContract on peewee: the default backend (storage_backend).  It owns its database: every
+    public method runs with the models bound to it (bind_storage_methods); `bound()` and `database` are
+    its own, for tests and scripts, not part of the contract."""
+
+    # the lookups of (nearly) every request: a session by its cookie, a token by its hash
+    _session = Prepared(Session, User, Session.token_hash)
+    # a token with the user's role in its client (role_for's query, joined in: one query per verification)
+    _token = Prepared(Token, User, Token.token_hash, extra=(Client.roles, Client.default_role, RoleAssignment.role),
+                      extend=lambda query: query.switch(Token).join(
+                          Client, peewee.JOIN.LEFT_OUTER, on=(Client.client_id == Token.client_id)).join(
+                          RoleAssignment, peewee.JOIN.LEFT_OUTER,
+                          on=(RoleAssignment.client == Client.id) & (RoleAssignment.user == Token.user)))
+    # and of every introspection and every authorization flow
+    _resource_server = Prepared(ResourceServer, None, ResourceServer.secret_hash)
+    _client = Prepared(Client, None, Client.client_id)
+    _auth_request = Prepared(AuthRequest, None, AuthRequest.key_hash)
+    _code = Prepared(AuthCode, User, AuthCode.code_hash)
+    _user_by_name = Prepared(User, None, User.username)
+    _user_by_me = Prepared(User, None, User.me)
+    _user_by_id = Prepared(User, None, User.id)
+    _grant = Prepared(Grant, None, (Grant.user, Grant.client_id))
+    # the writes of every authorization flow
+    _insert_auth_request = PreparedInsert(AuthRequest)
+    _insert_code = PreparedInsert(AuthCode)
+    _insert_token = PreparedInsert(Token)
+    _insert_event = PreparedInsert(Event)
+    _use_auth_request = Compiled(lambda slot: AuthRequest.update(used_at=slot(0)).where(
+        AuthRequest.key_hash == slot(1), AuthRequest.used_at.is_null()))
+    _use_code = Compiled(lambda slot: AuthCode.update(used_at=slot(0)).where(
+        AuthCode.id == slot(1), AuthCode.used_at.is_null()))
+    _extend_key = Compiled(lambda slot: SigningKey.update(publish_until=slot(0)).where(
+        SigningKey.kid == slot(1), SigningKey.retired_at.is_null(False), SigningKey.publish_until < slot(0)))
+
+    def __init__(self, database, clock=utcnow, failure_window=15 * 60, log_retention=365 * 86400):
+        self.database = database
+        self.now = clock
+        self.failure_window, self.log_retention = failure_window, log_retention
+        self.purged_at = None  # when this process last purged (purge_now_and_then)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        bind_storage_methods(cls)
+
+    @contextlib.contextmanager
+    def bound(self):
+        """Within the block, the models query this storage's database (tests, a one-off script); its own
+        methods need no block: each binds itself."""
+        reset = _bound_database.set(self.database)
+        try:
+            yield self
+        finally:
+            _bound_database.reset(reset)
+
+    # -- connections and schema
+    def connect(self):
+        self.database.connect(reuse_if_open=True)
+
+    def close(self):
+        if not self.database.is_closed():
+            self.database.close()
+
+    def schema_version(self):
+        with self.database.connection_context():
+            if not self.database.table_exists(SchemaVersion._meta.table_name):
+                return 0
+            return SchemaVersion.select(peewee.fn.MAX(SchemaVersion.version)).scalar() or 0
+
+    def is_empty(self):
+        with self.database.connection_context():
+            return not self.database.get_tables()
+
+    def migrate(self):
+        """Apply every pending migration, each in its own transaction; returns the versions applied."""
+        from playhouse.migrate import SchemaMigrator
+        applied = []
+        with self.database.connection_context():
+            self.database.create_tables([SchemaVersion])
+            current = SchemaVersion.select(peewee.fn.MAX(SchemaVersion.version)).scalar() or 0
+            migrator = SchemaMigrator.from_database(self.database)
+            for version, migration in MIGRATIONS:
+                if version > current:
+                    with self.database.atomic():
+                        migration(migrator)
+                        SchemaVersion.create(version=version)
+                    applied.append(version)
+        return applied
+
+    def check_schema(self):
+        version = self.schema_version()
+        if version < SCHEMA_VERSION:
+            raise UsageError(f"the database is at schema version {version}, this server needs "
+                             f"{SCHEMA_VERSION}: run `indieauth migrate` first")
+        if version > SCHEMA_VERSION:
+            raise UsageError(f"the database is at schema version {version}, newer than this "
+                             f"server ({SCHEMA_VERSION}): upgrade indieauth")
+
+
+for _part in (StoredAccounts, StoredProtocol, Storage):
+    bind_storage_methods(_part)
 
 
 # ---------------------------------------------------------------------------------------------
