@@ -1,4 +1,5 @@
-"""The Python side of the load: a load generator for when wrk is absent, and the authorization-code flow.
+"""The Python side of the load: a load generator for when wrk is absent, the authorization-code flow,
+and the slow client_id site with the clients that keep it busy.
 
 Every client is its own process (so the client's GIL never limits the server), with one keep-alive
 connection, running its job in a loop until a shared deadline.  A job is one request, or one whole
@@ -12,6 +13,9 @@ import json
 import multiprocessing
 import re
 import secrets
+import select
+import socket
+import threading
 import time
 import urllib.parse
 
@@ -185,3 +189,100 @@ def summarize(latencies, errors, duration, first_error=""):
             "p50_ms": percentile(latencies, 0.50) * 1000 if latencies else None,
             "p99_ms": percentile(latencies, 0.99) * 1000 if latencies else None,
             "first_error": first_error, "generator": "python"}
+
+
+# ---------------------------------------------------------------------------------------------
+#  Slow client fetches: a client_id site that answers a byte a second, and clients that keep it busy
+# ---------------------------------------------------------------------------------------------
+
+
+class SlowSite:
+    """A TCP server on 127.0.0.1 that reads a request and then answers one byte a second, as a client_id
+    host on a bad connection would.  It keeps count of the connections open at once: the peak, and the
+    average over a window (`window_start()` … `window_end()`)."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.open = self.peak = self.total = 0
+        self.area, self.since, self.window = 0.0, time.monotonic(), None
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _count(self, change):
+        with self.lock:
+            now = time.monotonic()
+            self.area += self.open * (now - self.since)
+            self.since, self.open = now, self.open + change
+            self.total += max(0, change)
+            if self.window is not None:
+                self.peak = max(self.peak, self.open)
+
+    def window_start(self):
+        self._count(0)
+        with self.lock:
+            self.area, self.peak, self.window = 0.0, self.open, time.monotonic()
+
+    def window_end(self):
+        """(peak, average) of the connections open at once since window_start()."""
+        self._count(0)
+        with self.lock:
+            seconds = time.monotonic() - self.window
+            self.window = None
+            return self.peak, self.area / seconds if seconds else 0.0
+
+    def _accept(self):
+        while not self.stopping.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection):
+        self._count(+1)
+        try:
+            connection.settimeout(5)
+            connection.recv(65536)  # the request: its content does not matter
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + b"x" * 1000:
+                # a second between bytes, unless the server gives up on the fetch and closes its end
+                if select.select([connection], [], [], 1)[0] and not connection.recv(65536):
+                    return
+                if self.stopping.is_set():
+                    return
+                connection.sendall(bytes([byte]))
+        except OSError:
+            return  # the connection was reset
+        finally:
+            connection.close()
+            self._count(-1)
+
+    def stop(self):
+        self.stopping.set()
+        self.listener.close()
+
+
+def hang_on_auth(host, port, client_ids, stop, pace=1.0):
+    """Loop GET /auth with a fresh client_id from the iterator `client_ids`, whose page the server must
+    fetch, until `stop` is set; a request answered within `pace` seconds (the server refused or
+    skipped the fetch) waits out the rest, so this stays a slow-fetch load and never becomes a flood
+    of /auth requests.  Returns the (status, seconds) of each request."""
+    answers = []
+    browser = Browser(host, port)
+    while not stop.is_set():
+        client_id = next(client_ids)
+        verifier, challenge = pkce_pair()
+        query = urllib.parse.urlencode({"response_type": "code", "client_id": client_id, "state": "s",
+                                        # another origin than the client_id: only its page can publish it
+                                        "redirect_uri": "https://elsewhere.example/callback",
+                                        "code_challenge": challenge, "code_challenge_method": "S256",
+                                        "scope": "profile"})
+        began = time.monotonic()
+        try:
+            status = browser.request("GET", "/auth?" + query)[0]
+        except OSError:
+            status, browser.connection = None, None
+        answers.append((status, time.monotonic() - began))
+        stop.wait(max(0.0, pace - (time.monotonic() - began)))
+    return answers
