@@ -26,6 +26,7 @@ import itertools
 import json
 import logging
 import math
+import mmap
 import os
 import re
 import secrets
@@ -135,6 +136,11 @@ SETTINGS = {
                              ("EdDSA", "RS256", "ES256")),
         "signing_key": Setting("secret", {"file": "signing-key.pem"},
                                "Private key (PEM) that signs JWT access tokens."),
+        "verification_cache": Setting("duration", 5, "How long a server process reuses its answer for an access "
+                                                     "token it verified, without asking the database again. A "
+                                                     "revocation on the same machine reaches every process at once; "
+                                                     "one on another machine sharing the database, within this time. "
+                                                     "0: always ask the database."),
     },
     "auth": {
         "methods": Setting("list", [], "Ways to sign in, any one of which will do: an authenticator's name, or "
@@ -3720,24 +3726,121 @@ def revoke(app, form):
     return True
 
 
+# Each server process keeps the tokens it verified for `[tokens] verification_cache` seconds, so that a
+# resource server asking again and again costs no query.  Every contract method that can end a live access
+# token or change what its verification answers (ENDS_TOKENS) changes, once it has returned, a generation
+# number in a small file beside the configuration (GENERATION_FILE), which every process on the machine
+# maps into its memory and reads before each lookup: what a process kept under another generation is
+# never used, so a revocation (by any process, the CLI included) is refused at once everywhere on the
+# machine.  A process on another machine sharing a PostgreSQL or MariaDB database sees it within
+# `verification_cache` seconds.  Without the file (a folder the server cannot write), nothing is kept.
+ENDS_TOKENS = frozenset({"update_user", "disable_user", "delete_user", "revoke_token", "revoke_family",
+                         "revoke_tokens_from_code", "revoke_tokens", "create_client", "set_client_roles",
+                         "assign_role"})
+GENERATION_FILE = ".indieauth-generation"
+VERIFIED_MAX = 10_000  # tokens kept per process; all are dropped when there would be more
+
+
+def map_generation(path):
+    """The 8-byte generation number in `path`, shared by every process that maps it; None if unusable."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < 8:
+                os.pwrite(fd, secrets.token_bytes(8), 0)
+            return mmap.mmap(fd, 8)
+        finally:
+            os.close(fd)
+    except (OSError, ValueError) as exc:
+        log.info("verified tokens are not kept between requests: cannot use %s (%s)", path, exc)
+        return None
+
+
+class VerifiedTokens:
+    """The live access tokens this process verified a moment ago, by the hash of the raw token, each with
+    the generation it was read at and the time it is kept until (never past its expiry)."""
+
+    def __init__(self, path, seconds, clock):
+        self.clock, self.kept = clock, {}
+        self.shared = map_generation(path) if seconds else None
+        self.keep_for = datetime.timedelta(seconds=seconds if self.shared is not None else 0)
+        self.seen = None  # the generation last read: when it changes, everything kept goes
+
+    def look(self, raw):
+        """(key, generation, the kept token or None); read the generation before the database is asked."""
+        if self.shared is None:
+            return None, None, None
+        key, generation = hashlib.sha256(raw.encode()).digest(), self.shared[:8]
+        if generation != self.seen:
+            self.kept, self.seen = {}, generation
+        kept = self.kept.get(key)
+        if kept is not None and kept[0] == generation and kept[1] > self.clock():
+            return key, generation, kept[2]
+        return key, generation, None
+
+    def keep(self, key, generation, token):
+        if key is None:
+            return
+        if len(self.kept) >= VERIFIED_MAX:
+            self.kept = {}
+        until = self.clock() + self.keep_for
+        self.kept[key] = (generation, until if token.expires_at is None else min(until, token.expires_at), token)
+
+    def changed(self):
+        """A token may have ended: every process drops what it kept."""
+        if self.shared is not None:
+            self.shared[:8] = secrets.token_bytes(8)
+            self.kept = {}
+
+    def watch(self, storage):
+        """Make each ENDS_TOKENS method of `storage` call changed() once it has returned (or raised)."""
+        def ending(method):
+            @functools.wraps(method)
+            def call(*args, **kwargs):
+                try:
+                    return method(*args, **kwargs)
+                finally:
+                    self.changed()
+            return call
+        for name in ENDS_TOKENS:
+            if hasattr(storage, name):
+                setattr(storage, name, ending(getattr(storage, name)))
+        return storage
+
+
+def verified_token(app, raw):
+    """The live access token for a raw token, or None; kept a moment by app.verified (VerifiedTokens)."""
+    if not raw:
+        return None
+    key, generation, token = app.verified.look(raw)
+    if token is not None:
+        return token
+    token = app.storage.find_token(raw)
+    if token is None or token.kind != "access" or not app.storage.token_is_live(token):
+        return None
+    app.verified.keep(key, generation, token)
+    return token
+
+
 TOUCH_INTERVAL = datetime.timedelta(minutes=1)
 
 
 def live_access_token(app, raw):
     """The live access token for a raw bearer token; InvalidToken otherwise.  Its last use is recorded
     to the minute: a write (and on SQLite a commit) for every verification would cost more than it tells."""
-    token = app.storage.find_token(raw) if raw else None
-    if token is None or token.kind != "access" or not app.storage.token_is_live(token):
+    token = verified_token(app, raw)
+    if token is None:
         raise InvalidToken("The access token is not valid, has expired or was revoked.")
     if token.last_used_at is None or token.last_used_at <= app.now() - TOUCH_INTERVAL:
         app.storage.touch_token(token)
+        token.last_used_at = app.now()  # the kept token too: touched again a minute later, not at once
     return token
 
 
 def introspection(app, raw):
     """RFC 7662 §2.2 and IndieAuth §6.2: `active` true with details, or only `active` false (S77–S79)."""
-    token = app.storage.find_token(raw) if raw else None
-    if token is None or token.kind != "access" or not app.storage.token_is_live(token):
+    token = verified_token(app, raw)
+    if token is None:
         return {"active": False}
     body = {"active": True, "me": token.me, "client_id": token.client_id, "scope": token.scope,
             "iat": int(token.created_at.replace(tzinfo=datetime.timezone.utc).timestamp()),
@@ -4767,10 +4870,35 @@ def setup_logging(level="info"):
     handler = StderrHandler()
     handler._indieauth = True
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(message)s"))
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
     log.addHandler(handler)
     log.setLevel(getattr(logging, level.upper(), logging.INFO))
     log.propagate = False
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(message)s"
+_log_second = (None, "")  # the last second an access line was written in, and its text
+
+
+def access_log(method, path, status, took):
+    """The access log line of a request, as `log.info` would write it with setup_logging's handler alone,
+    without a LogRecord, a stack walk and a strftime per request (a third of a metadata request's time).
+    Any other handler (a test's, an operator's) gets the line through logging."""
+    handler = log.handlers[0] if len(log.handlers) == 1 else None
+    if not isinstance(handler, StderrHandler):
+        log.info("%s %s %s %.1fms", method, path, status, took)
+        return
+    global _log_second
+    now = time.time()
+    second, text = _log_second
+    if second != int(now):
+        second = int(now)
+        _log_second = second, text = second, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+    line = (f"{text},{int((now - second) * 1000):03d} INFO [{_request_ids.value}] "
+            f"{method} {path} {status} {took:.1f}ms\n")
+    with handler.lock:
+        handler.stream.write(line)
+        handler.stream.flush()
 
 
 def static(path):
@@ -4792,6 +4920,11 @@ class IndieAuth(SignIn):
         if len(self.secret_key) < 32:
             raise ConfigError(f"{config.path}: [server] secret_key: must be at least 32 characters")
         self.issuer = self.base_url
+        # what _headers adds to every answer (unless the handler set it), made once; HSTS for a year, without
+        # subdomains (they may be other people's sites)
+        hsts = (("Strict-Transport-Security", "max-age=31536000"),) if self.base_url.startswith("https:") else ()
+        self._api_headers = (("X-Content-Type-Options", "nosniff"), ("Cache-Control", "no-store"), *hsts)
+        self._page_headers = (*HTML_HEADERS.items(), ("Cache-Control", "no-store"), *hsts)
         host = split_url(self.base_url).hostname
         # S1: the issuer is https; plain http only on loopback, for development and tests
         self.dev_profiles = is_loopback(host)
@@ -4815,7 +4948,9 @@ class IndieAuth(SignIn):
         self.pm.hook.configure.call_historic(kwargs={"app": self})
         config.check_plugin_tables(self._validated_plugin_tables)
         # after configure: a backend is built from settings its plugin has validated
-        self.storage = self.pm.hook.storage_backend(app=self)
+        self.verified = VerifiedTokens(os.path.join(config.folder, GENERATION_FILE),
+                                       config["tokens"]["verification_cache"], clock)
+        self.storage = self.verified.watch(self.pm.hook.storage_backend(app=self))
         self.throttle = Throttle(self)
         if check_schema:
             self.storage.check_schema()
@@ -4974,8 +5109,6 @@ class IndieAuth(SignIn):
             for method, path, callback in batch:
                 b.route(path, method, callback)
         b.install(self._catch_errors)
-        b.add_hook("before_request", self._before)
-        b.add_hook("after_request", self._after)
         for code in (400, 403, 404, 405, 413, 429, 500, 503):
             b.error(code)(self.error_page)
 
@@ -4998,47 +5131,51 @@ class IndieAuth(SignIn):
                 raise bottle.HTTPError(500) from None
         return wrapper
 
-    def _before(self):
-        rid = bottle.request.get_header("X-Request-Id", "")
+    def _start(self, environ):
+        """A request's start: its id, and its database connection given back when it has been idle."""
+        rid = environ.get("HTTP_X_REQUEST_ID", "")
         _request_ids.value = rid if rid.isalnum() and len(rid) <= 64 else \
             f"{_request_prefix}{next(_request_numbers) % 0x1000000:06x}"
-        started = bottle.request.environ["indieauth.started"] = time.monotonic()
+        started = time.monotonic()
         _connections.failed = False
         if not self.keep_connections or started - getattr(_connections, "last_used", started) > CONNECTION_RECHECK:
             self.storage.close()  # back to the pool, which checks it when the next query takes it
         # Otherwise no connection is taken here: the first query takes one (peewee connects on demand),
         # so a request that needs none (metadata) costs the pool nothing, and a database that cannot be
         # reached is a 503 from _catch_errors.
+        return started
 
-    def _after(self):
-        response = bottle.response
-        response.set_header("X-Request-Id", _request_ids.value)
-        if bottle.request.path in CORS_PATHS:  # S22; never on the authorization endpoint (SEC28)
-            response.set_header("Access-Control-Allow-Origin", "*")
-        self._security_headers(page=response.content_type.startswith("text/html") or not is_api_path())
-        if "Cache-Control" not in response.headers:  # pages carry CSRF tokens and personal data
-            response.set_header("Cache-Control", "no-store")
-        try:
-            self.throttle.discard()  # an attempt neither failed nor succeeded counts for nothing
-        except peewee.PeeweeException:
-            log.warning("could not drop a provisional sign-in failure", exc_info=True)
+    def _headers(self, environ, headers):
+        """What every response carries besides its own headers, added to the WSGI header list: the request
+        id, CORS on the API (S22; never on the authorization endpoint, SEC28), nosniff (and HSTS with an
+        https base_url) everywhere, HTML_HEADERS on pages, and `no-store` unless the handler said how to
+        cache (pages carry CSRF tokens and personal data).  A header the handler set itself (the logo
+        proxy's sandbox CSP) is kept."""
+        present, page = set(), None
+        for name, value in headers:
+            name = name.lower()
+            present.add(name)
+            if name == "content-type":
+                page = value.startswith("text/html")
+        extra = self._page_headers if page or not is_api_path(environ) else self._api_headers
+        headers.extend(header for header in extra if header[0].lower() not in present)
+        headers.append(("X-Request-Id", _request_ids.value))
+        if environ.get("PATH_INFO") in CORS_PATHS:
+            headers.append(("Access-Control-Allow-Origin", "*"))
+
+    def _finish(self, environ, status, started):
+        """A request's end: provisional sign-in failures dropped, the connection kept or given back, and
+        one access log line (only the path, its secrets redacted: query strings may carry codes or tokens)."""
+        if environ.get(Throttle.ATTEMPT):
+            try:
+                self.throttle.discard()  # an attempt neither failed nor succeeded counts for nothing
+            except peewee.PeeweeException:
+                log.warning("could not drop a provisional sign-in failure", exc_info=True)
         if _connections.failed or not self.keep_connections:
             self.storage.close()
-        _connections.last_used = time.monotonic()
-        took = (time.monotonic() - bottle.request.environ.get("indieauth.started", time.monotonic())) * 1000
-        # Only the path, its secrets redacted: query strings may carry codes or tokens, never logged.
-        log.info("%s %s %s %.1fms", bottle.request.method, loggable_path(bottle.request.environ),
-                 response.status_code, took)
-
-    def _security_headers(self, page):
-        """nosniff on every response, HSTS when base_url is https, and on pages HTML_HEADERS; a header the
-        handler set itself (the logo proxy's sandbox CSP) is kept."""
-        headers = {"X-Content-Type-Options": "nosniff", **(HTML_HEADERS if page else {})}
-        if self.base_url.startswith("https:"):  # one year; subdomains may be other people's sites
-            headers["Strict-Transport-Security"] = "max-age=31536000"
-        for name, value in headers.items():
-            if name not in bottle.response.headers:
-                bottle.response.set_header(name, value)
+        _connections.last_used = now = time.monotonic()
+        if log.isEnabledFor(logging.INFO):
+            access_log(environ.get("REQUEST_METHOD", "GET"), loggable_path(environ), status, (now - started) * 1000)
 
     def error_page(self, error):
         """Every error, as JSON on API paths and as a page that says what to do everywhere else."""
@@ -5055,7 +5192,6 @@ class IndieAuth(SignIn):
             code = {404: "not_found", 405: "invalid_request", 429: "slow_down", 503: "temporarily_unavailable"}
             return json.dumps({"error": code.get(status, "server_error" if status >= 500 else "invalid_request"),
                                "error_description": detail or advice})
-        self._security_headers(page=True)
         try:
             unreachable = {"user": None} if status == 503 else {}  # the database is what failed
             return self.render("error.tpl", title=title, status=status, detail=detail, advice=advice,
@@ -5066,7 +5202,19 @@ class IndieAuth(SignIn):
 
     # -- WSGI
     def __call__(self, environ, start_response):
-        return self.bottle(environ, start_response)
+        """The middleware around Bottle, at the WSGI level: cheaper than Bottle's hooks and its response
+        object's header methods, and it sees every answer, error pages included."""
+        started = self._start(environ)
+        answered = []
+
+        def respond(status, headers, exc_info=None):
+            self._headers(environ, headers)
+            answered.append(status)
+            return start_response(status, headers, exc_info)
+        try:
+            return self.bottle(environ, respond)
+        finally:
+            self._finish(environ, answered[-1][:3] if answered else "500", started)
 
 
 MAX_ID = 2 ** 31 - 1  # the largest id an INTEGER column holds, on every database supported
@@ -5095,10 +5243,12 @@ def loggable_path(environ):
     return path[:200]
 
 
-def is_api_path():
-    path = bottle.request.path
+def is_api_path(environ=None):
+    """Whether errors here are JSON: the API endpoints, /.well-known/, and requests that accept JSON."""
+    environ = bottle.request.environ if environ is None else environ
+    path = "/" + environ.get("PATH_INFO", "").lstrip("/")
     return (path in API_PATHS or path.startswith("/.well-known/")  # not /tokens, a page
-            or "application/json" in bottle.request.get_header("Accept", ""))
+            or "application/json" in environ.get("HTTP_ACCEPT", ""))
 
 
 def make_test_app(config_overrides=None, plugins=(), folder=None, clock=utcnow, resolver=None):
