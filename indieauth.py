@@ -515,7 +515,7 @@ class StorageContract(typing.Protocol):
     not disabled.  Single-use things are consumed by a conditional update: when callers race, exactly one
     gets True (or the row), every other False (or None), never read-then-write.  Bad input a person can
     correct raises UsageError; data that cannot be reached raises peewee.OperationalError (a 503 from
-    _catch_errors, a clear error from the CLI), never a driver's own exception."""
+    catch_errors, a clear error from the CLI), never a driver's own exception."""
 
     # -- connections and schema: a backend with neither makes these no-ops (migrate returns [])
     def connect(self):
@@ -1880,7 +1880,9 @@ class HookSpecs:
         """Return an object meeting `StorageContract` to replace the core's peewee storage, or None.
         Called once at start-up, after `configure` (so a plugin builds its backend from settings it
         validated there, kept in `app.plugin_state`) and before any hook that reads data.  First result
-        wins; the core's default, registered `trylast`, is the peewee `Storage` on `[server] database`."""
+        wins; the core's default, registered `trylast`, is the peewee `Storage` on `[server] database`.
+        The core wraps the object's methods named in `ENDS_TOKENS` (revocations, disabling, roles) so that
+        every server process drops the tokens it verified a moment ago (`VerifiedTokens`)."""
 
     @hookspec
     def track_event(self, app, event):
@@ -4884,7 +4886,7 @@ def access_log(method, path, status, took):
     """The access log line of a request, as `log.info` would write it with setup_logging's handler alone,
     without a LogRecord, a stack walk and a strftime per request (a third of a metadata request's time).
     Any other handler (a test's, an operator's) gets the line through logging."""
-    handler = log.handlers[0] if len(log.handlers) == 1 else None
+    handler = log.handlers[0] if len(log.handlers) == 1 and not log.propagate else None
     if not isinstance(handler, StderrHandler):
         log.info("%s %s %s %.1fms", method, path, status, took)
         return
@@ -5108,29 +5110,11 @@ class IndieAuth(SignIn):
         for batch in self.pm.hook.register_routes(app=self):
             for method, path, callback in batch:
                 b.route(path, method, callback)
-        b.install(self._catch_errors)
+        b.install(catch_errors)
         for code in (400, 403, 404, 405, 413, 429, 500, 503):
             b.error(code)(self.error_page)
 
     # -- middleware: every request's start and end, errors as pages or JSON
-    def _catch_errors(self, callback):
-        """Middleware: an unexpected exception becomes a logged 500 (a database outage a 503)."""
-        def wrapper(*args, **kwargs):
-            try:
-                return callback(*args, **kwargs)
-            except bottle.HTTPResponse:
-                raise
-            except (peewee.OperationalError, peewee.InterfaceError):
-                log.exception("database error on %s %s", bottle.request.method,
-                              loggable_path(bottle.request.environ))
-                _connections.failed = True  # never reused: _after gives it back, and the pool drops it
-                raise bottle.HTTPError(503) from None
-            except Exception:
-                log.exception("unhandled error on %s %s", bottle.request.method,
-                              loggable_path(bottle.request.environ))
-                raise bottle.HTTPError(500) from None
-        return wrapper
-
     def _start(self, environ):
         """A request's start: its id, and its database connection given back when it has been idle."""
         rid = environ.get("HTTP_X_REQUEST_ID", "")
@@ -5142,7 +5126,7 @@ class IndieAuth(SignIn):
             self.storage.close()  # back to the pool, which checks it when the next query takes it
         # Otherwise no connection is taken here: the first query takes one (peewee connects on demand),
         # so a request that needs none (metadata) costs the pool nothing, and a database that cannot be
-        # reached is a 503 from _catch_errors.
+        # reached is a 503 from catch_errors.
         return started
 
     def _headers(self, environ, headers):
@@ -5215,6 +5199,25 @@ class IndieAuth(SignIn):
             return self.bottle(environ, respond)
         finally:
             self._finish(environ, answered[-1][:3] if answered else "500", started)
+
+
+def catch_errors(callback):
+    """Middleware: an unexpected exception becomes a logged 500 (a database outage a 503)."""
+    def wrapper(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except bottle.HTTPResponse:
+            raise
+        except (peewee.OperationalError, peewee.InterfaceError):
+            log.exception("database error on %s %s", bottle.request.method,
+                          loggable_path(bottle.request.environ))
+            _connections.failed = True  # never reused: _finish gives it back, and the pool drops it
+            raise bottle.HTTPError(503) from None
+        except Exception:
+            log.exception("unhandled error on %s %s", bottle.request.method,
+                          loggable_path(bottle.request.environ))
+            raise bottle.HTTPError(500) from None
+    return wrapper
 
 
 MAX_ID = 2 ** 31 - 1  # the largest id an INTEGER column holds, on every database supported

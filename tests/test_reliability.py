@@ -654,12 +654,22 @@ def test_failed_sign_ins_at_two_processes_count_against_one_limit(pair):
 def test_racing_failed_sign_ins_at_two_processes_are_held_to_one_limit(pair):
     """16 wrong passwords at once, half at each process.  Each attempt is counted before its password is
     checked (a provisional failure the others see), so no more than account_failures (4) are checked
-    before the rest are turned away, however they interleave."""
+    before the rest are turned away, however they interleave.  Under load the race may end with fewer
+    checked (attempts turned away count for nothing): the failures that follow, at either process, reach
+    the one limit exactly."""
     a, b = pair
     statuses = race(16, lambda i, client: client.sign_in(*[a if i % 2 else b] * 2, "racer", "not the password")
                     .status_code, prepare=lambda i: Client())
     assert set(statuses) <= {400, 429}
-    assert statuses.count(400) <= 4
+    assert 1 <= statuses.count(400) <= 4, statuses
+    checked = statuses.count(400)
+    while checked <= 10:
+        at = (a, b)[checked % 2]
+        status = Client().sign_in(at, at, "racer", "not the password").status_code
+        if status != 400:
+            break
+        checked += 1
+    assert (status, checked) == (429, 4)
     for at in (a, b):
         assert Client().sign_in(at, at, "racer", PASSWORD).status_code == 429
 
