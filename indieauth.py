@@ -10,6 +10,7 @@ check around them.
 __version__ = "0.1.0"
 
 import argparse
+import atexit
 import base64
 import contextlib
 import contextvars
@@ -30,6 +31,8 @@ import mmap
 import os
 import re
 import secrets
+import select
+import signal
 import socket
 import sys
 import threading
@@ -90,7 +93,7 @@ DEFAULT_CONFIG_NAME = "plugins.toml"
 @dataclasses.dataclass(frozen=True)
 class Setting:
     """One configuration key: `type` is one of str, int, bool, list, duration, url, secret, table (a TOML
-    table of name = "text", e.g. user name = account id)."""
+    table of name = "text", e.g. user name = account id), workers (a whole number from 1, or "auto")."""
 
     type: str
     default: object
@@ -109,6 +112,9 @@ SETTINGS = {
                               "Key that signs cookies and CSRF tokens (at least 32 characters)."),
         "host": Setting("str", "127.0.0.1", "Address `indieauth serve` listens on."),
         "port": Setting("int", 8080, "Port `indieauth serve` listens on."),
+        "workers": Setting("workers", 1, "Processes of `indieauth serve`, each with its own threads, all on one "
+                                         "port: a whole number, or \"auto\" for one per core. Each costs about 35 MB; "
+                                         "one is enough for a personal server (README, Deployment)."),
         "threads": Setting("int", 4, "Worker threads of `indieauth serve` (waitress): requests answered at once. "
                                      "Fewer threads compete less for Python's interpreter lock (on 2 cores, 1 thread "
                                      "verified tokens 1.6x faster than 4, bench/FINDINGS.md), but then one slow "
@@ -211,6 +217,10 @@ def _coerce(kind, value):
                                       and isinstance(next(iter(value.values())), str)):
             return value
         raise ValueError('expected a string, { env = "NAME" } or { file = "path" }')
+    if kind == "workers":
+        if value != "auto" and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise ValueError('expected a whole number from 1, or "auto"')
+        return value
     if kind == "table":
         if not isinstance(value, dict):
             raise ValueError('expected a table of name = "text"')
@@ -1764,6 +1774,10 @@ class Storage(StoredAccounts, StoredProtocol):
     def close(self):
         if not self.database.is_closed():
             self.database.close()
+
+    def close_all(self):
+        """Close every connection, every thread's: for a server that stopped using this storage (a reload)."""
+        self.database.close_all()
 
     def schema_version(self):
         with self.database.connection_context():
@@ -5219,6 +5233,13 @@ def catch_errors(callback):
             raise bottle.HTTPError(500) from None
     return wrapper
 
+    def close(self):
+        """Give back every database connection: called by the server once it has swapped a newly built app
+        in (SIGHUP) and the requests this one was answering are done, or before it forks its workers."""
+        close_all = getattr(self.storage, "close_all", None)  # a plugin's backend may have none
+        if close_all is not None:
+            close_all()
+
 
 MAX_ID = 2 ** 31 - 1  # the largest id an INTEGER column holds, on every database supported
 
@@ -5281,6 +5302,299 @@ def __getattr__(name):
         import indieauth_testing
         return indieauth_testing
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+#  Serving
+# ---------------------------------------------------------------------------------------------
+#  `indieauth serve`'s server, for any WSGI app (bench/ serves a bare Bottle app with it too): waitress
+#  on sockets bound once.  With several workers this process is their master: it forks them, replaces
+#  one that dies and passes signals on.  In every serving process SIGHUP builds the app anew and swaps
+#  it in between requests, and SIGTERM (or SIGINT) lets the requests in flight finish.
+
+DRAIN_GRACE = 10                        # seconds a stopping server gives the requests in flight
+RESTART_DELAYS = (0, 1, 2, 5, 10, 30)   # seconds before a worker that died is replaced, by quick deaths in a row
+STEADY = 10                             # a worker that ran this long did not die quickly
+LOOP_TIMEOUT = 0.25                     # seconds a serving process waits for sockets before it looks at signals
+
+
+def worker_count(value):
+    """The number of worker processes `value` asks for ("auto": one per core this process may use);
+    UsageError for more than one where processes cannot fork (Windows)."""
+    if value == "auto":
+        value = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if value > 1 and not hasattr(os, "fork"):
+        raise UsageError(f"--workers {value}: this platform cannot fork worker processes; run with --workers 1")
+    return value
+
+
+def listen(host, port):
+    """Listening sockets for host:port (one per address the host resolves to), bound once for every
+    worker; UsageError when they cannot be."""
+    import waitress.adjustments
+    sockets = []
+    try:
+        for family, kind, proto, address in waitress.adjustments.Adjustments(host=host, port=port).listen:
+            sockets.append(socket.create_server(address, family=family, backlog=1024))
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}; is another server running? "
+                         f"choose another port with --port") from None
+    return sockets
+
+
+class Swappable:
+    """The WSGI app a server calls, replaced between requests by `swap`; the app it replaced is closed
+    (its `close()`, when it has one) as soon as the calls it was answering have returned."""
+
+    def __init__(self, app):
+        self.app, self.lock, self.calls, self.retired = app, threading.Lock(), {}, []
+
+    def __call__(self, environ, start_response):
+        app = self.app
+        with self.lock:
+            self.calls[id(app)] = self.calls.get(id(app), 0) + 1
+        try:
+            return app(environ, start_response)
+        finally:
+            with self.lock:
+                self.calls[id(app)] -= 1
+            self.close_retired()
+
+    def swap(self, app):
+        with self.lock:
+            self.retired.append(self.app)
+            self.app = app
+        self.close_retired()
+
+    def close_retired(self):
+        with self.lock:
+            done = [app for app in self.retired if not self.calls.get(id(app))]
+            self.retired = [app for app in self.retired if self.calls.get(id(app))]
+            for app in done:
+                self.calls.pop(id(app), None)
+        for app in done:
+            getattr(app, "close", lambda: None)()
+
+
+@functools.lru_cache(maxsize=None)
+def _draining_channel():
+    """waitress's HTTPChannel whose responses say `Connection: close` once its server is draining, so a
+    client does not send another request on a connection about to close.  Made on first use: waitress
+    is imported only to serve, never by CGI."""
+    import waitress.channel
+    import waitress.task
+
+    class Task(waitress.task.WSGITask):
+        def build_response_header(self):
+            if getattr(self.channel.server, "draining", False):
+                self.set_close_on_finish()
+            return super().build_response_header()
+
+    return type("DrainingChannel", (waitress.channel.HTTPChannel,), {"task_class": Task})
+
+
+def serve_here(make_app, sockets, threads, ident="indieauth", grace=DRAIN_GRACE):
+    """Serve `make_app()` with waitress on `sockets` in this process until SIGTERM or SIGINT, then let the
+    requests in flight finish (at most `grace` seconds) and return 0.  SIGHUP calls make_app() again
+    and swaps the new app in between requests; when that fails, the error is logged and the old app
+    serves on."""
+    import waitress.server
+    import waitress.wasyncore
+    wanted = []
+    names = [name for name in ("SIGHUP", "SIGTERM", "SIGINT") if hasattr(signal, name)]  # no SIGHUP on Windows
+    before = {name: signal.signal(getattr(signal, name), lambda signum, frame: wanted.append(signum)) for name in names}
+    try:
+        app = Swappable(make_app())
+        sockets_map = {}
+        server = waitress.server.create_server(app, map=sockets_map, sockets=sockets, threads=threads, ident=ident)
+        listeners = [d for d in sockets_map.values() if isinstance(d, waitress.server.BaseWSGIServer)]
+        for listener in listeners:
+            listener.channel_class, listener.draining = _draining_channel(), False
+        use_poll = server.adj.asyncore_use_poll
+        log.info("process %d ready", os.getpid())
+        while True:
+            waitress.wasyncore.loop(timeout=LOOP_TIMEOUT, map=sockets_map, use_poll=use_poll, count=1)
+            if getattr(signal, "SIGHUP", None) in wanted:
+                wanted.remove(signal.SIGHUP)
+                reload_app(app, make_app)
+            if wanted:
+                break
+        log.info("stopping: no new connections; finishing the requests in flight")
+        for listener in listeners:  # stop accepting: this process's copy of the socket only
+            listener.draining = True
+            waitress.wasyncore.dispatcher.close(listener)
+        drain(sockets_map, grace, use_poll)
+        server.task_dispatcher.shutdown(timeout=1)
+        waitress.wasyncore.close_all(sockets_map)
+        app.swap(None)  # closes the last app
+        return 0
+    finally:
+        for name, handler in before.items():
+            signal.signal(getattr(signal, name), handler)
+
+
+def reload_app(app, make_app):
+    """SIGHUP: a new app from make_app() swapped into the Swappable `app`; a failure is logged, no more."""
+    try:
+        app.swap(make_app())
+    except (UsageError, peewee.PeeweeException) as exc:
+        log.error("reload failed, the running configuration stays: %s", exc)
+    except Exception:
+        log.exception("reload failed, the running configuration stays")
+    else:
+        log.info("reloaded the configuration and plugins")
+
+
+def drain(sockets_map, grace, use_poll):
+    """Run waitress's loop until every connection has closed: a request in flight (or being received)
+    is answered and its connection then closed; an idle kept-alive connection is closed at once."""
+    import waitress.channel
+    import waitress.wasyncore
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        channels = [d for d in sockets_map.values() if isinstance(d, waitress.channel.HTTPChannel)]
+        if not channels:
+            return
+        for channel in channels:
+            if not (channel.requests or channel.request is not None or channel.total_outbufs_len):
+                channel.will_close = True
+        waitress.wasyncore.loop(timeout=0.05, map=sockets_map, use_poll=use_poll, count=1)
+    log.warning("stopped with requests still in flight after %ss", grace)
+
+
+def serve_workers(make_app, host="127.0.0.1", port=8080, workers=1, threads=4, sockets=None, ident="indieauth",
+                  grace=DRAIN_GRACE):
+    """Serve the WSGI app `make_app()` builds, with waitress and `threads` threads, on host:port (or on
+    `sockets`, already listening) until SIGTERM or SIGINT; returns 0.  One worker: this process serves
+    (`serve_here`).  More (a number, or "auto"): this process binds the sockets, forks `workers`
+    processes that each call make_app() and serve them, replaces one that dies, and passes SIGHUP and
+    SIGTERM on (`Master`).  Every serving process calls make_app() again on SIGHUP."""
+    workers = worker_count(workers)
+    sockets = sockets or listen(host, port)
+    if workers == 1:
+        return serve_here(make_app, sockets, threads, ident, grace)
+    return Master(make_app, sockets, workers, threads, ident, grace).run()
+
+
+class Master:
+    """The parent of the worker processes: keeps `workers` of them serving the inherited sockets, each
+    building its own app after the fork (no connection or pool crosses a fork)."""
+
+    def __init__(self, make_app, sockets, workers, threads, ident, grace):
+        self.make_app, self.sockets, self.workers, self.threads = make_app, sockets, workers, threads
+        self.ident, self.grace = ident, grace
+        self.children = {}  # pid: time.monotonic() it started
+        self.due = []       # time.monotonic() at which a worker is to be started
+        self.quick_deaths, self.signals, self.stopping = 0, [], False
+
+    def run(self):
+        wake_r, wake_w = os.pipe()
+        for fd in (wake_r, wake_w):
+            os.set_blocking(fd, False)
+        old_wakeup = signal.set_wakeup_fd(wake_w)
+        watched = (signal.SIGCHLD, signal.SIGHUP, signal.SIGTERM, signal.SIGINT)
+        old_handlers = {signum: signal.signal(signum, lambda signum, frame: self.signals.append(signum))
+                        for signum in watched}
+        try:
+            self.due = [time.monotonic()] * self.workers
+            while not self.stopping:
+                self.start_due(wake_r, wake_w)
+                timeout = max(0.0, min(self.due) - time.monotonic()) if self.due else None
+                select.select([wake_r], [], [], timeout)
+                with contextlib.suppress(BlockingIOError):
+                    os.read(wake_r, 512)
+                self.handle_signals()
+                self.reap()
+            self.stop_all(wake_r)
+        finally:
+            signal.set_wakeup_fd(old_wakeup)
+            for signum, handler in old_handlers.items():
+                signal.signal(signum, handler)
+            os.close(wake_r)
+            os.close(wake_w)
+            for sock in self.sockets:
+                sock.close()
+        return 0
+
+    def handle_signals(self):
+        while self.signals:
+            signum = self.signals.pop(0)
+            if signum == signal.SIGHUP:
+                log.info("reloading: SIGHUP passed on to the workers")
+                self.tell(signal.SIGHUP)
+            elif signum in (signal.SIGTERM, signal.SIGINT):
+                self.stopping = True
+
+    def tell(self, signum):
+        for pid in self.children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+    def start_due(self, wake_r, wake_w):
+        now = time.monotonic()
+        for when in [when for when in self.due if when <= now]:
+            self.due.remove(when)
+            pid = os.fork()
+            if pid == 0:  # the worker: never returns into the master's code
+                code = 1
+                try:
+                    signal.set_wakeup_fd(-1)
+                    for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):  # until serve_here takes them
+                        signal.signal(signum, signal.SIG_DFL)
+                    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the app it builds reads the file as it is now
+                    os.close(wake_r)
+                    os.close(wake_w)
+                    code = serve_here(self.make_app, self.sockets, self.threads, self.ident, self.grace)
+                    atexit._run_exitfuncs()  # what the plugins registered (queued webhooks), as at a normal exit
+                except UsageError as exc:
+                    log.error("worker %d cannot start: %s", os.getpid(), exc)
+                except BaseException:
+                    log.exception("worker %d failed", os.getpid())
+                finally:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    os._exit(code)
+            self.children[pid] = time.monotonic()
+            log.info("worker %d started", pid)
+
+    def reap(self):
+        """Collect the workers that ended; one that died while serving is replaced, sooner the longer it ran."""
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            started = self.children.pop(pid, None)
+            if started is None or self.stopping:
+                continue
+            self.quick_deaths = self.quick_deaths + 1 if time.monotonic() - started < STEADY else 0
+            delay = RESTART_DELAYS[min(self.quick_deaths, len(RESTART_DELAYS) - 1)]
+            code = os.waitstatus_to_exitcode(status)
+            how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+            log.warning("worker %d %s; another starts in %ds", pid, how, delay)
+            self.due.append(time.monotonic() + delay)
+
+    def stop_all(self, wake_r):
+        """SIGTERM to every worker, which finishes its requests in flight; SIGKILL to any still running
+        `grace` seconds (and a little) later."""
+        log.info("stopping %d workers", len(self.children))
+        self.tell(signal.SIGTERM)
+        deadline = time.monotonic() + self.grace + 5
+        while self.children and time.monotonic() < deadline:
+            select.select([wake_r], [], [], 0.2)
+            with contextlib.suppress(BlockingIOError):
+                os.read(wake_r, 512)
+            self.reap()
+        if self.children:
+            log.warning("workers %s did not stop in time: killed", ", ".join(map(str, self.children)))
+            self.tell(signal.SIGKILL)
+            while self.children:
+                self.children.pop(os.waitpid(-1, 0)[0], None)
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -5399,8 +5713,8 @@ def cmd_init(app_factory, args):
 
 
 def cmd_serve(app_factory, args):
-    """serve: run waitress; on a first run (no config, or an empty database) set everything up."""
-    import waitress.server
+    """serve: run waitress (in `workers` processes); on a first run (no config, or an empty database) set
+    everything up first."""
     path = args.config
     first_link = None
     if not os.path.exists(path):
@@ -5413,35 +5727,44 @@ def cmd_serve(app_factory, args):
     warn_if_readable(config)
     if _sqlite_is_new(config):
         ensure_secret_files(config)
+    workers = worker_count(args.workers or config["server"]["workers"])
     app = app_factory(config, check_schema=False)
-    app.keep_connections = True  # its threads live as long as the server (CONNECTION_RECHECK)
-    give_back_big_blocks()
     host = args.host or config["server"]["host"]
     port = args.port or config["server"]["port"]
-    try:  # listen first, so a first-run link is never made for a server that cannot start
-        server = waitress.server.create_server(app, host=host, port=port, threads=config["server"]["threads"],
-                                               ident="indieauth")
-    except OSError as exc:
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}; is another server running? "
-                         f"choose another port with --port") from None
+    sockets = listen(host, port)  # first, so a first-run link is never made for a server that cannot start
     try:
         if app.storage.is_empty():  # a brand-new database: set it up; an old schema is refused below
             first_link = setup_new_database(app, config["server"]["base_url"])
         app.storage.check_schema()
     except BaseException:
-        server.close()
+        for sock in sockets:
+            sock.close()
         raise
-    print(f"indieauth {__version__} serving {config['server']['base_url']} on http://{host}:{port}/")
+    finally:
+        app.close()  # each serving process builds its own app: no connection crosses a fork
+    print(f"indieauth {__version__} serving {config['server']['base_url']} on http://{host}:{port}/"
+          + (f" with {workers} worker processes" if workers > 1 else ""))
     if first_link:
         print("First run: the owner's profile URL is " + config["server"]["base_url"])
         print("Sign in once (within 24 hours) at: " + first_link)
         print(f"then set a password with: {invocation(args)} passwd")
     sys.stdout.flush()
+    give_back_big_blocks()
+
+    def make_app():  # the configuration as the file is now: SIGHUP takes up its changes
+        served = app_factory(Config.load(path))
+        served.keep_connections = True  # its threads live as long as the server (CONNECTION_RECHECK)
+        return served
+
+    return serve_workers(make_app, workers=workers, threads=config["server"]["threads"], sockets=sockets)
+
+
+def workers_option(text):
+    """`--workers`: a whole number from 1, or "auto"."""
     try:
-        server.run()
-    finally:
-        server.close()
-    return 0
+        return _coerce("workers", text if text == "auto" else int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a whole number from 1, or "auto", got {text!r}') from None
 
 
 def _sqlite_is_new(config):
@@ -5671,6 +5994,8 @@ def build_parser(app=None):
     p = sub.add_parser("serve", help="run the server with waitress")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=workers_option, metavar="N",
+                   help='processes serving the port: a number, or "auto" for one per core ([server] workers)')
     p.set_defaults(handler=cmd_serve, needs_app=False)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate, migrate=True)
     sub.add_parser("plugins", help="list installed plugins").set_defaults(handler=cmd_plugins, optional_app=True)

@@ -17,7 +17,7 @@ def load(tmp_path, text):
 def test_every_setting_has_a_default_a_type_and_help():
     for table, settings in indieauth.SETTINGS.items():
         for key, setting in settings.items():
-            assert setting.type in {"str", "int", "bool", "list", "duration", "url", "secret", "table"}, (table, key)
+            assert setting.type in {"str", "int", "bool", "list", "duration", "url", "secret", "table", "workers"}, (table, key)
             assert setting.help.strip(), (table, key)
 
 
@@ -174,3 +174,14 @@ def test_a_plugin_config_error_is_reported_before_an_unmigrated_database(tmp_pat
                                                     "plugins": {"password": {"min_lenght": 3}}})
     with pytest.raises(ConfigError, match="min_lenght"):
         indieauth.IndieAuth(config)  # the database is empty: the typo is still what is reported
+
+
+@pytest.mark.parametrize("value, expected", [("2", 2), ('"auto"', "auto"), ("1", 1)])
+def test_server_workers_is_a_whole_number_from_1_or_auto(tmp_path, value, expected):
+    assert load(tmp_path, f"[server]\nworkers = {value}\n")["server"]["workers"] == expected
+
+
+@pytest.mark.parametrize("value", ["0", "-2", '"all"', "true", "1.5"])
+def test_server_workers_refuses_anything_else(tmp_path, value):
+    with pytest.raises(indieauth.ConfigError, match=r'\[server\] workers: expected a whole number from 1, or "auto"'):
+        load(tmp_path, f"[server]\nworkers = {value}\n")
