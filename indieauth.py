@@ -5214,6 +5214,13 @@ class IndieAuth(SignIn):
         finally:
             self._finish(environ, answered[-1][:3] if answered else "500", started)
 
+    def close(self):
+        """Give back every database connection: called by the server once it has swapped a newly built app
+        in (SIGHUP) and the requests this one was answering are done, or before it forks its workers."""
+        close_all = getattr(self.storage, "close_all", None)  # a plugin's backend may have none
+        if close_all is not None:
+            close_all()
+
 
 def catch_errors(callback):
     """Middleware: an unexpected exception becomes a logged 500 (a database outage a 503)."""
@@ -5232,13 +5239,6 @@ def catch_errors(callback):
                           loggable_path(bottle.request.environ))
             raise bottle.HTTPError(500) from None
     return wrapper
-
-    def close(self):
-        """Give back every database connection: called by the server once it has swapped a newly built app
-        in (SIGHUP) and the requests this one was answering are done, or before it forks its workers."""
-        close_all = getattr(self.storage, "close_all", None)  # a plugin's backend may have none
-        if close_all is not None:
-            close_all()
 
 
 MAX_ID = 2 ** 31 - 1  # the largest id an INTEGER column holds, on every database supported
