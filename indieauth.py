@@ -12,6 +12,8 @@ __version__ = "0.1.0"
 import argparse
 import atexit
 import base64
+import collections
+import concurrent.futures
 import contextlib
 import contextvars
 import dataclasses
@@ -118,8 +120,8 @@ SETTINGS = {
         "threads": Setting("int", 4, "Worker threads of `indieauth serve` (waitress): requests answered at once. "
                                      "Fewer threads compete less for Python's interpreter lock (on 2 cores, 1 thread "
                                      "verified tokens 1.6x faster than 4, bench/FINDINGS.md), but then one slow "
-                                     "request (a client's metadata fetched over the network, an email sent) holds "
-                                     "up all the others."),
+                                     "request (a plugin waiting on a service, a large page) holds up all the "
+                                     "others; what apps publish is fetched on threads of its own."),
         "trusted_proxies": Setting("list", [],
                                    "Addresses or networks (\"10.0.0.0/8\") of reverse proxies whose "
                                    "X-Forwarded-For header is believed."),
@@ -2238,6 +2240,9 @@ class FetchSlots:
 
     @contextlib.contextmanager
     def taken(self, host):
+        if getattr(_fetcher_thread, "pool", None) is not None:  # a Fetchers thread: the pool is its bound
+            yield
+            return
         with self.changed:
             if not self.changed.wait_for(lambda: sum(self.busy.values()) < self.total
                                          and self.busy.get(host, 0) < self.per_host, self.wait):
@@ -2252,6 +2257,105 @@ class FetchSlots:
                 if not self.busy[host]:
                     del self.busy[host]
                 self.changed.notify_all()
+
+
+class FetchPending(Exception):
+    """The job for `key` is under way in the Fetchers and was not done within the time the caller gave."""
+
+    def __init__(self, key):
+        super().__init__(f"still fetching {key!r}")
+        self.key = key
+
+
+# No request thread waits on a third party (issue 17): what a request needs fetched is done by a few
+# threads of the app's own, FETCHERS of them, with at most FETCH_QUEUE jobs waiting.  A request waits
+# at most a short bound for the answer and otherwise answers at once (the authorization endpoint with a
+# page that reloads until the app's details are in); a finished job's answer is kept FETCH_ANSWER_KEEP
+# seconds for the request that comes back for it.
+FETCHERS = 2
+FETCH_QUEUE = 32
+FETCH_ANSWER_KEEP = 30
+_fetcher_thread = threading.local()  # .pool is set in the threads of a Fetchers
+
+
+class Fetchers:
+    """The app's pool of fetcher threads: one job per key at a time (a second request for the same key
+    shares it), started lazily (so none exists before a fork), ended by `stop`."""
+
+    def __init__(self, size=FETCHERS, queue=FETCH_QUEUE, keep=FETCH_ANSWER_KEEP, clock=None,
+                 name="indieauth-fetcher"):
+        self.size, self.queue, self.name = size, queue, name
+        self.keep = datetime.timedelta(seconds=keep)
+        self.clock = clock or utcnow
+        self.changed = threading.Condition()
+        self.waiting = collections.deque()  # (key, job, future) not started yet
+        self.running, self.answers, self.threads, self.stopped = {}, {}, [], False
+
+    def submit(self, key, job):
+        """The concurrent.futures.Future of `job()` for `key`: the job under way, one answered less than
+        `keep` seconds ago, or a new one; FetchBusy when `queue` jobs are already waiting."""
+        with self.changed:
+            answered = self.answers.get(key)
+            if answered is not None and answered[0] > self.clock():
+                return answered[1]
+            if key in self.running:
+                return self.running[key]
+            if self.stopped or len(self.waiting) >= self.queue:
+                raise FetchBusy("this server is already fetching as many pages as it allows at once, so it "
+                                "was not read right now; try again in a moment")
+            future = self.running[key] = concurrent.futures.Future()
+            self.waiting.append((key, job, future))
+            if len(self.threads) < min(self.size, len(self.running)):
+                thread = threading.Thread(target=self._work, name=f"{self.name}-{len(self.threads) + 1}",
+                                          daemon=True)
+                self.threads.append(thread)
+                thread.start()
+            self.changed.notify()
+        return future
+
+    def answer(self, key, job, wait):
+        """job()'s answer for `key` (its exception raised), if it is there within `wait` seconds;
+        FetchPending when it is not; FetchBusy when it could not even be queued.  An answer given is no
+        longer kept: it was kept only for a caller that had to come back for it."""
+        future = self.submit(key, job)
+        if not concurrent.futures.wait((future,), wait).done:
+            raise FetchPending(key)
+        with self.changed:
+            if self.answers.get(key, (None, None))[1] is future:
+                del self.answers[key]
+        return future.result()
+
+    def _work(self):
+        _fetcher_thread.pool = self
+        while True:
+            with self.changed:
+                self.changed.wait_for(lambda: self.waiting or self.stopped)
+                if not self.waiting:
+                    return
+                key, job, future = self.waiting.popleft()
+            try:
+                result, error = job(), None
+            except Exception as failure:  # the caller re-raises it; logged here too, in case none is left
+                log.warning("fetching %r failed: %r", key, failure)
+                result, error = None, failure
+            with self.changed:  # kept before it is told, so that a caller told can take it back out
+                del self.running[key]
+                now = self.clock()
+                for old in [k for k, (until, _) in self.answers.items() if until <= now]:
+                    del self.answers[old]
+                if len(self.answers) >= 4 * self.queue:
+                    del self.answers[next(iter(self.answers))]  # the oldest
+                self.answers[key] = (now + self.keep, future)
+            if error is None:
+                future.set_result(result)
+            else:
+                future.set_exception(error)
+
+    def stop(self):
+        """Take no new job; the threads end once the jobs already queued are done."""
+        with self.changed:
+            self.stopped = True
+            self.changed.notify_all()
 
 
 # Special-use networks [RFC 6890] refused on top of what `ipaddress` calls non-global: Python's
@@ -2867,6 +2971,11 @@ class SlowDown(OAuthError):
         raise cls(retry_after)
 
 
+class TemporarilyUnavailable(OAuthError):
+    """The server cannot answer this request right now (RFC 6749 §4.1.2.1); 503, try again in a second."""
+    error, status, retry_after = "temporarily_unavailable", 503, 1
+
+
 class InvalidGrant(OAuthError):
     """RFC 6749 §5.2: the code or refresh token is invalid, expired, revoked, or not for this client."""
     error = "invalid_grant"
@@ -3034,9 +3143,37 @@ def single_params(multidict):
     return values
 
 
-def verify_client(app, params):
+def client_info(app, client_id, wait=None):
+    """What is known about a client: its registration here, else the client_metadata hook (which
+    fetches what the client publishes, and its logo); never raises for a fetch failure.  With `wait`,
+    the fetch is the fetchers' job: FetchPending when its answer is not in within `wait` seconds."""
+    if client_id == canonical_client_id(app.url("docs")):
+        # the OAuth tester on /docs is this server's own page: known here, never fetched
+        return ClientInfo(client_id, name="OAuth tester (this server's /docs page)", url=client_id,
+                          redirect_uris=(client_id,), fetched=True, source="builtin")
+    registered = app.storage.get_client(client_id)
+    if registered is not None:
+        return ClientInfo(client_id, name=registered.name, logo=registered.logo, url=client_id,
+                          redirect_uris=tuple(json.loads(registered.redirect_uris)), fetched=True,
+                          source="registered")
+
+    def fetch():
+        client = app.pm.hook.client_metadata(app=app, client_id=client_id) or ClientInfo(client_id)
+        if client.logo:  # fetched now, so that the consent page can show it at once
+            with contextlib.suppress(FetchBusy):
+                app.fetchers.submit(("logo", client.logo), lambda: kept_logo(app, client.logo))
+        return client
+    if wait is None:
+        return fetch()
+    try:
+        return app.fetchers.answer(("client", client_id), fetch, wait)
+    except FetchBusy as error:
+        return ClientInfo(client_id, error=str(error))
+
+
+def verify_client(app, params, wait):
     """(canonical client_id, redirect_uri, ClientInfo) once both are trustworthy; ClientProblem otherwise
-    (S10, S36)."""
+    (S10, S36); FetchPending when what the app publishes is not read within `wait` seconds."""
     client_id, redirect_uri = params.get("client_id"), params.get("redirect_uri")
     if not client_id:
         raise ClientProblem("The app did not say who it is",
@@ -3051,7 +3188,7 @@ def verify_client(app, params):
     if problem:
         raise ClientProblem("The app's redirect_uri is not valid", problem)
     client_id = canonical_client_id(client_id)  # the form stored in the request and used from here on
-    client = app.client_info(client_id)
+    client = client_info(app, client_id, max(wait, app.client_wait))
     allowed, reason = redirect_uri_allowed(client, client_id, redirect_uri)
     if not allowed:
         raise ClientProblem("The app asked to return somewhere it has not published", reason)
@@ -3129,14 +3266,19 @@ def redirect_with(redirect_uri, params):
                                     urllib.parse.quote(query, safe=ASCII_VISIBLE), ""))
 
 
+# How long a request thread waits for what an app publishes before it answers without it: the
+# authorization endpoint then shows a page that comes back for it; PAR, an API call, answers 503.
+AUTH_CLIENT_WAIT = 0.25
+PAR_CLIENT_WAIT = 1.0
 PAR_LIFETIME = 90           # RFC 9126 §2.2: expires_in, short; the consent then has AUTH_REQUEST_LIFETIME
 REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 
 
-def validate_authorization(app, params):
+def validate_authorization(app, params, wait):
     """(AuthRequest fields, ClientInfo) of a valid authorization request; ClientProblem before client_id
-    and redirect_uri are verified, RedirectError after.  The one validation of GET /auth and PAR."""
-    client_id, redirect_uri, client = verify_client(app, params)
+    and redirect_uri are verified, RedirectError after, FetchPending while the client's details are
+    fetched (`wait` seconds at most).  The one validation of GET /auth and PAR."""
+    client_id, redirect_uri, client = verify_client(app, params, wait)
     fields = check_authorization_request(app, params, client_id, redirect_uri)
     if client.source == "registered" and not fields["code_challenge"]:  # a pre-registered client: always PKCE
         raise RedirectError(InvalidRequest("code_challenge is required (PKCE with S256)."), redirect_uri,
@@ -3173,9 +3315,12 @@ def push_authorization_request(app, params):
     if "request_uri" in params:
         raise InvalidRequest("A pushed request cannot itself carry a request_uri.")  # RFC 9126 §2.1
     try:
-        fields, _ = validate_authorization(app, params)
+        fields, _ = validate_authorization(app, params, PAR_CLIENT_WAIT)
     except ClientProblem as problem:
         raise InvalidRequest(problem.message) from None
+    except FetchPending:
+        raise TemporarilyUnavailable("The app's client_id is being read; send the request again in "
+                                     "a second.") from None
     except RedirectError as error:
         raise error.oauth from None
     key = app.storage.save_auth_request(PAR_LIFETIME, pushed=True, **fields)
@@ -3290,7 +3435,7 @@ def authorization_get(app):
         if "request_uri" in params:
             fields = pushed_request_fields(app, params)
         else:
-            fields, _ = validate_authorization(app, params)
+            fields, _ = validate_authorization(app, params, AUTH_CLIENT_WAIT)
             if app.config["security"]["require_par"]:
                 raise RedirectError(InvalidRequest("This server accepts only pushed authorization requests "
                                                    "(RFC 9126): POST them to the "
@@ -3300,8 +3445,18 @@ def authorization_get(app):
         return client_problem_page(app, problem)
     except RedirectError as error:
         return redirect_error(app, error, 302)
+    except FetchPending:
+        return client_wait_page(app, params["client_id"])
     key = app.storage.save_auth_request(AUTH_REQUEST_LIFETIME, **fields)
     app.redirect("/auth/consent/" + key)
+
+
+def client_wait_page(app, client_id):
+    """The page shown while the app's details are fetched: it reloads itself (no script needed), and the
+    request, made again, finds them or, if the fetch failed, goes on without them."""
+    return app.render("client_wait.tpl", title="Reading the app's details", meta=[("refresh", "1")],
+                      host=split_url(client_id).netloc,
+                      here=app.url("auth?" + bottle.request.environ.get("QUERY_STRING", "")))
 
 
 def par_post(app):
@@ -3338,24 +3493,35 @@ def consent_page(app, key):
                       role=app.storage.role_for(user, request.client_id))
 
 
+LOGO_WAIT = 1.0  # what a request for a logo that was not fetched with the client's details waits for it
+
+
+def kept_logo(app, url):
+    """(until, content type, bytes) of a client's logo, fetched unless kept; a logo that could not be
+    fetched is (until, None, None), tried again after FETCH_FAILURE_TTL seconds."""
+    cached = app.logo_cache.get(url)
+    if cached is None or cached[0] < time.monotonic():
+        try:
+            cached = (time.monotonic() + 3600, *fetch_logo(app.http, url))
+        except FetchError as error:
+            log.info("client logo not shown: %s", error)
+            cached = (time.monotonic() + FETCH_FAILURE_TTL, None, None)  # not fetched again for a while
+        if len(app.logo_cache) > 200:
+            app.logo_cache.clear()
+        app.logo_cache[url] = cached
+    return cached
+
+
 def client_logo(app, key):
     """The logo of a pending request's client, proxied so the consent page never hot-links (SEC26)."""
     request = app.storage.get_auth_request(key)
     logo = json.loads(request.client_data).get("logo", "") if request else ""
     if not logo:
         fail(404, "There is no logo for this request.")
-    cached = app.logo_cache.get(logo)
-    if cached is None or cached[0] < time.monotonic():
-        try:
-            cached = (time.monotonic() + 3600, *fetch_logo(app.http, logo))
-        except FetchError as error:
-            log.info("client logo not shown: %s", error)
-            cached = (time.monotonic() + FETCH_FAILURE_TTL, None, None)  # not fetched again for a while
-            if isinstance(error, FetchBusy):
-                fail(404, "The app's logo could not be loaded.")
-        if len(app.logo_cache) > 200:
-            app.logo_cache.clear()
-        app.logo_cache[logo] = cached
+    try:  # normally fetched with the client's details, before the consent page was shown
+        cached = app.fetchers.answer(("logo", logo), lambda: kept_logo(app, logo), LOGO_WAIT)
+    except (FetchPending, FetchBusy):
+        fail(404, "The app's logo is still being loaded.")
     if cached[1] is None:
         fail(404, "The app's logo could not be loaded.")
     bottle.response.content_type = cached[1]
@@ -4927,7 +5093,8 @@ class IndieAuth(SignIn):
     """The application, a container: configuration, storage, plugins, the route table, the middleware and the
     WSGI callable.  The handlers are functions of the chapters they serve; the sign-in API is `SignIn`'s."""
 
-    def __init__(self, config, plugins=(), clock=utcnow, check_schema=True, resolver=None):
+    def __init__(self, config, plugins=(), clock=utcnow, check_schema=True, resolver=None,
+                 client_wait=AUTH_CLIENT_WAIT):
         self.config = config
         self.now = clock
         self.keep_connections = False  # True under `indieauth serve` and Passenger (CONNECTION_RECHECK)
@@ -4957,6 +5124,8 @@ class IndieAuth(SignIn):
                                    slots=FetchSlots(max(1, config["server"]["threads"] // 2)))
         self.client_cache = ClientCache(clock=clock)
         self.logo_cache = {}
+        self.fetchers = Fetchers(clock=clock)
+        self.client_wait = client_wait  # more than AUTH_CLIENT_WAIT: tests that do not look at the waiting page
         self.keys = SigningKeys(self)
         self.pm = make_plugin_manager(config, plugins)
         self.template_paths = [resource_dir("views")]
@@ -5007,20 +5176,6 @@ class IndieAuth(SignIn):
         return text
 
     # -- what handlers share: what is known of a client, templates, URLs, events
-    def client_info(self, client_id):
-        """What is known about a client: its registration here, else the client_metadata hook (which
-        fetches what the client publishes); never raises for a fetch failure."""
-        if client_id == canonical_client_id(self.url("docs")):
-            # the OAuth tester on /docs is this server's own page: known here, never fetched
-            return ClientInfo(client_id, name="OAuth tester (this server's /docs page)", url=client_id,
-                              redirect_uris=(client_id,), fetched=True, source="builtin")
-        registered = self.storage.get_client(client_id)
-        if registered is not None:
-            return ClientInfo(client_id, name=registered.name, logo=registered.logo, url=client_id,
-                              redirect_uris=tuple(json.loads(registered.redirect_uris)), fetched=True,
-                              source="registered")
-        return self.pm.hook.client_metadata(app=self, client_id=client_id) or ClientInfo(client_id)
-
     def add_template_path(self, path):
         """Let a plugin's templates be found by `render` (and `rebase('base.tpl')` from them)."""
         if path not in self.template_paths:
@@ -5217,6 +5372,7 @@ class IndieAuth(SignIn):
     def close(self):
         """Give back every database connection: called by the server once it has swapped a newly built app
         in (SIGHUP) and the requests this one was answering are done, or before it forks its workers."""
+        self.fetchers.stop()
         close_all = getattr(self.storage, "close_all", None)  # a plugin's backend may have none
         if close_all is not None:
             close_all()
@@ -5275,11 +5431,14 @@ def is_api_path(environ=None):
             or "application/json" in environ.get("HTTP_ACCEPT", ""))
 
 
-def make_test_app(config_overrides=None, plugins=(), folder=None, clock=utcnow, resolver=None):
+def make_test_app(config_overrides=None, plugins=(), folder=None, clock=utcnow, resolver=None,
+                  client_wait=FETCH_DEADLINE + 2):
     """An IndieAuth app on a fresh migrated database for tests (core's and plugins'): webtest-ready.
 
     `config_overrides` is merged into a default config ({"server": {...}, "plugins": {...}});
-    `plugins` are plugin objects or modules to register besides the installed, enabled ones."""
+    `plugins` are plugin objects or modules to register besides the installed, enabled ones.  The
+    authorization endpoint waits up to `client_wait` seconds for what an app publishes, so that a test
+    gets its answer in one request; give AUTH_CLIENT_WAIT to see the waiting page as a server shows it."""
     import tempfile
     folder = folder or tempfile.mkdtemp(prefix="indieauth-test-")
     data = {"server": {"base_url": "http://localhost/", "database": "sqlite:///test.db",
@@ -5290,7 +5449,8 @@ def make_test_app(config_overrides=None, plugins=(), folder=None, clock=utcnow, 
         data["plugins"].setdefault(getattr(plugin, "__name__", type(plugin).__name__).rsplit(".", 1)[-1], {})
     config = Config(os.path.join(folder, DEFAULT_CONFIG_NAME), data)
     ensure_secret_files(config)
-    app = IndieAuth(config, plugins=plugins, clock=clock, check_schema=False, resolver=resolver)
+    app = IndieAuth(config, plugins=plugins, clock=clock, check_schema=False, resolver=resolver,
+                    client_wait=client_wait)
     app.storage.migrate()
     return app
 

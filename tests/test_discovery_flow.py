@@ -65,7 +65,7 @@ def test_h_app_name_is_shown_and_published_redirect_accepted(tmp_path, clock, cl
     client = f"http://app.test:{client_site}/"
     page = start(web, **auth_params(challenge, client_id=client, redirect_uri=f"http://other.test:{client_site}/cb")).follow()
     assert "Test Writer" in page.text and "published no information" not in page.text
-    assert HITS == ["/"]
+    assert HITS[0] == "/" and set(HITS) <= {"/", "/logo.png"}  # the logo is fetched beside (issue 17)
     code = query_of(page.forms["consent"].submit("action", value="approve").headers["Location"])["code"]
     assert web.post("/token", {"grant_type": "authorization_code", "code": code, "client_id": client,
                                "redirect_uri": f"http://other.test:{client_site}/cb",
@@ -78,7 +78,7 @@ def test_client_information_is_cached(tmp_path, clock, client_site, make_app):  
     for _ in range(2):
         start(web, **auth_params(challenge, client_id=f"http://app.test:{client_site}/",
                                  redirect_uri=f"http://other.test:{client_site}/cb"))
-    assert HITS == ["/"]
+    assert HITS.count("/") == 1
 
 
 def test_once_published_only_published_redirects_count_even_on_the_same_origin(tmp_path, clock, client_site,

@@ -8,6 +8,8 @@ import urllib.parse
 import bs4
 import pytest
 
+import indieauth
+
 from conftest import sign_in
 from indieauth import testing
 
@@ -116,7 +118,7 @@ def test_every_input_on_the_page_has_a_label(page):
 
 
 def test_the_tester_knows_its_client_without_fetching_anything(app):
-    client = app.client_info(DOCS)
+    client = indieauth.client_info(app, DOCS)
     assert client.redirect_uris == (DOCS,) and client.source == "builtin"
 
 

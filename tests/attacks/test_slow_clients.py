@@ -67,12 +67,29 @@ def hosts():
 
 @pytest.fixture
 def server_app(tmp_path, clock):
-    """The app with the password plugin and an owner; every host name resolves to 127.0.0.1."""
+    """The app with the password plugin and an owner; every host name resolves to 127.0.0.1.  It waits for
+    a client's details as long as a server does (AUTH_CLIENT_WAIT), then shows the waiting page."""
     app = indieauth.make_test_app({"plugins": {"password": {}}, "security": {"fetch_allow": ["127.0.0.0/8"]}},
-                                  folder=str(tmp_path), clock=clock, resolver=lambda host, port: ["127.0.0.1"])
+                                  folder=str(tmp_path), clock=clock, resolver=lambda host, port: ["127.0.0.1"],
+                                  client_wait=indieauth.AUTH_CLIENT_WAIT)
     from indieauth_password import set_password
     set_password(app, app.storage.create_user("owner", "https://owner.example/", role="owner"), PASSWORD)
-    return app
+    yield app
+    app.close()
+
+
+WAITING = "Reading the app's details"
+
+
+def answered(get, url, seconds):
+    """The first answer to `get(url)` that is not the waiting page, asking again as the page's refresh
+    does (every 0.2 s here), for at most `seconds`."""
+    end = time.monotonic() + seconds
+    while True:
+        page = get(url)
+        if WAITING not in page.text or time.monotonic() > end:
+            return page
+        time.sleep(0.2)
 
 
 def auth_url(base, client_id, redirect_uri=ELSEWHERE):
@@ -104,46 +121,48 @@ def wait_for(condition, seconds=3):
         time.sleep(0.02)
 
 
-def test_slow_client_ids_leave_threads_for_metadata_verification_and_sign_in(server_app, hosts):
-    """Finding 4: while 6 unauthenticated /auth wait on client_id hosts that send a byte a second, the
-    metadata, token verification and sign-in pages still answer within a second, and every slow /auth
-    answers with a page within the fetch deadline."""
+def test_slow_client_ids_leave_every_request_thread_free(server_app, hosts):
+    """Finding 4, issue 17: three unauthenticated /auth naming client_id hosts that send a byte a second
+    are each answered at once with the waiting page; the fetches run on the app's own FETCHERS threads
+    (never more at once), so the metadata, token verification and sign-in pages answer meanwhile, and
+    each /auth, asked again, ends with the fetch's failure once its deadline has passed."""
     token, _ = indieauth.issue_testing_token(server_app, server_app.storage.get_user(username="owner"),
                                              "https://app.example/", ["create"], 3600)
     with serving(server_app) as base:
-        slow = [auth_url(base, hosts.url(f"slow{n}.example")) for n in range(6)]
-        threads, answers = in_parallel(slow, timeout=indieauth.FETCH_DEADLINE + 2)
+        slow = [auth_url(base, hosts.url(f"slow{n}.example")) for n in range(3)]
+        threads, answers = in_parallel(slow, timeout=1.5)
+        for thread in threads:
+            thread.join()
         wait_for(lambda: hosts.open >= 2)
-        assert hosts.open >= 2  # the slow fetches are hanging now
         metadata = requests.get(base + "/.well-known/oauth-authorization-server", timeout=1)
         verified = requests.get(base + "/token", headers={"Authorization": "Bearer " + token}, timeout=1)
         login = requests.get(base + "/login", timeout=1)
-        for thread in threads:
-            thread.join()
+        fetching = hosts.open  # before the first deadline: two fetches hang, the third waits its turn
+        ends = [answered(lambda url: requests.get(url, timeout=2), url, 3 * indieauth.FETCH_DEADLINE + 2)
+                for url in slow]
+    pages = [answers[url] for url in slow]
+    assert all(isinstance(page, requests.Response) and page.status_code == 200 for page in pages), pages
+    assert all(WAITING in page.text and '<meta http-equiv="refresh" content="1">' in page.text for page in pages)
     assert metadata.status_code == 200 and metadata.json()["issuer"] == server_app.issuer
     assert verified.status_code == 200 and verified.json()["me"] == "https://owner.example/"
     assert login.status_code == 200 and "password" in login.text
-    pages = [answers[url] for url in slow]
-    assert all(isinstance(page, requests.Response) and page.status_code == 400 for page in pages), pages
-    assert all("could not be read" in page.text for page in pages)
-    # fetches never take more than half of the 4 threads; the others are told the client is not readable now
-    assert hosts.most_open <= 2
-    assert sum("right now" in page.text for page in pages) >= 4
+    assert fetching == indieauth.FETCHERS and len(server_app.fetchers.threads) == indieauth.FETCHERS
+    assert all(end.status_code == 400 and "could not be read" in end.text and "timed out" in end.text
+               for end in ends), [end.text for end in ends]
+    assert all(hosts.connections[f"slow{n}.example"] == 1 for n in range(3))  # each fetched once
 
 
-def test_one_host_gets_one_fetch_at_a_time(server_app, hosts):
-    """Finding 4: several client_ids on one slow host are fetched one at a time; the others are refused at
-    once as not readable right now (and that refusal is not remembered as the client's failure)."""
-    with serving(server_app) as base:
-        urls = [auth_url(base, hosts.url("slow.example", f"/app{n}")) for n in range(3)]
-        threads, answers = in_parallel(urls, timeout=indieauth.FETCH_DEADLINE + 2)
-        for thread in threads:
-            thread.join()
-    assert hosts.connections["slow.example"] == 1
-    pages = [answers[url] for url in urls]
-    assert all(isinstance(page, requests.Response) and page.status_code == 400 for page in pages), pages
-    assert sum("right now" in page.text for page in pages) == 2
-    assert sum("timed out" in page.text for page in pages) == 1
+def test_a_full_queue_of_fetches_is_answered_at_once_as_not_read_right_now(server_app, hosts):
+    """Issue 17: the fetchers' queue is bounded; a client_id that finds it full is not waited for: the
+    request is answered at once as if the app could not be read right now, and that is not remembered
+    as the client's failure."""
+    server_app.fetchers = indieauth.Fetchers(size=1, queue=1, clock=server_app.now)
+    web = webtest.TestApp(server_app)
+    first, second = (web.get(auth_url("", hosts.url(f"slow{n}.example"))) for n in range(2))
+    assert WAITING in first.text and WAITING in second.text  # one fetching, one queued
+    third = web.get(auth_url("", hosts.url("slow2.example")), status=400)
+    assert "right now" in third.text and hosts.connections["slow2.example"] == 0
+    assert server_app.client_cache.recent_failure(hosts.url("slow2.example")) is None
 
 
 def test_a_failing_client_id_is_not_refetched_on_every_request(server_app, hosts, clock):
@@ -152,26 +171,34 @@ def test_a_failing_client_id_is_not_refetched_on_every_request(server_app, hosts
     as what the client publishes), so a failing client_id cannot make every request wait on its host."""
     client_id = hosts.url("fail.example")
     with serving(server_app) as base:
-        pages = [requests.get(auth_url(base, client_id), timeout=indieauth.FETCH_DEADLINE + 2) for _ in range(3)]
+        def get(url):
+            return answered(lambda url: requests.get(url, timeout=indieauth.FETCH_DEADLINE + 2), url, 5)
+        pages = [get(auth_url(base, client_id)) for _ in range(3)]
         assert hosts.connections["fail.example"] == 1
         clock.advance(seconds=indieauth.FETCH_FAILURE_TTL - 1)
-        requests.get(auth_url(base, client_id), timeout=indieauth.FETCH_DEADLINE + 2)
+        get(auth_url(base, client_id))
         assert hosts.connections["fail.example"] == 1
         clock.advance(seconds=2)
-        again = requests.get(auth_url(base, client_id), timeout=indieauth.FETCH_DEADLINE + 2)
+        again = get(auth_url(base, client_id))
     assert hosts.connections["fail.example"] == 2
     assert all(page.status_code == 400 and "could not be read: HTTP 500" in page.text for page in pages + [again])
     assert server_app.client_cache.get(client_id) is None  # never kept as if it were the client's metadata
 
 
 def test_a_slow_logo_is_cut_off_and_not_refetched_on_every_request(server_app, hosts):
-    """Finding 4: the logo proxy's fetch has the same deadline; a logo that failed is not fetched again
+    """Finding 4, issue 17: the logo is fetched beside the client's details, on the fetchers, with the same
+    deadline; the logo proxy waits for it at most LOGO_WAIT, and a logo that failed is not fetched again
     on the next request for FETCH_FAILURE_TTL seconds."""
     web = webtest.TestApp(server_app, extra_environ={"REMOTE_ADDR": "192.0.2.10"})
     sign_in(web)
     client_id = hosts.url("app.example")
-    consent = web.get(auth_url("", client_id, client_id + "callback"), status=303).follow()
-    logo = consent.html.select_one("img.client-logo")["src"]
+    consent = answered(web.get, auth_url("", client_id, client_id + "callback"), 5)
+    assert consent.status_int == 303
+    logo = consent.follow().html.select_one("img.client-logo")["src"]
+    started = time.monotonic()
+    early = web.get(logo, status=404)
+    assert time.monotonic() - started < indieauth.LOGO_WAIT + 0.5 and "still being loaded" in early.text
+    time.sleep(indieauth.FETCH_DEADLINE)
     first, second = web.get(logo, status=404), web.get(logo, status=404)
     assert "logo could not be loaded" in first.text and "logo could not be loaded" in second.text
     assert hosts.connections["slowlogo.example"] == 1
