@@ -5066,6 +5066,8 @@ def access_log(method, path, status, took):
     """The access log line of a request, as `log.info` would write it with setup_logging's handler alone,
     without a LogRecord, a stack walk and a strftime per request (a third of a metadata request's time).
     Any other handler (a test's, an operator's) gets the line through logging."""
+    if not log.isEnabledFor(logging.INFO):  # `[server] log_level` warning or error: no access lines
+        return
     handler = log.handlers[0] if len(log.handlers) == 1 and not log.propagate else None
     if not isinstance(handler, StderrHandler):
         log.info("%s %s %s %.1fms", method, path, status, took)
@@ -5076,7 +5078,7 @@ def access_log(method, path, status, took):
     if second != int(now):
         second = int(now)
         _log_second = second, text = second, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
-    line = (f"{text},{int((now - second) * 1000):03d} INFO [{_request_ids.value}] "
+    line = (f"{text},{int((now - second) * 1000):03d} INFO [{getattr(_request_ids, 'value', '-')}] "
             f"{method} {path} {status} {took:.1f}ms\n")
     with handler.lock:
         handler.stream.write(line)

@@ -185,3 +185,25 @@ def test_server_workers_is_a_whole_number_from_1_or_auto(tmp_path, value, expect
 def test_server_workers_refuses_anything_else(tmp_path, value):
     with pytest.raises(indieauth.ConfigError, match=r'\[server\] workers: expected a whole number from 1, or "auto"'):
         load(tmp_path, f"[server]\nworkers = {value}\n")
+
+
+@pytest.fixture
+def own_logging():
+    """setup_logging's changes to the `indieauth` logger, undone afterwards (pytest's caplog needs them)."""
+    log = indieauth.log
+    saved = log.handlers[:], log.level, log.propagate
+    log.handlers[:] = []
+    yield log
+    log.handlers[:], log.level, log.propagate = saved
+
+
+@pytest.mark.parametrize("level, logged", [("info", True), ("warning", False), ("error", False)])
+def test_the_access_line_follows_log_level(own_logging, capsys, level, logged):
+    """The access line is written without logging's machinery when setup_logging's handler is the only
+    one; `log_level = "warning"` must still silence it."""
+    indieauth.setup_logging(level)
+    indieauth.access_log("GET", "/.well-known/oauth-authorization-server", "200", 1.5)
+    indieauth.log.warning("a warning")
+    err = capsys.readouterr().err
+    assert ("INFO" in err and "GET /.well-known/oauth-authorization-server 200 1.5ms" in err) is logged
+    assert ("WARNING" in err and "a warning" in err) is (level != "error")
