@@ -9,6 +9,7 @@ found in the process table (Linux /proc), never through a header of the server's
 """
 
 import contextlib
+import datetime
 import os
 import signal
 import subprocess
@@ -178,8 +179,12 @@ def test_each_of_two_workers_answers_on_the_one_port(two_workers):
         assert answers == {worker}
 
 
-def test_one_code_raced_at_two_workers_is_redeemed_once(two_workers):
-    base = two_workers.base
+def test_one_code_raced_at_two_workers_is_redeemed_once(tmp_path, database):
+    with serving(tmp_path, 2, database) as server:
+        raced_code(server.base)
+
+
+def raced_code(base):
     client = Client()
     assert client.sign_in(base, base).status_code == 303
     consent, verifier = client.authorize(base)
@@ -189,14 +194,16 @@ def test_one_code_raced_at_two_workers_is_redeemed_once(two_workers):
     assert {answer.json()["error"] for answer in answers if answer.status_code == 400} == {"invalid_grant"}
 
 
-def test_a_token_revoked_at_one_worker_is_refused_by_every_worker(two_workers):
-    base = two_workers.base
-    client = Client()
-    client.sign_in(base, base)
-    tokens = client.tokens(base)
-    assert client.revoke(tokens["access_token"], base).status_code == 200
-    assert {fresh_get(base + "token", headers={"Authorization": "Bearer " + tokens["access_token"]}).status_code
-            for _ in range(10)} == {401}
+def test_a_token_revoked_at_one_worker_is_refused_by_every_worker(tmp_path, database):
+    with serving(tmp_path, 2, database) as server:
+        base = server.base
+        client = Client()
+        client.sign_in(base, base)
+        tokens = client.tokens(base)
+        verify = lambda: fresh_get(base + "token", headers={"Authorization": "Bearer " + tokens["access_token"]})
+        assert {verify().status_code for _ in range(10)} == {200}  # both workers now keep it verified
+        assert client.revoke(tokens["access_token"], base).status_code == 200
+        assert {verify().status_code for _ in range(10)} == {401}
 
 
 def test_racing_failed_sign_ins_at_two_workers_are_held_to_one_limit(tmp_path, database):
@@ -216,10 +223,10 @@ def test_racing_failed_sign_ins_at_two_workers_are_held_to_one_limit(tmp_path, d
         assert Client().sign_in(base, base, "racer", PASSWORD).status_code == 429
 
 
-def test_a_worker_killed_with_kill_9_is_replaced_and_nothing_is_lost(tmp_path):
+def test_a_worker_killed_with_kill_9_is_replaced_and_nothing_is_lost(tmp_path, database):
     """Under load, one of two workers is killed: the other answers at once, a new worker takes the dead
     one's place, every token a client received still verifies and every revocation answered holds."""
-    with serving(tmp_path, 2) as server:
+    with serving(tmp_path, 2, database) as server:
         victim, survivor = sorted(server.serving_pids())
         load = Load(server.base)
         try:
@@ -241,6 +248,41 @@ def test_a_worker_killed_with_kill_9_is_replaced_and_nothing_is_lost(tmp_path):
         finally:
             again.halt()
     assert load.live_access and load.revoked_access
+
+
+def test_purges_at_once_from_two_workers_and_the_command_keep_everything_live(tmp_path, database):
+    """Rows expired two days ago are deleted while two workers serve whole flows (each purges now and
+    then as it stores requests and sessions) and three `indieauth purge` run at once: each old row goes,
+    no purge fails, and every token the clients hold still verifies, every revocation still holds."""
+    with serving(tmp_path, 2, database) as server:
+        config = indieauth.Config.load(server.config)
+        storage = indieauth.Storage(indieauth.open_database(config["server"]["database"], config.folder),
+                                    clock=lambda: indieauth.utcnow() - datetime.timedelta(days=3))
+        owner = storage.get_user(username="owner")
+        old = [storage.create_code(60, user=owner, me=owner.me, client_id="https://app.example/",
+                                   redirect_uri="https://app.example/cb") for _ in range(20)]
+        old_tokens = [storage.create_token("access", owner, owner.me, "https://app.example/", "create", 60,
+                                           f"old{n}")[0] for n in range(20)]
+        storage.close_all()
+        load = Load(server.base)
+        try:
+            load.wait_for(flows=5)
+            purges = [subprocess.Popen([sys.executable, "-m", "indieauth", "--config", server.config, "purge"],
+                                       cwd=server.folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                      for _ in range(3)]
+            outputs = [(purge.wait(60), purge.stdout.read()) for purge in purges]
+            load.wait_for(flows=5)
+        finally:
+            load.halt()
+        assert [status for status, _ in outputs] == [0, 0, 0], outputs
+        assert all(any(line.split()[0] == "token" for line in text.splitlines()) for _, text in outputs), outputs
+        assert all(storage.find_code(code) is None for code in old)
+        assert not any(storage.find_token(token) for token in old_tokens)
+        storage.close_all()
+        client = Client()
+        assert {client.verify(token, server.base).status_code for token in load.live_access} == {200}
+        assert {client.verify(token, server.base).status_code for token in load.revoked_access} == {401}
+    assert load.live_access
 
 
 def test_a_worker_that_cannot_start_is_tried_again_later_not_at_once(tmp_path):
