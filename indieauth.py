@@ -13,7 +13,6 @@ import argparse
 import atexit
 import base64
 import collections
-import concurrent.futures
 import contextlib
 import contextvars
 import dataclasses
@@ -2303,6 +2302,7 @@ class Fetchers:
             if self.stopped or len(self.waiting) >= self.queue:
                 raise FetchBusy("this server is already fetching as many pages as it allows at once, so it "
                                 "was not read right now; try again in a moment")
+            import concurrent.futures  # here: a CGI request that fetches nothing does not pay for importing it
             future = self.running[key] = concurrent.futures.Future()
             self.waiting.append((key, job, future))
             if len(self.threads) < min(self.size, len(self.running)):
@@ -2317,6 +2317,7 @@ class Fetchers:
         """job()'s answer for `key` (its exception raised), if it is there within `wait` seconds;
         FetchPending when it is not; FetchBusy when it could not even be queued.  An answer given is no
         longer kept: it was kept only for a caller that had to come back for it."""
+        import concurrent.futures
         future = self.submit(key, job)
         if not concurrent.futures.wait((future,), wait).done:
             raise FetchPending(key)
