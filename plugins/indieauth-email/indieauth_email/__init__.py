@@ -277,6 +277,8 @@ def describe_send_error(error):
         return "the mail server refused the address"
     if isinstance(error, smtplib.SMTPSenderRefused):
         return "the mail server refused the sender's address"
+    if isinstance(error, smtplib.SMTPServerDisconnected) and isinstance(error.__context__, TimeoutError):
+        return "the mail server did not answer in time"  # smtplib reports a read that timed out so
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return "the mail server closed the connection"
     if isinstance(error, smtplib.SMTPResponseException):

@@ -3,10 +3,14 @@ server (aiosmtpd on 127.0.0.1) that records what it receives and its real HTTP s
 
 import contextlib
 import datetime
+import email.message
 import ipaddress
 import logging
 import re
+import socket
 import ssl
+import threading
+import time
 import urllib.parse
 
 import pytest
@@ -48,6 +52,74 @@ class Inbox(testing.SmtpFake):
 def inbox():
     with Inbox() as inbox:
         yield inbox
+
+
+class SlowSmtp:
+    """A real TCP server on 127.0.0.1 standing for a slow mail server: it takes each connection and says
+    nothing until `answer(reply)` (one SMTP reply, then it hangs up) or `forward(port)` (from then on each
+    connection is passed on to the SMTP server on `port`); `connections` counts what it took."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.05)
+        self.port = self.listener.getsockname()[1]
+        self.released, self.stopped = threading.Event(), threading.Event()
+        self.reply, self.target, self.taken = None, None, []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def connections(self):
+        return len(self.taken)
+
+    def _accept(self):
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.taken.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        self.listener.close()
+
+    def _serve(self, conn):
+        self.released.wait()
+        with contextlib.suppress(OSError):
+            if self.target is None or self.stopped.is_set():
+                conn.sendall(f"{self.reply}\r\n".encode() if self.reply else b"")
+                conn.close()
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            threading.Thread(target=self._pipe, args=(upstream, conn), daemon=True).start()
+            self._pipe(conn, upstream)
+
+    @staticmethod
+    def _pipe(source, sink):
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+            sink.shutdown(socket.SHUT_WR)
+
+    def answer(self, reply):
+        self.reply = reply
+        self.released.set()
+
+    def forward(self, port):
+        self.target = port
+        self.released.set()
+
+    def stop(self):
+        self.stopped.set()
+        self.released.set()
+        for conn in self.taken:
+            with contextlib.suppress(OSError):
+                conn.close()
+
+
+@pytest.fixture
+def slow_smtp():
+    server = SlowSmtp()
+    yield server
+    server.stop()
 
 
 # -- apps and people ------------------------------------------------------------------------------
@@ -430,6 +502,13 @@ def test_a_mail_server_that_is_down_is_a_clear_message_not_a_500(make_app, warni
     assert any("could not be sent" in r.getMessage() and "ConnectionRefusedError" in r.getMessage()
                for r in warnings)
     assert app.storage.get_credential(app.storage.get_user(username="ann"), "email") in (None, {})
+
+
+def test_a_mail_server_that_never_answers_did_not_answer_in_time(slow_smtp, warnings):
+    mailer = em.Mailer("127.0.0.1", slow_smtp.port, "none", timeout=1)
+    with pytest.raises(em.SendError, match="^the mail server did not answer in time$"):
+        mailer.send(email.message.EmailMessage())  # smtplib reports the stall as a closed connection
+    assert slow_smtp.connections == 1 and warnings
 
 
 def test_a_custom_template(make_app, inbox, tmp_path):
