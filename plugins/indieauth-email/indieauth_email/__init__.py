@@ -5,9 +5,11 @@ page.  Codes live 10 minutes, are stored only as keyed hashes in the user's cred
 at most 5 wrong tries.  Built only on indieauth's public hooks, exactly as a third-party plugin would be.
 """
 
+import concurrent.futures
 import datetime
 import email.message
 import email.utils
+import functools
 import hashlib
 import hmac
 import logging
@@ -23,8 +25,8 @@ import urllib.parse
 
 import bottle
 
-from indieauth import (AuthenticationFailed, Authenticator, ConfigError, FetchError, Setting, describe_wait,
-                       fail, form_value, hookimpl, safe_next, token_hash, too_many_attempts)
+from indieauth import (AuthenticationFailed, Authenticator, ConfigError, FetchBusy, FetchError, Setting,
+                       describe_wait, fail, form_value, hookimpl, safe_next, token_hash, too_many_attempts)
 
 NAME = "email"
 VIEWS = os.path.join(os.path.dirname(__file__), "views")
@@ -35,6 +37,7 @@ MAX_TRIES = 5              # wrong codes before a code is void
 RESEND_AFTER = 60          # seconds before another code may be sent to the same account
 MAX_SENDS = 5              # codes one account may be sent in SEND_WINDOW
 SEND_WINDOW = 3600
+SEND_WAIT = 1.0            # seconds the send request waits for the mail server; then the code form says "on its way"
 DISCOVERY_TTL = 300        # seconds a mailto: rel=me found on a profile page is remembered
 PAGE_MAX_BYTES = 512 * 1024
 LOCAL_HOSTS = ("127.0.0.1", "::1", "localhost")
@@ -277,6 +280,8 @@ def describe_send_error(error):
         return "the mail server refused the address"
     if isinstance(error, smtplib.SMTPSenderRefused):
         return "the mail server refused the sender's address"
+    if isinstance(error, smtplib.SMTPServerDisconnected) and isinstance(error.__context__, TimeoutError):
+        return "the mail server did not answer in time"  # smtplib reports a read that timed out so
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return "the mail server closed the connection"
     if isinstance(error, smtplib.SMTPResponseException):
@@ -292,6 +297,11 @@ def describe_send_error(error):
     if isinstance(error, socket.gaierror):
         return "the mail server's name could not be found"
     return "the mail server could not be reached"
+
+
+def not_sent(reason):
+    """What the login page says when the mail server did not take the email."""
+    return f"The code could not be sent: {reason}. Try again, or use another way to sign in."
 
 
 # -- the authenticator --------------------------------------------------------------------------
@@ -326,8 +336,11 @@ class EmailAuthenticator(Authenticator):
     def supports(self, user):
         return self.address(user) is not None
 
+    def credential(self, user):
+        return (self.app.storage.get_credential(user, NAME) or {}) if user else {}
+
     def pending(self, user):
-        return ((self.app.storage.get_credential(user, NAME) or {}) if user else {}).get("pending")
+        return self.credential(user).get("pending")
 
     # -- the login page
     def start(self, request, context):
@@ -335,19 +348,22 @@ class EmailAuthenticator(Authenticator):
         user = context["user"]
         username = user.username if user else (context["username"] or request.params.getunicode("username", ""))
         username = username.strip()[:64]
-        error, sent_to = context["error"], None
+        error, sent_to, sending = context["error"], None, False
         if request.environ.get(SHOW_CODE_FORM) or request.params.get("step") == "code":
             target = user or (self.app.storage.get_user(username=username) if username else None)
-            pending = self.pending(target)
+            data = self.credential(target)
+            pending, unsent = data.get("pending"), data.get("unsent")
             problem = pending_problem(pending, self.app.now())
             if problem is None:
-                sent_to = pending["to"]
-            else:
+                sent_to, sending = pending["to"], bool(pending.get("sending"))
+            if unsent:  # the mail server refused the newest code after its page was shown
+                error = error or not_sent(unsent["reason"])
+            elif problem:
                 error = error or problem
         found = self.address(user) if user and sent_to is None else None
         to = mask(found) if found else None
         return self.app.render("email_login.tpl", **dict(context, error=error, username=username),
-                               sent_to=sent_to, to=to, minutes=CODE_LIFETIME // 60,
+                               sent_to=sent_to, sending=sending, to=to, minutes=CODE_LIFETIME // 60,
                                send_action=context["action"] + "/send",
                                others="/login?" + urllib.parse.urlencode({"next": context["next"]}))
 
@@ -416,11 +432,12 @@ class EmailAuthenticator(Authenticator):
             return app.login_failed(NAME, failure)
 
     def send_code(self, user, to, next_url, step):
+        """Store a new code and send it: the form to enter it (303), or the login page saying why not."""
         app, now = self.app, self.app.now()
         code, token, salt = new_code(), secrets.token_urlsafe(32), secrets.token_hex(8)
         with _lock:
             before = app.storage.get_credential(user, NAME) or {}
-            refusal = send_refusal(before, now)
+            refusal = send_refusal(before, now)  # before any email is queued
             if refusal:
                 bottle.response.set_header("Retry-After", str(refusal[1]))
                 bottle.request.environ[SHOW_CODE_FORM] = True
@@ -429,19 +446,71 @@ class EmailAuthenticator(Authenticator):
                        "expires": (now + datetime.timedelta(seconds=CODE_LIFETIME)).isoformat(),
                        "tries": 0, "used": None, "to": mask(to), "next": next_url, "step": step}
             sent = [t.isoformat() for t in recent_sends(before, now)] + [now.isoformat()]
-            app.storage.set_credential(user, NAME, dict(before, pending=pending, sent=sent))
+            kept = {key: value for key, value in before.items() if key != "unsent"}
+            app.storage.set_credential(user, NAME, dict(kept, pending=pending, sent=sent))
         link = app.url("/login/email/link?" + urllib.parse.urlencode({"user": user.username, "token": token}))
-        try:
-            self.mailer.send(self.message(user, to, code, link))
-        except SendError as error:
-            with _lock:  # the code never left: put back what was there before
-                if self.pending(user) and self.pending(user)["salt"] == salt:
-                    app.storage.set_credential(user, NAME, before)
-            raise AuthenticationFailed(f"The code could not be sent: {error}. Try again, or use another way to "
-                                       f"sign in.", status=502, username=user.username) from None
-        app.storage.log_event("email_code_sent", user=user, to=mask(to), address=app.client_address())
+        self.deliver(user, mask(to), salt, before, self.message(user, to, code, link))
         query = {"step": "code", "next": next_url, **({} if step else {"username": user.username})}
         app.redirect("/login/email?" + urllib.parse.urlencode(query))
+
+    def deliver(self, user, to, salt, before, message):
+        """Give the email to the app's fetcher threads and wait at most SEND_WAIT seconds for the mail server
+        (issue 17); AuthenticationFailed, with `before` put back, when it refused the email (502) or the
+        fetchers are full (503).  When it is still busy, `record_outcome` is called once it is done."""
+        app = self.app
+        try:
+            future = app.fetchers.submit((NAME, user.id, salt), functools.partial(self.mailer.send, message))
+        except FetchBusy:
+            self.put_back(user, salt, before)
+            raise AuthenticationFailed("No code was sent: the server is busy sending other emails. Try again in a "
+                                       "moment.", status=503, retry_after=1, username=user.username) from None
+        if not concurrent.futures.wait((future,), SEND_WAIT).done:
+            self.mark_sending(user, salt)
+            future.add_done_callback(functools.partial(self.record_outcome, user, to, salt, before,
+                                                       app.client_address()))
+            return
+        error = future.exception()
+        if error is not None:
+            self.put_back(user, salt, before)  # the code never left
+            if not isinstance(error, SendError):
+                raise error
+            raise AuthenticationFailed(not_sent(error), status=502, username=user.username)
+        app.storage.log_event("email_code_sent", user=user, to=to, address=app.client_address())
+
+    def put_back(self, user, salt, data):
+        """Store `data` again in place of the code with this salt, unless a newer code replaced it."""
+        with _lock:
+            if (self.pending(user) or {}).get("salt") == salt:
+                self.app.storage.set_credential(user, NAME, data)
+
+    def mark_sending(self, user, salt):
+        """Note in the code with this salt that its email is still on its way, for the code form."""
+        with _lock:
+            data = self.app.storage.get_credential(user, NAME) or {}
+            if (data.get("pending") or {}).get("salt") == salt:
+                data["pending"]["sending"] = True
+                self.app.storage.set_credential(user, NAME, data)
+
+    def record_outcome(self, user, to, salt, before, address, future):
+        """How an email the send request stopped waiting for went, on a fetcher thread (so no bottle.request):
+        recorded in the audit log and in the credential, where the code form of any process finds it."""
+        try:
+            error = future.exception()
+            if error is None:
+                with _lock:
+                    data = self.app.storage.get_credential(user, NAME) or {}
+                    if (data.get("pending") or {}).get("salt") == salt:
+                        data["pending"].pop("sending", None)
+                        self.app.storage.set_credential(user, NAME, data)
+                self.app.storage.log_event("email_code_sent", user=user, to=to, address=address)
+                return
+            reason = str(error) if isinstance(error, SendError) else "the mail server could not be reached"
+            log.warning("the sign-in code for %r could not be sent after its page was shown: %s", user.username,
+                        reason)
+            self.put_back(user, salt, dict(before, unsent={"reason": reason}))
+            self.app.storage.log_event("email_code_failed", user=user, to=to, reason=reason, address=address)
+        except Exception:  # on a fetcher thread nobody else would see it
+            log.exception("recording how the sign-in code for %r went failed", user.username)
 
     def message(self, user, to, code, link):
         """The email: plain text from the template, with headers that mark it as automatic."""

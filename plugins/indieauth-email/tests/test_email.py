@@ -3,10 +3,15 @@ server (aiosmtpd on 127.0.0.1) that records what it receives and its real HTTP s
 
 import contextlib
 import datetime
+import email.message
 import ipaddress
+import json
 import logging
 import re
+import socket
 import ssl
+import threading
+import time
 import urllib.parse
 
 import pytest
@@ -48,6 +53,79 @@ class Inbox(testing.SmtpFake):
 def inbox():
     with Inbox() as inbox:
         yield inbox
+
+
+class SlowSmtp:
+    """A real TCP server on 127.0.0.1 standing for a slow mail server: it takes each connection and says
+    nothing until `answer(reply)` (one SMTP reply, then it hangs up) or `forward(port)` (from then on each
+    connection is passed on to the SMTP server on `port`); `connections` counts what it took."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.05)
+        self.port = self.listener.getsockname()[1]
+        self.released, self.stopped = threading.Event(), threading.Event()
+        self.reply, self.target, self.taken = None, None, []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def connections(self):
+        return len(self.taken)
+
+    def _accept(self):
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.taken.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        self.listener.close()
+
+    def _serve(self, conn):
+        self.released.wait()
+        with contextlib.suppress(OSError):
+            if self.target is None or self.stopped.is_set():
+                conn.sendall(f"{self.reply}\r\n".encode() if self.reply else b"")
+                conn.close()
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            threading.Thread(target=self._pipe, args=(upstream, conn), daemon=True).start()
+            self._pipe(conn, upstream)
+
+    @staticmethod
+    def _pipe(source, sink):
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+            sink.shutdown(socket.SHUT_WR)
+
+    def answer(self, reply):
+        self.reply = reply
+        self.released.set()
+
+    def forward(self, port):
+        self.target = port
+        self.released.set()
+
+    def hold(self):
+        """Say nothing again to the connections taken from now on."""
+        self.reply, self.target = None, None
+        self.released.clear()
+
+    def stop(self):
+        self.stopped.set()
+        self.released.set()
+        for conn in self.taken:
+            with contextlib.suppress(OSError):
+                conn.close()
+
+
+@pytest.fixture
+def slow_smtp():
+    server = SlowSmtp()
+    yield server
+    server.stop()
 
 
 # -- apps and people ------------------------------------------------------------------------------
@@ -430,6 +508,126 @@ def test_a_mail_server_that_is_down_is_a_clear_message_not_a_500(make_app, warni
     assert any("could not be sent" in r.getMessage() and "ConnectionRefusedError" in r.getMessage()
                for r in warnings)
     assert app.storage.get_credential(app.storage.get_user(username="ann"), "email") in (None, {})
+
+
+def eventually(check, timeout=10):
+    """check()'s first true value, polling with a deadline: for what a fetcher thread does after a response."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, "it did not happen in time"
+        time.sleep(0.02)
+    return value
+
+
+def events(app, kind):
+    return [json.loads(event.data) for event in app.storage.events() if event.kind == kind]
+
+
+def timed_send(web):
+    """Ask for a code for ann; (the response, the seconds the send request took)."""
+    form = web.get("/login").forms["email-send"]
+    form["username"] = "ann"
+    started = time.monotonic()
+    response = form.submit(status="*")
+    return response, time.monotonic() - started
+
+
+@pytest.mark.parametrize("answer, reason", [(None, "the mail server did not answer in time"),
+                                            ("554 5.3.2 not now", "the mail server answered 554")])
+def test_a_slow_mail_server_does_not_hold_the_page_and_its_refusal_is_shown_later(make_app, slow_smtp, warnings,
+                                                                                 answer, reason):
+    app = make_app(email={"port": slow_smtp.port, "timeout": "3s"})
+    ann = app.storage.create_user("ann", ME, email=ADDRESS)
+    web = webtest.TestApp(app, extra_environ=ADDR)
+    response, seconds = timed_send(web)
+    assert response.status_int == 303 and em.SEND_WAIT <= seconds < em.SEND_WAIT + 1
+    page = response.follow()
+    assert "is on its way to a•••@example.com" in page.html.select_one("#email-sent").text
+    assert "email-code" in page.forms and not page.html.select_one("[role=alert]")
+    if answer:
+        slow_smtp.answer(answer)  # else the 3 s timeout passes
+    failed = eventually(lambda: events(app, "email_code_failed"))
+    assert failed == [{"to": "a•••@example.com", "reason": reason, "address": ADDR["REMOTE_ADDR"]}]
+    reloaded = web.get(page.request.url)
+    assert alert(reloaded) == f"The code could not be sent: {reason}. Try again, or use another way to sign in."
+    assert "email-send" in reloaded.forms and "email-code" not in reloaded.forms  # no code is waiting
+    assert "pending" not in app.storage.get_credential(ann, "email") and not events(app, "email_code_sent")
+    assert any(f"could not be sent after its page was shown: {reason}" in r.getMessage() for r in warnings)
+    assert slow_smtp.connections == 1
+
+
+def test_a_slow_mail_server_that_takes_the_email_in_the_end(make_app, slow_smtp, inbox):
+    app = make_app(email={"port": slow_smtp.port})
+    app.storage.create_user("ann", ME, email=ADDRESS)
+    web = webtest.TestApp(app, extra_environ=ADDR)
+    response, seconds = timed_send(web)
+    assert response.status_int == 303 and seconds < em.SEND_WAIT + 1
+    page = response.follow()
+    assert "is on its way" in page.text and not events(app, "email_code_sent")
+    slow_smtp.forward(inbox.port)
+    _, code, _ = inbox.last()
+    assert eventually(lambda: events(app, "email_code_sent")) == [{"to": "a•••@example.com",
+                                                                   "address": ADDR["REMOTE_ADDR"]}]
+    reloaded = web.get(page.request.url)
+    assert "We sent a 10-minute sign-in code to a•••@example.com" in reloaded.html.select_one("#email-sent").text
+    enter_code(reloaded, code)
+    assert signed_in(web)
+
+
+def test_when_a_new_code_is_refused_later_the_one_sent_before_still_works(make_app, slow_smtp, inbox, clock):
+    app = make_app(email={"port": slow_smtp.port})
+    app.storage.create_user("ann", ME, email=ADDRESS)
+    web = webtest.TestApp(app, extra_environ=ADDR)
+    slow_smtp.forward(inbox.port)
+    page, code, _ = code_page(web, inbox)
+    eventually(lambda: events(app, "email_code_sent"))  # within SEND_WAIT or, on a slow machine, after
+    clock.advance(seconds=61)
+    slow_smtp.hold()
+    page = page.forms["email-resend"].submit(status=303).follow()
+    assert "is on its way" in page.text
+    slow_smtp.answer("554 5.3.2 not now")
+    eventually(lambda: events(app, "email_code_failed"))
+    reloaded = web.get(page.request.url)
+    assert alert(reloaded).startswith("The code could not be sent: the mail server answered 554.")
+    assert "We sent a 10-minute sign-in code" in reloaded.text  # the first one, put back
+    enter_code(reloaded, code)
+    assert signed_in(web)
+
+
+def test_the_send_limit_holds_while_an_email_is_on_its_way(make_app, slow_smtp, inbox):
+    app = make_app(email={"port": slow_smtp.port})
+    app.storage.create_user("ann", ME, email=ADDRESS)
+    web = webtest.TestApp(app, extra_environ=ADDR)
+    page = timed_send(web)[0].follow()
+    refused = page.forms["email-resend"].submit(status=429)  # refused before any email is queued
+    assert "A code was sent less than a minute ago" in alert(refused) and "is on its way" in refused.text
+    send_code(web, status=429)
+    slow_smtp.forward(inbox.port)
+    eventually(lambda: events(app, "email_code_sent"))
+    assert slow_smtp.connections == 1 and len(inbox.messages) == 1
+
+
+def test_when_the_fetchers_are_full_no_code_is_sent_or_stored(app, web, ann, inbox):
+    app.fetchers = indieauth.Fetchers(size=1, queue=1)
+    started, release = threading.Event(), threading.Event()
+    app.fetchers.submit("busy", lambda: (started.set(), release.wait(10)))
+    started.wait(5)
+    app.fetchers.submit("waiting", lambda: None)  # the one place in the queue
+    try:
+        response = send_code(web, status=503)
+    finally:
+        release.set()
+    assert alert(response) == ("No code was sent: the server is busy sending other emails. Try again in a "
+                               "moment.")
+    assert response.headers["Retry-After"] == "1" and "email-send" in response.forms
+    assert app.storage.get_credential(ann, "email") in (None, {}) and inbox.messages == []
+
+
+def test_a_mail_server_that_never_answers_did_not_answer_in_time(slow_smtp, warnings):
+    mailer = em.Mailer("127.0.0.1", slow_smtp.port, "none", timeout=1)
+    with pytest.raises(em.SendError, match="^the mail server did not answer in time$"):
+        mailer.send(email.message.EmailMessage())  # smtplib reports the stall as a closed connection
+    assert slow_smtp.connections == 1 and warnings
 
 
 def test_a_custom_template(make_app, inbox, tmp_path):

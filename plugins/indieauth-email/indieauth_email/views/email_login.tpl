@@ -1,7 +1,13 @@
 % describedby = ' aria-describedby="email-error" aria-invalid="true"' if error else ''
 % if sent_to:
+% if sending:
+<p role="status" id="email-sent">A {{minutes}}-minute sign-in code is on its way to <strong>{{sent_to}}</strong>:
+the mail server is taking its time. Enter the code below when it comes, or use the link in the same email.
+Reload this page to see whether the mail server took it.</p>
+% else:
 <p role="status" id="email-sent">We sent a {{minutes}}-minute sign-in code to <strong>{{sent_to}}</strong>.
 Enter it below, or use the link in the same email.</p>
+% end
 <form id="email-code" method="post" action="{{action}}" novalidate>
   <input type="hidden" name="csrf_token" value="{{csrf_token}}">
   <input type="hidden" name="next" value="{{next}}">
