@@ -2238,13 +2238,15 @@ class FetchSlots:
         self.busy, self.changed = {}, threading.Condition()  # host -> fetches under way
 
     @contextlib.contextmanager
-    def taken(self, host):
+    def taken(self, host, per_host=None):
+        """One slot for a fetch from `host` while the block runs (`per_host` instead of the usual limit)."""
         if getattr(_fetcher_thread, "pool", None) is not None:  # a Fetchers thread: the pool is its bound
             yield
             return
+        per_host = self.per_host if per_host is None else per_host
         with self.changed:
             if not self.changed.wait_for(lambda: sum(self.busy.values()) < self.total
-                                         and self.busy.get(host, 0) < self.per_host, self.wait):
+                                         and self.busy.get(host, 0) < per_host, self.wait):
                 raise FetchBusy("this server is already fetching as many pages as it allows at once, so it "
                                 "was not read right now; try again in a moment")
             self.busy[host] = self.busy.get(host, 0) + 1
@@ -2256,6 +2258,19 @@ class FetchSlots:
                 if not self.busy[host]:
                     del self.busy[host]
                 self.changed.notify_all()
+
+
+class ServiceSlots:
+    """The FetchSlots `slots` as calls to a service the operator configured (GitHub, Okta) take them: they
+    count against the same total, under the service's `name` whatever the host, and may take all of it,
+    since one service's callers are many people, where one site named in requests gets one slot.  Give
+    it as `slots=` to `GuardedSession.trusting`."""
+
+    def __init__(self, slots, name):
+        self.slots, self.name = slots, name
+
+    def taken(self, host):
+        return self.slots.taken(self.name, per_host=self.slots.total)
 
 
 class FetchPending(Exception):

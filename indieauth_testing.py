@@ -101,6 +101,24 @@ def serving(app, port=None, threads=4):
         server.task_dispatcher.shutdown()
 
 
+def at_once(calls):
+    """Start each of `calls` on a thread of its own, all at once; returns (threads, answers), where
+    answers[n] becomes (what calls[n]() returned or raised, the seconds it took) when it is done."""
+    answers = [None] * len(calls)
+
+    def run(n):
+        started = time.monotonic()
+        try:
+            answers[n] = (calls[n](), time.monotonic() - started)
+        except Exception as failure:  # a timeout is an answer here too
+            answers[n] = (failure, time.monotonic() - started)
+
+    threads = [threading.Thread(target=run, args=(n,), daemon=True) for n in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    return threads, answers
+
+
 # ---------------------------------------------------------------------------------------------
 #  A sign-in, as an app drives it
 # ---------------------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ import urllib.parse
 import bottle
 import bs4
 
-from indieauth import (AuthenticationFailed, Authenticator, ConfigError, FetchError, Setting, StateRefused,
-                       canonical_url, describe_wait, form_value, hookimpl, safe_next, split_url)
+from indieauth import (AuthenticationFailed, Authenticator, ConfigError, FetchBusy, FetchError, ServiceSlots,
+                       Setting, StateRefused, canonical_url, describe_wait, form_value, hookimpl, safe_next, split_url)
 
 __version__ = "0.1.0"
 NAME = "github"
@@ -30,8 +30,8 @@ SETTINGS = {
                                                         "(change it for GitHub Enterprise Server)."),
     "api_url": Setting("url", "https://api.github.com", "GitHub's REST API (https://HOST/api/v3 on GitHub "
                                                          "Enterprise Server)."),
-    "timeout": Setting("duration", 10, "Time allowed for each request to GitHub, answer included, e.g. "
-                                       "\"10s\" (1s to 60s)."),
+    "timeout": Setting("duration", 5, "Time allowed for each request to GitHub, answer included, e.g. "
+                                      "\"5s\" (1s to 60s)."),
 }
 CALLBACK = "/login/github/callback"
 STATE_LIFETIME = 600  # seconds between leaving for GitHub and coming back (app.save_callback_state)
@@ -150,6 +150,13 @@ class Unreachable(Exception):
     """GitHub could not be reached or answered with something unusable; the message says which."""
 
 
+class Busy(AuthenticationFailed):
+    """Not even tried: this server is already waiting on as many other sites as it allows (503)."""
+
+    def __init__(self, message, username=""):
+        super().__init__(message, 503, retry_after=1, username=username)
+
+
 def s256(verifier):
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
@@ -157,21 +164,25 @@ def s256(verifier):
 class GitHub:
     """GitHub's OAuth web flow and REST API at the configured addresses, with timeouts and a size cap."""
 
-    def __init__(self, settings, http, user_agent):
+    def __init__(self, settings, http, user_agent, slots=None):
         self.github_url = settings["github_url"].rstrip("/")
         self.api_url = settings["api_url"].rstrip("/")
         self.client_id, self.client_secret = settings["client_id"].strip(), settings["client_secret"]
         self.host = split_url(self.github_url).netloc
         # The core's guarded client, trusting the two configured origins (GitHub Enterprise Server may be
-        # on a private network); each request, answer included, ends after `timeout` seconds.
+        # on a private network); each request, answer included, ends after `timeout` seconds, and holds
+        # one of `slots` (ServiceSlots) while it runs.
         timeout = settings["timeout"]
         self.http = http.trusting(self.github_url, self.api_url, timeout=(min(5, timeout), timeout),
-                                  deadline=timeout, max_bytes=MAX_PAGE_BYTES, user_agent=user_agent)
+                                  deadline=timeout, max_bytes=MAX_PAGE_BYTES, user_agent=user_agent, slots=slots)
 
     def request(self, method, url, **kwargs):
-        """(status, body) of a request to GitHub; Unreachable when it cannot be had."""
+        """(status, body) of a request to GitHub; Unreachable when it cannot be had, Busy when it was not
+        sent because this server is already waiting on as many sites as it allows."""
         try:
             response = self.http.request(method, url, **kwargs)
+        except FetchBusy:
+            raise Busy(busy(self.host)) from None
         except FetchError as error:
             raise Unreachable(str(error)) from None
         return response.status, response.content
@@ -275,6 +286,11 @@ class GitHub:
 
 # -- what people are told
 
+def busy(host):
+    return (f"GitHub ({host}) could not be reached right now: this server is already waiting on as many "
+            f"services as it allows; try again in a moment.")
+
+
 def unreachable(host, reason):
     return (f"GitHub ({host}) could not be reached: {reason}. Nothing is wrong with your page or your "
             f"GitHub profile; try again in a few minutes.")
@@ -345,7 +361,8 @@ class GitHubAuthenticator(Authenticator):
 
     def __init__(self, app, settings):
         self.app = app
-        self.github = GitHub(settings, app.http, user_agent=f"indieauth-github/{__version__} (+{app.base_url})")
+        self.github = GitHub(settings, app.http, user_agent=f"indieauth-github/{__version__} (+{app.base_url})",
+                             slots=ServiceSlots(app.http.slots, NAME))
 
     def supports(self, user):
         """Anyone whose page links to GitHub with rel="me" can use it; that is only known by trying."""
@@ -393,6 +410,9 @@ class GitHubAuthenticator(Authenticator):
         AuthenticationFailed for `username` (a user's, or "" at sign-up) saying what to fix otherwise."""
         try:
             response = self.app.http.get(me, accept="text/html", max_bytes=MAX_PAGE_BYTES)
+        except FetchBusy:
+            raise Busy(f"Your page {me} could not be read right now: this server is already waiting on as many "
+                       f"sites as it allows; try again in a moment.", username=username) from None
         except FetchError as error:
             raise AuthenticationFailed(f"Your page {me} could not be read ({error}). Check that it is online, "
                                        f"then try again.", 502, username=username) from None
@@ -408,6 +428,9 @@ class GitHubAuthenticator(Authenticator):
         for login in logins:  # the first one whose profile links back
             try:
                 return self.github.verify(login, me)
+            except Busy as busy_now:
+                busy_now.username = username
+                raise
             except AuthenticationFailed as failure:
                 failure.username = username
                 first_failure = first_failure or failure

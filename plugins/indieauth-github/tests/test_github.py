@@ -12,8 +12,10 @@ import base64
 import hashlib
 import json
 import secrets
+import time
 import urllib.parse
 
+import bs4
 import pytest
 import requests
 import webtest
@@ -57,6 +59,7 @@ class FakeGitHub:
         self.deny = False           # the person chooses Cancel
         self.rate_limited = False   # /users/<login> (unauthenticated) answers 403 "rate limit exceeded"
         self.hang_up = False        # the token endpoint closes the connection without answering
+        self.delay = 0              # seconds every request waits before it is answered (a slow or hanging GitHub)
         self.codes, self.tokens = {}, {}
         self.requests = []
 
@@ -66,6 +69,8 @@ class FakeGitHub:
 
     def handle(self, request):
         self.requests.append((request.method, request.path))
+        if self.delay:
+            self.server.hang(self.delay)
         if request.method == "POST" and request.path == "/login/oauth/access_token":
             return self.access_token(request)
         if request.path == "/login/oauth/authorize":
@@ -640,3 +645,95 @@ def test_the_defaults_are_github_com(tmp_path):
     app = testing.make_app({"plugins": {"github": {"client_id": "x", "client_secret": "y"}}}, folder=str(tmp_path))
     service = app.plugin_state["github"].github
     assert (service.github_url, service.api_url) == ("https://github.com", "https://api.github.com")
+
+
+# -- a GitHub that hangs holds at most half of the server's threads (issue 17) -----------------------
+
+def test_a_sign_in_that_finds_no_free_slot_is_a_clear_busy_page(web, app, alice, site):
+    """The user's page is read within the core's limit on fetches; with no slot free, the person is told at
+    once that the server is busy (503, Retry-After), not that their page is offline."""
+    with app.http.slots.taken("one.example"), app.http.slots.taken("two.example"):
+        response = start(web, alice.me, status=503)
+    assert error(response) == (f"Your page {alice.me} could not be read right now: this server is already "
+                               f"waiting on as many sites as it allows; try again in a moment.")
+    assert response.headers["Retry-After"] == "1" and site.requests == []
+
+
+def test_coming_back_from_github_with_no_free_slot_is_a_clear_busy_page(web, app, alice, github):
+    """The code exchange takes a slot of the core's limit too: with none free, GitHub is not asked and the
+    person is told so, never a 500."""
+    callback = via_github(start(web, alice.me))
+    asked = len(github.requests)
+    with app.http.slots.taken("one.example"), app.http.slots.taken("two.example"):
+        response = web.get(callback, status=503)
+    assert error(response) == (f"GitHub (127.0.0.1:{github.port}) could not be reached right now: this server is "
+                               f"already waiting on as many services as it allows; try again in a moment.")
+    assert len(github.requests) == asked and not signed_in(web)
+
+
+def browser_at_login(base):
+    """A browser that opened the real server's login page: (its session, the GitHub form's URL, its fields)."""
+    session = requests.Session()
+    form = bs4.BeautifulSoup(session.get(base + "/login", timeout=5).text, "html.parser").select_one("#github-login")
+    fields = {tag["name"]: tag.get("value", "") for tag in form.select("input[name]")}
+    return session, urllib.parse.urljoin(base + "/login", form["action"]), fields
+
+
+def wait_until(condition, seconds):
+    end = time.monotonic() + seconds
+    while not condition() and time.monotonic() < end:
+        time.sleep(0.02)
+
+
+def test_sign_ins_against_a_hanging_github_hold_at_most_half_the_threads(make_app, alice, github, clock):
+    """Four sign-ins at once on a real server with 4 threads, GitHub not answering: two wait on it (the
+    core's limit, half of [server] threads), the two others are told at once that the server is busy, and
+    the metadata and token verification answer meanwhile.  Before, all four threads waited on GitHub."""
+    clock.now = indieauth.utcnow()  # real cookies, kept by a real cookie jar
+    app = make_app({"timeout": "3s"})
+    token, _ = indieauth.issue_testing_token(app, alice, "https://app.example/", ["profile"], 3600)
+    github.delay = 30
+    with testing.serving(app, threads=4) as base:
+        browsers = [browser_at_login(base) for _ in range(4)]
+        threads, answers = testing.at_once([lambda b=b: b[0].post(b[1], dict(b[2], me=alice.me), allow_redirects=False,
+                                                          timeout=10) for b in browsers])  # the API, then the page
+        wait_until(lambda: sum(1 for a in answers if a) >= 2, 1)  # GitHub is still not answering
+        metadata = requests.get(base + "/.well-known/oauth-authorization-server", timeout=1)
+        verified = requests.get(base + "/token", headers={"Authorization": "Bearer " + token}, timeout=1)
+        asked = len(github.requests)
+        for thread in threads:
+            thread.join()
+    assert metadata.status_code == 200 and verified.status_code == 200 and verified.json()["me"] == alice.me
+    assert asked == 2  # two sign-ins wait on GitHub, no more
+    busy = [(page, took) for page, took in answers if getattr(page, "status_code", None) == 503]
+    waited = [(page, took) for page, took in answers if getattr(page, "status_code", None) == 502]
+    assert len(busy) == 2 and len(waited) == 2, answers
+    for page, took in busy:
+        assert took < 1 and page.headers["Retry-After"] == "1"
+        message = bs4.BeautifulSoup(page.text, "html.parser").select_one("#github-error").text
+        assert "could not be" in message and "right now: this server is already waiting on as many" in message
+        assert message.endswith("try again in a moment.")
+    assert all("could not be reached: timed out after 3 s" in page.text for page, _ in waited)
+
+
+def test_two_people_signing_in_at_once_both_get_through_a_slow_github(make_app, alice, github, clock):
+    """The core's limit allows one fetch per host, which would let one person at a time talk to GitHub:
+    the plugin's calls are not held to it, so two sign-ins at once both complete while GitHub takes
+    0.3 s for each answer."""
+    clock.now = indieauth.utcnow()
+    app = make_app()
+    github.delay = 0.3
+    with testing.serving(app, threads=4) as base:
+        browsers = [browser_at_login(base) for _ in range(2)]
+        threads, left = testing.at_once([lambda b=b: b[0].post(b[1], dict(b[2], me=alice.me), allow_redirects=False,
+                                                       timeout=5) for b in browsers])
+        for thread in threads:
+            thread.join()
+        assert [getattr(page, "status_code", page) for page, _ in left] == [303, 303], left
+        callbacks = [base + via_github(page) for page, _ in left]
+        threads, back = testing.at_once([lambda b=b, url=url: b[0].get(url, allow_redirects=False, timeout=5)
+                                 for b, url in zip(browsers, callbacks)])
+        for thread in threads:
+            thread.join()
+        assert [getattr(page, "status_code", page) for page, _ in back] == [303, 303], back
+        assert all("Signed in as" in b[0].get(base + "/", timeout=5).text for b in browsers)

@@ -18,7 +18,7 @@ import urllib.parse
 
 import bottle
 
-from indieauth import (AuthenticationFailed, Authenticator, ConfigError, FetchError,
+from indieauth import (AuthenticationFailed, Authenticator, ConfigError, FetchBusy, FetchError, ServiceSlots,
                        LoginFailed, Setting, form_value, hookimpl, normalize_username, safe_next)
 
 __version__ = "0.1.0"
@@ -37,8 +37,12 @@ SETTINGS = {
                                   "these users are looked up by that id."),
     "login_domain": Setting("str", "", "Domain appended to the user name (\"ann\" → ann@DOMAIN) to look up "
                                        "users who are not in `users` by their Okta login."),
-    "timeout": Setting("duration", 10, "Time allowed for each call to Okta, e.g. \"10s\" (1s to 60s)."),
+    "timeout": Setting("duration", 5, "Time allowed for each call to Okta, e.g. \"5s\" (1s to 60s); a status "
+                                      "poll gets at most 3s."),
 }
+# A status poll is one GET that Okta answers at once (it does not hold the request until the push is
+# answered), made again at each load of the wait page and each check of its script: it gets at most this.
+POLL_TIMEOUT = 3
 PUSH_LIFETIME = 600  # seconds a pending push is kept here; Okta's own pushes expire after 5 minutes
 MAX_PENDING = 5      # pending pushes kept per user (one per browser that sent one)
 COOKIE = "indieauth_okta"
@@ -51,6 +55,8 @@ NO_PUSH = ("No Okta Verify push is set up for your Okta account. Set up Okta Ver
 REJECTED = "You declined the sign-in on your phone."
 TIMEOUT = "The push expired before it was answered. Send another."
 GONE = "This push is no longer waiting for an answer. Send another."
+BUSY = ("Okta could not be reached right now: this server is already waiting on as many services as it allows; "
+        "try again in a moment.")
 STEP_EXPIRED = "The time allowed for signing in ran out before the push was answered. Start again."
 
 
@@ -108,22 +114,33 @@ class OktaProblem(Exception):
         self.message, self.status = message, status
 
 
+class OktaBusy(OktaProblem):
+    """Okta was not asked: this server is already waiting on as many other sites as it allows."""
+
+    def __init__(self):
+        super().__init__(BUSY, 503)
+
+
 class Okta:
     """The calls of Okta's Users and Factors APIs that a push needs, each authenticated with the SSWS
-    API token.  Every failure is an OktaProblem whose message a person can act on."""
+    API token, through `http`; status polls through `poll_http` (a shorter deadline).  Every failure is an
+    OktaProblem whose message a person can act on, OktaBusy when the call was not even made."""
 
-    def __init__(self, http, org_url, api_token):
+    def __init__(self, http, org_url, api_token, poll_http=None):
         self.http, self.org_url, self.api_token = http, org_url, api_token
+        self.poll_http = poll_http or http
 
-    def call(self, method, url, expect):
+    def call(self, method, url, expect, http=None):
         """The JSON answer of one call when its status is `expect`; None for a 404."""
         headers = {"Authorization": f"SSWS {self.api_token}"}
         body = {}
         if method == "POST":  # nothing of ours goes to Okta: the verify request of a push is empty
             headers["Content-Type"], body = "application/json", {"data": b"{}"}
         try:
-            response = self.http.request(method, url, accept="application/json", follow_redirects=False,
-                                         headers=headers, **body)
+            response = (http or self.http).request(method, url, accept="application/json", follow_redirects=False,
+                                                   headers=headers, **body)
+        except FetchBusy:
+            raise OktaBusy() from None
         except FetchError as error:
             log.warning("Okta cannot be reached at %s: %s", self.org_url, error)
             raise OktaProblem(f"Okta cannot be reached right now ({error}). Try again in a moment.") from None
@@ -181,7 +198,7 @@ class Okta:
 
     def poll(self, href):
         """Ask how the push went: (factorResult, poll URL, number to tap or None)."""
-        return self.transaction(self.call("GET", href, 200))
+        return self.transaction(self.call("GET", href, 200, http=self.poll_http))
 
     def transaction(self, answer):
         """(factorResult, poll URL, number) of a verify or poll answer; the poll URL must be one of the org's
@@ -327,7 +344,8 @@ class OktaPush(Authenticator):
             self.app.throttle.failed(username, address)
             result, poll, number = self.okta.send_push(okta_id, factor_id)
         except OktaProblem as problem:
-            raise AuthenticationFailed(problem.message, status=problem.status, username=username) from None
+            raise AuthenticationFailed(problem.message, status=problem.status, username=username,
+                                       retry_after=1 if isinstance(problem, OktaBusy) else None) from None
         push_id = self.pushes.add(user, result, poll, number)
         next_url = safe_next(form_value("next"))
         self.app.redirect(f"/login/{NAME}/wait/{push_id}?" + urllib.parse.urlencode({"next": next_url}))
@@ -335,11 +353,14 @@ class OktaPush(Authenticator):
     # -- the wait page and its status endpoint
     def outcome(self, user, key, record):
         """WAITING, SUCCESS, REJECTED, TIMEOUT or PROBLEM (its message in record["problem"]).  Okta is
-        asked only while the push is waiting; a final answer is remembered."""
+        asked only while the push is waiting; a final answer is remembered.  A poll this server had no
+        room to make now is still waiting: the next load of the page asks again."""
         if record["result"] != "WAITING":
             return record["result"]
         try:
             result, poll, number = self.okta.poll(record["poll"])
+        except OktaBusy:
+            return "WAITING"
         except OktaProblem as problem:
             result, poll, number, record["problem"] = "PROBLEM", None, None, problem.message
         if result != "WAITING" or number != record["number"] or (poll and poll != record["poll"]):
@@ -409,12 +430,16 @@ def script():
 def configure(app):
     app.add_template_path(VIEWS)
     settings = load_settings(app)
-    timeout = settings["timeout"]
-    # The core's guarded client, trusting the configured org_url, with this plugin's timeout for each call.
+    timeout, slots = settings["timeout"], ServiceSlots(app.http.slots, NAME)
+    # The core's guarded client, trusting the configured org_url, with this plugin's timeout for each call
+    # (POLL_TIMEOUT at most for a status poll), each holding one of the `slots` while it runs.
     http = app.http.trusting(settings["org_url"], timeout=(min(3.05, timeout), timeout), deadline=timeout,
-                             max_bytes=256 * 1024, max_redirects=0,
+                             max_bytes=256 * 1024, max_redirects=0, slots=slots,
                              user_agent=f"indieauth-okta/{__version__} (+{app.base_url})")
-    app.plugin_state[NAME] = OktaPush(app, settings, Okta(http, settings["org_url"], settings["api_token"]))
+    poll = min(timeout, POLL_TIMEOUT)
+    poll_http = http.trusting(timeout=(min(3.05, poll), poll), deadline=poll, slots=slots)
+    okta = Okta(http, settings["org_url"], settings["api_token"], poll_http=poll_http)
+    app.plugin_state[NAME] = OktaPush(app, settings, okta)
 
 
 @hookimpl

@@ -46,6 +46,7 @@ class FakeOkta:
         self.requests = []       # (method, path, Authorization header, body) of every call
         self.broken = None       # (status, content type, body) answered to every call when set
         self.poll_link_base = None  # another origin for poll links, to test that they are refused
+        self.delay = 0           # seconds every call waits before it is answered (a slow or hanging Okta)
         self.lock = threading.Lock()
         self.server = testing.FakeServer().route("/*", self.handle, method="*")
         self.url = self.server.url
@@ -81,6 +82,8 @@ class FakeOkta:
         with self.lock:
             self.requests.append((request.method, request.path, authorization, request.body))
             status, answer = self.route(request.method, request.path, authorization)
+        if self.delay:
+            self.server.hang(self.delay)
         if self.broken:
             status, content_type, raw = self.broken
             return status, {"Content-Type": content_type}, raw

@@ -5,8 +5,12 @@ import datetime
 import json
 import logging
 import socket
+import time
+import urllib.parse
 
+import bs4
 import pytest
+import requests
 import webtest
 
 import indieauth
@@ -518,3 +522,157 @@ def test_bad_config_is_refused_at_start_up_naming_the_key(make_app, settings, me
     given = {key: value for key, value in settings.items() if value is not None}
     with pytest.raises(indieauth.ConfigError, match=message):
         make_app(without=missing, **given)
+
+
+# -- Okta waited on by at most half of the server's threads (issue 17) -------------------------------
+
+def test_a_push_that_finds_no_free_slot_is_a_clear_busy_page_and_okta_is_not_asked(web, app, ann, okta):
+    """Calls to Okta take slots of the core's limit on fetches (app.http.slots); with none free, pressing
+    the button is answered at once with a page saying so (503, Retry-After), never a 500."""
+    okta.add_user("ann@example.com")
+    password_step(web)
+    with app.http.slots.taken("one.example"), app.http.slots.taken("two.example"):
+        response = send_push(web, status=503)
+    assert alert(response) == ("Okta could not be reached right now: this server is already waiting on as many "
+                               "services as it allows; try again in a moment.")
+    assert response.headers["Retry-After"] == "1" and okta.calls() == []
+
+
+def test_a_poll_that_finds_no_free_slot_is_still_waiting(web, app, ann, okta):
+    """A status poll with no slot free is not an error: the wait page and its status endpoint say
+    'waiting', Okta is not asked, and the next check asks it."""
+    okta.add_user("ann@example.com", answer="approve", after=0)
+    password_step(web)
+    wait_url = send_push(web).headers["Location"]
+    url, sent = status_url_of(wait_url), len(okta.calls())
+    with app.http.slots.taken("one.example"), app.http.slots.taken("two.example"):
+        assert web.get(wait_url).html.select_one("#okta-wait") is not None
+        assert web.get(url).json == {"status": "waiting"}
+    assert len(okta.calls()) == sent
+    assert web.get(url).json == {"status": "done"}
+
+
+def test_a_status_poll_is_cut_off_after_three_seconds(web, ann, okta):
+    """A poll is one short call per check, whatever `timeout` allows the other calls (5 s by default)."""
+    okta.add_user("ann@example.com", answer="wait")
+    password_step(web)
+    wait_url = send_push(web).headers["Location"]
+    okta.delay = 10
+    started = time.monotonic()
+    response = web.get(wait_url, status=502)
+    assert time.monotonic() - started < 4
+    assert alert(response).startswith("Okta cannot be reached right now (timed out after 3 s).")
+
+
+def real_browser(base, username):
+    """A browser that opened the real server's login page: (its session, the Okta form's URL, its fields)."""
+    session = requests.Session()
+    form = bs4.BeautifulSoup(session.get(base + "/login", timeout=5).text, "html.parser").select_one("#okta-login")
+    fields = {tag["name"]: tag.get("value", "") for tag in form.select("input[name]")}
+    return session, urllib.parse.urljoin(base + "/login", form["action"]), dict(fields, username=username)
+
+
+def others_answer_meanwhile(app, base, answers, token, seconds=1):
+    """Once two of `answers` are in (or after `seconds`, while the others still wait on Okta): the metadata
+    and a token verification, each allowed 1 s."""
+    end = time.monotonic() + seconds
+    while sum(1 for answer in answers if answer) < 2 and time.monotonic() < end:
+        time.sleep(0.02)
+    metadata = requests.get(base + "/.well-known/oauth-authorization-server", timeout=1)
+    verified = requests.get(base + "/token", headers={"Authorization": "Bearer " + token}, timeout=1)
+    return metadata.status_code == 200 and verified.status_code == 200 and verified.json()["me"] == ME
+
+
+NAMES = ("ann", "bob", "cat", "dan")
+
+
+def here(base, response):
+    """Where a redirect of the real server sends the browser (its Location is under base_url, localhost)."""
+    parts = urllib.parse.urlsplit(response.headers["Location"])
+    return f"{base}{parts.path}?{parts.query}"
+
+
+@pytest.fixture
+def served(make_app, okta, clock):
+    """An Okta-alone app with four users on a real server with 4 threads: (app, base URL, an access token)."""
+    clock.now = indieauth.utcnow()  # real cookies, kept by a real cookie jar
+    app = make_app(methods=["okta"], timeout="3s")
+    for name in NAMES:
+        user = app.storage.create_user(name, ME if name == "ann" else f"https://{name}.example/")
+        okta.add_user(f"{name}@example.com", answer="wait")
+    token, _ = indieauth.issue_testing_token(app, app.storage.get_user(username="ann"), "https://app.example/",
+                                             ["profile"], 3600)
+    with testing.serving(app, threads=4) as base:
+        yield app, base, token
+
+
+def test_pushes_against_a_hanging_okta_hold_at_most_half_the_threads(served, okta):
+    """Four people press 'Send a push' at once, Okta not answering: two wait on it (half of the 4 threads),
+    the two others are told at once that the server is busy, and the server answers meanwhile."""
+    app, base, token = served
+    browsers = [real_browser(base, name) for name in NAMES]
+    okta.delay = 30
+    threads, answers = testing.at_once([lambda b=b: b[0].post(b[1], b[2], allow_redirects=False, timeout=5)
+                                for b in browsers])
+    assert others_answer_meanwhile(app, base, answers, token)
+    asked = len(okta.calls())
+    for thread in threads:
+        thread.join()
+    assert asked == 2
+    statuses = sorted(getattr(page, "status_code", page) for page, _ in answers)
+    assert statuses == [502, 502, 503, 503], answers
+    for page, took in answers:
+        message = bs4.BeautifulSoup(page.text, "html.parser").select_one("[role=alert]").text
+        if page.status_code == 503:
+            assert took < 1 and message == BUSY_MESSAGE
+        else:
+            assert message.startswith("Okta cannot be reached right now (timed out after 3 s)")
+
+
+BUSY_MESSAGE = ("Okta could not be reached right now: this server is already waiting on as many services as "
+                "it allows; try again in a moment.")
+
+
+def test_wait_pages_against_a_hanging_okta_hold_at_most_half_the_threads(served, okta):
+    """Four people wait for their pushes when Okta stops answering: two checks wait on it, the two others
+    find no slot and are simply still waiting, at once; the server answers meanwhile."""
+    app, base, token = served
+    browsers = [real_browser(base, name) for name in NAMES]
+    waits = [here(base, b[0].post(b[1], b[2], allow_redirects=False, timeout=5)) for b in browsers]
+    okta.delay = 30
+    threads, answers = testing.at_once([lambda b=b, url=url: b[0].get(url, allow_redirects=False, timeout=5)
+                                for b, url in zip(browsers, waits)])
+    assert others_answer_meanwhile(app, base, answers, token)
+    for thread in threads:
+        thread.join()
+    waiting = [(page, took) for page, took in answers if getattr(page, "status_code", None) == 200]
+    failed = [page for page, _ in answers if getattr(page, "status_code", None) == 502]
+    assert len(waiting) == 2 and len(failed) == 2, answers
+    assert all(took < 1 and "Approve the sign-in on your phone" in page.text for page, took in waiting)
+    assert all("timed out after 3 s" in page.text for page in failed)
+
+
+def test_two_people_at_once_both_sign_in_through_a_slow_okta(served, okta):
+    """The core's limit allows one fetch per host, which would let one person at a time talk to Okta: the
+    plugin's calls are not held to it, so two people sending pushes at once, Okta taking 0.3 s for each
+    answer, both get their push and both sign in."""
+    app, base, token = served
+    for name in NAMES[:2]:
+        okta.users[next(uid for uid, u in okta.users.items() if u["login"] == f"{name}@example.com")].update(
+            answer="approve", after=1)
+    browsers = [real_browser(base, name) for name in NAMES[:2]]
+    okta.delay = 0.3
+    threads, sent = testing.at_once([lambda b=b: b[0].post(b[1], b[2], allow_redirects=False, timeout=5) for b in browsers])
+    for thread in threads:
+        thread.join()
+    assert [getattr(page, "status_code", page) for page, _ in sent] == [303, 303], sent
+    waits = [here(base, page) for page, _ in sent]
+    for _ in range(4):  # each check of the two wait pages at once: waiting, then done
+        threads, checked = testing.at_once([lambda b=b, url=url: b[0].get(url, allow_redirects=False, timeout=5)
+                                    for b, url in zip(browsers, waits)])
+        for thread in threads:
+            thread.join()
+        if all(getattr(page, "status_code", None) == 303 for page, _ in checked):
+            break
+        assert all(getattr(page, "status_code", None) in (200, 303) for page, _ in checked), checked
+    assert all("Signed in as" in b[0].get(base + "/", timeout=5).text for b in browsers)
