@@ -2289,16 +2289,18 @@ class FetchPending(Exception):
 FETCHERS = 2
 FETCH_QUEUE = 32
 FETCH_ANSWER_KEEP = 30
+FETCHER_IDLE = 10  # seconds a fetcher thread with nothing to do waits before it ends
 _fetcher_thread = threading.local()  # .pool is set in the threads of a Fetchers
 
 
 class Fetchers:
     """The app's pool of fetcher threads: one job per key at a time (a second request for the same key
-    shares it), started lazily (so none exists before a fork), ended by `stop`."""
+    shares it).  A thread is started when a job needs one (so none exists before a fork) and ends after
+    `idle` seconds without work, or once `stop` is called and the queue is empty."""
 
     def __init__(self, size=FETCHERS, queue=FETCH_QUEUE, keep=FETCH_ANSWER_KEEP, clock=None,
-                 name="indieauth-fetcher"):
-        self.size, self.queue, self.name = size, queue, name
+                 name="indieauth-fetcher", idle=FETCHER_IDLE):
+        self.size, self.queue, self.name, self.idle = size, queue, name, idle
         self.keep = datetime.timedelta(seconds=keep)
         self.clock = clock or utcnow
         self.changed = threading.Condition()
@@ -2345,8 +2347,9 @@ class Fetchers:
         _fetcher_thread.pool = self
         while True:
             with self.changed:
-                self.changed.wait_for(lambda: self.waiting or self.stopped)
-                if not self.waiting:
+                self.changed.wait_for(lambda: self.waiting or self.stopped, self.idle)
+                if not self.waiting:  # stopped, or idle for long enough
+                    self.threads.remove(threading.current_thread())
                     return
                 key, job, future = self.waiting.popleft()
             try:

@@ -25,13 +25,19 @@ def clock():
 
 @pytest.fixture
 def make_app(tmp_path, clock):
-    """Build an app: make_app({"security": {...}}, plugins=[...]); password plugin on by default."""
+    """Build an app: make_app({"security": {...}}, plugins=[...]); password plugin on by default.  The
+    apps are closed after the test (their fetcher threads end, their database connections are given back)."""
+    made = []
+
     def make(overrides=None, plugins=(), password=True):
         overrides = {k: dict(v) for k, v in (overrides or {}).items()}
         if password:
             overrides.setdefault("plugins", {}).setdefault("password", {})
-        return indieauth.make_test_app(overrides, plugins=plugins, folder=str(tmp_path), clock=clock)
-    return make
+        made.append(indieauth.make_test_app(overrides, plugins=plugins, folder=str(tmp_path), clock=clock))
+        return made[-1]
+    yield make
+    for app in made:
+        app.close()
 
 
 @pytest.fixture

@@ -92,22 +92,35 @@ def test_stopped_fetchers_finish_what_was_queued_then_their_threads_end():
     fetchers, release, done = indieauth.Fetchers(size=1), threading.Event(), []
     fetchers.submit("a", lambda: release.wait(5))
     fetchers.submit("b", lambda: done.append("b"))
+    threads = list(fetchers.threads)
     fetchers.stop()
     with pytest.raises(indieauth.FetchBusy):
         fetchers.submit("c", lambda: None)
     release.set()
-    for thread in fetchers.threads:
+    for thread in threads:
         thread.join(5)
-    assert done == ["b"] and not any(thread.is_alive() for thread in fetchers.threads)
+    assert done == ["b"] and threads and not any(thread.is_alive() for thread in threads)
+    assert fetchers.threads == []
+
+
+def test_a_fetcher_thread_with_nothing_to_do_ends_and_a_new_job_starts_another():
+    fetchers = indieauth.Fetchers(idle=0.2)
+    assert fetchers.answer("a", lambda: 1, 2) == 1
+    first = fetchers.threads[0]
+    first.join(2)
+    assert not first.is_alive() and fetchers.threads == []
+    assert fetchers.answer("b", lambda: 2, 2) == 2
+    assert len(fetchers.threads) == 1 and fetchers.threads[0] is not first
 
 
 def test_a_closed_apps_fetcher_threads_end(make_app):
     app = make_app()
     app.fetchers.answer("k", lambda: 1, 2)
+    threads = list(app.fetchers.threads)
     app.close()
-    for thread in app.fetchers.threads:
+    for thread in threads:
         thread.join(5)
-    assert app.fetchers.threads and not any(thread.is_alive() for thread in app.fetchers.threads)
+    assert threads and not any(thread.is_alive() for thread in threads)
 
 
 # -- the authorization endpoint and PAR, with a client that takes a second to answer
