@@ -3937,7 +3937,7 @@ def revoke(app, form):
 # `verification_cache` seconds.  Without the file (a folder the server cannot write), nothing is kept.
 ENDS_TOKENS = frozenset({"update_user", "disable_user", "delete_user", "revoke_token", "revoke_family",
                          "revoke_tokens_from_code", "revoke_tokens", "create_client", "set_client_roles",
-                         "assign_role"})
+                         "assign_role", "revoke_resource_server"})
 GENERATION_FILE = ".indieauth-generation"
 VERIFIED_MAX = 10_000  # tokens kept per process; all are dropped when there would be more
 
@@ -3985,7 +3985,8 @@ class VerifiedTokens:
         if len(self.kept) >= VERIFIED_MAX:
             self.kept = {}
         until = self.clock() + self.keep_for
-        self.kept[key] = (generation, until if token.expires_at is None else min(until, token.expires_at), token)
+        expires = getattr(token, "expires_at", None)  # a resource server's credential has none
+        self.kept[key] = (generation, until if expires is None else min(until, expires), token)
 
     def changed(self):
         """A token may have ended: every process drops what it kept."""
@@ -4036,6 +4037,20 @@ def live_access_token(app, raw):
         app.storage.touch_token(token)
         token.last_used_at = app.now()  # the kept token too: touched again a minute later, not at once
     return token
+
+
+def resource_server(app, secret):
+    """The resource server whose credential `secret` is, or None (a miss counts against the address, and
+    a paused address is refused, SlowDown).  Kept a moment by app.verified as verified tokens are, under
+    a key of its own: a resource server introspects token after token with one credential.  A kept answer
+    skips the throttle's look, which can tell a guesser nothing: a guess is never kept."""
+    key, generation, kept = app.verified.look("resource server " + secret) if secret else (None, None, None)
+    if kept is not None:
+        return kept
+    found = app.opened_by(lambda: secret and app.storage.check_resource_server(secret), SlowDown.now)
+    if found:
+        app.verified.keep(key, generation, found)
+    return found
 
 
 def introspection(app, raw):
@@ -4104,7 +4119,7 @@ def introspect_post(app):
             "REDIRECT_HTTP_AUTHORIZATION", "")
         scheme, _, value = header.partition(" ")
         secret = value.strip() if scheme.lower() == "bearer" else (basic_credentials(header) or ("", ""))[1]
-        if not app.opened_by(lambda: secret and app.storage.check_resource_server(secret), SlowDown.now):
+        if not resource_server(app, secret):
             raise InvalidClient("Introspection needs a resource-server credential "
                                 "(create one with `indieauth resource-server add NAME`).")
         form = posted_form()

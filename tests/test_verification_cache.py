@@ -32,7 +32,7 @@ KEEPS_TOKENS = {
     "rotate_client_secret", "client_roles", "role_assignments", "role_for", "seen_clients", "create_invite",
     "get_invite", "use_invite", "redeem_invite", "list_invites", "get_grant", "list_grants", "save_grant",
     "forget_grant", "add_resource_server", "check_resource_server", "list_resource_servers",
-    "revoke_resource_server", "log_event", "events", "purge",
+    "log_event", "events", "purge",
 }
 
 
@@ -152,6 +152,7 @@ def calls(storage, user, token, code):
         "create_client": lambda: storage.create_client("https://third.example/", "Third", ["https://third.example/cb"]),
         "set_client_roles": lambda: storage.set_client_roles(other, ["editor"]),
         "assign_role": lambda: storage.assign_role(user, other, "editor"),
+        "revoke_resource_server": lambda: storage.revoke_resource_server("unknown"),
     }
 
 
@@ -183,3 +184,34 @@ def test_a_cli_revocation_is_refused_at_once_by_a_running_server(setup, serve): 
     revoked = setup.run("token", "revoke", "--all")
     assert revoked.returncode == 0, revoked.stderr
     assert answer().status_code == 401
+
+
+# -- introspection: the resource server's credential is kept as verified tokens are
+
+def introspect(app, credential, raw, status=200, address="192.0.2.10"):
+    web = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": address})
+    return web.post("/introspect", {"token": raw}, headers={"Authorization": f"Bearer {credential}"},
+                    status=status)
+
+
+def test_a_resource_servers_credential_is_kept_and_its_revocation_refused_at_once(machine):
+    """An introspection needs no query for the credential it checked a moment ago, and `indieauth
+    resource-server revoke` (revoke_resource_server) is refused at once by every process of the machine."""
+    a, b, raw, _ = machine
+    credential = a.storage.add_resource_server("notes")
+    assert introspect(a, credential, raw).json["active"] is True
+    with a.storage.bound():
+        indieauth.ResourceServer.update(revoked_at=indieauth.utcnow()).execute()  # behind the contract
+    assert introspect(a, credential, raw).json["active"] is True  # kept: the credential was not asked again
+    b.storage.revoke_resource_server("notes")  # another process, through the contract
+    assert introspect(a, credential, raw, status=401).json["error"] == "invalid_client"
+
+
+def test_a_wrong_credential_is_never_kept_and_still_counts_against_the_address(machine):
+    a, _, raw, _ = machine
+    a.storage.add_resource_server("notes")
+    limit = a.config["security"]["address_failures"]
+    for _ in range(limit):
+        introspect(a, "a guess", raw, status=401)
+    assert a.verified.look("resource server a guess")[2] is None
+    assert introspect(a, "a guess", raw, status=429).json["error"] == "slow_down"
