@@ -2332,10 +2332,14 @@ class Fetchers:
 
     def answer(self, key, job, wait):
         """job()'s answer for `key` (its exception raised), if it is there within `wait` seconds;
-        FetchPending when it is not; FetchBusy when it could not even be queued.  An answer given is no
-        longer kept: it was kept only for a caller that had to come back for it."""
+        FetchPending when it is not; FetchBusy when it could not even be queued.  A job that waits its
+        turn behind others is not waited for: its caller is told at once.  An answer given is no longer
+        kept: it was kept only for a caller that had to come back for it."""
         import concurrent.futures
         future = self.submit(key, job)
+        with self.changed:
+            if len(self.running) > self.size:  # more jobs than threads: this one may wait for a slow one
+                wait = 0
         if not concurrent.futures.wait((future,), wait).done:
             raise FetchPending(key)
         with self.changed:

@@ -69,6 +69,19 @@ def test_a_kept_answer_expires_by_the_apps_clock(clock):
     assert fetchers.answer("k", job, 2) == 2
 
 
+def test_a_job_that_must_wait_its_turn_is_not_waited_for():
+    """While the one thread is busy with a slow job, a caller of another is told at once, not after
+    `wait`: the request thread is not held behind a slow site."""
+    fetchers, release = indieauth.Fetchers(size=1), threading.Event()
+    fetchers.submit("slow", lambda: release.wait(5))
+    started = time.monotonic()
+    with pytest.raises(indieauth.FetchPending):
+        fetchers.answer("next", lambda: "done", 2)
+    assert time.monotonic() - started < 0.5
+    release.set()
+    assert fetchers.submit("next", lambda: "again").result(5) == "done"  # the queued job ran, and is kept
+
+
 def test_a_full_queue_refuses_at_once():
     fetchers, release = indieauth.Fetchers(size=1, queue=1), threading.Event()
     fetchers.submit("running", lambda: release.wait(5))
