@@ -5,7 +5,6 @@ page.  Codes live 10 minutes, are stored only as keyed hashes in the user's cred
 at most 5 wrong tries.  Built only on indieauth's public hooks, exactly as a third-party plugin would be.
 """
 
-import concurrent.futures
 import datetime
 import email.message
 import email.utils
@@ -457,6 +456,7 @@ class EmailAuthenticator(Authenticator):
         """Give the email to the app's fetcher threads and wait at most SEND_WAIT seconds for the mail server
         (issue 17); AuthenticationFailed, with `before` put back, when it refused the email (502) or the
         fetchers are full (503).  When it is still busy, `record_outcome` is called once it is done."""
+        import concurrent.futures  # here, not at import: a CGI request that sends nothing does not pay for it
         app = self.app
         try:
             future = app.fetchers.submit((NAME, user.id, salt), functools.partial(self.mailer.send, message))
@@ -477,19 +477,24 @@ class EmailAuthenticator(Authenticator):
             raise AuthenticationFailed(not_sent(error), status=502, username=user.username)
         app.storage.log_event("email_code_sent", user=user, to=to, address=app.client_address())
 
+    def change_code(self, user, salt, change):
+        """Store change(credential) in place of the credential, unless a newer code replaced the one with
+        this salt; `change` may edit the credential it is given and return it."""
+        with _lock:
+            data = self.credential(user)
+            if (data.get("pending") or {}).get("salt") == salt:
+                self.app.storage.set_credential(user, NAME, change(data))
+
     def put_back(self, user, salt, data):
         """Store `data` again in place of the code with this salt, unless a newer code replaced it."""
-        with _lock:
-            if (self.pending(user) or {}).get("salt") == salt:
-                self.app.storage.set_credential(user, NAME, data)
+        self.change_code(user, salt, lambda _: data)
 
-    def mark_sending(self, user, salt):
-        """Note in the code with this salt that its email is still on its way, for the code form."""
-        with _lock:
-            data = self.app.storage.get_credential(user, NAME) or {}
-            if (data.get("pending") or {}).get("salt") == salt:
-                data["pending"]["sending"] = True
-                self.app.storage.set_credential(user, NAME, data)
+    def mark_sending(self, user, salt, sending=True):
+        """Note in the code with this salt whether its email is still on its way, for the code form."""
+        def mark(data):
+            data["pending"]["sending"] = sending
+            return data
+        self.change_code(user, salt, mark)
 
     def record_outcome(self, user, to, salt, before, address, future):
         """How an email the send request stopped waiting for went, on a fetcher thread (so no bottle.request):
@@ -497,11 +502,7 @@ class EmailAuthenticator(Authenticator):
         try:
             error = future.exception()
             if error is None:
-                with _lock:
-                    data = self.app.storage.get_credential(user, NAME) or {}
-                    if (data.get("pending") or {}).get("salt") == salt:
-                        data["pending"].pop("sending", None)
-                        self.app.storage.set_credential(user, NAME, data)
+                self.mark_sending(user, salt, False)
                 self.app.storage.log_event("email_code_sent", user=user, to=to, address=address)
                 return
             reason = str(error) if isinstance(error, SendError) else "the mail server could not be reached"
