@@ -2218,6 +2218,10 @@ class FetchBusy(FetchError):
     """A fetch not even tried: as many as allowed are under way.  Says nothing about the site."""
 
 
+FETCH_BUSY = ("this server is already fetching as many pages as it allows at once, so it was not read right "
+              "now; try again in a moment")
+
+
 # A request thread never waits long on a site a request named (finding 4 of issue 15): app.http, which
 # fetches client_ids, logos and profile pages, ends a whole fetch after FETCH_DEADLINE seconds, runs at
 # most half of `[server] threads` fetches at once and FETCHES_PER_HOST to one host, and refuses a fetch
@@ -2247,8 +2251,7 @@ class FetchSlots:
         with self.changed:
             if not self.changed.wait_for(lambda: sum(self.busy.values()) < self.total
                                          and self.busy.get(host, 0) < per_host, self.wait):
-                raise FetchBusy("this server is already fetching as many pages as it allows at once, so it "
-                                "was not read right now; try again in a moment")
+                raise FetchBusy(FETCH_BUSY)
             self.busy[host] = self.busy.get(host, 0) + 1
         try:
             yield
@@ -2317,8 +2320,7 @@ class Fetchers:
             if key in self.running:
                 return self.running[key]
             if self.stopped or len(self.waiting) >= self.queue:
-                raise FetchBusy("this server is already fetching as many pages as it allows at once, so it "
-                                "was not read right now; try again in a moment")
+                raise FetchBusy(FETCH_BUSY)
             import concurrent.futures  # here: a CGI request that fetches nothing does not pay for importing it
             future = self.running[key] = concurrent.futures.Future()
             self.waiting.append((key, job, future))

@@ -38,29 +38,29 @@ def test_one_job_per_key_shared_by_every_caller():
     assert first.result(5) == "done" and runs == [1]
 
 
-def test_an_answer_not_waited_for_is_kept_for_the_caller_that_comes_back_then_let_go():
-    fetchers, release, runs = indieauth.Fetchers(), threading.Event(), []
+def counted_job():
+    """(job, release): job() waits until release is set, then answers how many times it has run."""
+    release, runs = threading.Event(), []
 
     def job():
         runs.append(1)
         release.wait(5)
         return len(runs)
+    return job, release
+
+
+def test_an_answer_not_waited_for_is_kept_for_the_caller_that_comes_back_then_let_go():
+    fetchers, (job, release) = indieauth.Fetchers(), counted_job()
     with pytest.raises(indieauth.FetchPending):
         fetchers.answer("k", job, 0.05)
     release.set()
     time.sleep(0.2)
-    assert fetchers.answer("k", job, 1) == 1 and runs == [1]  # the kept answer, not a second fetch
+    assert fetchers.answer("k", job, 1) == 1  # the kept answer, not a second fetch
     assert fetchers.answer("k", job, 1) == 2  # taken once: the next caller fetches anew
 
 
 def test_a_kept_answer_expires_by_the_apps_clock(clock):
-    fetchers, release = indieauth.Fetchers(clock=clock), threading.Event()
-    runs = []
-
-    def job():
-        runs.append(1)
-        release.wait(5)
-        return len(runs)
+    fetchers, (job, release) = indieauth.Fetchers(clock=clock), counted_job()
     with pytest.raises(indieauth.FetchPending):
         fetchers.answer("k", job, 0.05)
     release.set()
