@@ -115,7 +115,7 @@ SETTINGS = {
         "port": Setting("int", 8080, "Port `indieauth serve` listens on."),
         "workers": Setting("workers", 1, "Processes of `indieauth serve`, each with its own threads, all on one "
                                          "port: a whole number, or \"auto\" for one per core. Each costs about 35 MB; "
-                                         "one is enough for a personal server (README, Deployment)."),
+                                         "one is enough for a personal server (docs/deployment.md)."),
         "threads": Setting("int", 4, "Worker threads of `indieauth serve` (waitress): requests answered at once. "
                                      "Fewer threads compete less for Python's interpreter lock (on 2 cores, 1 thread "
                                      "verified tokens 1.6x faster than 4, bench/FINDINGS.md), but then one slow "
@@ -5842,7 +5842,7 @@ def ensure_secret_files(config):
 
 
 CONFIG_TEMPLATE = """\
-# indieauth configuration, made by `indieauth init`. Every key is described in README.md.
+# indieauth configuration, made by `indieauth init`. Every key is described in docs/configuration.md.
 [server]
 base_url = {base_url}
 {port}database = "sqlite:///indieauth.db"

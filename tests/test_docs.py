@@ -1,7 +1,9 @@
-"""README.md stays true to the code: hooks, settings, commands, the set-up commands and the WSGI entries.
+"""README.md and docs/ stay true to the code: hooks, settings, commands, the set-up commands, the WSGI
+entries and the links between the pages.
 
-Each test reads the README and the code it describes, so adding a hook, a setting or a command without
-documenting it fails here (as datasette's tests/test_docs.py does for its plugin hooks).
+Each test reads a page and the code it describes, so adding a hook, a setting or a command without
+documenting it fails here (as datasette's tests/test_docs.py does for its plugin hooks): hooks and
+events in docs/plugins.md, settings in docs/configuration.md, commands in docs/cli.md.
 """
 
 import argparse
@@ -13,8 +15,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -38,6 +42,9 @@ def read(*path):
 
 
 README = read("README.md")
+CONFIGURATION = read("docs", "configuration.md")
+CLI = read("docs", "cli.md")
+PLUGINS = read("docs", "plugins.md")
 
 
 def section(text, title, level):
@@ -62,7 +69,7 @@ def section(text, title, level):
         if match and len(match.group(1)) <= level:
             return "\n".join(lines[start:number])
     if start is None:
-        raise AssertionError(f"README.md has no heading {heading!r}")
+        raise AssertionError(f"no heading {heading!r} in {text.splitlines()[0]!r}")
     return "\n".join(lines[start:])
 
 
@@ -84,8 +91,8 @@ def hook_signature(name):
 
 
 def documented_hooks():
-    hooks = section(README, "Hooks", 3)
-    return re.findall(r"^#### `(.+)`$", hooks, flags=re.M)
+    hooks = section(PLUGINS, "Hooks", 2)
+    return re.findall(r"^### `(.+)`$", hooks, flags=re.M)
 
 
 def test_hookspecs_are_found():
@@ -103,7 +110,7 @@ def test_readme_documents_no_hook_that_does_not_exist():
 
 @pytest.mark.parametrize("name", HOOKS)
 def test_readme_hook_section_gives_its_kind_and_docstring(name):
-    text = section(section(README, "Hooks", 3), f"`{hook_signature(name)}`", 4)
+    text = section(section(PLUGINS, "Hooks", 2), f"`{hook_signature(name)}`", 3)
     options = getattr(indieauth.HookSpecs, name).indieauth_spec
     assert ("firstresult" in text) == bool(options["firstresult"])
     assert ("historic" in text) == bool(options["historic"])
@@ -117,7 +124,7 @@ EVENT_ROW = re.compile(r"^\| `(\w+)` \| `(\w+)` \| `([\w, ]*)` \|$")
 
 def documented_events():
     """{class name: (name, "field, field")} from the event table under `track_event(app, event)`."""
-    text = section(section(README, "Hooks", 3), "`track_event(app, event)`", 4)
+    text = section(section(PLUGINS, "Hooks", 2), "`track_event(app, event)`", 3)
     return {match.group(1): match.group(2, 3) for match in map(EVENT_ROW.match, text.splitlines()) if match}
 
 
@@ -152,8 +159,8 @@ ROW = re.compile(r"^\| `(\w+)` \| (\w+) \| `(.+?)` \| (.+) \|$")
 
 
 def documented_settings(table):
-    """{key: (type, default as TOML, help)} from the table under the README heading `[table]`."""
-    text = section(section(README, "Configuration reference", 2), f"`[{table}]`", 3)
+    """{key: (type, default as TOML, help)} from the table under the heading `[table]` of docs/configuration.md."""
+    text = section(CONFIGURATION, f"`[{table}]`", 2)
     rows = {}
     for line in text.splitlines():
         match = ROW.match(line)
@@ -199,7 +206,7 @@ def test_sample_plugins_toml_is_valid_and_enables_password():
 
 
 def test_readme_documents_secret_forms_and_config_lookup():
-    text = section(README, "Configuration reference", 2)
+    text = CONFIGURATION
     for needle in ('{ env = "', '{ file = "', "--config FILE", "INDIEAUTH_CONFIG", "`plugins.toml` in the current folder",
                    "`enabled`"):
         assert needle in text, needle
@@ -235,11 +242,11 @@ def commands(parser, path=()):
 
 
 def synopsis(path):
-    """The README's synopsis line for a command: `indieauth user add USERNAME --me URL …`."""
-    text = section(README, "Command line", 2)
+    """The synopsis line of docs/cli.md for a command: `indieauth user add USERNAME --me URL …`."""
+    text = section(CLI, "Synopsis", 2)
     prefix = "indieauth " + " ".join(path)
     lines = [line for line in text.splitlines() if line == prefix or line.startswith(prefix + " ")]
-    assert lines, f"README.md's command line section has no line starting {prefix!r}"
+    assert lines, f"docs/cli.md's synopsis has no line starting {prefix!r}"
     return lines[0]
 
 
@@ -272,7 +279,7 @@ def test_readme_documents_command_and_its_options(path, parser):
 
 
 def test_readme_documents_global_options():
-    line = next(line for line in section(README, "Command line", 2).splitlines()
+    line = next(line for line in section(CLI, "Synopsis", 2).splitlines()
                 if line.startswith("indieauth ["))
     options = [option for action in indieauth.build_parser()._actions
                if not isinstance(action, argparse._HelpAction) for option in action.option_strings]
@@ -451,15 +458,15 @@ def test_openapi_document_is_served_and_describes_every_api_route():
 
 
 def readme_block(after_heading, filename):
-    """The code block that follows `filename`: under the heading `after_heading` in README.md."""
-    text = open(os.path.join(ROOT, "README.md")).read()
+    """The code block that follows `filename`: under the heading `after_heading` in docs/plugins.md."""
+    text = PLUGINS
     section = text[text.index(after_heading):]
     start = section.index(f"`{filename}`:\n\n```python\n") + len(f"`{filename}`:\n\n```python\n")
     return section[start:section.index("```", start)]
 
 
 def test_readme_authenticator_example_works_as_written(tmp_path, monkeypatch):
-    """The walkthrough's plugin and its test, run exactly as printed in README.md."""
+    """The walkthrough's plugin and its test, run exactly as printed in docs/plugins.md."""
     import importlib.metadata
     import sys
     import types
@@ -484,10 +491,11 @@ def test_requirements_test_installs_every_first_party_plugin():
         assert any(line.startswith(f"plugins/{name}") for line in lines), name
 
 
-def test_readme_points_to_every_first_party_plugin():
-    readme = open(os.path.join(ROOT, "README.md")).read()
+@pytest.mark.parametrize("page", ["README.md", "docs/plugins.md"])
+def test_readme_and_plugins_page_point_to_every_first_party_plugin(page):
+    text = read(page)
     for name in os.listdir(os.path.join(ROOT, "plugins")):
-        assert f"plugins/{name}" in readme, name
+        assert f"plugins/{name}/README.md" in text, name
         assert os.path.exists(os.path.join(ROOT, "plugins", name, "README.md")), name
 
 
@@ -498,3 +506,177 @@ def test_readme_pictures_exist():
     assert pictures
     for picture in pictures:
         assert os.path.exists(os.path.join(ROOT, picture)), picture
+
+
+# -- the pages and their links -------------------------------------------------------------------
+
+DOCS = sorted(name for name in os.listdir(os.path.join(ROOT, "docs")) if name.endswith(".md"))
+PAGES = (["README.md", "ARCHITECTURE.md"] + [f"docs/{name}" for name in DOCS]
+         + sorted(f"plugins/{name}/README.md" for name in os.listdir(os.path.join(ROOT, "plugins"))))
+LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(([^)\s]+)\)")
+
+
+def outside_code(text):
+    """The lines of `text` that are not inside fenced code blocks, inline code spans removed."""
+    lines, fenced = [], False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced:
+            lines.append(line)
+    return lines
+
+
+def slugs(text):
+    """GitHub's anchors for the headings of a Markdown text: lower case, punctuation dropped, spaces to
+    hyphens, and -1, -2… for a repeated heading."""
+    seen, anchors = {}, set()
+    for line in outside_code(text):
+        match = re.match(r"#{1,6} (.+)$", line)
+        if not match:
+            continue
+        title = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", match.group(1).strip())
+        slug = re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+        anchors.add(slug if slug not in seen else f"{slug}-{seen[slug]}")
+        seen[slug] = seen.get(slug, 0) + 1
+    return anchors
+
+
+def relative_links(page):
+    """Every link target of `page` that is not an absolute URL or path, outside code."""
+    targets = [target for line in outside_code(read(page)) for target in LINK.findall(re.sub(r"`[^`]*`(?!\])", "", line)
+                                                                                      if "](" not in line else line)]
+    return [t for t in targets if not re.match(r"[a-z][a-z0-9+.-]*:", t) and not t.startswith("/")]
+
+
+def test_slugs_are_githubs():
+    assert slugs("# A\n## `[plugins.NAME]`\n### `track_event(app, event)`\n## Several server processes (scale-out)\n"
+                 "## A\n```\n# not a heading\n```\n") == {
+        "a", "pluginsname", "track_eventapp-event", "several-server-processes-scale-out", "a-1"}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_relative_link_leads_to_a_file_and_heading_that_exist(page):
+    folder = os.path.dirname(os.path.join(ROOT, page))
+    for target in relative_links(page):
+        path, _, anchor = target.partition("#")
+        file = os.path.normpath(os.path.join(folder, path)) if path else os.path.join(ROOT, page)
+        assert os.path.exists(file), f"{page}: {target}: no such file"
+        if anchor:
+            assert file.endswith(".md"), f"{page}: {target}: an anchor in a file that is not Markdown"
+            with open(file, encoding="utf-8") as f:
+                assert anchor in slugs(f.read()), f"{page}: {target}: no such heading"
+
+
+def test_the_link_check_finds_links():
+    assert "docs/deployment.md#shared-hosting-with-passenger" in relative_links("README.md")
+    assert "#server" in relative_links("docs/configuration.md")
+    assert "screenshots/docs-tester.png" in relative_links("docs/api.md")
+
+
+@pytest.mark.parametrize("page", [f"docs/{name}" for name in DOCS if name != "README.md"])
+def test_every_docs_page_starts_with_a_contents_list_of_its_sections(page):
+    text = read(page)
+    before = text.split("\n## ", 1)[0]
+    contents = {target[1:] for target in LINK.findall(before) if target.startswith("#")}
+    sections = [line[3:] for line in outside_code(text) if line.startswith("## ")]
+    assert sections
+    for title in sections:
+        assert slugs("## " + title) <= contents, f"{page}: the contents list lacks {title!r}"
+
+
+def test_docs_index_lists_every_page():
+    index = read("docs", "README.md")
+    for name in DOCS:
+        if name != "README.md":
+            assert f"]({name})" in index, name
+
+
+# -- snippets that go into plugins.toml ------------------------------------------------------------
+
+
+def toml_blocks(text):
+    return re.findall(r"^```toml\n(.*?)^```$", text, flags=re.M | re.S)
+
+
+SNIPPET_PAGES = ["README.md", "docs/plugins.md"] + [page for page in PAGES if page.startswith("plugins/")]
+
+
+@pytest.mark.parametrize("page", SNIPPET_PAGES)
+def test_plugin_snippets_never_declare_a_table_the_sample_configuration_has(page):
+    """A reader adds these to plugins.toml; a table written twice is not TOML (the sample has [auth] and
+    [plugins.password] already), so a change to such a table is shown as its keys alone."""
+    sample = read("plugins.toml")
+    tables = {".".join(path) for path in table_paths(tomllib.loads(sample))}
+    for block in toml_blocks(read(page)):
+        declared = set(re.findall(r"^\[([\w.-]+)\]", block, flags=re.M))
+        assert not declared & tables, (page, block)
+        tomllib.loads(sample + "\n" + block)  # and it still reads as TOML after the sample
+
+
+def table_paths(data, path=()):
+    for key, value in data.items():
+        if isinstance(value, dict):
+            yield path + (key,)
+            yield from table_paths(value, path + (key,))
+
+
+def test_the_totp_steps_make_a_configuration_that_starts(tmp_path):
+    """docs/plugins.md's example, followed as written on the sample plugins.toml, enables TOTP after the
+    password; the README says the same in short."""
+    table, methods = toml_blocks(section(PLUGINS, "Example: a code after the password", 3))
+    sample = read("plugins.toml")
+    assert sample.count("methods = []") == 1
+    path = tmp_path / "plugins.toml"
+    path.write_text(sample.replace("methods = []", methods.strip()) + "\n" + table, encoding="utf-8")
+    config = indieauth.Config.load(str(path))
+    indieauth.ensure_secret_files(config)
+    app = indieauth.IndieAuth(config, check_schema=False)
+    try:
+        assert config.enabled_plugins() == ["password", "totp"]
+        assert config["auth"]["methods"] == ["password+totp"]
+        assert {"password", "totp"} <= set(app.authenticators)
+    finally:
+        app.close()
+    short = section(README, "Add a sign-in method", 2)
+    for needle in ("pip install -e plugins/indieauth-totp", "`[plugins.totp]`", "`methods = []`",
+                   '`methods = ["password+totp"]`'):
+        assert needle in short, needle
+
+
+# -- the quick start's first run, as printed --------------------------------------------------------
+
+
+def normalized_run(text):
+    """Lines of a first run with what differs between runs (times, process id, link, version) made equal."""
+    text = re.sub(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ", "TIME ", text, flags=re.M)
+    text = re.sub(r"/login/once/\S+", "/login/once/LINK", text)
+    text = re.sub(r"process \d+ ready", "process PID ready", text)
+    text = re.sub(r"^indieauth \S+ serving", "indieauth VERSION serving", text, flags=re.M)
+    return text.strip().splitlines()
+
+
+def test_quick_start_shows_what_the_first_run_prints(tmp_path):
+    """The README's sample output is the first command's: `.venv/bin/indieauth serve` beside the sample
+    plugins.toml (on a free port, told to stop once it is ready)."""
+    [shown] = re.findall(r"^```text\n(.*?)\n```$", section(README, "Quick start", 2), flags=re.M | re.S)
+    shutil.copy(os.path.join(ROOT, "plugins.toml"), tmp_path / "plugins.toml")
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    os.symlink(os.path.join(os.path.dirname(sys.executable), "indieauth"), tmp_path / ".venv" / "bin" / "indieauth")
+    from indieauth import testing
+    port = testing.free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("INDIEAUTH_CONFIG", "GATEWAY_INTERFACE")}
+    out = tmp_path / "out.txt"
+    with open(out, "w") as f:
+        process = subprocess.Popen([".venv/bin/indieauth", "serve", "--port", str(port)], cwd=tmp_path, env=env,
+                                   stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while " ready" not in out.read_text() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    printed = out.read_text().split(" ready\n")[0] + " ready"
+    listening = shown.replace(" on http://127.0.0.1:8080/\n", f" on http://127.0.0.1:{port}/\n")  # the free port
+    assert normalized_run(printed) == normalized_run(listening)
