@@ -517,7 +517,7 @@ LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(([^)\s]+)\)")
 
 
 def outside_code(text):
-    """The lines of `text` that are not inside fenced code blocks, inline code spans removed."""
+    """The lines of `text` that are not inside fenced code blocks."""
     lines, fenced = [], False
     for line in text.splitlines():
         if line.startswith("```"):
@@ -543,9 +543,8 @@ def slugs(text):
 
 
 def relative_links(page):
-    """Every link target of `page` that is not an absolute URL or path, outside code."""
-    targets = [target for line in outside_code(read(page)) for target in LINK.findall(re.sub(r"`[^`]*`(?!\])", "", line)
-                                                                                      if "](" not in line else line)]
+    """Every link target of `page` that is not an absolute URL or path, outside fenced code."""
+    targets = [target for line in outside_code(read(page)) for target in LINK.findall(line)]
     return [t for t in targets if not re.match(r"[a-z][a-z0-9+.-]*:", t) and not t.startswith("/")]
 
 
