@@ -187,8 +187,18 @@ def parse_duration(value):
     raise ValueError("expected a duration such as 90s, 10m, 1h or 14d")
 
 
+def _whole_number(value):
+    """A TOML integer, or a quoted one ("8080"): digits alone cannot mean anything else."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,18}", value):
+        return int(value)
+    return value
+
+
 def _coerce(kind, value):
-    """The value converted to the setting's type, or ValueError saying what was expected."""
+    """The value converted to the setting's type, or ValueError saying what was expected.  Whole numbers
+    (int, workers, duration) may be quoted."""
+    if kind in ("int", "workers", "duration"):
+        value = _whole_number(value)
     if kind == "str":
         if not isinstance(value, str):
             raise ValueError("expected a string")
@@ -232,14 +242,20 @@ def _coerce(kind, value):
     raise AssertionError(kind)
 
 
+def config_place(path, table=None, key=None):
+    """How every message names a place in the configuration: the file as the person named it (--config,
+    $INDIEAUTH_CONFIG or plugins.toml), then the table and the key: "plugins.toml: [server] port"."""
+    return path + (f": [{table}]" if table else "") + (f" {key}" if table and key else "")
+
+
 def validate_table(path, table, data, settings):
     """`data` checked against `settings`, with defaults filled in; ConfigError names file, table and key."""
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: [{table}] must be a table")
+        raise ConfigError(f"{config_place(path, table)} must be a table")
     unknown = sorted(set(data) - set(settings))
     if unknown:
         known = ", ".join(sorted(settings)) or "none"
-        raise ConfigError(f"{path}: [{table}] unknown key {unknown[0]!r} (known keys: {known})")
+        raise ConfigError(f"{config_place(path, table)} unknown key {unknown[0]!r} (known keys: {known})")
     values = {}
     for key, setting in settings.items():
         if key not in data:
@@ -252,15 +268,17 @@ def validate_table(path, table, data, settings):
             if key in ("trusted_proxies", "fetch_allow"):
                 values[key] = [ipaddress.ip_network(v, strict=False) for v in values[key]]
         except ValueError as exc:
-            raise ConfigError(f"{path}: [{table}] {key}: {exc}, got {data[key]!r}") from None
+            raise ConfigError(f"{config_place(path, table, key)}: {exc}, got {data[key]!r}") from None
     return values
 
 
 class Config:
-    """The parsed plugins.toml: `config["server"]["port"]`, plugin tables and secret resolution."""
+    """The parsed plugins.toml: `config["server"]["port"]`, plugin tables and secret resolution.  `path` is
+    the file's absolute path, `shown` the path as the person gave it, which messages name (`where`)."""
 
     def __init__(self, path, data):
         self.path = os.path.abspath(path)
+        self.shown = path
         self.folder = os.path.dirname(self.path)
         unknown = sorted(set(data) - set(SETTINGS) - {"plugins"})
         if unknown:
@@ -285,7 +303,7 @@ class Config:
             with open(path, "rb") as f:
                 data = tomllib.load(f)
         except FileNotFoundError:
-            raise ConfigError(f"{path}: configuration file not found (create one with `indieauth init`)") from None
+            raise config_not_found(path) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         except OSError as exc:
@@ -294,6 +312,10 @@ class Config:
 
     def __getitem__(self, section):
         return self.sections[section]
+
+    def where(self, table=None, key=None):
+        """config_place in this file: "plugins.toml: [plugins.email] host", for a message."""
+        return config_place(self.shown, table, key)
 
     def resolve_path(self, path):
         """A path from the config, relative to the folder the config file is in."""
@@ -306,7 +328,7 @@ class Config:
     def resolve_secret(self, value, where):
         """The text of a secret value (a string, `{ env = … }` or `{ file = … }` relative to this file);
         ConfigError naming `where` (e.g. "[plugins.email] password") when it cannot be read."""
-        where = f"{self.path}: {where}"
+        where = f"{self.shown}: {where}"
         if isinstance(value, str):
             return value
         if "env" in value:
@@ -325,7 +347,8 @@ class Config:
         for name, table in self.plugins.items():
             flag = table.get("enabled", True)
             if not isinstance(flag, bool):
-                raise ConfigError(f"{self.path}: [plugins.{name}] enabled: expected true or false, got {flag!r}")
+                raise ConfigError(f"{self.where(f'plugins.{name}', 'enabled')}: expected true or false, "
+                                  f"got {flag!r}")
             if flag:
                 enabled.append(name)
         return enabled
@@ -336,13 +359,18 @@ class Config:
         for name in self.enabled_plugins():
             keys = set(self.plugins[name]) - {"enabled"}
             if keys and name not in validated:
-                raise ConfigError(f"{self.path}: [plugins.{name}] unknown key "
+                raise ConfigError(f"{self.where(f'plugins.{name}')} unknown key "
                                   f"{sorted(keys)[0]!r} (this plugin takes no settings)")
 
 
 def default_config_path():
     """`INDIEAUTH_CONFIG`, or plugins.toml in the current folder."""
     return os.environ.get("INDIEAUTH_CONFIG") or DEFAULT_CONFIG_NAME
+
+
+def config_not_found(path):
+    """The one error for a configuration file that is not there."""
+    return ConfigError(f"{path}: configuration file not found (create one with `indieauth init`)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1952,7 +1980,7 @@ def make_plugin_manager(config, extra_plugins=()):
             continue
         if name not in available:
             names = ", ".join(sorted(available)) or "none"
-            raise ConfigError(f"{config.path}: [plugins.{name}] no such plugin is installed "
+            raise ConfigError(f"{config.where(f'plugins.{name}')} no such plugin is installed "
                               f"(installed: {names})")
         pm.register(available[name].load(), name=name)
     for name, plugin in extra.items():
@@ -3648,7 +3676,7 @@ class SigningKeys:
                 try:
                     key = serialization.load_pem_private_key(pem, password=None)
                 except (ValueError, TypeError) as exc:
-                    raise ConfigError(f"{self.app.config.path}: [tokens] signing_key: not a PEM private key "
+                    raise ConfigError(f"{self.app.config.where('tokens', 'signing_key')}: not a PEM private key "
                                       f"without a password ({exc})") from None
                 jwk = public_jwk(key)
                 algorithm = self.app.config["tokens"]["algorithm"]
@@ -4605,10 +4633,10 @@ class SignIn:
             for name in chain:
                 if name not in self.authenticators:
                     known = ", ".join(self.authenticators) or "none (enable an authenticator plugin)"
-                    raise ConfigError(f"{self.config.path}: [auth] methods: {entry!r} names {name!r}, which is not "
+                    raise ConfigError(f"{self.config.where('auth', 'methods')}: {entry!r} names {name!r}, which is not "
                                       f"an enabled authenticator (enabled: {known})")
             if len(set(chain)) != len(chain):
-                raise ConfigError(f"{self.config.path}: [auth] methods: {entry!r} repeats a method")
+                raise ConfigError(f"{self.config.where('auth', 'methods')}: {entry!r} repeats a method")
             chains.append(chain)
         return chains
 
@@ -5143,7 +5171,7 @@ class IndieAuth(SignIn):
         self.base_url = config["server"]["base_url"]
         self.secret_key = config.secret("server", "secret_key")
         if len(self.secret_key) < 32:
-            raise ConfigError(f"{config.path}: [server] secret_key: must be at least 32 characters")
+            raise ConfigError(f"{config.where('server', 'secret_key')}: must be at least 32 characters")
         self.issuer = self.base_url
         # what _headers adds to every answer (unless the handler set it), made once; HSTS for a year, without
         # subdomains (they may be other people's sites)
@@ -5154,7 +5182,7 @@ class IndieAuth(SignIn):
         # S1: the issuer is https; plain http only on loopback, for development and tests
         self.dev_profiles = is_loopback(host)
         if not self.base_url.startswith("https://") and not self.dev_profiles:
-            raise ConfigError(f"{config.path}: [server] base_url: must be https:// (the issuer of an "
+            raise ConfigError(f"{config.where('server', 'base_url')}: must be https:// (the issuer of an "
                               f"authorization server); http:// is allowed only for 127.0.0.1, [::1] and localhost")
         if self.dev_profiles:
             log.warning("base_url %s is on loopback: development mode (http allowed; profile URLs on "
@@ -5200,7 +5228,7 @@ class IndieAuth(SignIn):
         if settings is None:
             return table
         self._validated_plugin_tables.add(name)
-        return validate_table(self.config.path, f"plugins.{name}", table, settings)
+        return validate_table(self.config.shown, f"plugins.{name}", table, settings)
 
     def plugin_secret(self, name, key, value, needed=None):
         """The text of the secret setting `key` of `[plugins.NAME]` (`value` as the table holds it: inline,
@@ -5210,11 +5238,11 @@ class IndieAuth(SignIn):
         if value is None and needed is None:
             return ""
         if value is None:
-            raise ConfigError(f"{self.config.path}: {where}: required ({needed}), inline or as "
+            raise ConfigError(f"{self.config.shown}: {where}: required ({needed}), inline or as "
                               f"{{ env = \"NAME\" }} or {{ file = \"path\" }}")
         text = self.config.resolve_secret(value, where).strip()
         if needed is not None and not text:
-            raise ConfigError(f"{self.config.path}: {where}: is empty")
+            raise ConfigError(f"{self.config.shown}: {where}: is empty")
         return text
 
     # -- what handlers share: what is known of a client, templates, URLs, events
@@ -6110,7 +6138,7 @@ def cmd_keys_rotate(app, args):
     """keys rotate: a new signing key; the old one stays published until its last token expires."""
     value = app.config["tokens"]["signing_key"]
     if not (isinstance(value, dict) and "file" in value):
-        raise UsageError(f"{app.config.path}: [tokens] signing_key is not a {{ file = ... }}; rotate it by "
+        raise UsageError(f"{app.config.where('tokens', 'signing_key')} is not a {{ file = ... }}; rotate it by "
                          f"replacing the key where it is kept (the old one must then be published by hand)")
     path = app.config.resolve_path(value["file"])
     old_kid = app.keys.current()[0]
@@ -6322,8 +6350,7 @@ def main(argv=None, app_factory=None):
         if config_error and getattr(args, "optional_app", False):
             print(f"indieauth: warning: {config_error}", file=sys.stderr)
         if app is None and not getattr(args, "optional_app", False):
-            raise config_error or ConfigError(f"{args.config}: configuration file not found "
-                                              f"(create one with `indieauth init`)")
+            raise config_error or config_not_found(args.config)
         return args.handler(app, args)
     except UsageError as exc:
         print(f"indieauth: error: {exc}", file=sys.stderr)

@@ -75,7 +75,7 @@ class Refused(Exception):
 def checked_settings(app):
     """The [plugins.passkeys] table with the relying party; ConfigError naming the key that cannot work."""
     values = app.plugin_config(NAME, SETTINGS)
-    where = f"{app.config.path}: [plugins.{NAME}]"
+    where = app.config.where(f"plugins.{NAME}")
     if not values["rp_name"].strip():
         raise ConfigError(f"{where} rp_name: expected the name of this server, got an empty string")
     if not 30 <= values["challenge_lifetime"] <= 600:

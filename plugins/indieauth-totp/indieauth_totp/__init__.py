@@ -47,7 +47,7 @@ def checked_settings(app):
     ]
     for key, ok, expected in rules:
         if not ok:
-            raise ConfigError(f"{app.config.path}: [plugins.{NAME}] {key}: {expected}, "
+            raise ConfigError(f"{app.config.where(f'plugins.{NAME}', key)}: {expected}, "
                               f"got {app.plugin_config(NAME)[key]!r}")
     return values
 
