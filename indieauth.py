@@ -5184,9 +5184,6 @@ class IndieAuth(SignIn):
         if not self.base_url.startswith("https://") and not self.dev_profiles:
             raise ConfigError(f"{config.where('server', 'base_url')}: must be https:// (the issuer of an "
                               f"authorization server); http:// is allowed only for 127.0.0.1, [::1] and localhost")
-        if self.dev_profiles:
-            log.warning("base_url %s is on loopback: development mode (http allowed; profile URLs on "
-                        "loopback with a port accepted, which strict clients refuse)", self.base_url)
         self._validated_plugin_tables = set()
         # The one outbound HTTP client (SSRF-guarded) and the cache of what clients publish.
         self.http = GuardedSession(fetch_allow=config["security"]["fetch_allow"], resolver=resolver,
@@ -5955,6 +5952,7 @@ def cmd_serve(app_factory, args):
         print(f"No configuration found: wrote {path}")
     config = Config.load(path)
     warn_if_readable(config)
+    warn_if_development(config)
     if _sqlite_is_new(config):
         ensure_secret_files(config)
     workers = worker_count(args.workers or config["server"]["workers"])
@@ -6000,6 +5998,14 @@ def workers_option(text):
 def _sqlite_is_new(config):
     path = sqlite_file(config["server"]["database"], config.folder)
     return path is not None and not os.path.exists(path)
+
+
+def warn_if_development(config):
+    """One warning line, once when `serve` starts (not per command, request or reload), when base_url is
+    on loopback: the development mode IndieAuth.__init__ allows."""
+    if is_loopback(split_url(config["server"]["base_url"]).hostname):
+        log.warning("base_url %s is on loopback: development mode (http allowed; profile URLs on loopback with "
+                    "a port accepted, which strict clients refuse)", config["server"]["base_url"])
 
 
 def warn_if_readable(config):
@@ -6391,11 +6397,15 @@ def application(environ, start_response):
     if _application is None:
         with _application_lock:
             if _application is None:
+                cgi = os.environ.get("GATEWAY_INTERFACE", "").startswith("CGI")
                 try:
                     config = Config.load(default_config_path())
-                    setup_logging(config["server"]["log_level"])
+                    level = config["server"]["log_level"]
+                    # Under CGI stderr is the web server's error log, and the web server keeps its own access
+                    # log: a request that goes well writes nothing there (log_level "debug" still does).
+                    setup_logging("warning" if cgi and level == "info" else level)
                     _application = IndieAuth(config)
-                    if not os.environ.get("GATEWAY_INTERFACE", "").startswith("CGI"):
+                    if not cgi:
                         # Passenger and other long-running WSGI servers: one app per process, as under serve
                         give_back_big_blocks()
                         _application.keep_connections = True

@@ -573,15 +573,20 @@ def test_version_works_however_started(tmp_path, start):
 #  CGI: python indieauth.py under a web server's CGI
 # ---------------------------------------------------------------------------------------------
 
-def cgi(setup, path, method="GET"):
-    """Run indieauth.py as a CGI script for one request; returns (headers, body) as text."""
+def cgi_process(setup, path, method="GET"):
+    """Run indieauth.py as a CGI script for one request; the CompletedProcess (bytes)."""
     env = clean_env(GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD=method, PATH_INFO=path, QUERY_STRING="",
                     SERVER_NAME="127.0.0.1", SERVER_PORT=str(setup.port), SERVER_PROTOCOL="HTTP/1.1",
                     REMOTE_ADDR="127.0.0.1", SCRIPT_NAME="", INDIEAUTH_CONFIG=setup.config)
     result = subprocess.run([sys.executable, CORE_FILE], cwd=setup.folder, input=b"", capture_output=True,
                             env=env, timeout=30)
     assert result.returncode == 0, result.stderr.decode()
-    head, _, body = result.stdout.decode("utf-8").partition("\r\n\r\n")
+    return result
+
+
+def cgi(setup, path, method="GET"):
+    """Run indieauth.py as a CGI script for one request; returns (headers, body) as text."""
+    head, _, body = cgi_process(setup, path, method).stdout.decode("utf-8").partition("\r\n\r\n")
     return head, body
 
 
@@ -599,6 +604,23 @@ def test_cgi_with_broken_config_is_503_without_details(tmp_path):
     head, body = cgi(types.SimpleNamespace(folder=str(tmp_path), config=str(broken), port=80), "/login")
     assert head.startswith("Status: 503"), head
     assert "prot" not in body and "broken.toml" not in body
+
+
+@pytest.mark.parametrize("path", ["/login", "/.well-known/oauth-authorization-server"])
+def test_cgi_request_that_goes_well_writes_nothing_to_the_error_log(init_once, path):
+    """Under CGI stderr is the web server's error log: no access line, no development-mode warning (init_once
+    serves on 127.0.0.1, which is development mode)."""
+    result = cgi_process(init_once, path)
+    assert result.stdout.startswith(b"Status: 200"), result.stdout[:200]
+    assert result.stderr == b""
+
+
+def test_cgi_with_log_level_debug_still_writes_the_access_line(tmp_path):
+    setup = Setup(tmp_path)
+    text = open(setup.config).read()
+    assert text.count("[server]\n") == 1, text
+    open(setup.config, "w").write(text.replace("[server]\n", '[server]\nlog_level = "debug"\n'))
+    assert b"GET /login 200" in cgi_process(setup, "/login").stderr
 
 
 def test_cgi_unknown_path_is_404_error_page(init_once):
@@ -648,3 +670,25 @@ def test_init_accepts_a_loopback_profile_only_for_a_loopback_server(tmp_path):  
     refused = run(tmp_path / "b", "--config", "b.toml", "init", "--me", "http://127.0.0.1:8080/",
                   "--base-url", "https://auth.example/")
     assert_usage_error(refused, "--me")
+
+
+# ---------------------------------------------------------------------------------------------
+#  The development-mode warning: once, when serve starts
+# ---------------------------------------------------------------------------------------------
+
+DEVELOPMENT_MODE = "development mode"
+
+
+def test_commands_other_than_serve_do_not_warn_of_development_mode(setup):
+    for args in (["user", "list"], ["token", "list"], ["plugins"]):
+        result = setup.run(*args)
+        assert result.returncode == 0, result.stderr
+        assert DEVELOPMENT_MODE not in result.stderr, (args, result.stderr)
+
+
+def test_serve_warns_of_development_mode_once_when_it_starts(setup, serve):
+    server = serve(setup.folder, setup.port, "--port", setup.port, config=setup.config)
+    for _ in range(3):
+        assert http().get(server.base + "login", timeout=10).status_code == 200
+    out, err = server.output()
+    assert (out + err).count(DEVELOPMENT_MODE) == 1, (out, err)
