@@ -1968,6 +1968,22 @@ def installed_plugins():
     return {ep.name: ep for ep in importlib.metadata.entry_points(group="indieauth")}
 
 
+def declared_commands():
+    """{(group or None, name): (plugin, help)} of the commands installed plugins declare in their module's
+    `COMMANDS` ({"passwd": help, "user invite": help}), read without enabling them: each module is imported
+    (one that cannot be is left out), none is registered."""
+    found = {}
+    for plugin, ep in sorted(installed_plugins().items()):
+        try:
+            commands = getattr(ep.load(), "COMMANDS", {})
+        except Exception:  # a broken plugin: `indieauth plugins` says why
+            continue
+        for path, text in commands.items():
+            words = path.split()
+            found[(words[0], words[1]) if len(words) == 2 else (None, words[0])] = (plugin, text)
+    return found
+
+
 def make_plugin_manager(config, extra_plugins=()):
     """A PluginManager with the core defaults and only the enabled plugins registered."""
     pm = pluggy.PluginManager("indieauth")
@@ -6215,8 +6231,10 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(f"{message}\n{self.format_usage().strip()}")
 
 
-def build_parser(app=None):
-    """The `indieauth` command line; plugins add subcommands when the app is built."""
+def build_parser(app=None, disabled=True, config=None):
+    """The `indieauth` command line: the core's commands and the enabled plugins' (`app`'s); with `disabled`,
+    the commands installed plugins declare that are not enabled too, each saying which table enables it in
+    `config` (the file as given; by default the app's)."""
     parser = ArgumentParser(prog="indieauth", description="A self-hosted IndieAuth server.")
     parser.add_argument("--config", default=default_config_path(),
                         help="configuration file (default: $INDIEAUTH_CONFIG or ./plugins.toml)")
@@ -6228,8 +6246,8 @@ def build_parser(app=None):
     p.add_argument("--username", default="owner", help="the owner's user name (default: owner)")
     p.set_defaults(handler=cmd_init, needs_app=False)
     p = sub.add_parser("serve", help="run the server with waitress")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p.add_argument("--host", help="the address to listen on (default: [server] host, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="the port to listen on (default: [server] port, 8080)")
     p.add_argument("--workers", type=workers_option, metavar="N",
                    help='processes serving the port: a number, or "auto" for one per core ([server] workers)')
     p.set_defaults(handler=cmd_serve, needs_app=False)
@@ -6237,23 +6255,24 @@ def build_parser(app=None):
     sub.add_parser("plugins", help="list installed plugins").set_defaults(handler=cmd_plugins, optional_app=True)
     sub.add_parser("purge", help="delete expired rows now and print how many of each").set_defaults(handler=cmd_purge)
     p = sub.add_parser("log", help="show the audit log")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=int, default=50, help="how many of the newest events (default: 50)")
     p.set_defaults(handler=cmd_log)
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", metavar="ACTION",
                                                                       parser_class=ArgumentParser, required=True)
     p = user.add_parser("add", help="add a user and print a one-time sign-in link")
-    p.add_argument("username")
-    p.add_argument("--me", required=True)
-    p.add_argument("--role", default="user", choices=["user", "admin", "owner"])
+    p.add_argument("username", help="the name to sign in with")
+    p.add_argument("--me", required=True, help="the user's profile URL, e.g. https://example.com/")
+    p.add_argument("--role", default="user", choices=["user", "admin", "owner"],
+                   help="admins and the owner manage users and apps (default: user)")
     p.set_defaults(handler=cmd_user_add)
     user.add_parser("list", help="list users").set_defaults(handler=cmd_user_list)
     p = user.add_parser("role", help="show, give or take away a user's role in a pre-registered app")
-    p.add_argument("username")
-    p.add_argument("client_id")
+    p.add_argument("username", help="the user's name")
+    p.add_argument("client_id", help="the client_id of a pre-registered app (see `indieauth client list`)")
     p.add_argument("role", nargs="?", help='the role to give; "" takes it away; none shows it')
     p.set_defaults(handler=cmd_user_role)
     p = user.add_parser("link", help="print a one-time sign-in link (default: the owner)")
-    p.add_argument("--user")
+    p.add_argument("--user", help="user name (default: the owner)")
     p.set_defaults(handler=cmd_user_link)
     tok = sub.add_parser("token", help="testing tokens, and every token").add_subparsers(
         dest="token_command", metavar="ACTION", parser_class=ArgumentParser, required=True)
@@ -6278,35 +6297,44 @@ def build_parser(app=None):
     rs = sub.add_parser("resource-server", help="credentials for token introspection").add_subparsers(
         dest="rs_command", metavar="ACTION", parser_class=ArgumentParser, required=True)
     p = rs.add_parser("add", help="create a credential and print its secret once")
-    p.add_argument("name")
+    p.add_argument("name", help="a name for the resource server, e.g. micropub")
     p.set_defaults(handler=cmd_resource_server_add)
     rs.add_parser("list", help="list resource servers").set_defaults(handler=cmd_resource_server_list)
     p = rs.add_parser("revoke", help="revoke a resource server's credential")
-    p.add_argument("name")
+    p.add_argument("name", help="its name, as in `resource-server list`")
     p.set_defaults(handler=cmd_resource_server_revoke)
-    groups = {"user": user, "token": tok, "keys": keys, "resource-server": rs}
+    groups = {None: sub, "user": user, "token": tok, "keys": keys, "resource-server": rs}
     if app is not None:
-        app.pm.hook.register_commands(app=app, subparsers=sub, groups=groups)
-    for (group, name), (plugin, text) in PLUGIN_COMMANDS.items():
-        if name not in groups[group].choices:  # its plugin is not enabled: say which one to enable
-            p = groups[group].add_parser(name, help=f"{text} ([plugins.{plugin}])", add_help=False,
-                                         prefix_chars="\0")  # takes any options, so that they reach the message
-            p.add_argument("arguments", nargs="*")
-            p.set_defaults(handler=plugin_not_enabled(group, name, plugin), optional_app=True)
+        app.pm.hook.register_commands(app=app, subparsers=sub, groups={k: v for k, v in groups.items() if k})
+    if disabled:
+        config = config or (app.config.shown if app is not None else default_config_path())
+        missing = {path: (plugin, text, False) for path, (plugin, text) in MOVED_COMMANDS.items()}
+        declared = {path: (plugin, text, True) for path, (plugin, text) in declared_commands().items()}
+        for (group, name), (plugin, text, installed) in {**missing, **declared}.items():
+            if group in groups and name not in groups[group].choices:
+                add_unavailable_command(groups[group], group, name, plugin, text, installed, config)
     return parser
 
 
-# Commands that moved from the core to a first-party plugin: without the plugin, they say what to enable.
-PLUGIN_COMMANDS = {("user", "invite"): ("hosting", "print a single-use sign-up link")}
+# Commands that moved from the core to a first-party plugin: said to come with it even when it is not installed.
+MOVED_COMMANDS = {("user", "invite"): ("hosting", "print a single-use sign-up link")}
 
 
-def plugin_not_enabled(group, name, plugin):
+def add_unavailable_command(subparsers, group, name, plugin, text, installed, config):
+    """A stand-in for a command whose plugin is not enabled (or not installed): listed in the help with the
+    table that enables it; run, it says so, whatever its arguments."""
+    hint = f"enable with [plugins.{plugin}] in {config}"
+    if not installed:
+        hint = f"pip install indieauth-{plugin} (or plugins/indieauth-{plugin} from the source), then {hint}"
+    command = " ".join(filter(None, ("indieauth", group, name)))
+
     def handler(app, args):
-        where = app.config.path if app is not None else "plugins.toml"
-        raise UsageError(f"`indieauth {group} {name}` comes with the {plugin} plugin: install it (pip install "
-                         f"indieauth-{plugin}, or plugins/indieauth-{plugin} from the source) and add a "
-                         f"[plugins.{plugin}] table to {where}")
-    return handler
+        raise UsageError(f"`{command}` comes with the {plugin} plugin, which is not "
+                         f"{'enabled' if installed else 'installed'} ({hint})")
+    p = subparsers.add_parser(name, help=f"{text}  ({hint})" if installed else f"{text}  ([plugins.{plugin}])",
+                              add_help=False, prefix_chars="\0")  # takes any options: they reach the message
+    p.add_argument("arguments", nargs="*", help="whatever the command takes")
+    p.set_defaults(handler=handler, unavailable=plugin)
 
 
 def read_secret_from_stdin(prompt):
@@ -6314,6 +6342,18 @@ def read_secret_from_stdin(prompt):
     if sys.stdin.isatty():
         return getpass.getpass(prompt)
     return sys.stdin.readline().rstrip("\r\n")
+
+
+def parse_command_line(app, argv, config):
+    """`argv` parsed.  The commands of plugins that are not enabled are looked for (which imports every
+    installed plugin) only when they may be what was asked: help, or a command the others do not know."""
+    helping = any(arg in ("-h", "--help") for arg in argv)
+    try:
+        return build_parser(app, disabled=helping, config=config).parse_args(argv)
+    except UsageError:
+        if helping:
+            raise
+    return build_parser(app, config=config).parse_args(argv)
 
 
 def main(argv=None, app_factory=None):
@@ -6330,16 +6370,16 @@ def main(argv=None, app_factory=None):
         app = None
         config_error = None
         command = next((a for a in argv if not a.startswith("-") and a != known.config), None)
-        if command not in ("init", "serve", None) and os.path.exists(known.config):
+        helping = command is None and any(arg in ("-h", "--help") for arg in argv)  # which plugins are enabled
+        if (command not in ("init", "serve", None) or helping) and os.path.exists(known.config):
             try:
                 config = Config.load(known.config)
                 setup_logging(config["server"]["log_level"])
-                app = app_factory(config, check_schema=command not in ("migrate", "plugins"))
+                app = app_factory(config, check_schema=command not in ("migrate", "plugins", None))
             except UsageError as exc:
                 config_error = exc
-        parser = build_parser(app)
         try:
-            args = parser.parse_args(argv)
+            args = parse_command_line(app, argv, known.config)
         except UsageError as exc:
             if config_error:
                 raise config_error from None
@@ -6348,7 +6388,7 @@ def main(argv=None, app_factory=None):
                                  f"{known.config} was not found; create one with `indieauth init`)") from None
             raise
         if args.command is None:
-            parser.print_help()
+            build_parser(app, config=known.config).print_help()
             return 2
         if getattr(args, "needs_app", True) is False:
             setup_logging()

@@ -5,6 +5,7 @@ script, in a folder of its own.  Servers are `indieauth serve` processes on a fr
 127.0.0.1, polled until they answer and always killed in teardown.
 """
 
+import argparse
 import os
 import re
 import shlex
@@ -54,10 +55,10 @@ def command(*args, script=False):
     return ([SCRIPT] if script else [sys.executable, "-m", "indieauth"]) + [str(a) for a in args]
 
 
-def run(cwd, *args, stdin="", script=False, timeout=30):
+def run(cwd, *args, stdin="", script=False, timeout=30, env=None):
     """Run `indieauth ARGS` in `cwd` and return the CompletedProcess (text, both streams captured)."""
     return subprocess.run(command(*args, script=script), cwd=cwd, input=stdin, capture_output=True,
-                          text=True, env=clean_env(), timeout=timeout)
+                          text=True, env=clean_env(**(env or {})), timeout=timeout)
 
 
 def assert_usage_error(result, *phrases):
@@ -692,3 +693,106 @@ def test_serve_warns_of_development_mode_once_when_it_starts(setup, serve):
         assert http().get(server.base + "login", timeout=10).status_code == 200
     out, err = server.output()
     assert (out + err).count(DEVELOPMENT_MODE) == 1, (out, err)
+
+
+# ---------------------------------------------------------------------------------------------
+#  Help: every command, the plugins' too, and every option explained
+# ---------------------------------------------------------------------------------------------
+
+# The first-party plugins that add commands, with settings enough to enable them.
+COMMAND_PLUGINS = {"password": {}, "totp": {}, "passkeys": {}, "hosting": {}}
+
+
+def subcommands(parser, path=()):
+    """(path, parser) for every command, nested ones included (`user add`)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield path + (name,), sub
+                yield from subcommands(sub, path + (name,))
+
+
+def test_every_option_of_every_command_has_help(tmp_path):
+    app = indieauth.make_test_app({"plugins": COMMAND_PLUGINS}, folder=str(tmp_path))
+    parser = indieauth.build_parser(app)
+    missing = [" ".join(path) + " " + (action.option_strings or [action.dest])[0]
+               for path, sub in [((), parser), *subcommands(parser)] for action in sub._actions
+               if not isinstance(action, argparse._SubParsersAction) and not action.help]
+    assert missing == []
+
+
+def test_every_installed_plugin_that_adds_commands_is_walked_for_help():
+    declared = {plugin for plugin, _ in indieauth.declared_commands().values()}
+    assert declared == set(COMMAND_PLUGINS)
+
+
+@pytest.mark.parametrize("plugin", sorted(COMMAND_PLUGINS))
+def test_a_plugin_declares_exactly_the_commands_it_adds(tmp_path, plugin):
+    """COMMANDS, which `--help` reads without enabling the plugin, says what register_commands adds."""
+    core = {path for path, _ in subcommands(indieauth.build_parser(disabled=False))}
+    app = indieauth.make_test_app({"plugins": {plugin: {}}}, folder=str(tmp_path))
+    added = {" ".join(path) for path, _ in subcommands(indieauth.build_parser(app, disabled=False))
+             if path not in core and path[:-1] in core | {()}}
+    declared = {" ".join(filter(None, path)) for path, (owner, _) in indieauth.declared_commands().items()
+                if owner == plugin}
+    assert added == declared
+
+
+def words(text):
+    """`text` with every run of white space made one space: help output as argparse wraps it."""
+    return " ".join(text.split())
+
+
+WIDE = {"COLUMNS": "1000"}  # argparse wraps help at the terminal's width, and long paths at their hyphens
+
+
+def test_help_lists_the_commands_of_plugins_that_are_not_enabled_and_their_table(setup):
+    result = setup.run("--help", env=WIDE)
+    assert result.returncode == 0, result.stderr
+    help_text = words(result.stdout)
+    assert f"totp codes from an authenticator app (TOTP) (enable with [plugins.totp] in {setup.config})" in help_text
+    assert f"passkeys a user's passkeys: list, rename, remove (enable with [plugins.passkeys] in {setup.config})" \
+        in help_text
+    assert "passwd set a user's password (read from stdin) init" not in help_text  # listed where it belongs:
+    assert re.search(r"passwd set a user's password \(read from stdin\) (?!\(enable)", help_text), help_text
+
+
+def test_help_of_a_group_lists_a_plugin_command_that_is_not_enabled(setup):
+    result = setup.run("user", "--help", env=WIDE)
+    assert result.returncode == 0, result.stderr
+    assert f"invite print a single-use sign-up link (enable with [plugins.hosting] in {setup.config})" \
+        in words(result.stdout)
+
+
+@pytest.mark.parametrize("args, plugin", [(["totp", "enroll", "--user", "owner"], "totp"),
+                                          (["passkeys", "list"], "passkeys"),
+                                          (["user", "invite", "--role", "admin"], "hosting")])
+def test_a_command_of_a_plugin_that_is_not_enabled_says_which_table_enables_it(setup, args, plugin):
+    result = setup.run(*args)
+    assert_usage_error(result, f"comes with the {plugin} plugin, which is not enabled",
+                       f"(enable with [plugins.{plugin}] in {setup.config})")
+    assert "invalid choice" not in result.stderr
+
+
+def test_a_plugin_turned_off_with_enabled_false_is_listed_as_not_enabled(tmp_path):
+    setup = Setup(tmp_path)
+    with open(setup.config, "a") as f:
+        f.write("\n[plugins.totp]\nenabled = false\n")
+    assert_usage_error(setup.run("totp", "enroll"), "which is not enabled", "[plugins.totp]")
+    assert "(enable with [plugins.totp]" in words(setup.run("--help", env=WIDE).stdout)
+
+
+def test_an_unknown_command_is_still_an_invalid_choice(setup):
+    assert_usage_error(setup.run("frobnicate"), "invalid choice", "frobnicate")
+
+
+def test_user_invite_without_the_hosting_plugin_installed_says_how_to_install_it(monkeypatch):
+    """`user invite` was the core's: where its plugin is not even installed, it still says where it went."""
+    installed = indieauth.installed_plugins()
+    monkeypatch.setattr(indieauth, "installed_plugins", lambda: {k: v for k, v in installed.items() if k != "hosting"})
+    args = indieauth.build_parser(config="my.toml").parse_args(["user", "invite", "--role", "admin"])
+    with pytest.raises(indieauth.UsageError) as refused:
+        args.handler(None, args)
+    assert str(refused.value).endswith("hosting plugin, which is not installed (pip install indieauth-hosting (or "
+                                       "plugins/indieauth-hosting from the source), then enable with "
+                                       "[plugins.hosting] in my.toml)")
