@@ -68,6 +68,14 @@ log = logging.getLogger("indieauth")
 class UsageError(Exception):
     """A mistake by the person running the server: printed plainly, exit code 2, never a traceback."""
 
+    exit_code = 2
+
+
+class NotFound(UsageError):
+    """What a command names is not there ("no user named 'bea'"): printed plainly, exit code 1."""
+
+    exit_code = 1
+
 
 class ConfigError(UsageError):
     """The configuration file is wrong; the message names the file, the table and the key."""
@@ -6077,7 +6085,7 @@ def cmd_user_add(app, args):
 def cmd_user_role(app, args):
     user = app.storage.get_user(username=args.username)
     if user is None:
-        raise UsageError(f"no user named {args.username!r}")
+        raise NotFound(f"no user named {args.username!r}")
     client = app.storage.get_client(args.client_id)
     if client is None:
         raise UsageError(f"{args.client_id!r} is not a pre-registered app (see /admin/clients); "
@@ -6104,11 +6112,11 @@ def cmd_user_link(app, args):
 
 
 def user_or_owner(app, name):
-    """The user called `name`, or the owner when `name` is empty: what a command's --user option names
-    (the core's and plugins' alike); UsageError when there is no such user."""
+    """The user called `name`, or the owner when `name` is empty: the user a command names (the core's
+    and plugins' alike); NotFound, "no user named 'NAME'" and exit code 1, when there is none."""
     user = app.storage.get_user(username=name) if name else _owner(app)
     if user is None:
-        raise UsageError(f"no user named {name!r}" if name else "there is no owner user yet")
+        raise NotFound(f"no user named {name!r}" if name else "there is no owner user yet")
     return user
 
 
@@ -6400,7 +6408,7 @@ def main(argv=None, app_factory=None):
         return args.handler(app, args)
     except UsageError as exc:
         print(f"indieauth: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except peewee.OperationalError as exc:

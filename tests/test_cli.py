@@ -293,9 +293,31 @@ def test_passwd_accepts_password_of_ten_characters(setup):
     assert query(setup.database, "SELECT method FROM credential") == [("password",)]
 
 
-def test_passwd_for_unknown_user_exits_2(setup):
-    result = setup.run("passwd", "--user", "nobody", stdin=PASSWORD + "\n")
-    assert_usage_error(result, "nobody")
+@pytest.mark.parametrize("args", [["passwd"], ["totp", "enroll"], ["passkeys", "list"], ["user", "link"],
+                                  ["token", "issue", "--client-id", "https://app.example/", "--scope", "profile"],
+                                  ["pin", "set"]])
+def test_a_command_naming_a_user_who_is_not_there_says_so_and_exits_1(user_commands, args):
+    """user_or_owner: the core's, the first-party plugins' and a third party's (tests/plugins/pin.py, as
+    README's example) commands say "no user named", never a traceback."""
+    result = user_commands(*args, "--user", "nobody", stdin=PASSWORD + "\n")
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", "indieauth: error: no user named 'nobody'\n")
+
+
+@pytest.fixture
+def user_commands(setup):
+    """`indieauth ARGS` in an init'ed folder with the totp and passkeys plugins enabled, and the test plugin
+    pin (tests/plugins/pin.py) given to the app as a third party's would be."""
+    text = open(setup.config).read().replace("http://127.0.0.1:", "http://localhost:")  # passkeys need a name
+    open(setup.config, "w").write(text + "\n[plugins.totp]\n[plugins.passkeys]\n")
+    plugins = os.path.join(ROOT, "tests", "plugins")
+    script = ("import sys, indieauth, pin; sys.exit(indieauth.main(sys.argv[1:], app_factory=lambda config, **kw: "
+              "indieauth.IndieAuth(config, plugins=[pin], **kw)))")
+
+    def run_with_pin(*args, stdin=""):
+        return subprocess.run([sys.executable, "-c", script, "--config", setup.config, *map(str, args)],
+                              cwd=setup.folder, input=stdin, capture_output=True, text=True, timeout=30,
+                              env=clean_env(PYTHONPATH=plugins))
+    return run_with_pin
 
 
 def test_passwd_with_missing_config_says_the_config_is_missing(tmp_path):
