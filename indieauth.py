@@ -751,6 +751,12 @@ class StorageContract(typing.Protocol):
     def rotate_client_secret(self, client_id):
         """A new raw secret replacing the old one."""
 
+    def remove_client(self, client_id):
+        """Unregister the client: its live tokens revoked, its unused codes spent (a code it holds would
+        otherwise be redeemed without a secret, as a client that is not registered), its role assignments
+        and remembered approvals deleted, then the client, in one transaction; the number of tokens
+        revoked, None when there is no such client."""
+
     def set_client_roles(self, client, roles, default_role=""):
         """What the client accepts (check_client_roles), stored and set on the row given."""
 
@@ -1403,6 +1409,20 @@ class StoredAccounts:
         Client.update(secret_hash=token_hash(raw), rotated_at=self.now()).where(
             Client.client_id == canonical_client_id(client_id)).execute()
         return raw
+
+    def remove_client(self, client_id):
+        client_id = canonical_client_id(client_id)
+        with self.database.atomic():
+            client = Client.get_or_none(Client.client_id == client_id)
+            if client is None:
+                return None
+            revoked = self.revoke_tokens(client_id=client_id)
+            AuthCode.update(used_at=self.now()).where(AuthCode.client_id == client_id,
+                                                      AuthCode.used_at.is_null()).execute()
+            RoleAssignment.delete().where(RoleAssignment.client == client).execute()
+            Grant.delete().where(Grant.client_id == client_id).execute()
+            client.delete_instance()
+            return revoked
 
     # -- roles in pre-registered clients
     def set_client_roles(self, client, roles, default_role=""):
@@ -3995,7 +4015,7 @@ def revoke(app, form):
 # `verification_cache` seconds.  Without the file (a folder the server cannot write), nothing is kept.
 ENDS_TOKENS = frozenset({"update_user", "disable_user", "delete_user", "revoke_token", "revoke_family",
                          "revoke_tokens_from_code", "revoke_tokens", "create_client", "set_client_roles",
-                         "assign_role", "revoke_resource_server"})
+                         "assign_role", "remove_client", "revoke_resource_server"})
 GENERATION_FILE = ".indieauth-generation"
 VERIFIED_MAX = 10_000  # tokens kept per process; all are dropped when there would be more
 
@@ -4921,34 +4941,57 @@ def log_page(app):
 # ---------------------------------------------------------------------------------------------
 
 
-def admin_clients(app, secret=None, registered=None, error=None, status=200):
-    """Pre-registered clients (create, rotate a secret) and the clients that came on their own."""
+def register_client(app, name, redirect_uris, description="", logo=""):
+    """Register a confidential app under a new client_id on this server: (client_id, its raw secret, shown
+    once).  UsageError says what is wrong: no name, no redirect URI, or one the spec forbids."""
+    name = name.strip()[:255]
+    uris = [uri.strip() for uri in redirect_uris if uri.strip()]
+    if not name or not uris:
+        raise UsageError("Give the app a name and at least one redirect URI.")
+    for uri in uris:
+        problem = redirect_uri_problem(uri)
+        if problem:
+            raise UsageError(f"{uri}: {problem}")
+    client_id = canonical_client_id(app.url("clients/" + secrets.token_hex(8) + "/"))
+    return client_id, app.storage.create_client(client_id, name, uris, description[:2000], logo.strip()[:512])
+
+
+def remove_client(app, client, by=None):
+    """Unregister `client`: its tokens stop working at once, its roles and remembered approvals are gone,
+    and the audit log says so; the number of tokens revoked."""
+    revoked = app.storage.remove_client(client.client_id) or 0
+    app.storage.log_event("client_removed", user=by, client_id=client.client_id, name=client.name, tokens=revoked)
+    return revoked
+
+
+def admin_clients(app, secret=None, registered=None, error=None, status=200, notice=None):
+    """Pre-registered clients (create, rotate a secret, remove) and the clients that came on their own."""
     app.require_admin()
     bottle.response.status = status
     return app.render("admin_clients.tpl", title="Apps", clients=app.storage.list_clients(),
                       seen=app.storage.seen_clients(), secret=secret, registered=registered, error=error,
-                      loads=json.loads)
+                      notice=notice, loads=json.loads)
 
 
 def admin_clients_post(app):
-    app.require_admin()
+    admin = app.require_admin()
     app.check_csrf()
-    if form_value("action") == "rotate":
+    action = form_value("action")
+    if action in ("rotate", "remove"):
         client = app.storage.get_client(form_value("client_id"))
         if client is None:
             fail(400, "There is no such registered app.")
-        return admin_clients(app, app.storage.rotate_client_secret(client.client_id), client.client_id)
-    name = form_value("name").strip()[:255]
-    uris = [u.strip() for u in form_value("redirect_uris").split() if u.strip()]
-    if not name or not uris:
-        return admin_clients(app, error="Give the app a name and at least one redirect URI.", status=400)
-    for uri in uris:
-        problem = redirect_uri_problem(uri)
-        if problem:
-            return admin_clients(app, error=f"{uri}: {problem}", status=400)
-    client_id = canonical_client_id(app.url("clients/" + secrets.token_hex(8) + "/"))
-    secret = app.storage.create_client(client_id, name, uris, form_value("description")[:2000],
-                                       form_value("logo").strip()[:512])
+        if action == "rotate":
+            return admin_clients(app, app.storage.rotate_client_secret(client.client_id), client.client_id)
+        if form_value("confirm") != "yes":
+            return admin_client(app, client.id, "Tick the box to confirm the removal.", 400)
+        revoked = remove_client(app, client, admin)
+        return admin_clients(app, notice=f"{client.name} is removed; {revoked} of its tokens revoked.")
+    try:
+        client_id, secret = register_client(app, form_value("name"), form_value("redirect_uris").split(),
+                                            form_value("description"), form_value("logo"))
+    except UsageError as error:
+        return admin_clients(app, error=str(error), status=400)
     return admin_clients(app, secret, client_id)
 
 
@@ -6194,6 +6237,53 @@ def cmd_keys_list(app, args):
     return 0
 
 
+def cmd_client_add(app, args):
+    """client add: register an app as the Apps page does; its client_id and secret (shown only now)."""
+    client_id, secret = register_client(app, args.name, args.redirect_uri, args.description, args.logo)
+    if args.json:
+        print(json.dumps({"client_id": client_id, "client_secret": secret}))
+    else:
+        print(f"client_id: {client_id}\nclient_secret: {secret}")
+        print("(the secret is shown only now; `indieauth client secret` makes a new one)", file=sys.stderr)
+    return 0
+
+
+def cmd_client_list(app, args):
+    """client list: every registered app, never a secret."""
+    clients = [{"client_id": c.client_id, "name": c.name, "redirect_uris": json.loads(c.redirect_uris),
+                "created": c.created_at.isoformat() + "Z"} for c in app.storage.list_clients()]
+    if args.json:
+        print(json.dumps(clients, indent=2))
+    for c in clients if not args.json else ():
+        print(f"{c['client_id']}  {c['name']}  {' '.join(c['redirect_uris'])}")
+    return 0
+
+
+def registered(app, client_id):
+    """The registered app of `client_id`; NotFound (exit code 1) when there is none."""
+    client = app.storage.get_client(client_id)
+    if client is None:
+        raise NotFound(f"no registered app {client_id!r} (see `indieauth client list`)")
+    return client
+
+
+def cmd_client_secret(app, args):
+    """client secret: a new secret for the app, printed once; the old one stops working."""
+    client = registered(app, args.client_id)
+    secret = app.storage.rotate_client_secret(client.client_id)
+    print(json.dumps({"client_id": client.client_id, "client_secret": secret}) if args.json else secret)
+    return 0
+
+
+def cmd_client_remove(app, args):
+    """client remove: unregister the app as the Apps page does, revoking its tokens."""
+    client = registered(app, args.client_id)
+    revoked = remove_client(app, client)
+    print(json.dumps({"client_id": client.client_id, "tokens_revoked": revoked}) if args.json else
+          f"removed {client.name} ({client.client_id}); revoked {revoked} token{'' if revoked == 1 else 's'}")
+    return 0
+
+
 def cmd_resource_server_add(app, args):
     secret = app.storage.add_resource_server(args.name)
     print(secret)
@@ -6311,7 +6401,28 @@ def build_parser(app=None, disabled=True, config=None):
     p = rs.add_parser("revoke", help="revoke a resource server's credential")
     p.add_argument("name", help="its name, as in `resource-server list`")
     p.set_defaults(handler=cmd_resource_server_revoke)
-    groups = {None: sub, "user": user, "token": tok, "keys": keys, "resource-server": rs}
+    client = sub.add_parser("client", help="registered (confidential) apps, as on the Apps page").add_subparsers(
+        dest="client_command", metavar="ACTION", parser_class=ArgumentParser, required=True)
+    p = client.add_parser("add", help="register an app; print its client_id and its secret, once")
+    p.add_argument("name", help="the app's name, shown when people sign in to it")
+    p.add_argument("--redirect-uri", action="append", required=True, metavar="URL",
+                   help="where the app receives the code (repeatable)")
+    p.add_argument("--description", default="", help="a line about the app")
+    p.add_argument("--logo", default="", metavar="URL", help="the address of the app's logo")
+    p.add_argument("--json", action="store_true", help='print {"client_id", "client_secret"} as JSON')
+    p.set_defaults(handler=cmd_client_add)
+    p = client.add_parser("list", help="list registered apps (without secrets)")
+    p.add_argument("--json", action="store_true", help="as JSON")
+    p.set_defaults(handler=cmd_client_list)
+    p = client.add_parser("secret", help="give an app a new secret and print it once; the old one stops working")
+    p.add_argument("client_id", help="the app's client_id, from `client list`")
+    p.add_argument("--json", action="store_true", help='print {"client_id", "client_secret"} as JSON')
+    p.set_defaults(handler=cmd_client_secret)
+    p = client.add_parser("remove", help="unregister an app and revoke its tokens")
+    p.add_argument("client_id", help="the app's client_id, from `client list`")
+    p.add_argument("--json", action="store_true", help='print {"client_id", "tokens_revoked"} as JSON')
+    p.set_defaults(handler=cmd_client_remove)
+    groups = {None: sub, "user": user, "token": tok, "keys": keys, "resource-server": rs, "client": client}
     if app is not None:
         app.pm.hook.register_commands(app=app, subparsers=sub, groups={k: v for k, v in groups.items() if k})
     if disabled:

@@ -818,3 +818,25 @@ def test_user_invite_without_the_hosting_plugin_installed_says_how_to_install_it
     assert str(refused.value).endswith("hosting plugin, which is not installed (pip install indieauth-hosting (or "
                                        "plugins/indieauth-hosting from the source), then enable with "
                                        "[plugins.hosting] in my.toml)")
+
+
+# ---------------------------------------------------------------------------------------------
+#  client add | list | secret | remove, as a script would run them
+# ---------------------------------------------------------------------------------------------
+
+def test_a_script_registers_lists_rotates_and_removes_an_app(setup):
+    import json
+    added = setup.run("client", "add", "Quill", "--redirect-uri", "https://quill.example/cb", "--json")
+    assert added.returncode == 0, added.stderr
+    app = json.loads(added.stdout)
+    assert app["client_id"].startswith(setup.base + "clients/") and len(app["client_secret"]) >= 40
+    listed = setup.run("client", "list", "--json")
+    assert [c["client_id"] for c in json.loads(listed.stdout)] == [app["client_id"]]
+    assert app["client_secret"] not in listed.stdout
+    rotated = setup.run("client", "secret", app["client_id"])
+    assert rotated.returncode == 0 and rotated.stdout.strip() not in ("", app["client_secret"])
+    assert query(setup.database, "SELECT secret_hash FROM client") == [(indieauth.token_hash(rotated.stdout.strip()),)]
+    removed = setup.run("client", "remove", app["client_id"])
+    assert removed.returncode == 0 and removed.stdout.startswith("removed Quill")
+    assert query(setup.database, "SELECT COUNT(*) FROM client") == [(0,)]
+    assert setup.run("client", "remove", app["client_id"]).returncode == 1
