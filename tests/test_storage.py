@@ -531,7 +531,8 @@ def test_removing_a_client_ends_its_tokens_codes_roles_and_grants_and_nothing_of
                               redirect_uri="https://app.example/cb", code_challenge="c" * 43,
                               code_challenge_method="S256", scope="create", auth_time=clock())
     assert storage.remove_client("https://APP.example") == 1  # any form of the client_id
-    assert storage.get_client("https://app.example/") is None and storage.get_grant(alice, "https://app.example/") is None
+    assert storage.get_client("https://app.example/") is None
+    assert storage.get_grant(alice, "https://app.example/") is None
     assert storage.find_code(raw).used_at == clock() and not storage.use_code(storage.find_code(raw))
     assert [t.client_id for t in storage.live_tokens()] == ["https://other.example/"]
     assert storage.role_for(alice, "https://other.example/") == "editor"
