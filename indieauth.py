@@ -68,6 +68,14 @@ log = logging.getLogger("indieauth")
 class UsageError(Exception):
     """A mistake by the person running the server: printed plainly, exit code 2, never a traceback."""
 
+    exit_code = 2
+
+
+class NotFound(UsageError):
+    """What a command names is not there ("no user named 'bea'"): printed plainly, exit code 1."""
+
+    exit_code = 1
+
 
 class ConfigError(UsageError):
     """The configuration file is wrong; the message names the file, the table and the key."""
@@ -187,8 +195,18 @@ def parse_duration(value):
     raise ValueError("expected a duration such as 90s, 10m, 1h or 14d")
 
 
+def _whole_number(value):
+    """A TOML integer, or a quoted one ("8080"): digits alone cannot mean anything else."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,18}", value):
+        return int(value)
+    return value
+
+
 def _coerce(kind, value):
-    """The value converted to the setting's type, or ValueError saying what was expected."""
+    """The value converted to the setting's type, or ValueError saying what was expected.  Whole numbers
+    (int, workers, duration) may be quoted."""
+    if kind in ("int", "workers", "duration"):
+        value = _whole_number(value)
     if kind == "str":
         if not isinstance(value, str):
             raise ValueError("expected a string")
@@ -232,14 +250,20 @@ def _coerce(kind, value):
     raise AssertionError(kind)
 
 
+def config_place(path, table=None, key=None):
+    """How every message names a place in the configuration: the file as the person named it (--config,
+    $INDIEAUTH_CONFIG or plugins.toml), then the table and the key: "plugins.toml: [server] port"."""
+    return path + (f": [{table}]" if table else "") + (f" {key}" if table and key else "")
+
+
 def validate_table(path, table, data, settings):
     """`data` checked against `settings`, with defaults filled in; ConfigError names file, table and key."""
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: [{table}] must be a table")
+        raise ConfigError(f"{config_place(path, table)} must be a table")
     unknown = sorted(set(data) - set(settings))
     if unknown:
         known = ", ".join(sorted(settings)) or "none"
-        raise ConfigError(f"{path}: [{table}] unknown key {unknown[0]!r} (known keys: {known})")
+        raise ConfigError(f"{config_place(path, table)} unknown key {unknown[0]!r} (known keys: {known})")
     values = {}
     for key, setting in settings.items():
         if key not in data:
@@ -252,15 +276,17 @@ def validate_table(path, table, data, settings):
             if key in ("trusted_proxies", "fetch_allow"):
                 values[key] = [ipaddress.ip_network(v, strict=False) for v in values[key]]
         except ValueError as exc:
-            raise ConfigError(f"{path}: [{table}] {key}: {exc}, got {data[key]!r}") from None
+            raise ConfigError(f"{config_place(path, table, key)}: {exc}, got {data[key]!r}") from None
     return values
 
 
 class Config:
-    """The parsed plugins.toml: `config["server"]["port"]`, plugin tables and secret resolution."""
+    """The parsed plugins.toml: `config["server"]["port"]`, plugin tables and secret resolution.  `path` is
+    the file's absolute path, `shown` the path as the person gave it, which messages name (`where`)."""
 
     def __init__(self, path, data):
         self.path = os.path.abspath(path)
+        self.shown = path
         self.folder = os.path.dirname(self.path)
         unknown = sorted(set(data) - set(SETTINGS) - {"plugins"})
         if unknown:
@@ -285,7 +311,7 @@ class Config:
             with open(path, "rb") as f:
                 data = tomllib.load(f)
         except FileNotFoundError:
-            raise ConfigError(f"{path}: configuration file not found (create one with `indieauth init`)") from None
+            raise config_not_found(path) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         except OSError as exc:
@@ -294,6 +320,10 @@ class Config:
 
     def __getitem__(self, section):
         return self.sections[section]
+
+    def where(self, table=None, key=None):
+        """config_place in this file: "plugins.toml: [plugins.email] host", for a message."""
+        return config_place(self.shown, table, key)
 
     def resolve_path(self, path):
         """A path from the config, relative to the folder the config file is in."""
@@ -306,7 +336,7 @@ class Config:
     def resolve_secret(self, value, where):
         """The text of a secret value (a string, `{ env = … }` or `{ file = … }` relative to this file);
         ConfigError naming `where` (e.g. "[plugins.email] password") when it cannot be read."""
-        where = f"{self.path}: {where}"
+        where = f"{self.shown}: {where}"
         if isinstance(value, str):
             return value
         if "env" in value:
@@ -325,7 +355,8 @@ class Config:
         for name, table in self.plugins.items():
             flag = table.get("enabled", True)
             if not isinstance(flag, bool):
-                raise ConfigError(f"{self.path}: [plugins.{name}] enabled: expected true or false, got {flag!r}")
+                raise ConfigError(f"{self.where(f'plugins.{name}', 'enabled')}: expected true or false, "
+                                  f"got {flag!r}")
             if flag:
                 enabled.append(name)
         return enabled
@@ -336,13 +367,18 @@ class Config:
         for name in self.enabled_plugins():
             keys = set(self.plugins[name]) - {"enabled"}
             if keys and name not in validated:
-                raise ConfigError(f"{self.path}: [plugins.{name}] unknown key "
+                raise ConfigError(f"{self.where(f'plugins.{name}')} unknown key "
                                   f"{sorted(keys)[0]!r} (this plugin takes no settings)")
 
 
 def default_config_path():
     """`INDIEAUTH_CONFIG`, or plugins.toml in the current folder."""
     return os.environ.get("INDIEAUTH_CONFIG") or DEFAULT_CONFIG_NAME
+
+
+def config_not_found(path):
+    """The one error for a configuration file that is not there."""
+    return ConfigError(f"{path}: configuration file not found (create one with `indieauth init`)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -714,6 +750,12 @@ class StorageContract(typing.Protocol):
 
     def rotate_client_secret(self, client_id):
         """A new raw secret replacing the old one."""
+
+    def remove_client(self, client_id):
+        """Unregister the client: its live tokens revoked, its unused codes spent (a code it holds would
+        otherwise be redeemed without a secret, as a client that is not registered), its role assignments
+        and remembered approvals deleted, then the client, in one transaction; the number of tokens
+        revoked, None when there is no such client."""
 
     def set_client_roles(self, client, roles, default_role=""):
         """What the client accepts (check_client_roles), stored and set on the row given."""
@@ -1368,6 +1410,20 @@ class StoredAccounts:
             Client.client_id == canonical_client_id(client_id)).execute()
         return raw
 
+    def remove_client(self, client_id):
+        client_id = canonical_client_id(client_id)
+        with self.database.atomic():
+            client = Client.get_or_none(Client.client_id == client_id)
+            if client is None:
+                return None
+            revoked = self.revoke_tokens(client_id=client_id)
+            AuthCode.update(used_at=self.now()).where(AuthCode.client_id == client_id,
+                                                      AuthCode.used_at.is_null()).execute()
+            RoleAssignment.delete().where(RoleAssignment.client == client).execute()
+            Grant.delete().where(Grant.client_id == client_id).execute()
+            client.delete_instance()
+            return revoked
+
     # -- roles in pre-registered clients
     def set_client_roles(self, client, roles, default_role=""):
         client.roles, client.default_role = json.dumps(check_client_roles(roles, default_role)), default_role
@@ -1940,6 +1996,22 @@ def installed_plugins():
     return {ep.name: ep for ep in importlib.metadata.entry_points(group="indieauth")}
 
 
+def declared_commands():
+    """{(group or None, name): (plugin, help)} of the commands installed plugins declare in their module's
+    `COMMANDS` ({"passwd": help, "user invite": help}), read without enabling them: each module is imported
+    (one that cannot be is left out), none is registered."""
+    found = {}
+    for plugin, ep in sorted(installed_plugins().items()):
+        try:
+            commands = getattr(ep.load(), "COMMANDS", {})
+        except Exception:  # a broken plugin: `indieauth plugins` says why
+            continue
+        for path, text in commands.items():
+            words = path.split()
+            found[(words[0], words[1]) if len(words) == 2 else (None, words[0])] = (plugin, text)
+    return found
+
+
 def make_plugin_manager(config, extra_plugins=()):
     """A PluginManager with the core defaults and only the enabled plugins registered."""
     pm = pluggy.PluginManager("indieauth")
@@ -1952,7 +2024,7 @@ def make_plugin_manager(config, extra_plugins=()):
             continue
         if name not in available:
             names = ", ".join(sorted(available)) or "none"
-            raise ConfigError(f"{config.path}: [plugins.{name}] no such plugin is installed "
+            raise ConfigError(f"{config.where(f'plugins.{name}')} no such plugin is installed "
                               f"(installed: {names})")
         pm.register(available[name].load(), name=name)
     for name, plugin in extra.items():
@@ -3648,7 +3720,7 @@ class SigningKeys:
                 try:
                     key = serialization.load_pem_private_key(pem, password=None)
                 except (ValueError, TypeError) as exc:
-                    raise ConfigError(f"{self.app.config.path}: [tokens] signing_key: not a PEM private key "
+                    raise ConfigError(f"{self.app.config.where('tokens', 'signing_key')}: not a PEM private key "
                                       f"without a password ({exc})") from None
                 jwk = public_jwk(key)
                 algorithm = self.app.config["tokens"]["algorithm"]
@@ -3943,7 +4015,7 @@ def revoke(app, form):
 # `verification_cache` seconds.  Without the file (a folder the server cannot write), nothing is kept.
 ENDS_TOKENS = frozenset({"update_user", "disable_user", "delete_user", "revoke_token", "revoke_family",
                          "revoke_tokens_from_code", "revoke_tokens", "create_client", "set_client_roles",
-                         "assign_role", "revoke_resource_server"})
+                         "assign_role", "remove_client", "revoke_resource_server"})
 GENERATION_FILE = ".indieauth-generation"
 VERIFIED_MAX = 10_000  # tokens kept per process; all are dropped when there would be more
 
@@ -4605,10 +4677,10 @@ class SignIn:
             for name in chain:
                 if name not in self.authenticators:
                     known = ", ".join(self.authenticators) or "none (enable an authenticator plugin)"
-                    raise ConfigError(f"{self.config.path}: [auth] methods: {entry!r} names {name!r}, which is not "
+                    raise ConfigError(f"{self.config.where('auth', 'methods')}: {entry!r} names {name!r}, which is not "
                                       f"an enabled authenticator (enabled: {known})")
             if len(set(chain)) != len(chain):
-                raise ConfigError(f"{self.config.path}: [auth] methods: {entry!r} repeats a method")
+                raise ConfigError(f"{self.config.where('auth', 'methods')}: {entry!r} repeats a method")
             chains.append(chain)
         return chains
 
@@ -4869,34 +4941,57 @@ def log_page(app):
 # ---------------------------------------------------------------------------------------------
 
 
-def admin_clients(app, secret=None, registered=None, error=None, status=200):
-    """Pre-registered clients (create, rotate a secret) and the clients that came on their own."""
+def register_client(app, name, redirect_uris, description="", logo=""):
+    """Register a confidential app under a new client_id on this server: (client_id, its raw secret, shown
+    once).  UsageError says what is wrong: no name, no redirect URI, or one the spec forbids."""
+    name = name.strip()[:255]
+    uris = [uri.strip() for uri in redirect_uris if uri.strip()]
+    if not name or not uris:
+        raise UsageError("Give the app a name and at least one redirect URI.")
+    for uri in uris:
+        problem = redirect_uri_problem(uri)
+        if problem:
+            raise UsageError(f"{uri}: {problem}")
+    client_id = canonical_client_id(app.url("clients/" + secrets.token_hex(8) + "/"))
+    return client_id, app.storage.create_client(client_id, name, uris, description[:2000], logo.strip()[:512])
+
+
+def remove_client(app, client, by=None):
+    """Unregister `client`: its tokens stop working at once, its roles and remembered approvals are gone,
+    and the audit log says so; the number of tokens revoked."""
+    revoked = app.storage.remove_client(client.client_id) or 0
+    app.storage.log_event("client_removed", user=by, client_id=client.client_id, name=client.name, tokens=revoked)
+    return revoked
+
+
+def admin_clients(app, secret=None, registered=None, error=None, status=200, notice=None):
+    """Pre-registered clients (create, rotate a secret, remove) and the clients that came on their own."""
     app.require_admin()
     bottle.response.status = status
     return app.render("admin_clients.tpl", title="Apps", clients=app.storage.list_clients(),
                       seen=app.storage.seen_clients(), secret=secret, registered=registered, error=error,
-                      loads=json.loads)
+                      notice=notice, loads=json.loads)
 
 
 def admin_clients_post(app):
-    app.require_admin()
+    admin = app.require_admin()
     app.check_csrf()
-    if form_value("action") == "rotate":
+    action = form_value("action")
+    if action in ("rotate", "remove"):
         client = app.storage.get_client(form_value("client_id"))
         if client is None:
             fail(400, "There is no such registered app.")
-        return admin_clients(app, app.storage.rotate_client_secret(client.client_id), client.client_id)
-    name = form_value("name").strip()[:255]
-    uris = [u.strip() for u in form_value("redirect_uris").split() if u.strip()]
-    if not name or not uris:
-        return admin_clients(app, error="Give the app a name and at least one redirect URI.", status=400)
-    for uri in uris:
-        problem = redirect_uri_problem(uri)
-        if problem:
-            return admin_clients(app, error=f"{uri}: {problem}", status=400)
-    client_id = canonical_client_id(app.url("clients/" + secrets.token_hex(8) + "/"))
-    secret = app.storage.create_client(client_id, name, uris, form_value("description")[:2000],
-                                       form_value("logo").strip()[:512])
+        if action == "rotate":
+            return admin_clients(app, app.storage.rotate_client_secret(client.client_id), client.client_id)
+        if form_value("confirm") != "yes":
+            return admin_client(app, client.id, "Tick the box to confirm the removal.", 400)
+        revoked = remove_client(app, client, admin)
+        return admin_clients(app, notice=f"{client.name} is removed; {revoked} of its tokens revoked.")
+    try:
+        client_id, secret = register_client(app, form_value("name"), form_value("redirect_uris").split(),
+                                            form_value("description"), form_value("logo"))
+    except UsageError as error:
+        return admin_clients(app, error=str(error), status=400)
     return admin_clients(app, secret, client_id)
 
 
@@ -5143,7 +5238,7 @@ class IndieAuth(SignIn):
         self.base_url = config["server"]["base_url"]
         self.secret_key = config.secret("server", "secret_key")
         if len(self.secret_key) < 32:
-            raise ConfigError(f"{config.path}: [server] secret_key: must be at least 32 characters")
+            raise ConfigError(f"{config.where('server', 'secret_key')}: must be at least 32 characters")
         self.issuer = self.base_url
         # what _headers adds to every answer (unless the handler set it), made once; HSTS for a year, without
         # subdomains (they may be other people's sites)
@@ -5154,11 +5249,8 @@ class IndieAuth(SignIn):
         # S1: the issuer is https; plain http only on loopback, for development and tests
         self.dev_profiles = is_loopback(host)
         if not self.base_url.startswith("https://") and not self.dev_profiles:
-            raise ConfigError(f"{config.path}: [server] base_url: must be https:// (the issuer of an "
+            raise ConfigError(f"{config.where('server', 'base_url')}: must be https:// (the issuer of an "
                               f"authorization server); http:// is allowed only for 127.0.0.1, [::1] and localhost")
-        if self.dev_profiles:
-            log.warning("base_url %s is on loopback: development mode (http allowed; profile URLs on "
-                        "loopback with a port accepted, which strict clients refuse)", self.base_url)
         self._validated_plugin_tables = set()
         # The one outbound HTTP client (SSRF-guarded) and the cache of what clients publish.
         self.http = GuardedSession(fetch_allow=config["security"]["fetch_allow"], resolver=resolver,
@@ -5200,7 +5292,7 @@ class IndieAuth(SignIn):
         if settings is None:
             return table
         self._validated_plugin_tables.add(name)
-        return validate_table(self.config.path, f"plugins.{name}", table, settings)
+        return validate_table(self.config.shown, f"plugins.{name}", table, settings)
 
     def plugin_secret(self, name, key, value, needed=None):
         """The text of the secret setting `key` of `[plugins.NAME]` (`value` as the table holds it: inline,
@@ -5210,11 +5302,11 @@ class IndieAuth(SignIn):
         if value is None and needed is None:
             return ""
         if value is None:
-            raise ConfigError(f"{self.config.path}: {where}: required ({needed}), inline or as "
+            raise ConfigError(f"{self.config.shown}: {where}: required ({needed}), inline or as "
                               f"{{ env = \"NAME\" }} or {{ file = \"path\" }}")
         text = self.config.resolve_secret(value, where).strip()
         if needed is not None and not text:
-            raise ConfigError(f"{self.config.path}: {where}: is empty")
+            raise ConfigError(f"{self.config.shown}: {where}: is empty")
         return text
 
     # -- what handlers share: what is known of a client, templates, URLs, events
@@ -5927,6 +6019,7 @@ def cmd_serve(app_factory, args):
         print(f"No configuration found: wrote {path}")
     config = Config.load(path)
     warn_if_readable(config)
+    warn_if_development(config)
     if _sqlite_is_new(config):
         ensure_secret_files(config)
     workers = worker_count(args.workers or config["server"]["workers"])
@@ -5972,6 +6065,14 @@ def workers_option(text):
 def _sqlite_is_new(config):
     path = sqlite_file(config["server"]["database"], config.folder)
     return path is not None and not os.path.exists(path)
+
+
+def warn_if_development(config):
+    """One warning line, once when `serve` starts (not per command, request or reload), when base_url is
+    on loopback: the development mode IndieAuth.__init__ allows."""
+    if is_loopback(split_url(config["server"]["base_url"]).hostname):
+        log.warning("base_url %s is on loopback: development mode (http allowed; profile URLs on loopback with "
+                    "a port accepted, which strict clients refuse)", config["server"]["base_url"])
 
 
 def warn_if_readable(config):
@@ -6027,7 +6128,7 @@ def cmd_user_add(app, args):
 def cmd_user_role(app, args):
     user = app.storage.get_user(username=args.username)
     if user is None:
-        raise UsageError(f"no user named {args.username!r}")
+        raise NotFound(f"no user named {args.username!r}")
     client = app.storage.get_client(args.client_id)
     if client is None:
         raise UsageError(f"{args.client_id!r} is not a pre-registered app (see /admin/clients); "
@@ -6054,11 +6155,11 @@ def cmd_user_link(app, args):
 
 
 def user_or_owner(app, name):
-    """The user called `name`, or the owner when `name` is empty: what a command's --user option names
-    (the core's and plugins' alike); UsageError when there is no such user."""
+    """The user called `name`, or the owner when `name` is empty: the user a command names (the core's
+    and plugins' alike); NotFound, "no user named 'NAME'" and exit code 1, when there is none."""
     user = app.storage.get_user(username=name) if name else _owner(app)
     if user is None:
-        raise UsageError(f"no user named {name!r}" if name else "there is no owner user yet")
+        raise NotFound(f"no user named {name!r}" if name else "there is no owner user yet")
     return user
 
 
@@ -6110,7 +6211,7 @@ def cmd_keys_rotate(app, args):
     """keys rotate: a new signing key; the old one stays published until its last token expires."""
     value = app.config["tokens"]["signing_key"]
     if not (isinstance(value, dict) and "file" in value):
-        raise UsageError(f"{app.config.path}: [tokens] signing_key is not a {{ file = ... }}; rotate it by "
+        raise UsageError(f"{app.config.where('tokens', 'signing_key')} is not a {{ file = ... }}; rotate it by "
                          f"replacing the key where it is kept (the old one must then be published by hand)")
     path = app.config.resolve_path(value["file"])
     old_kid = app.keys.current()[0]
@@ -6133,6 +6234,53 @@ def cmd_keys_list(app, args):
                  f"retired, published until {key.publish_until:%Y-%m-%d %H:%M}" if key.publish_until > app.now()
                  else "expired")
         print(f"{key.kid}  {key.algorithm:<6} {key.created_at:%Y-%m-%d}  {state}")
+    return 0
+
+
+def cmd_client_add(app, args):
+    """client add: register an app as the Apps page does; its client_id and secret (shown only now)."""
+    client_id, secret = register_client(app, args.name, args.redirect_uri, args.description, args.logo)
+    if args.json:
+        print(json.dumps({"client_id": client_id, "client_secret": secret}))
+    else:
+        print(f"client_id: {client_id}\nclient_secret: {secret}")
+        print("(the secret is shown only now; `indieauth client secret` makes a new one)", file=sys.stderr)
+    return 0
+
+
+def cmd_client_list(app, args):
+    """client list: every registered app, never a secret."""
+    clients = [{"client_id": c.client_id, "name": c.name, "redirect_uris": json.loads(c.redirect_uris),
+                "created": c.created_at.isoformat() + "Z"} for c in app.storage.list_clients()]
+    if args.json:
+        print(json.dumps(clients, indent=2))
+    for c in clients if not args.json else ():
+        print(f"{c['client_id']}  {c['name']}  {' '.join(c['redirect_uris'])}")
+    return 0
+
+
+def registered(app, client_id):
+    """The registered app of `client_id`; NotFound (exit code 1) when there is none."""
+    client = app.storage.get_client(client_id)
+    if client is None:
+        raise NotFound(f"no registered app {client_id!r} (see `indieauth client list`)")
+    return client
+
+
+def cmd_client_secret(app, args):
+    """client secret: a new secret for the app, printed once; the old one stops working."""
+    client = registered(app, args.client_id)
+    secret = app.storage.rotate_client_secret(client.client_id)
+    print(json.dumps({"client_id": client.client_id, "client_secret": secret}) if args.json else secret)
+    return 0
+
+
+def cmd_client_remove(app, args):
+    """client remove: unregister the app as the Apps page does, revoking its tokens."""
+    client = registered(app, args.client_id)
+    revoked = remove_client(app, client)
+    print(json.dumps({"client_id": client.client_id, "tokens_revoked": revoked}) if args.json else
+          f"removed {client.name} ({client.client_id}); revoked {revoked} token{'' if revoked == 1 else 's'}")
     return 0
 
 
@@ -6181,8 +6329,10 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(f"{message}\n{self.format_usage().strip()}")
 
 
-def build_parser(app=None):
-    """The `indieauth` command line; plugins add subcommands when the app is built."""
+def build_parser(app=None, disabled=True, config=None):
+    """The `indieauth` command line: the core's commands and the enabled plugins' (`app`'s); with `disabled`,
+    the commands installed plugins declare that are not enabled too, each saying which table enables it in
+    `config` (the file as given; by default the app's)."""
     parser = ArgumentParser(prog="indieauth", description="A self-hosted IndieAuth server.")
     parser.add_argument("--config", default=default_config_path(),
                         help="configuration file (default: $INDIEAUTH_CONFIG or ./plugins.toml)")
@@ -6194,8 +6344,8 @@ def build_parser(app=None):
     p.add_argument("--username", default="owner", help="the owner's user name (default: owner)")
     p.set_defaults(handler=cmd_init, needs_app=False)
     p = sub.add_parser("serve", help="run the server with waitress")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p.add_argument("--host", help="the address to listen on (default: [server] host, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="the port to listen on (default: [server] port, 8080)")
     p.add_argument("--workers", type=workers_option, metavar="N",
                    help='processes serving the port: a number, or "auto" for one per core ([server] workers)')
     p.set_defaults(handler=cmd_serve, needs_app=False)
@@ -6203,23 +6353,24 @@ def build_parser(app=None):
     sub.add_parser("plugins", help="list installed plugins").set_defaults(handler=cmd_plugins, optional_app=True)
     sub.add_parser("purge", help="delete expired rows now and print how many of each").set_defaults(handler=cmd_purge)
     p = sub.add_parser("log", help="show the audit log")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=int, default=50, help="how many of the newest events (default: 50)")
     p.set_defaults(handler=cmd_log)
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", metavar="ACTION",
                                                                       parser_class=ArgumentParser, required=True)
     p = user.add_parser("add", help="add a user and print a one-time sign-in link")
-    p.add_argument("username")
-    p.add_argument("--me", required=True)
-    p.add_argument("--role", default="user", choices=["user", "admin", "owner"])
+    p.add_argument("username", help="the name to sign in with")
+    p.add_argument("--me", required=True, help="the user's profile URL, e.g. https://example.com/")
+    p.add_argument("--role", default="user", choices=["user", "admin", "owner"],
+                   help="admins and the owner manage users and apps (default: user)")
     p.set_defaults(handler=cmd_user_add)
     user.add_parser("list", help="list users").set_defaults(handler=cmd_user_list)
     p = user.add_parser("role", help="show, give or take away a user's role in a pre-registered app")
-    p.add_argument("username")
-    p.add_argument("client_id")
+    p.add_argument("username", help="the user's name")
+    p.add_argument("client_id", help="the client_id of a pre-registered app (see `indieauth client list`)")
     p.add_argument("role", nargs="?", help='the role to give; "" takes it away; none shows it')
     p.set_defaults(handler=cmd_user_role)
     p = user.add_parser("link", help="print a one-time sign-in link (default: the owner)")
-    p.add_argument("--user")
+    p.add_argument("--user", help="user name (default: the owner)")
     p.set_defaults(handler=cmd_user_link)
     tok = sub.add_parser("token", help="testing tokens, and every token").add_subparsers(
         dest="token_command", metavar="ACTION", parser_class=ArgumentParser, required=True)
@@ -6244,35 +6395,65 @@ def build_parser(app=None):
     rs = sub.add_parser("resource-server", help="credentials for token introspection").add_subparsers(
         dest="rs_command", metavar="ACTION", parser_class=ArgumentParser, required=True)
     p = rs.add_parser("add", help="create a credential and print its secret once")
-    p.add_argument("name")
+    p.add_argument("name", help="a name for the resource server, e.g. micropub")
     p.set_defaults(handler=cmd_resource_server_add)
     rs.add_parser("list", help="list resource servers").set_defaults(handler=cmd_resource_server_list)
     p = rs.add_parser("revoke", help="revoke a resource server's credential")
-    p.add_argument("name")
+    p.add_argument("name", help="its name, as in `resource-server list`")
     p.set_defaults(handler=cmd_resource_server_revoke)
-    groups = {"user": user, "token": tok, "keys": keys, "resource-server": rs}
+    client = sub.add_parser("client", help="registered (confidential) apps, as on the Apps page").add_subparsers(
+        dest="client_command", metavar="ACTION", parser_class=ArgumentParser, required=True)
+    p = client.add_parser("add", help="register an app; print its client_id and its secret, once")
+    p.add_argument("name", help="the app's name, shown when people sign in to it")
+    p.add_argument("--redirect-uri", action="append", required=True, metavar="URL",
+                   help="where the app receives the code (repeatable)")
+    p.add_argument("--description", default="", help="a line about the app")
+    p.add_argument("--logo", default="", metavar="URL", help="the address of the app's logo")
+    p.add_argument("--json", action="store_true", help='print {"client_id", "client_secret"} as JSON')
+    p.set_defaults(handler=cmd_client_add)
+    p = client.add_parser("list", help="list registered apps (without secrets)")
+    p.add_argument("--json", action="store_true", help="as JSON")
+    p.set_defaults(handler=cmd_client_list)
+    p = client.add_parser("secret", help="give an app a new secret and print it once; the old one stops working")
+    p.add_argument("client_id", help="the app's client_id, from `client list`")
+    p.add_argument("--json", action="store_true", help='print {"client_id", "client_secret"} as JSON')
+    p.set_defaults(handler=cmd_client_secret)
+    p = client.add_parser("remove", help="unregister an app and revoke its tokens")
+    p.add_argument("client_id", help="the app's client_id, from `client list`")
+    p.add_argument("--json", action="store_true", help='print {"client_id", "tokens_revoked"} as JSON')
+    p.set_defaults(handler=cmd_client_remove)
+    groups = {None: sub, "user": user, "token": tok, "keys": keys, "resource-server": rs, "client": client}
     if app is not None:
-        app.pm.hook.register_commands(app=app, subparsers=sub, groups=groups)
-    for (group, name), (plugin, text) in PLUGIN_COMMANDS.items():
-        if name not in groups[group].choices:  # its plugin is not enabled: say which one to enable
-            p = groups[group].add_parser(name, help=f"{text} ([plugins.{plugin}])", add_help=False,
-                                         prefix_chars="\0")  # takes any options, so that they reach the message
-            p.add_argument("arguments", nargs="*")
-            p.set_defaults(handler=plugin_not_enabled(group, name, plugin), optional_app=True)
+        app.pm.hook.register_commands(app=app, subparsers=sub, groups={k: v for k, v in groups.items() if k})
+    if disabled:
+        config = config or (app.config.shown if app is not None else default_config_path())
+        missing = {path: (plugin, text, False) for path, (plugin, text) in MOVED_COMMANDS.items()}
+        declared = {path: (plugin, text, True) for path, (plugin, text) in declared_commands().items()}
+        for (group, name), (plugin, text, installed) in {**missing, **declared}.items():
+            if group in groups and name not in groups[group].choices:
+                add_unavailable_command(groups[group], group, name, plugin, text, installed, config)
     return parser
 
 
-# Commands that moved from the core to a first-party plugin: without the plugin, they say what to enable.
-PLUGIN_COMMANDS = {("user", "invite"): ("hosting", "print a single-use sign-up link")}
+# Commands that moved from the core to a first-party plugin: said to come with it even when it is not installed.
+MOVED_COMMANDS = {("user", "invite"): ("hosting", "print a single-use sign-up link")}
 
 
-def plugin_not_enabled(group, name, plugin):
+def add_unavailable_command(subparsers, group, name, plugin, text, installed, config):
+    """A stand-in for a command whose plugin is not enabled (or not installed): listed in the help with the
+    table that enables it; run, it says so, whatever its arguments."""
+    hint = f"enable with [plugins.{plugin}] in {config}"
+    if not installed:
+        hint = f"pip install indieauth-{plugin} (or plugins/indieauth-{plugin} from the source), then {hint}"
+    command = " ".join(filter(None, ("indieauth", group, name)))
+
     def handler(app, args):
-        where = app.config.path if app is not None else "plugins.toml"
-        raise UsageError(f"`indieauth {group} {name}` comes with the {plugin} plugin: install it (pip install "
-                         f"indieauth-{plugin}, or plugins/indieauth-{plugin} from the source) and add a "
-                         f"[plugins.{plugin}] table to {where}")
-    return handler
+        raise UsageError(f"`{command}` comes with the {plugin} plugin, which is not "
+                         f"{'enabled' if installed else 'installed'} ({hint})")
+    p = subparsers.add_parser(name, help=f"{text}  ({hint})" if installed else f"{text}  ([plugins.{plugin}])",
+                              add_help=False, prefix_chars="\0")  # takes any options: they reach the message
+    p.add_argument("arguments", nargs="*", help="whatever the command takes")
+    p.set_defaults(handler=handler, unavailable=plugin)
 
 
 def read_secret_from_stdin(prompt):
@@ -6280,6 +6461,18 @@ def read_secret_from_stdin(prompt):
     if sys.stdin.isatty():
         return getpass.getpass(prompt)
     return sys.stdin.readline().rstrip("\r\n")
+
+
+def parse_command_line(app, argv, config):
+    """`argv` parsed.  The commands of plugins that are not enabled are looked for (which imports every
+    installed plugin) only when they may be what was asked: help, or a command the others do not know."""
+    helping = any(arg in ("-h", "--help") for arg in argv)
+    try:
+        return build_parser(app, disabled=helping, config=config).parse_args(argv)
+    except UsageError:
+        if helping:
+            raise
+    return build_parser(app, config=config).parse_args(argv)
 
 
 def main(argv=None, app_factory=None):
@@ -6296,16 +6489,16 @@ def main(argv=None, app_factory=None):
         app = None
         config_error = None
         command = next((a for a in argv if not a.startswith("-") and a != known.config), None)
-        if command not in ("init", "serve", None) and os.path.exists(known.config):
+        helping = command is None and any(arg in ("-h", "--help") for arg in argv)  # which plugins are enabled
+        if (command not in ("init", "serve", None) or helping) and os.path.exists(known.config):
             try:
                 config = Config.load(known.config)
                 setup_logging(config["server"]["log_level"])
-                app = app_factory(config, check_schema=command not in ("migrate", "plugins"))
+                app = app_factory(config, check_schema=command not in ("migrate", "plugins", None))
             except UsageError as exc:
                 config_error = exc
-        parser = build_parser(app)
         try:
-            args = parser.parse_args(argv)
+            args = parse_command_line(app, argv, known.config)
         except UsageError as exc:
             if config_error:
                 raise config_error from None
@@ -6314,7 +6507,7 @@ def main(argv=None, app_factory=None):
                                  f"{known.config} was not found; create one with `indieauth init`)") from None
             raise
         if args.command is None:
-            parser.print_help()
+            build_parser(app, config=known.config).print_help()
             return 2
         if getattr(args, "needs_app", True) is False:
             setup_logging()
@@ -6322,12 +6515,11 @@ def main(argv=None, app_factory=None):
         if config_error and getattr(args, "optional_app", False):
             print(f"indieauth: warning: {config_error}", file=sys.stderr)
         if app is None and not getattr(args, "optional_app", False):
-            raise config_error or ConfigError(f"{args.config}: configuration file not found "
-                                              f"(create one with `indieauth init`)")
+            raise config_error or config_not_found(args.config)
         return args.handler(app, args)
     except UsageError as exc:
         print(f"indieauth: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except peewee.OperationalError as exc:
@@ -6364,11 +6556,15 @@ def application(environ, start_response):
     if _application is None:
         with _application_lock:
             if _application is None:
+                cgi = os.environ.get("GATEWAY_INTERFACE", "").startswith("CGI")
                 try:
                     config = Config.load(default_config_path())
-                    setup_logging(config["server"]["log_level"])
+                    level = config["server"]["log_level"]
+                    # Under CGI stderr is the web server's error log, and the web server keeps its own access
+                    # log: a request that goes well writes nothing there (log_level "debug" still does).
+                    setup_logging("warning" if cgi and level == "info" else level)
                     _application = IndieAuth(config)
-                    if not os.environ.get("GATEWAY_INTERFACE", "").startswith("CGI"):
+                    if not cgi:
                         # Passenger and other long-running WSGI servers: one app per process, as under serve
                         give_back_big_blocks()
                         _application.keep_connections = True

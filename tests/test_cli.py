@@ -5,6 +5,7 @@ script, in a folder of its own.  Servers are `indieauth serve` processes on a fr
 127.0.0.1, polled until they answer and always killed in teardown.
 """
 
+import argparse
 import os
 import re
 import shlex
@@ -54,10 +55,10 @@ def command(*args, script=False):
     return ([SCRIPT] if script else [sys.executable, "-m", "indieauth"]) + [str(a) for a in args]
 
 
-def run(cwd, *args, stdin="", script=False, timeout=30):
+def run(cwd, *args, stdin="", script=False, timeout=30, env=None):
     """Run `indieauth ARGS` in `cwd` and return the CompletedProcess (text, both streams captured)."""
     return subprocess.run(command(*args, script=script), cwd=cwd, input=stdin, capture_output=True,
-                          text=True, env=clean_env(), timeout=timeout)
+                          text=True, env=clean_env(**(env or {})), timeout=timeout)
 
 
 def assert_usage_error(result, *phrases):
@@ -292,9 +293,31 @@ def test_passwd_accepts_password_of_ten_characters(setup):
     assert query(setup.database, "SELECT method FROM credential") == [("password",)]
 
 
-def test_passwd_for_unknown_user_exits_2(setup):
-    result = setup.run("passwd", "--user", "nobody", stdin=PASSWORD + "\n")
-    assert_usage_error(result, "nobody")
+@pytest.mark.parametrize("args", [["passwd"], ["totp", "enroll"], ["passkeys", "list"], ["user", "link"],
+                                  ["token", "issue", "--client-id", "https://app.example/", "--scope", "profile"],
+                                  ["pin", "set"]])
+def test_a_command_naming_a_user_who_is_not_there_says_so_and_exits_1(user_commands, args):
+    """user_or_owner: the core's, the first-party plugins' and a third party's (tests/plugins/pin.py, as
+    README's example) commands say "no user named", never a traceback."""
+    result = user_commands(*args, "--user", "nobody", stdin=PASSWORD + "\n")
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", "indieauth: error: no user named 'nobody'\n")
+
+
+@pytest.fixture
+def user_commands(setup):
+    """`indieauth ARGS` in an init'ed folder with the totp and passkeys plugins enabled, and the test plugin
+    pin (tests/plugins/pin.py) given to the app as a third party's would be."""
+    text = open(setup.config).read().replace("http://127.0.0.1:", "http://localhost:")  # passkeys need a name
+    open(setup.config, "w").write(text + "\n[plugins.totp]\n[plugins.passkeys]\n")
+    plugins = os.path.join(ROOT, "tests", "plugins")
+    script = ("import sys, indieauth, pin; sys.exit(indieauth.main(sys.argv[1:], app_factory=lambda config, **kw: "
+              "indieauth.IndieAuth(config, plugins=[pin], **kw)))")
+
+    def run_with_pin(*args, stdin=""):
+        return subprocess.run([sys.executable, "-c", script, "--config", setup.config, *map(str, args)],
+                              cwd=setup.folder, input=stdin, capture_output=True, text=True, timeout=30,
+                              env=clean_env(PYTHONPATH=plugins))
+    return run_with_pin
 
 
 def test_passwd_with_missing_config_says_the_config_is_missing(tmp_path):
@@ -573,15 +596,20 @@ def test_version_works_however_started(tmp_path, start):
 #  CGI: python indieauth.py under a web server's CGI
 # ---------------------------------------------------------------------------------------------
 
-def cgi(setup, path, method="GET"):
-    """Run indieauth.py as a CGI script for one request; returns (headers, body) as text."""
+def cgi_process(setup, path, method="GET"):
+    """Run indieauth.py as a CGI script for one request; the CompletedProcess (bytes)."""
     env = clean_env(GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD=method, PATH_INFO=path, QUERY_STRING="",
                     SERVER_NAME="127.0.0.1", SERVER_PORT=str(setup.port), SERVER_PROTOCOL="HTTP/1.1",
                     REMOTE_ADDR="127.0.0.1", SCRIPT_NAME="", INDIEAUTH_CONFIG=setup.config)
     result = subprocess.run([sys.executable, CORE_FILE], cwd=setup.folder, input=b"", capture_output=True,
                             env=env, timeout=30)
     assert result.returncode == 0, result.stderr.decode()
-    head, _, body = result.stdout.decode("utf-8").partition("\r\n\r\n")
+    return result
+
+
+def cgi(setup, path, method="GET"):
+    """Run indieauth.py as a CGI script for one request; returns (headers, body) as text."""
+    head, _, body = cgi_process(setup, path, method).stdout.decode("utf-8").partition("\r\n\r\n")
     return head, body
 
 
@@ -599,6 +627,23 @@ def test_cgi_with_broken_config_is_503_without_details(tmp_path):
     head, body = cgi(types.SimpleNamespace(folder=str(tmp_path), config=str(broken), port=80), "/login")
     assert head.startswith("Status: 503"), head
     assert "prot" not in body and "broken.toml" not in body
+
+
+@pytest.mark.parametrize("path", ["/login", "/.well-known/oauth-authorization-server"])
+def test_cgi_request_that_goes_well_writes_nothing_to_the_error_log(init_once, path):
+    """Under CGI stderr is the web server's error log: no access line, no development-mode warning (init_once
+    serves on 127.0.0.1, which is development mode)."""
+    result = cgi_process(init_once, path)
+    assert result.stdout.startswith(b"Status: 200"), result.stdout[:200]
+    assert result.stderr == b""
+
+
+def test_cgi_with_log_level_debug_still_writes_the_access_line(tmp_path):
+    setup = Setup(tmp_path)
+    text = open(setup.config).read()
+    assert text.count("[server]\n") == 1, text
+    open(setup.config, "w").write(text.replace("[server]\n", '[server]\nlog_level = "debug"\n'))
+    assert b"GET /login 200" in cgi_process(setup, "/login").stderr
 
 
 def test_cgi_unknown_path_is_404_error_page(init_once):
@@ -648,3 +693,150 @@ def test_init_accepts_a_loopback_profile_only_for_a_loopback_server(tmp_path):  
     refused = run(tmp_path / "b", "--config", "b.toml", "init", "--me", "http://127.0.0.1:8080/",
                   "--base-url", "https://auth.example/")
     assert_usage_error(refused, "--me")
+
+
+# ---------------------------------------------------------------------------------------------
+#  The development-mode warning: once, when serve starts
+# ---------------------------------------------------------------------------------------------
+
+DEVELOPMENT_MODE = "development mode"
+
+
+def test_commands_other_than_serve_do_not_warn_of_development_mode(setup):
+    for args in (["user", "list"], ["token", "list"], ["plugins"]):
+        result = setup.run(*args)
+        assert result.returncode == 0, result.stderr
+        assert DEVELOPMENT_MODE not in result.stderr, (args, result.stderr)
+
+
+def test_serve_warns_of_development_mode_once_when_it_starts(setup, serve):
+    server = serve(setup.folder, setup.port, "--port", setup.port, config=setup.config)
+    for _ in range(3):
+        assert http().get(server.base + "login", timeout=10).status_code == 200
+    out, err = server.output()
+    assert (out + err).count(DEVELOPMENT_MODE) == 1, (out, err)
+
+
+# ---------------------------------------------------------------------------------------------
+#  Help: every command, the plugins' too, and every option explained
+# ---------------------------------------------------------------------------------------------
+
+# The first-party plugins that add commands, with settings enough to enable them.
+COMMAND_PLUGINS = {"password": {}, "totp": {}, "passkeys": {}, "hosting": {}}
+
+
+def subcommands(parser, path=()):
+    """(path, parser) for every command, nested ones included (`user add`)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield path + (name,), sub
+                yield from subcommands(sub, path + (name,))
+
+
+def test_every_option_of_every_command_has_help(tmp_path):
+    app = indieauth.make_test_app({"plugins": COMMAND_PLUGINS}, folder=str(tmp_path))
+    parser = indieauth.build_parser(app)
+    missing = [" ".join(path) + " " + (action.option_strings or [action.dest])[0]
+               for path, sub in [((), parser), *subcommands(parser)] for action in sub._actions
+               if not isinstance(action, argparse._SubParsersAction) and not action.help]
+    assert missing == []
+
+
+def test_every_installed_plugin_that_adds_commands_is_walked_for_help():
+    declared = {plugin for plugin, _ in indieauth.declared_commands().values()}
+    assert declared == set(COMMAND_PLUGINS)
+
+
+@pytest.mark.parametrize("plugin", sorted(COMMAND_PLUGINS))
+def test_a_plugin_declares_exactly_the_commands_it_adds(tmp_path, plugin):
+    """COMMANDS, which `--help` reads without enabling the plugin, says what register_commands adds."""
+    core = {path for path, _ in subcommands(indieauth.build_parser(disabled=False))}
+    app = indieauth.make_test_app({"plugins": {plugin: {}}}, folder=str(tmp_path))
+    added = {" ".join(path) for path, _ in subcommands(indieauth.build_parser(app, disabled=False))
+             if path not in core and path[:-1] in core | {()}}
+    declared = {" ".join(filter(None, path)) for path, (owner, _) in indieauth.declared_commands().items()
+                if owner == plugin}
+    assert added == declared
+
+
+def words(text):
+    """`text` with every run of white space made one space: help output as argparse wraps it."""
+    return " ".join(text.split())
+
+
+WIDE = {"COLUMNS": "1000"}  # argparse wraps help at the terminal's width, and long paths at their hyphens
+
+
+def test_help_lists_the_commands_of_plugins_that_are_not_enabled_and_their_table(setup):
+    result = setup.run("--help", env=WIDE)
+    assert result.returncode == 0, result.stderr
+    help_text = words(result.stdout)
+    assert f"totp codes from an authenticator app (TOTP) (enable with [plugins.totp] in {setup.config})" in help_text
+    assert f"passkeys a user's passkeys: list, rename, remove (enable with [plugins.passkeys] in {setup.config})" \
+        in help_text
+    assert "passwd set a user's password (read from stdin) init" not in help_text  # listed where it belongs:
+    assert re.search(r"passwd set a user's password \(read from stdin\) (?!\(enable)", help_text), help_text
+
+
+def test_help_of_a_group_lists_a_plugin_command_that_is_not_enabled(setup):
+    result = setup.run("user", "--help", env=WIDE)
+    assert result.returncode == 0, result.stderr
+    assert f"invite print a single-use sign-up link (enable with [plugins.hosting] in {setup.config})" \
+        in words(result.stdout)
+
+
+@pytest.mark.parametrize("args, plugin", [(["totp", "enroll", "--user", "owner"], "totp"),
+                                          (["passkeys", "list"], "passkeys"),
+                                          (["user", "invite", "--role", "admin"], "hosting")])
+def test_a_command_of_a_plugin_that_is_not_enabled_says_which_table_enables_it(setup, args, plugin):
+    result = setup.run(*args)
+    assert_usage_error(result, f"comes with the {plugin} plugin, which is not enabled",
+                       f"(enable with [plugins.{plugin}] in {setup.config})")
+    assert "invalid choice" not in result.stderr
+
+
+def test_a_plugin_turned_off_with_enabled_false_is_listed_as_not_enabled(tmp_path):
+    setup = Setup(tmp_path)
+    with open(setup.config, "a") as f:
+        f.write("\n[plugins.totp]\nenabled = false\n")
+    assert_usage_error(setup.run("totp", "enroll"), "which is not enabled", "[plugins.totp]")
+    assert "(enable with [plugins.totp]" in words(setup.run("--help", env=WIDE).stdout)
+
+
+def test_an_unknown_command_is_still_an_invalid_choice(setup):
+    assert_usage_error(setup.run("frobnicate"), "invalid choice", "frobnicate")
+
+
+def test_user_invite_without_the_hosting_plugin_installed_says_how_to_install_it(monkeypatch):
+    """`user invite` was the core's: where its plugin is not even installed, it still says where it went."""
+    installed = indieauth.installed_plugins()
+    monkeypatch.setattr(indieauth, "installed_plugins", lambda: {k: v for k, v in installed.items() if k != "hosting"})
+    args = indieauth.build_parser(config="my.toml").parse_args(["user", "invite", "--role", "admin"])
+    with pytest.raises(indieauth.UsageError) as refused:
+        args.handler(None, args)
+    assert str(refused.value).endswith("hosting plugin, which is not installed (pip install indieauth-hosting (or "
+                                       "plugins/indieauth-hosting from the source), then enable with "
+                                       "[plugins.hosting] in my.toml)")
+
+
+# ---------------------------------------------------------------------------------------------
+#  client add | list | secret | remove, as a script would run them
+# ---------------------------------------------------------------------------------------------
+
+def test_a_script_registers_lists_rotates_and_removes_an_app(setup):
+    import json
+    added = setup.run("client", "add", "Quill", "--redirect-uri", "https://quill.example/cb", "--json")
+    assert added.returncode == 0, added.stderr
+    app = json.loads(added.stdout)
+    assert app["client_id"].startswith(setup.base + "clients/") and len(app["client_secret"]) >= 40
+    listed = setup.run("client", "list", "--json")
+    assert [c["client_id"] for c in json.loads(listed.stdout)] == [app["client_id"]]
+    assert app["client_secret"] not in listed.stdout
+    rotated = setup.run("client", "secret", app["client_id"])
+    assert rotated.returncode == 0 and rotated.stdout.strip() not in ("", app["client_secret"])
+    assert query(setup.database, "SELECT secret_hash FROM client") == [(indieauth.token_hash(rotated.stdout.strip()),)]
+    removed = setup.run("client", "remove", app["client_id"])
+    assert removed.returncode == 0 and removed.stdout.startswith("removed Quill")
+    assert query(setup.database, "SELECT COUNT(*) FROM client") == [(0,)]
+    assert setup.run("client", "remove", app["client_id"]).returncode == 1

@@ -1,6 +1,7 @@
 """Pre-registered (confidential) clients: a secret stored as a hash, required at the token endpoint, PKCE always."""
 
 import base64
+import json
 import urllib.parse
 
 import pytest
@@ -27,11 +28,15 @@ def signed_in(web, owner):
 
 
 def get_code(web, client_id, challenge=None, status=303):
+    return get_code_for(web, client_id, "Registered App", challenge, status)
+
+
+def get_code_for(web, client_id, name, challenge=None, status=303):
     verifier, made = pkce_pair()
     query = {"response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT, "state": "s",
              "scope": "profile create", "code_challenge": challenge or made, "code_challenge_method": "S256"}
     page = web.get("/auth?" + urllib.parse.urlencode(query), status=status).follow()
-    assert "Registered App" in page.text and "published no information" not in page.text
+    assert name in page.text and "published no information" not in page.text
     location = page.forms["consent"].submit("action", value="approve").headers["Location"]
     return query_of(location)["code"], verifier
 
@@ -166,3 +171,92 @@ def test_a_registered_apps_token_is_revoked_only_by_that_app_authenticated(signe
     assert app.storage.token_is_live(app.storage.find_token(body["access_token"]))
     signed_in.post("/revoke", {"token": body["refresh_token"]}, headers=basic(client_id, secret), status=200)
     assert not app.storage.token_is_live(app.storage.find_token(body["access_token"]))
+
+
+# -- the command line: `indieauth client add|list|secret|remove`, the Apps page's functions -------------------
+
+def cli(app, capsys, *argv):
+    """`indieauth ARGV` on `app`: (exit code, stdout, stderr)."""
+    with open(app.config.path, "w") as f:  # main() looks for the file; the factory hands out `app`
+        f.write("")
+    code = indieauth.main(["--config", app.config.path, *argv], app_factory=lambda config, **kw: app)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_client_add_prints_the_client_id_and_a_secret_that_works(signed_in, app, capsys):
+    code, out, err = cli(app, capsys, "client", "add", "Quill", "--redirect-uri", REDIRECT, "--json")
+    assert code == 0, err
+    added = json.loads(out)
+    assert added["client_id"].startswith("http://localhost/clients/")
+    assert [c.name for c in app.storage.list_clients()] == ["Quill"]
+    code, verifier = get_code_for(signed_in, added["client_id"], "Quill")
+    redeem(signed_in, added["client_id"], code, verifier, headers=basic(added["client_id"], added["client_secret"]))
+
+
+def test_cli_client_add_refuses_what_the_apps_page_refuses(app, capsys):
+    code, out, err = cli(app, capsys, "client", "add", "Bad", "--redirect-uri", "ftp://bad.example/")
+    assert code == 2 and out == "" and "ftp://bad.example/: " in err and "Traceback" not in err
+    assert app.storage.list_clients() == []
+
+
+def test_cli_client_list_shows_the_apps_without_secrets(app, registered, capsys):
+    client_id, secret = registered
+    code, out, _ = cli(app, capsys, "client", "list")
+    assert code == 0 and client_id in out and "Registered App" in out and REDIRECT in out and secret not in out
+    code, out, _ = cli(app, capsys, "client", "list", "--json")
+    assert json.loads(out) == [{"client_id": client_id, "name": "Registered App", "redirect_uris": [REDIRECT],
+                                "created": json.loads(out)[0]["created"]}]
+    assert secret not in out
+
+
+def test_cli_client_secret_prints_a_new_one_and_the_old_stops_working(signed_in, app, registered, capsys):
+    client_id, old = registered
+    code, out, _ = cli(app, capsys, "client", "secret", client_id)
+    new = out.strip()
+    assert code == 0 and new and new != old
+    code, verifier = get_code(signed_in, client_id)
+    redeem(signed_in, client_id, code, verifier, status=401, client_secret=old)
+    code, verifier = get_code(signed_in, client_id)
+    redeem(signed_in, client_id, code, verifier, client_secret=new)
+
+
+def live_tokens_of(app, client_id):
+    return [t for t in app.storage.live_tokens() if t.client_id == client_id]
+
+
+def test_cli_client_remove_revokes_its_tokens_and_unregisters_it(app, owner, registered, capsys):
+    client_id, _ = registered
+    indieauth.issue_testing_token(app, owner, client_id, ["create"], 3600)
+    assert len(live_tokens_of(app, client_id)) == 1
+    code, out, _ = cli(app, capsys, "client", "remove", client_id, "--json")
+    assert code == 0 and json.loads(out) == {"client_id": client_id, "tokens_revoked": 1}
+    assert live_tokens_of(app, client_id) == [] and app.storage.get_client(client_id) is None
+    assert app.storage.events(1)[0].kind == "client_removed"
+
+
+@pytest.mark.parametrize("action", ["secret", "remove"])
+def test_cli_client_naming_an_app_that_is_not_registered_exits_1(app, capsys, action):
+    code, out, err = cli(app, capsys, "client", action, "https://nope.example/")
+    assert (code, out) == (1, "") and "no registered app 'https://nope.example/'" in err
+
+
+def test_the_apps_page_removes_an_app_and_revokes_its_tokens(signed_in, app, owner, registered):
+    client_id, _ = registered
+    indieauth.issue_testing_token(app, owner, client_id, ["create"], 3600)
+    page = signed_in.get(f"/admin/clients/{app.storage.get_client(client_id).id}")
+    form = page.forms["remove-client"]
+    form.submit("action", value="remove", status=400)  # the box not ticked: nothing removed
+    assert app.storage.get_client(client_id) is not None and len(live_tokens_of(app, client_id)) == 1
+    form["confirm"] = True
+    done = form.submit("action", value="remove")
+    assert "Registered App is removed; 1 of its tokens revoked." in done.text
+    assert live_tokens_of(app, client_id) == [] and app.storage.get_client(client_id) is None
+
+
+def test_a_removed_app_cannot_use_its_secret(signed_in, app, owner, registered):
+    client_id, secret = registered
+    code, verifier = get_code(signed_in, client_id)
+    indieauth.remove_client(app, app.storage.get_client(client_id))
+    response = redeem(signed_in, client_id, code, verifier, status=400, client_secret=secret)
+    assert response.json["error"] in ("invalid_grant", "invalid_client")

@@ -207,3 +207,45 @@ def test_the_access_line_follows_log_level(own_logging, capsys, level, logged):
     err = capsys.readouterr().err
     assert ("INFO" in err and "GET /.well-known/oauth-authorization-server 200 1.5ms" in err) is logged
     assert ("WARNING" in err and "a warning" in err) is (level != "error")
+
+
+# -- quoted numbers and how the file is named ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key, text, expected", [
+    ("port", '"8080"', 8080), ("threads", '"2"', 2), ("workers", '"3"', 3), ("session_lifetime", '"3600"', 3600)])
+def test_a_quoted_whole_number_is_accepted(tmp_path, key, text, expected):
+    assert load(tmp_path, f"[server]\n{key} = {text}\n")["server"][key] == expected
+
+
+@pytest.mark.parametrize("text", ['"80 80"', '"８０"', '"-1"', '"0x50"', '""'])
+def test_a_quoted_text_that_is_not_digits_is_still_refused(tmp_path, text):
+    with pytest.raises(ConfigError, match=r"\[server\] port: expected a whole number"):
+        load(tmp_path, f"[server]\nport = {text}\n")
+
+
+CONFIG_PLACES = {  # (lines of [server], the rest of the file, where the message says the mistake is)
+    "setting-type": ('port = "x"', "", "[server] port"),
+    "short-secret-key": ('secret_key = "short"', "", "[server] secret_key"),
+    "base-url-not-https": ('base_url = "http://example.com/"', "", "[server] base_url"),
+    "plugin-not-installed": ("", "[plugins.nosuch]", "[plugins.nosuch]"),
+    "plugin-setting": ("", '[plugins.password]\nmin_length = "many"', "[plugins.password] min_length"),
+    "plugin-takes-no-settings": ("", "[plugins.hosting]\nsize = 1", "[plugins.hosting]"),
+    "auth-methods": ("", '[auth]\nmethods = ["nosuch"]', "[auth] methods"),
+    "plugin-secret": ("", '[plugins.webhook]\nurls = ["https://hooks.example/"]\nsecret = { env = "INDIEAUTH_UNSET" }',
+                      "[plugins.webhook] secret"),
+}
+
+
+@pytest.mark.parametrize("mistake", CONFIG_PLACES)
+def test_every_configuration_error_names_the_file_as_given(tmp_path, monkeypatch, mistake):
+    """One form for every message about the file: the path as the person gave it, then table and key."""
+    server, rest, place = CONFIG_PLACES[mistake]
+    secret_key = "" if "secret_key" in server else f'secret_key = "{"k" * 40}"'
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "my.toml").write_text(f"[server]\n{secret_key}\n{server}\n{rest}\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("INDIEAUTH_UNSET", raising=False)
+    with pytest.raises(ConfigError) as caught:
+        indieauth.IndieAuth(Config.load(os.path.join("conf", "my.toml")), check_schema=False)
+    assert str(caught.value).startswith(os.path.join("conf", "my.toml") + ": " + place), str(caught.value)

@@ -264,8 +264,7 @@ def assert_documented(path, parser):
             assert str(choice) in line, (choice, line)
 
 
-CORE_COMMANDS = [(path, parser) for path, parser in commands(indieauth.build_parser())
-                 if path not in indieauth.PLUGIN_COMMANDS]  # what a plugin brings, documented with it below
+CORE_COMMANDS = list(commands(indieauth.build_parser(disabled=False)))  # plugins' are documented with them, below
 
 
 def test_core_commands_are_found():
@@ -291,7 +290,8 @@ def test_readme_documents_global_options():
 def test_readme_documents_commands_of_first_party_plugins(tmp_path):
     app = indieauth.make_test_app({"plugins": {"password": {}, "hosting": {}}}, folder=str(tmp_path))
     core = {path for path, _ in CORE_COMMANDS}
-    added = [(path, parser) for path, parser in commands(indieauth.build_parser(app)) if path not in core]
+    added = [(path, parser) for path, parser in commands(indieauth.build_parser(app, disabled=False))
+             if path not in core]
     assert [path for path, _ in added] == [("user", "invite"), ("passwd",)]
     for path, parser in added:
         assert_documented(path, parser)

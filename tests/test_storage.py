@@ -520,6 +520,26 @@ def test_a_grant_is_found_for_its_user_and_client_only(storage):
     assert storage.get_grant(alice, "https://other.example/") is None
 
 
+def test_removing_a_client_ends_its_tokens_codes_roles_and_grants_and_nothing_of_other_clients(storage, clock):
+    alice = make_user(storage, "alice")
+    for client_id in ("https://app.example/", "https://other.example/"):
+        storage.create_client(client_id, client_id, [client_id + "cb"])
+        storage.assign_role(alice, storage.get_client(client_id), "editor")
+        storage.save_grant(alice, client_id, "profile")
+        storage.create_token("access", alice, alice.me, client_id, "create", 3600, family="f" + client_id)
+    raw = storage.create_code(60, user=alice, me=alice.me, client_id="https://app.example/",
+                              redirect_uri="https://app.example/cb", code_challenge="c" * 43,
+                              code_challenge_method="S256", scope="create", auth_time=clock())
+    assert storage.remove_client("https://APP.example") == 1  # any form of the client_id
+    assert storage.get_client("https://app.example/") is None
+    assert storage.get_grant(alice, "https://app.example/") is None
+    assert storage.find_code(raw).used_at == clock() and not storage.use_code(storage.find_code(raw))
+    assert [t.client_id for t in storage.live_tokens()] == ["https://other.example/"]
+    assert storage.role_for(alice, "https://other.example/") == "editor"
+    assert storage.get_grant(alice, "https://other.example/") is not None
+    assert storage.remove_client("https://app.example/") is None
+
+
 def test_a_retired_key_that_still_signs_is_published_longer_and_a_current_one_is_left_alone(storage, clock):
     storage.register_key("old", "EdDSA", {"kid": "old"})
     storage.register_key("new", "EdDSA", {"kid": "new"})

@@ -232,7 +232,6 @@ def test_cli_token_revoke_client_and_all(configured, capsys):
     (["token", "revoke", "zz"], "no single active token"),
     (["token", "issue", "--client-id", "https://x.example/", "--scope", "create", "--expires", "soon"], "--expires"),
     (["token", "issue", "--client-id", "ftp://x.example/", "--scope", "create"], "https://"),
-    (["token", "issue", "--client-id", "https://x.example/", "--scope", "create", "--user", "nobody"], "nobody"),
 ])
 def test_cli_token_misuse_is_exit_2(configured, capsys, argv, words):
     code, out, err = cli(configured, capsys, *argv)

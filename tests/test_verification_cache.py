@@ -152,6 +152,7 @@ def calls(storage, user, token, code):
         "create_client": lambda: storage.create_client("https://third.example/", "Third", ["https://third.example/cb"]),
         "set_client_roles": lambda: storage.set_client_roles(other, ["editor"]),
         "assign_role": lambda: storage.assign_role(user, other, "editor"),
+        "remove_client": lambda: storage.remove_client(other.client_id),
         "revoke_resource_server": lambda: storage.revoke_resource_server("unknown"),
     }
 

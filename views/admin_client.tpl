@@ -74,3 +74,13 @@ claim of JWT access tokens. Apps that came on their own never get a role.</p>
   % end
   <button type="submit" name="action" value="assign">Give the role</button>
 </form>
+<h3>Remove this app</h3>
+<form id="remove-client" method="post" action="/admin/clients">
+  <input type="hidden" name="csrf_token" value="{{csrf_token}}">
+  <input type="hidden" name="client_id" value="{{client.client_id}}">
+  <div class="check">
+    <input type="checkbox" id="confirm-remove" name="confirm" value="yes" required>
+    <label for="confirm-remove">Remove {{client.name}}: its secret, roles and tokens stop working at once</label>
+  </div>
+  <button type="submit" name="action" value="remove" class="secondary">Remove the app</button>
+</form>

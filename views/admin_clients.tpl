@@ -9,6 +9,9 @@
 % if error:
 <p class="error" role="alert">{{error}}</p>
 % end
+% if notice:
+<p role="status">{{notice}}</p>
+% end
 <h2>Registered apps</h2>
 % if not clients:
 <p>None yet.</p>

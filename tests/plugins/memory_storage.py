@@ -255,6 +255,20 @@ class MemoryStorage:
             values.update(secret_hash=token_hash(raw), rotated_at=self.now())
         return raw
 
+    def remove_client(self, client_id):
+        client = self.get_client(client_id)
+        if client is None:
+            return None
+        revoked = self.revoke_tokens(client_id=client.client_id)
+        for values in self._where("authcode", client_id=client.client_id, used_at=None):
+            values["used_at"] = self.now()
+        for table, column, value in (("roleassignment", "client_id", client.id),
+                                     ("grant", "client_id", client.client_id)):
+            for values in self._where(table, **{column: value}):
+                del self.tables[table][values["id"]]
+        del self.tables["client"][client.id]
+        return revoked
+
     def set_client_roles(self, client, roles, default_role=""):
         roles = check_client_roles(roles, default_role)
         self.tables["client"][client.id].update(roles=json.dumps(roles), default_role=default_role)

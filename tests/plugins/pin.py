@@ -1,6 +1,9 @@
-"""Test-only second factor: a PIN stored as the user's `pin` credential."""
+"""Test-only second factor: a PIN stored as the user's `pin` credential, set with `indieauth pin set` as in
+README.md's authenticator example."""
 
-from indieauth import AuthenticationFailed, Authenticator, form_value, hookimpl
+import sys
+
+from indieauth import AuthenticationFailed, Authenticator, form_value, hookimpl, user_or_owner
 
 
 class Pin(Authenticator):
@@ -37,3 +40,16 @@ class Pin(Authenticator):
 @hookimpl
 def register_authenticators(app):
     return [Pin(app)]
+
+
+@hookimpl
+def register_commands(app, subparsers):
+    parser = subparsers.add_parser("pin", help="set a user's PIN").add_subparsers(dest="pin_command", required=True)
+    setter = parser.add_parser("set", help="read a new PIN from stdin")
+    setter.add_argument("--user", help="user name (default: the owner)")
+
+    def set_pin(app, args):
+        user = user_or_owner(app, args.user)  # "no user named …", exit code 1
+        app.storage.set_credential(user, "pin", {"pin": sys.stdin.readline().strip()})
+        return 0
+    setter.set_defaults(handler=set_pin)

@@ -83,7 +83,7 @@ _lock = threading.Lock()
 def load_settings(app):
     """The validated `[plugins.email]` table with its secret and template read; ConfigError names the key."""
     values = app.plugin_config(NAME, SETTINGS)
-    where = f"{app.config.path}: [plugins.{NAME}]"
+    where = app.config.where(f"plugins.{NAME}")
     if not values["host"].strip():
         raise ConfigError(f"{where} host: required, the name or address of your mail (SMTP) server")
     if values["port"] is None:
@@ -124,7 +124,7 @@ def has_newline(text):
 
 def read_template(app, name):
     """The text of the owner's template; ConfigError for a missing file or an unknown placeholder."""
-    where = f"{app.config.path}: [plugins.{NAME}] template"
+    where = app.config.where(f"plugins.{NAME}", "template")
     path = app.config.resolve_path(name)
     try:
         with open(path, encoding="utf-8") as f:

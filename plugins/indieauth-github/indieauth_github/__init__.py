@@ -46,7 +46,7 @@ TYPED_ME = "indieauth_github.me"  # request environ: the profile URL to show aga
 def load_settings(app):
     """The validated `[plugins.github]` table with its secret read; ConfigError names the key."""
     values = app.plugin_config(NAME, SETTINGS)
-    where = f"{app.config.path}: [plugins.{NAME}]"
+    where = app.config.where(f"plugins.{NAME}")
     if not values["client_id"].strip():
         raise ConfigError(f"{where} client_id: required: the Client ID of your GitHub OAuth app "
                           f"(GitHub → Settings → Developer settings → OAuth Apps)")

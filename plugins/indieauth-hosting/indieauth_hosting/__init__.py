@@ -52,10 +52,15 @@ def menu_links(app, user):
     return [("Users", "/admin/users")] if is_admin(user) else []
 
 
+# The commands register_commands adds, declared so that `indieauth --help` lists them while the plugin is not enabled.
+COMMANDS = {"user invite": "print a single-use sign-up link"}
+
+
 @hookimpl
 def register_commands(app, subparsers, groups):
-    p = groups["user"].add_parser("invite", help="print a single-use sign-up link")
-    p.add_argument("--role", default="user", choices=["user", "admin"])
+    p = groups["user"].add_parser("invite", help=COMMANDS["user invite"])
+    p.add_argument("--role", default="user", choices=["user", "admin"],
+                   help="the role of whoever signs up with it (default: user)")
     p.add_argument("--expires", default="7d", help="how long the link works (default: 7d)")
     p.add_argument("--app-role", action="append", default=[], metavar="CLIENT_ID=ROLE",
                    help="a role in a pre-registered app, given on sign-up (repeatable)")

@@ -65,7 +65,7 @@ STEP_EXPIRED = "The time allowed for signing in ran out before the push was answ
 def load_settings(app):
     """The validated `[plugins.okta]` table with the API token read; ConfigError names the key."""
     values = app.plugin_config(NAME, SETTINGS)
-    where = f"{app.config.path}: [plugins.{NAME}]"
+    where = app.config.where(f"plugins.{NAME}")
     if values["org_url"] is None:
         raise ConfigError(f"{where} org_url: required, the address of your Okta organisation, "
                           f"like \"https://example.okta.com\"")

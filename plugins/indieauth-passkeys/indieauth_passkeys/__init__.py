@@ -75,7 +75,7 @@ class Refused(Exception):
 def checked_settings(app):
     """The [plugins.passkeys] table with the relying party; ConfigError naming the key that cannot work."""
     values = app.plugin_config(NAME, SETTINGS)
-    where = f"{app.config.path}: [plugins.{NAME}]"
+    where = app.config.where(f"plugins.{NAME}")
     if not values["rp_name"].strip():
         raise ConfigError(f"{where} rp_name: expected the name of this server, got an empty string")
     if not 30 <= values["challenge_lifetime"] <= 600:
@@ -524,9 +524,13 @@ def register_routes(app):
             ("POST", "/login/passkeys/options", json_endpoint(login_options, signed_in=False))]
 
 
+# The commands register_commands adds, declared so that `indieauth --help` lists them while the plugin is not enabled.
+COMMANDS = {"passkeys": "a user's passkeys: list, rename, remove"}
+
+
 @hookimpl
 def register_commands(app, subparsers):
-    parser = subparsers.add_parser("passkeys", help="a user's passkeys: list, rename, remove")
+    parser = subparsers.add_parser("passkeys", help=COMMANDS["passkeys"])
     actions = parser.add_subparsers(dest="passkeys_command", metavar="ACTION", parser_class=type(parser),
                                     required=True)
     listing = actions.add_parser("list", help="list a user's passkeys: ID, added, last used, name")

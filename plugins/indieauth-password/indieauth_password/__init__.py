@@ -153,9 +153,13 @@ def register_routes(app):
             ("POST", "/plugins/password/", change_post)]
 
 
+# The commands register_commands adds, declared so that `indieauth --help` lists them while the plugin is not enabled.
+COMMANDS = {"passwd": "set a user's password (read from stdin)"}
+
+
 @hookimpl
 def register_commands(app, subparsers):
-    parser = subparsers.add_parser("passwd", help="set a user's password (read from stdin)")
+    parser = subparsers.add_parser("passwd", help=COMMANDS["passwd"])
     parser.add_argument("--user", help="user name (default: the owner)")
     parser.set_defaults(handler=cmd_passwd)
 

@@ -47,7 +47,7 @@ def checked_settings(app):
     ]
     for key, ok, expected in rules:
         if not ok:
-            raise ConfigError(f"{app.config.path}: [plugins.{NAME}] {key}: {expected}, "
+            raise ConfigError(f"{app.config.where(f'plugins.{NAME}', key)}: {expected}, "
                               f"got {app.plugin_config(NAME)[key]!r}")
     return values
 
@@ -303,9 +303,13 @@ def register_routes(app):
             ("POST", "/plugins/totp/disable", disable_post)]
 
 
+# The commands register_commands adds, declared so that `indieauth --help` lists them while the plugin is not enabled.
+COMMANDS = {"totp": "codes from an authenticator app (TOTP)"}
+
+
 @hookimpl
 def register_commands(app, subparsers):
-    parser = subparsers.add_parser("totp", help="codes from an authenticator app (TOTP)")
+    parser = subparsers.add_parser("totp", help=COMMANDS["totp"])
     actions = parser.add_subparsers(dest="totp_command", metavar="ACTION", parser_class=type(parser),
                                     required=True)
     enroll = actions.add_parser("enroll", help="set up an authenticator app: shows a QR code, reads a code from stdin")

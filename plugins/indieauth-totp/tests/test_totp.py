@@ -513,7 +513,7 @@ def test_turning_off_needs_the_csrf_token(app, ann, secret):
 # -- configuration
 
 @pytest.mark.parametrize("key, value", [
-    ("digits", 7), ("digits", "6"), ("period", 0), ("period", 301), ("period", "soon"),
+    ("digits", 7), ("digits", "six"), ("period", 0), ("period", 301), ("period", "soon"),
     ("window", -1), ("window", 6), ("issuer", ""), ("issuer", "My: server"), ("issuer", 5),
 ])
 def test_a_bad_setting_is_refused_at_start_up_naming_the_key(make, key, value):

@@ -41,7 +41,7 @@ SIGNATURE_HEADER = "X-IndieAuth-Signature"
 def load_settings(app):
     """The validated `[plugins.webhook]` table, its secret read; ConfigError names the key."""
     values = app.plugin_config(NAME, SETTINGS)
-    where = f"{app.config.path}: [plugins.{NAME}]"
+    where = app.config.where(f"plugins.{NAME}")
     if not values["urls"]:
         raise ConfigError(f"{where} urls: give at least one receiver URL, like [\"https://example.com/hook\"]")
     for url in values["urls"]:

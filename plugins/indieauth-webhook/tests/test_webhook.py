@@ -391,7 +391,7 @@ def test_secret_from_a_file_next_to_the_config(make_app, tmp_path):
     ({"timeout": "soon"}, "timeout", "duration"),
     ({"timeout": 0}, "timeout", "at least 1s"),
     ({"retries": -1}, "retries", "0 to 10"),
-    ({"retries": "3"}, "retries", "whole number"),
+    ({"retries": "three"}, "retries", "whole number"),
     ({"url": "https://hooks.example/"}, "unknown key 'url'", "known keys"),
 ])
 def test_config_mistakes_name_the_table_and_the_key(tmp_path, settings, key, problem):
