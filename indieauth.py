@@ -2026,7 +2026,13 @@ def make_plugin_manager(config, extra_plugins=()):
             names = ", ".join(sorted(available)) or "none"
             raise ConfigError(f"{config.where(f'plugins.{name}')} no such plugin is installed "
                               f"(installed: {names})")
-        pm.register(available[name].load(), name=name)
+        try:
+            module = available[name].load()
+        except ImportError as exc:  # installed after this process started, or broken
+            raise ConfigError(f"{config.where(f'plugins.{name}')} the plugin is installed but its code cannot be "
+                              f"loaded ({type(exc).__name__}: {exc}); a plugin installed or upgraded while the "
+                              "server runs is loaded by a restart, not a reload") from None
+        pm.register(module, name=name)
     for name, plugin in extra.items():
         pm.register(plugin, name=name)
     pm.check_pending()

@@ -43,6 +43,27 @@ def test_an_unknown_plugin_fails_start_up_listing_the_installed_ones(make_app):
     assert "[plugins.pasword]" in message and "installed:" in message and "password" in message
 
 
+def install_unloadable_plugin(folder, name="ghost"):
+    """A distribution whose `indieauth` entry point names a module that is not there: what a server that
+    started before `pip install` sees (an editable install's path is added only at start-up)."""
+    info = folder / f"indieauth_{name}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: indieauth-{name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[indieauth]\n{name} = indieauth_{name}_missing\n")
+    return folder
+
+
+def test_a_plugin_whose_code_cannot_be_loaded_is_a_configuration_error_that_says_restart(make_app, tmp_path,
+                                                                                       monkeypatch):
+    monkeypatch.syspath_prepend(str(install_unloadable_plugin(tmp_path)))
+    assert "ghost" in indieauth.installed_plugins()
+    with pytest.raises(indieauth.ConfigError) as info:
+        make_app({"plugins": {"ghost": {}}})
+    message = str(info.value)
+    assert "[plugins.ghost]" in message and "No module named 'indieauth_ghost_missing'" in message
+    assert "restart" in message
+
+
 def test_plugins_are_not_loaded_at_import_time():
     # Importing the module builds no plugin manager and loads no entry point.
     assert not hasattr(indieauth, "pm") and indieauth._application is None

@@ -24,6 +24,7 @@ import requests
 import indieauth
 from conftest import PASSWORD
 from indieauth import testing
+from test_plugins import install_unloadable_plugin
 from test_reliability import (NO_POSTGRES, POSTGRES_URL, RACERS, START_DEADLINE, Client, Load, ServerProcess, http,
                               own_postgres_database, race, write_config)
 
@@ -363,6 +364,21 @@ def test_sighup_with_a_broken_configuration_keeps_the_old_one_serving(tmp_path, 
         assert {fresh_get(server.base).status_code for _ in range(10)} == {200}
         assert fresh_get(server.base + "admin/users", allow_redirects=False).status_code == 404
         assert server.serving_pids() == before
+
+
+def test_sighup_after_a_plugin_install_logs_one_line_that_says_restart(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.setenv("PYTHONPATH", str(site))  # on the server's path from its start, empty until the "install"
+    with serving(tmp_path, 1) as server:
+        install_unloadable_plugin(site)
+        server.edit_config("\n[plugins.ghost]\n")
+        server.signal(signal.SIGHUP)
+        wait_for("the reload's error logged", lambda: "reload failed" in server.log())
+        [line] = [line for line in server.log().splitlines() if "reload failed" in line]
+        assert "No module named 'indieauth_ghost_missing'" in line and "restart" in line
+        assert "Traceback" not in server.log()
+        assert {fresh_get(server.base).status_code for _ in range(5)} == {200}
 
 
 @pytest.mark.parametrize("workers", [1, 2])
