@@ -3808,9 +3808,9 @@ def redeem_code(app, form, at_authorization_endpoint=False, issue=lambda code: N
         # SEC5: a code issued without PKCE must be redeemed without a verifier (downgrade attack)
         raise InvalidGrant("This code was issued without PKCE; a code_verifier cannot be used with it.")
     scopes = code.scope.split()
-    if at_authorization_endpoint and any(s not in PROFILE_SCOPES for s in scopes):
-        # S59 (policy, as Taproot): a code for more than a profile is redeemed at the token endpoint
-        raise InvalidGrant("This code grants access scopes; redeem it at the token endpoint.")
+    # S59 (policy, issue 18): a code carrying access scopes may be redeemed at the authorization endpoint
+    # too, as clients in the wild do; it answers the profile URL only (`issue` is never given a token
+    # there) and the code is spent like any other.
     if not at_authorization_endpoint and not scopes:
         # S61: a code without scope MUST NOT yield an access token
         raise InvalidGrant("This code has no scope, so no access token can be issued; "
@@ -3894,8 +3894,8 @@ def fingerprint(token):
 # -- endpoints: the authorization endpoint (POST, the profile URL only) and the token endpoint
 
 def authorization_post(app):
-    """POST /auth: redeem a code for the profile URL only (S57, S58, S60); a pre-registered client
-    authenticates here as at the token endpoint."""
+    """POST /auth: redeem a code for the profile URL only (S57, S58, S60), whatever scopes it carries
+    (S59: never a token here); a pre-registered client authenticates here as at the token endpoint."""
     def redeem():
         form = client_id_from_basic(app, posted_form())
         if form.get("grant_type", "authorization_code") != "authorization_code":

@@ -538,9 +538,34 @@ def test_profile_redemption_without_grant_type(signed_in):  # S60
     assert redeem(signed_in, code, verifier, path="/auth", grant_type=None).json == {"me": "https://owner.example/"}
 
 
-def test_access_scopes_cannot_be_redeemed_at_the_authorization_endpoint(signed_in):  # S59, T24
+def test_a_code_with_access_scopes_redeemed_at_the_authorization_endpoint_answers_me_only(signed_in):  # S59, T24
+    """Issue 18: clients (the `indieauth` PyPI client) send scope yet redeem at /auth; they get the profile
+    response, never an access token, and the code is spent."""
+    code, verifier, _ = get_code(signed_in, scope="profile create")
+    answer = redeem(signed_in, code, verifier, path="/auth").json
+    assert answer == {"me": "https://owner.example/", "profile": {"name": "owner", "url": "https://owner.example/"}}
+    assert "access_token" not in answer and "refresh_token" not in answer
+
+
+def test_a_code_with_access_scopes_but_no_profile_answers_me_alone_at_the_authorization_endpoint(signed_in):  # S59
     code, verifier, _ = get_code(signed_in, scope="create update")
+    assert redeem(signed_in, code, verifier, path="/auth").json == {"me": "https://owner.example/"}
+
+
+def test_a_code_redeemed_at_the_authorization_endpoint_cannot_be_redeemed_again(signed_in):  # S59, SEC1
+    code, verifier, _ = get_code(signed_in, scope="create")
+    redeem(signed_in, code, verifier, path="/auth")
     assert redeem(signed_in, code, verifier, path="/auth", status=400).json["error"] == "invalid_grant"
+    assert redeem(signed_in, code, verifier, status=400).json["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize("change", [{"code_verifier": "w" * 43}, {"code_verifier": None},
+                                    {"client_id": "https://other.example/"},
+                                    {"redirect_uri": "https://app.example/elsewhere"}])
+def test_a_code_with_access_scopes_at_the_authorization_endpoint_is_still_checked(signed_in, change):  # S59, S53
+    code, verifier, _ = get_code(signed_in, scope="create")
+    answer = redeem(signed_in, code, verifier, path="/auth", status=400, **change).json
+    assert answer["error"] in ("invalid_grant", "invalid_request") and "me" not in answer
 
 
 def test_a_code_without_scope_yields_no_access_token(signed_in):  # S61, T27
