@@ -2997,6 +2997,13 @@ def _loopback_portless(url):
     return url[:start] + parts.netloc.rpartition(":")[0] + url[start + len(parts.netloc):]
 
 
+def on_client_origin(client_id, redirect_uri):
+    """Whether `redirect_uri` is on the client_id's own origin (scheme, host and port; S29), any port of a
+    loopback IP counting as the client_id's (S33; RFC 8252 §7.3).  The redirect check and the consent
+    screen's warning both ask this."""
+    return origin(_loopback_portless(redirect_uri)) == origin(_loopback_portless(client_id))
+
+
 def redirect_uri_allowed(client, client_id, redirect_uri):
     """(True, "") when the app may use `redirect_uri`; else (False, a sentence for the error page saying
     what the app's developer must publish) (S29–S33, SEC10, SEC11, SEC18)."""
@@ -3016,7 +3023,7 @@ def redirect_uri_allowed(client, client_id, redirect_uri):
     if published:
         return False, f"{redirect_uri} is not among the redirect URIs that {client_id} publishes. {publish}"
     # S29: same scheme, host and port as the client_id needs no registration (S33: any loopback port).
-    if origin(_loopback_portless(redirect_uri)) == origin(_loopback_portless(client_id)):
+    if on_client_origin(client_id, redirect_uri):
         return True, ""
     # S30/SEC10: another origin must be published.
     unread = f" ({client_id} could not be read: {client.error}.)" if client.error else ""
@@ -3585,7 +3592,7 @@ def consent_page(app, key):
     redirect_host = split_url(request.redirect_uri).netloc
     return app.render("consent.tpl", title="Allow access?", request=request, client=client, key=key,
                       scopes=[(s, app.scopes.get(s)) for s in scopes], redirect_host=redirect_host,
-                      cross_host=split_url(request.client_id).netloc.lower() != redirect_host.lower(),
+                      cross_host=not on_client_origin(request.client_id, request.redirect_uri),
                       hint_mismatch=bool(request.me_hint) and request.me_hint != user.me,
                       role=app.storage.role_for(user, request.client_id))
 

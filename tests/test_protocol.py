@@ -393,6 +393,30 @@ def test_consent_warns_when_sent_to_another_host(signed_in):  # S41, S30
     assert "not the app's own host" in page.text and "elsewhere.example" in page.text
 
 
+@pytest.mark.parametrize("client_id, redirect_uri", [
+    ("http://127.0.0.1:8100/", "http://127.0.0.1:8200/callback"),
+    ("http://127.0.0.1/", "http://127.0.0.1:8200/callback"),
+    ("http://[::1]:8100/", "http://[::1]:8200/callback"),
+    ("https://app.example/", "https://app.example/callback"),
+])
+def test_consent_does_not_warn_when_the_redirect_is_the_apps_own(signed_in, client_id, redirect_uri):  # S41, S33
+    """A loopback client_id's redirect on another port is the same app (RFC 8252 §7.3), as the redirect
+    check itself decides (issue 18)."""
+    _, challenge = pkce_pair()
+    page = start(signed_in, **auth_params(challenge, client_id=client_id, redirect_uri=redirect_uri)).follow()
+    assert "not the app's own host" not in page.text
+
+
+@pytest.mark.parametrize("client_id, redirect_uri", [
+    ("https://listed.example/", "http://127.0.0.1:5000/cb"),
+    ("https://listed.example/", "http://127.0.0.1:5001/cb"),
+])
+def test_consent_warns_when_the_redirect_is_not_the_apps_own(signed_in, client_id, redirect_uri):  # S41, S30
+    _, challenge = pkce_pair()
+    page = start(signed_in, **auth_params(challenge, client_id=client_id, redirect_uri=redirect_uri)).follow()
+    assert "not the app's own host" in page.text
+
+
 def test_approval_redirects_with_code_state_and_iss_by_303(signed_in):  # S3, S35, S44, S46, SEC17, SEC20, T19
     verifier, challenge = pkce_pair()
     _, form = consent_form(signed_in, challenge)
