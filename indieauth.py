@@ -4240,7 +4240,8 @@ def metadata(app):
         "authorization_endpoint": app.url("auth"),
         "token_endpoint": app.url("token"),
         "introspection_endpoint": app.url("introspect"),
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
+        # a resource-server credential as `Authorization: Bearer SECRET` (IndieAuth §6.1) or HTTP Basic (S76)
+        "introspection_endpoint_auth_methods_supported": ["Bearer", "client_secret_basic"],
         "revocation_endpoint": app.url("revoke"),
         "revocation_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "userinfo_endpoint": app.url("userinfo"),

@@ -841,6 +841,32 @@ def test_introspection_with_basic_credentials(signed_in, rs_secret):  # S76
     assert answer["active"] is True
 
 
+def introspection_credential(method, name, secret):
+    """The Authorization header of each method the metadata may list for introspection."""
+    return {"Bearer": {"Authorization": f"Bearer {secret}"},
+            "client_secret_basic": {"Authorization": "Basic " + base64.b64encode(f"{name}:{secret}".encode()).decode()},
+            }[method]
+
+
+def test_metadata_lists_every_introspection_credential_that_works(web):  # S76
+    """Issue 18: Bearer works as well as Basic, so both are listed."""
+    methods = web.get("/.well-known/oauth-authorization-server").json["introspection_endpoint_auth_methods_supported"]
+    assert sorted(methods) == ["Bearer", "client_secret_basic"]
+
+
+def test_each_listed_introspection_method_works_and_refuses_a_wrong_secret(signed_in, rs_secret):  # S76
+    body = tokens(signed_in)
+    methods = signed_in.get("/.well-known/oauth-authorization-server").json[
+        "introspection_endpoint_auth_methods_supported"]
+    for method in methods:
+        answer = signed_in.post("/introspect", {"token": body["access_token"]},
+                                headers=introspection_credential(method, "micropub", rs_secret)).json
+        assert answer["active"] is True, method
+        refused = signed_in.post("/introspect", {"token": body["access_token"]}, status=401,
+                                 headers=introspection_credential(method, "micropub", "wrong" + rs_secret))
+        assert refused.json["error"] == "invalid_client" and "active" not in refused.json, method
+
+
 def test_introspection_of_an_expired_token(signed_in, rs_secret, clock):  # S78
     body = tokens(signed_in)
     clock.advance(days=1, seconds=1)
