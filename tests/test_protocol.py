@@ -760,6 +760,44 @@ def test_refresh_with_the_original_scope_resent(signed_in):  # what real clients
     assert refresh(signed_in, first["refresh_token"], scope="profile create").json["scope"] == "profile create"
 
 
+def narrowed_tokens(web, requested="profile create delete", untick=2):
+    """Tokens of an authorization for `requested` in which the person unticked one scope at consent."""
+    verifier, challenge = pkce_pair()
+    _, form = consent_form(web, challenge, scope=requested)
+    form.get("scope", index=untick).checked = False
+    code = query_of(form.submit("action", value="approve").headers["Location"])["code"]
+    return redeem(web, code, verifier).json
+
+
+def test_a_refresh_resending_the_requested_scope_after_consent_narrowed_it_gets_what_was_granted(signed_in):  # S70, S74
+    """Issue 18: Authlib and requests-oauthlib resend the scope they first asked for; the person unticked
+    `delete` at consent, so the refresh grants the rest and says so in `scope`."""
+    first = narrowed_tokens(signed_in)
+    assert first["scope"] == "profile create"
+    second = refresh(signed_in, first["refresh_token"], scope="profile create delete").json
+    assert second["scope"] == "profile create"
+    third = refresh(signed_in, second["refresh_token"], scope="profile create delete").json  # carried on
+    assert third["scope"] == "profile create"
+
+
+def test_a_refreshed_access_token_has_only_the_granted_scopes(signed_in, rs_secret):  # SEC41, S74
+    first = narrowed_tokens(signed_in)
+    second = refresh(signed_in, first["refresh_token"], scope="delete create").json
+    assert second["scope"] == "create"
+    assert introspect(signed_in, rs_secret, second["access_token"])["scope"] == "create"
+
+
+def test_a_refresh_asking_for_a_scope_never_requested_is_refused_after_narrowing(signed_in):  # SEC41, S70
+    first = narrowed_tokens(signed_in)
+    answer = refresh(signed_in, first["refresh_token"], status=400, scope="profile create delete update").json
+    assert answer["error"] == "invalid_scope"
+
+
+def test_a_refresh_asking_only_for_refused_scopes_is_refused(signed_in):  # SEC41, S70
+    first = narrowed_tokens(signed_in)
+    assert refresh(signed_in, first["refresh_token"], status=400, scope="delete").json["error"] == "invalid_scope"
+
+
 def test_an_idle_refresh_token_expires(signed_in, clock):  # SEC42, S73
     first = tokens(signed_in)
     clock.advance(days=30, seconds=1)
