@@ -77,6 +77,29 @@ def test_authlib_completes_code_flow_with_pkce_refresh_and_revoke(server):
     assert check.status_code == 401
 
 
+def test_authlib_refresh_resending_its_scope_after_the_person_unticked_one(server):  # S70, S74
+    """Issue 18: Authlib's refresh_token sends the session's scope, all it first asked for; the person
+    unticked `create` at consent, so the refresh gets what was granted and says so."""
+    base, _ = server
+    browser = browser_signed_in(base)
+    client = OAuth2Session(client_id=f"{base}/client/", redirect_uri=f"{base}/client/callback",
+                           scope="profile create", code_challenge_method="S256")
+    client.trust_env = False
+    verifier = generate_token(64)
+    url, _ = client.create_authorization_url(f"{base}/auth", code_verifier=verifier)
+    action, fields = form_fields(browser.get(url, timeout=5).text, "consent")
+    fields = [f for f in fields if f != ("scope", "create")] + [("action", "approve")]
+    callback = browser.post(base + action, data=fields, allow_redirects=False, timeout=5).headers["Location"]
+    token = client.fetch_token(f"{base}/token", authorization_response=callback, code_verifier=verifier)
+    assert token["scope"] == "profile"
+
+    refreshed = client.refresh_token(f"{base}/token", refresh_token=token["refresh_token"])
+    assert refreshed["scope"] == "profile" and refreshed["access_token"] != token["access_token"]
+    assert client.get(f"{base}/userinfo", timeout=5).status_code == 200
+    again = client.refresh_token(f"{base}/token", refresh_token=refreshed["refresh_token"])
+    assert again["scope"] == "profile"
+
+
 def test_authlib_parses_our_callback_and_checks_its_state(server):
     base, _ = server
     browser = browser_signed_in(base)
