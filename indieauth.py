@@ -3960,7 +3960,7 @@ def token_post(app):
 # ---------------------------------------------------------------------------------------------
 
 
-def refresh_scope(token, asked):
+def refreshed_scopes(token, asked):
     """The scopes a refresh of `token` grants for the scopes `asked` (None: not sent, the granted ones);
     InvalidScope for a scope the app never asked for, or when nothing asked for was granted."""
     granted = token.scope.split()
@@ -3993,7 +3993,7 @@ def refresh_tokens(app, form):
         raise InvalidGrant("The refresh token was issued to another client.")
     if not app.storage.token_is_live(token):
         raise InvalidGrant("The refresh token has expired.")
-    scopes = refresh_scope(token, parse_scope(form["scope"]) if form.get("scope") else None)
+    scopes = refreshed_scopes(token, parse_scope(form["scope"]) if form.get("scope") else None)
     # rotation: exactly one caller wins; one that loses waits for the winner's tokens and revokes them
     after = []
     won, body = app.storage.claim(lambda: app.storage.revoke_token(token), lambda: token_response(
