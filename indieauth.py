@@ -539,9 +539,9 @@ STORAGE_ROWS = {
     "authrequest": "id client_id redirect_uri state code_challenge code_challenge_method scope me_hint "
                    "response_type client_data pushed created_at expires_at used_at",  # client_data: JSON
     "authcode": "id user user_id me client_id redirect_uri code_challenge code_challenge_method scope created_at "
-                "auth_time expires_at used_at",
+                "auth_time expires_at used_at requested_scope",
     "token": "id jti kind via family code_id user user_id me client_id scope created_at auth_time expires_at "
-             "last_used_at revoked_at",  # kind: access|refresh; via: flow|testing
+             "last_used_at revoked_at requested_scope",  # kind: access|refresh; via: flow|testing
     "signingkey": "id kid algorithm public_jwk created_at retired_at publish_until",  # public_jwk: JSON
     "grant": "id user_id client_id scope created_at",
     "resourceserver": "id name created_at revoked_at",
@@ -677,7 +677,7 @@ class StorageContract(typing.Protocol):
 
     def create_code(self, lifetime, **fields):
         """A new authorization code (user, me, client_id, redirect_uri, code_challenge[_method], scope,
-        auth_time); its raw value."""
+        auth_time, requested_scope: what the app asked for, "" by default); its raw value."""
 
     def find_code(self, raw):
         """The code with its user, whatever its state (a replay must be recognised)."""
@@ -691,9 +691,9 @@ class StorageContract(typing.Protocol):
 
     # -- tokens
     def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None, via="flow",
-                     auth_time=None, encode=None):
+                     auth_time=None, encode=None, requested_scope=""):
         """(raw, row) of a new token; lifetime 0 never expires.  `encode(jti, iat, exp)` makes the raw
-        token (a JWT) when given, else it is random."""
+        token (a JWT) when given, else it is random.  `requested_scope` is kept as given."""
 
     def find_token(self, raw):
         """The token with its user, whatever its state."""
@@ -935,6 +935,7 @@ class AuthCode(BaseModel):
     auth_time = peewee.DateTimeField(null=True)
     expires_at = peewee.DateTimeField(index=True)
     used_at = peewee.DateTimeField(null=True)
+    requested_scope = peewee.TextField(default="")  # what the app asked for; `scope` is what was granted
 
 
 class Token(BaseModel):
@@ -955,6 +956,7 @@ class Token(BaseModel):
     expires_at = peewee.DateTimeField(null=True, index=True)
     last_used_at = peewee.DateTimeField(null=True)
     revoked_at = peewee.DateTimeField(null=True)
+    requested_scope = peewee.TextField(default="")  # a refresh token's: what the app asked for at first
 
 
 class SigningKey(BaseModel):
@@ -1117,12 +1119,20 @@ def _migration_6(migrator):
     migrator.database.create_tables([CallbackState])
 
 
+def _migration_7(migrator):
+    """The scope the app asked for, beside the scope granted, on codes and refresh tokens: a refresh that
+    resends it after the person narrowed it at consent gets what was granted (issue 18).  Rows made
+    before keep "", read as "what was granted"."""
+    _add_missing_columns(migrator, AuthCode, ["requested_scope"])
+    _add_missing_columns(migrator, Token, ["requested_scope"])
+
+
 # Each migration is (version, function(migrator)), run by Storage.migrate on `migrator.database`.
 # Append, never edit: a migration that changes an existing table uses `migrator` (playhouse.migrate)
 # and checks `migrator.database.get_columns` first, because the versions that create tables create
 # them from the current models.
 MIGRATIONS = [(1, _migration_1), (2, _migration_2), (3, _migration_3), (4, _migration_4), (5, _migration_5),
-              (6, _migration_6)]
+              (6, _migration_6), (7, _migration_7)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -1609,13 +1619,14 @@ class StoredProtocol:
 
     # -- tokens
     def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None, via="flow",
-                     auth_time=None, encode=None):
+                     auth_time=None, encode=None, requested_scope=""):
         jti, now = secrets.token_hex(16), self.now()
         expires = now + datetime.timedelta(seconds=lifetime) if lifetime else None
         raw = encode(jti, now, expires) if encode else secrets.token_urlsafe(32)
         row = self._insert_token(self.database, token_hash=token_hash(raw), jti=jti, kind=kind, via=via,
                                  family=family, code=code, user=user, me=me, client_id=client_id, scope=scope,
-                                 created_at=now, auth_time=auth_time, expires_at=expires)
+                                 created_at=now, auth_time=auth_time, expires_at=expires,
+                                 requested_scope=requested_scope)
         return raw, row
 
     def find_token(self, raw):
@@ -3003,6 +3014,13 @@ def _loopback_portless(url):
     return url[:start] + parts.netloc.rpartition(":")[0] + url[start + len(parts.netloc):]
 
 
+def on_client_origin(client_id, redirect_uri):
+    """Whether `redirect_uri` is on the client_id's own origin (scheme, host and port; S29), any port of a
+    loopback IP counting as the client_id's (S33; RFC 8252 §7.3).  The redirect check and the consent
+    screen's warning both ask this."""
+    return origin(_loopback_portless(redirect_uri)) == origin(_loopback_portless(client_id))
+
+
 def redirect_uri_allowed(client, client_id, redirect_uri):
     """(True, "") when the app may use `redirect_uri`; else (False, a sentence for the error page saying
     what the app's developer must publish) (S29–S33, SEC10, SEC11, SEC18)."""
@@ -3022,7 +3040,7 @@ def redirect_uri_allowed(client, client_id, redirect_uri):
     if published:
         return False, f"{redirect_uri} is not among the redirect URIs that {client_id} publishes. {publish}"
     # S29: same scheme, host and port as the client_id needs no registration (S33: any loopback port).
-    if origin(_loopback_portless(redirect_uri)) == origin(_loopback_portless(client_id)):
+    if on_client_origin(client_id, redirect_uri):
         return True, ""
     # S30/SEC10: another origin must be published.
     unread = f" ({client_id} could not be read: {client.error}.)" if client.error else ""
@@ -3452,7 +3470,8 @@ def issue_code(app, request, user, scopes, auth_time=None):
     return app.storage.create_code(CODE_LIFETIME, user=user, me=user.me, client_id=request.client_id,
                                    auth_time=auth_time,
                                    redirect_uri=request.redirect_uri, code_challenge=request.code_challenge,
-                                   code_challenge_method=request.code_challenge_method, scope=" ".join(scopes))
+                                   code_challenge_method=request.code_challenge_method, scope=" ".join(scopes),
+                                   requested_scope=request.scope)
 
 
 # -- endpoints: the authorization endpoint (GET), PAR and the consent page
@@ -3591,7 +3610,7 @@ def consent_page(app, key):
     redirect_host = split_url(request.redirect_uri).netloc
     return app.render("consent.tpl", title="Allow access?", request=request, client=client, key=key,
                       scopes=[(s, app.scopes.get(s)) for s in scopes], redirect_host=redirect_host,
-                      cross_host=split_url(request.client_id).netloc.lower() != redirect_host.lower(),
+                      cross_host=not on_client_origin(request.client_id, request.redirect_uri),
                       hint_mismatch=bool(request.me_hint) and request.me_hint != user.me,
                       role=app.storage.role_for(user, request.client_id))
 
@@ -3814,9 +3833,9 @@ def redeem_code(app, form, at_authorization_endpoint=False, issue=lambda code: N
         # SEC5: a code issued without PKCE must be redeemed without a verifier (downgrade attack)
         raise InvalidGrant("This code was issued without PKCE; a code_verifier cannot be used with it.")
     scopes = code.scope.split()
-    if at_authorization_endpoint and any(s not in PROFILE_SCOPES for s in scopes):
-        # S59 (policy, as Taproot): a code for more than a profile is redeemed at the token endpoint
-        raise InvalidGrant("This code grants access scopes; redeem it at the token endpoint.")
+    # S59 (policy, issue 18): a code carrying access scopes may be redeemed at the authorization endpoint
+    # too, as clients in the wild do; it answers the profile URL only (`issue` is never given a token
+    # there) and the code is spent like any other.
     if not at_authorization_endpoint and not scopes:
         # S61: a code without scope MUST NOT yield an access token
         raise InvalidGrant("This code has no scope, so no access token can be issued; "
@@ -3840,9 +3859,10 @@ def profile_for(app, user, scopes):
 
 
 def token_response(app, user, client_id, scopes, code=None, family=None, refresh_scope=None, auth_time=None,
-                   grant_type="authorization_code", after=None):
-    """Issue an access and a refresh token; the JSON body of S62 (and S71 for a refresh).  The TokenIssued
-    event is sent at once, or put in the list `after` for a caller in a transaction to send once it commits."""
+                   grant_type="authorization_code", after=None, requested_scope=""):
+    """Issue an access and a refresh token; the JSON body of S62 (and S71 for a refresh).  The refresh token
+    keeps `requested_scope`, what the app first asked for (refresh_tokens).  The TokenIssued event is sent
+    at once, or put in the list `after` for a caller in a transaction to send once it commits."""
     settings = app.config["tokens"]
     family = family or uuid.uuid4().hex
     role = app.storage.role_for(user, client_id)
@@ -3851,7 +3871,8 @@ def token_response(app, user, client_id, scopes, code=None, family=None, refresh
                                            encode=access_token_encoder(app, user, client_id, scopes, auth_time, role))
     refresh, _ = app.storage.create_token("refresh", user, user.me, client_id,
                                           refresh_scope if refresh_scope is not None else " ".join(scopes),
-                                          settings["refresh_token_lifetime"], family, code, auth_time=auth_time)
+                                          settings["refresh_token_lifetime"], family, code, auth_time=auth_time,
+                                          requested_scope=requested_scope)
     body = {"access_token": access, "token_type": "Bearer", "scope": " ".join(scopes),
             "expires_in": settings["access_token_lifetime"], "refresh_token": refresh, "me": user.me}
     if role:
@@ -3900,8 +3921,8 @@ def fingerprint(token):
 # -- endpoints: the authorization endpoint (POST, the profile URL only) and the token endpoint
 
 def authorization_post(app):
-    """POST /auth: redeem a code for the profile URL only (S57, S58, S60); a pre-registered client
-    authenticates here as at the token endpoint."""
+    """POST /auth: redeem a code for the profile URL only (S57, S58, S60), whatever scopes it carries
+    (S59: never a token here); a pre-registered client authenticates here as at the token endpoint."""
     def redeem():
         form = client_id_from_basic(app, posted_form())
         if form.get("grant_type", "authorization_code") != "authorization_code":
@@ -3927,7 +3948,7 @@ def token_post(app):
             after = []
             _, body = redeem_code(app, form, issue=lambda code: token_response(
                 app, code.user, code.client_id, code.scope.split(), code=code, auth_time=code.auth_time,
-                after=after))
+                after=after, requested_scope=code.requested_scope))
             for send in after:
                 send()
         elif grant_type == "refresh_token":
@@ -3945,6 +3966,24 @@ def token_post(app):
 # ---------------------------------------------------------------------------------------------
 
 
+def refreshed_scopes(token, asked):
+    """The scopes a refresh of `token` grants for the scopes `asked` (None: not sent, the granted ones);
+    InvalidScope for a scope the app never asked for, or when nothing asked for was granted."""
+    granted = token.scope.split()
+    requested = token.requested_scope.split() or granted  # "" before schema 7: what was granted
+    if asked is None:
+        return granted
+    # S70, SEC41: the scope may be narrowed, never widened; a scope the app asked for at first and the
+    # person left out at consent is dropped, not refused, as clients resend what they first asked for
+    # (issue 18); a scope it never asked for is refused.
+    if any(s not in granted and s not in requested for s in asked):
+        raise InvalidScope("A refresh cannot add scopes that were not granted.")
+    scopes = [s for s in asked if s in granted]
+    if not scopes:
+        raise InvalidScope("None of the scopes asked for were granted.")
+    return scopes
+
+
 def refresh_tokens(app, form):
     """New tokens for a refresh token, rotating it (S69–S74, SEC39–SEC42)."""
     if not form.get("refresh_token") or not form.get("client_id"):
@@ -3960,16 +3999,13 @@ def refresh_tokens(app, form):
         raise InvalidGrant("The refresh token was issued to another client.")
     if not app.storage.token_is_live(token):
         raise InvalidGrant("The refresh token has expired.")
-    original = token.scope.split()
-    requested = parse_scope(form["scope"]) if form.get("scope") else original
-    # the scope may be narrowed, never widened (S70, SEC41)
-    if any(s not in original for s in requested):
-        raise InvalidScope("A refresh cannot add scopes that were not granted.")
+    scopes = refreshed_scopes(token, parse_scope(form["scope"]) if form.get("scope") else None)
     # rotation: exactly one caller wins; one that loses waits for the winner's tokens and revokes them
     after = []
     won, body = app.storage.claim(lambda: app.storage.revoke_token(token), lambda: token_response(
-        app, token.user, token.client_id, requested, code=token.code_id, family=token.family,
-        refresh_scope=token.scope, auth_time=token.auth_time, grant_type="refresh_token", after=after))
+        app, token.user, token.client_id, scopes, code=token.code_id, family=token.family,
+        refresh_scope=token.scope, auth_time=token.auth_time, grant_type="refresh_token", after=after,
+        requested_scope=token.requested_scope))
     if not won:
         app.storage.revoke_family(token.family)
         raise InvalidGrant("The refresh token was used already.")
@@ -4239,7 +4275,8 @@ def metadata(app):
         "authorization_endpoint": app.url("auth"),
         "token_endpoint": app.url("token"),
         "introspection_endpoint": app.url("introspect"),
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic"],
+        # a resource-server credential as `Authorization: Bearer SECRET` (IndieAuth §6.1) or HTTP Basic (S76)
+        "introspection_endpoint_auth_methods_supported": ["Bearer", "client_secret_basic"],
         "revocation_endpoint": app.url("revoke"),
         "revocation_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
         "userinfo_endpoint": app.url("userinfo"),

@@ -18,6 +18,15 @@ NOT_TESTED = {
     "SEC55": "MAY: grants are not re-checked when client metadata changes",
 }
 
+# The checklist's (policy) items whose choice has been made, what was chosen and why.  Each is held by a
+# test that names it.
+DECISIONS = {
+    "S59": "a code carrying access scopes redeemed at the authorization endpoint answers `me` (and "
+           "`profile` when granted), never a token, and is spent (issue 18: clients that send scope but "
+           "redeem at /auth, such as the indieauth PyPI client, expect `me`); PKCE, client_id and "
+           "redirect_uri are checked as at /token",
+}
+
 
 def named_in_tests():
     text = "".join(p.read_text() for p in HERE.glob("test_*.py") if p.name != "test_checklist.py")
@@ -34,3 +43,8 @@ def test_every_checklist_item_is_tested_or_explained():
 def test_explained_items_are_really_untested():
     """An item that gained a test must leave NOT_TESTED, so the list stays true."""
     assert not set(NOT_TESTED) & named_in_tests()
+
+
+def test_every_decision_is_held_by_a_test():
+    assert not set(DECISIONS) - named_in_tests()
+    assert not set(DECISIONS) & set(NOT_TESTED)

@@ -560,6 +560,20 @@ def test_migrate_brings_database_up_to_date(behind):
     assert behind.run("user", "add", "bob", "--me", "https://bob.example").returncode == 0
 
 
+def test_migrate_upgrades_a_schema_6_database_to_requested_scope(setup):
+    """A database of the release before issue 18 (schema 6) gains authcode and token requested_scope."""
+    with sqlite3.connect(setup.database) as conn:
+        for table in ("authcode", "token"):
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN requested_scope")
+        conn.execute("DELETE FROM schemaversion WHERE version >= 7")
+    assert "schema version 6" in setup.run("user", "list").stderr
+    result = setup.run("migrate")
+    assert result.returncode == 0, result.stderr
+    assert "applied migrations 7" in result.stdout
+    for table in ("authcode", "token"):
+        assert ("requested_scope",) in query(setup.database, f"SELECT name FROM pragma_table_info('{table}')")
+
+
 def test_purge_deletes_expired_rows_and_prints_the_counts(setup):
     """`indieauth purge`: a used one-time link (init's own, once redeemed) goes; the counts are printed."""
     query(setup.database, "UPDATE loginlink SET used_at = created_at")

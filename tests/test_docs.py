@@ -457,6 +457,20 @@ def test_openapi_document_is_served_and_describes_every_api_route():
                 assert ref in doc["components"]["schemas"]
 
 
+def test_openapi_introspection_credentials_are_the_ones_the_metadata_lists():  # S76
+    """Each way the metadata says a resource server may authenticate at /introspect is a security scheme
+    of that operation in /openapi.json, and no other (issue 18)."""
+    import webtest
+
+    import indieauth
+    web = webtest.TestApp(indieauth.make_test_app())
+    doc = web.get("/openapi.json").json
+    listed = web.get("/.well-known/oauth-authorization-server").json["introspection_endpoint_auth_methods_supported"]
+    schemes = {doc["components"]["securitySchemes"][name]["scheme"]
+               for option in doc["paths"]["/introspect"]["post"]["security"] for name in option}
+    assert schemes == {{"Bearer": "bearer", "client_secret_basic": "basic"}[method] for method in listed}
+
+
 def readme_block(after_heading, filename):
     """The code block that follows `filename`: under the heading `after_heading` in docs/plugins.md."""
     text = PLUGINS

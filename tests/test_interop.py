@@ -1,4 +1,4 @@
-"""A real third-party OAuth client (Authlib's OAuth2Session) against a real waitress server."""
+"""Real third-party OAuth clients (Authlib's OAuth2Session; requests-oauthlib's) against a real waitress server."""
 
 import pytest
 import requests
@@ -75,6 +75,53 @@ def test_authlib_completes_code_flow_with_pkce_refresh_and_revoke(server):
     assert client.revoke_token(f"{base}/revoke", token=refreshed["access_token"]).status_code == 200
     check = requests.get(f"{base}/token", headers={"Authorization": f"Bearer {refreshed['access_token']}"}, timeout=5)
     assert check.status_code == 401
+
+
+def test_authlib_refresh_resending_its_scope_after_the_person_unticked_one(server):  # S70, S74
+    """Issue 18: Authlib's refresh_token sends the session's scope, all it first asked for; the person
+    unticked `create` at consent, so the refresh gets what was granted and says so."""
+    base, _ = server
+    browser = browser_signed_in(base)
+    client = OAuth2Session(client_id=f"{base}/client/", redirect_uri=f"{base}/client/callback",
+                           scope="profile create", code_challenge_method="S256")
+    client.trust_env = False
+    verifier = generate_token(64)
+    url, _ = client.create_authorization_url(f"{base}/auth", code_verifier=verifier)
+    action, fields = form_fields(browser.get(url, timeout=5).text, "consent")
+    fields = [f for f in fields if f != ("scope", "create")] + [("action", "approve")]
+    callback = browser.post(base + action, data=fields, allow_redirects=False, timeout=5).headers["Location"]
+    token = client.fetch_token(f"{base}/token", authorization_response=callback, code_verifier=verifier)
+    assert token["scope"] == "profile"
+
+    refreshed = client.refresh_token(f"{base}/token", refresh_token=token["refresh_token"])
+    assert refreshed["scope"] == "profile" and refreshed["access_token"] != token["access_token"]
+    assert client.get(f"{base}/userinfo", timeout=5).status_code == 200
+    again = client.refresh_token(f"{base}/token", refresh_token=refreshed["refresh_token"])
+    assert again["scope"] == "profile"
+
+
+def test_requests_oauthlib_refresh_resending_its_scope_after_the_person_unticked_one(server, monkeypatch):  # S70
+    """The same with requests-oauthlib, whose refresh_token also sends the session's scope.  oauthlib
+    refuses an answer whose scope differs from what it asked for unless OAUTHLIB_RELAX_TOKEN_SCOPE is
+    set, which an app that lets people untick scopes sets anyway (docs/troubleshooting.md)."""
+    from requests_oauthlib import OAuth2Session as RequestsSession
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # http on 127.0.0.1 in the test
+    monkeypatch.setenv("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")
+    base, _ = server
+    browser = browser_signed_in(base)
+    client = RequestsSession(client_id=f"{base}/client/", redirect_uri=f"{base}/client/callback",
+                             scope=["profile", "create"], pkce="S256")
+    client.trust_env = False
+    url, _ = client.authorization_url(f"{base}/auth")
+    action, fields = form_fields(browser.get(url, timeout=5).text, "consent")
+    fields = [f for f in fields if f != ("scope", "create")] + [("action", "approve")]
+    callback = browser.post(base + action, data=fields, allow_redirects=False, timeout=5).headers["Location"]
+    token = client.fetch_token(f"{base}/token", authorization_response=callback, include_client_id=True)
+    assert token["scope"] == ["profile"]
+
+    refreshed = client.refresh_token(f"{base}/token", refresh_token=token["refresh_token"],
+                                     client_id=f"{base}/client/")
+    assert refreshed["scope"] == ["profile"] and refreshed["access_token"] != token["access_token"]
 
 
 def test_authlib_parses_our_callback_and_checks_its_state(server):

@@ -393,6 +393,30 @@ def test_consent_warns_when_sent_to_another_host(signed_in):  # S41, S30
     assert "not the app's own host" in page.text and "elsewhere.example" in page.text
 
 
+@pytest.mark.parametrize("client_id, redirect_uri", [
+    ("http://127.0.0.1:8100/", "http://127.0.0.1:8200/callback"),
+    ("http://127.0.0.1/", "http://127.0.0.1:8200/callback"),
+    ("http://[::1]:8100/", "http://[::1]:8200/callback"),
+    ("https://app.example/", "https://app.example/callback"),
+])
+def test_consent_does_not_warn_when_the_redirect_is_the_apps_own(signed_in, client_id, redirect_uri):  # S41, S33
+    """A loopback client_id's redirect on another port is the same app (RFC 8252 §7.3), as the redirect
+    check itself decides (issue 18)."""
+    _, challenge = pkce_pair()
+    page = start(signed_in, **auth_params(challenge, client_id=client_id, redirect_uri=redirect_uri)).follow()
+    assert "not the app's own host" not in page.text
+
+
+@pytest.mark.parametrize("client_id, redirect_uri", [
+    ("https://listed.example/", "http://127.0.0.1:5000/cb"),
+    ("https://listed.example/", "http://127.0.0.1:5001/cb"),
+])
+def test_consent_warns_when_the_redirect_is_not_the_apps_own(signed_in, client_id, redirect_uri):  # S41, S30
+    _, challenge = pkce_pair()
+    page = start(signed_in, **auth_params(challenge, client_id=client_id, redirect_uri=redirect_uri)).follow()
+    assert "not the app's own host" in page.text
+
+
 def test_approval_redirects_with_code_state_and_iss_by_303(signed_in):  # S3, S35, S44, S46, SEC17, SEC20, T19
     verifier, challenge = pkce_pair()
     _, form = consent_form(signed_in, challenge)
@@ -538,9 +562,34 @@ def test_profile_redemption_without_grant_type(signed_in):  # S60
     assert redeem(signed_in, code, verifier, path="/auth", grant_type=None).json == {"me": "https://owner.example/"}
 
 
-def test_access_scopes_cannot_be_redeemed_at_the_authorization_endpoint(signed_in):  # S59, T24
+def test_a_code_with_access_scopes_redeemed_at_the_authorization_endpoint_answers_me_only(signed_in):  # S59, T24
+    """Issue 18: clients (the `indieauth` PyPI client) send scope yet redeem at /auth; they get the profile
+    response, never an access token, and the code is spent."""
+    code, verifier, _ = get_code(signed_in, scope="profile create")
+    answer = redeem(signed_in, code, verifier, path="/auth").json
+    assert answer == {"me": "https://owner.example/", "profile": {"name": "owner", "url": "https://owner.example/"}}
+    assert "access_token" not in answer and "refresh_token" not in answer
+
+
+def test_a_code_with_access_scopes_but_no_profile_answers_me_alone_at_the_authorization_endpoint(signed_in):  # S59
     code, verifier, _ = get_code(signed_in, scope="create update")
+    assert redeem(signed_in, code, verifier, path="/auth").json == {"me": "https://owner.example/"}
+
+
+def test_a_code_redeemed_at_the_authorization_endpoint_cannot_be_redeemed_again(signed_in):  # S59, SEC1
+    code, verifier, _ = get_code(signed_in, scope="create")
+    redeem(signed_in, code, verifier, path="/auth")
     assert redeem(signed_in, code, verifier, path="/auth", status=400).json["error"] == "invalid_grant"
+    assert redeem(signed_in, code, verifier, status=400).json["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize("change", [{"code_verifier": "w" * 43}, {"code_verifier": None},
+                                    {"client_id": "https://other.example/"},
+                                    {"redirect_uri": "https://app.example/elsewhere"}])
+def test_a_code_with_access_scopes_at_the_authorization_endpoint_is_still_checked(signed_in, change):  # S59, S53
+    code, verifier, _ = get_code(signed_in, scope="create")
+    answer = redeem(signed_in, code, verifier, path="/auth", status=400, **change).json
+    assert answer["error"] in ("invalid_grant", "invalid_request") and "me" not in answer
 
 
 def test_a_code_without_scope_yields_no_access_token(signed_in):  # S61, T27
@@ -711,6 +760,44 @@ def test_refresh_with_the_original_scope_resent(signed_in):  # what real clients
     assert refresh(signed_in, first["refresh_token"], scope="profile create").json["scope"] == "profile create"
 
 
+def narrowed_tokens(web, requested="profile create delete", untick=2):
+    """Tokens of an authorization for `requested` in which the person unticked one scope at consent."""
+    verifier, challenge = pkce_pair()
+    _, form = consent_form(web, challenge, scope=requested)
+    form.get("scope", index=untick).checked = False
+    code = query_of(form.submit("action", value="approve").headers["Location"])["code"]
+    return redeem(web, code, verifier).json
+
+
+def test_a_refresh_resending_the_requested_scope_after_consent_narrowed_it_gets_what_was_granted(signed_in):  # S70, S74
+    """Issue 18: Authlib and requests-oauthlib resend the scope they first asked for; the person unticked
+    `delete` at consent, so the refresh grants the rest and says so in `scope`."""
+    first = narrowed_tokens(signed_in)
+    assert first["scope"] == "profile create"
+    second = refresh(signed_in, first["refresh_token"], scope="profile create delete").json
+    assert second["scope"] == "profile create"
+    third = refresh(signed_in, second["refresh_token"], scope="profile create delete").json  # carried on
+    assert third["scope"] == "profile create"
+
+
+def test_a_refreshed_access_token_has_only_the_granted_scopes(signed_in, rs_secret):  # SEC41, S74
+    first = narrowed_tokens(signed_in)
+    second = refresh(signed_in, first["refresh_token"], scope="delete create").json
+    assert second["scope"] == "create"
+    assert introspect(signed_in, rs_secret, second["access_token"])["scope"] == "create"
+
+
+def test_a_refresh_asking_for_a_scope_never_requested_is_refused_after_narrowing(signed_in):  # SEC41, S70
+    first = narrowed_tokens(signed_in)
+    answer = refresh(signed_in, first["refresh_token"], status=400, scope="profile create delete update").json
+    assert answer["error"] == "invalid_scope"
+
+
+def test_a_refresh_asking_only_for_refused_scopes_is_refused(signed_in):  # SEC41, S70
+    first = narrowed_tokens(signed_in)
+    assert refresh(signed_in, first["refresh_token"], status=400, scope="delete").json["error"] == "invalid_scope"
+
+
 def test_an_idle_refresh_token_expires(signed_in, clock):  # SEC42, S73
     first = tokens(signed_in)
     clock.advance(days=30, seconds=1)
@@ -790,6 +877,32 @@ def test_introspection_with_basic_credentials(signed_in, rs_secret):  # S76
     answer = signed_in.post("/introspect", {"token": body["access_token"]},
                             headers={"Authorization": f"Basic {basic}"}).json
     assert answer["active"] is True
+
+
+def introspection_credential(method, name, secret):
+    """The Authorization header of each method the metadata may list for introspection."""
+    return {"Bearer": {"Authorization": f"Bearer {secret}"},
+            "client_secret_basic": {"Authorization": "Basic " + base64.b64encode(f"{name}:{secret}".encode()).decode()},
+            }[method]
+
+
+def test_metadata_lists_every_introspection_credential_that_works(web):  # S76
+    """Issue 18: Bearer works as well as Basic, so both are listed."""
+    methods = web.get("/.well-known/oauth-authorization-server").json["introspection_endpoint_auth_methods_supported"]
+    assert sorted(methods) == ["Bearer", "client_secret_basic"]
+
+
+def test_each_listed_introspection_method_works_and_refuses_a_wrong_secret(signed_in, rs_secret):  # S76
+    body = tokens(signed_in)
+    methods = signed_in.get("/.well-known/oauth-authorization-server").json[
+        "introspection_endpoint_auth_methods_supported"]
+    for method in methods:
+        answer = signed_in.post("/introspect", {"token": body["access_token"]},
+                                headers=introspection_credential(method, "micropub", rs_secret)).json
+        assert answer["active"] is True, method
+        refused = signed_in.post("/introspect", {"token": body["access_token"]}, status=401,
+                                 headers=introspection_credential(method, "micropub", "wrong" + rs_secret))
+        assert refused.json["error"] == "invalid_client" and "active" not in refused.json, method
 
 
 def test_introspection_of_an_expired_token(signed_in, rs_secret, clock):  # S78

@@ -511,6 +511,19 @@ def test_a_new_token_row_has_the_id_it_was_stored_under(storage):
     assert storage.revoke_token(made[0][1]) and storage.find_token(made[0][0]).revoked_at is not None
 
 
+def test_codes_and_tokens_keep_the_scope_the_app_asked_for(storage):
+    """Beside the scope granted (issue 18: a refresh may resend it); "" when not given."""
+    alice = make_user(storage, "alice")
+    raw = storage.create_code(600, user=alice, me=alice.me, client_id="https://app.example/",
+                              redirect_uri="https://app.example/cb", scope="profile",
+                              requested_scope="profile create")
+    assert (storage.find_code(raw).scope, storage.find_code(raw).requested_scope) == ("profile", "profile create")
+    asked, _ = storage.create_token("refresh", alice, alice.me, "https://app.example/", "profile", 3600, "f1",
+                                    requested_scope="profile create")
+    plain, _ = storage.create_token("access", alice, alice.me, "https://app.example/", "profile", 3600, "f1")
+    assert [storage.find_token(raw).requested_scope for raw in (asked, plain)] == ["profile create", ""]
+
+
 def test_a_grant_is_found_for_its_user_and_client_only(storage):
     alice, bob = make_user(storage, "alice"), make_user(storage, "bob")
     storage.save_grant(alice, "https://app.example/", "profile")
@@ -628,13 +641,32 @@ def test_a_database_at_schema_2_gains_roles_and_keeps_its_apps(sql_storage):
                             "created_at")).bind(database).insert(
         client_id="https://app.example/", name="Old App", redirect_uris="[]", secret_hash="x" * 64,
         description="", logo="", created_at=datetime.datetime(2026, 1, 1)).execute()
-    assert sql_storage.migrate() == [3, 4, 5, 6]
+    assert sql_storage.migrate() == [3, 4, 5, 6, 7]
     client = sql_storage.get_client("https://app.example/")
     assert client.name == "Old App" and sql_storage.client_roles(client) == [] and client.default_role == ""
     assert "roleassignment" in database.get_tables()
     user = make_user(sql_storage, "alice")
     sql_storage.assign_role(user, client, "editor")
     assert sql_storage.role_for(user, client.client_id) == "editor"
+
+
+def test_a_database_at_schema_6_gains_requested_scope_and_keeps_its_codes_and_tokens(sql_storage, clock):
+    """What the released schema 6 looked like: no requested_scope on authcode and token.  Rows made before
+    read as "" (the refresh rule then takes what was granted)."""
+    from playhouse.migrate import SchemaMigrator, migrate
+    database = sql_storage.database
+    alice = make_user(sql_storage, "alice")
+    code = sql_storage.create_code(600, user=alice, me=alice.me, client_id="https://app.example/",
+                                   redirect_uri="https://app.example/cb", scope="create")
+    token, _ = sql_storage.create_token("refresh", alice, alice.me, "https://app.example/", "create", 3600, "f1")
+    migrator = SchemaMigrator.from_database(database)
+    migrate(migrator.drop_column("authcode", "requested_scope"), migrator.drop_column("token", "requested_scope"))
+    SchemaVersion.delete().where(SchemaVersion.version >= 7).execute()
+    assert "requested_scope" not in {c.name for c in database.get_columns("token")}
+    assert sql_storage.migrate() == [7]
+    sql_storage.check_schema()
+    assert (sql_storage.find_code(code).scope, sql_storage.find_code(code).requested_scope) == ("create", "")
+    assert (sql_storage.find_token(token).scope, sql_storage.find_token(token).requested_scope) == ("create", "")
 
 
 def test_check_schema_refuses_a_database_newer_than_the_code(sql_storage):
@@ -812,7 +844,7 @@ def test_a_database_at_schema_3_gains_the_purge_indexes(sql_storage):
             if index.columns == [field.column_name]:
                 migrate(migrator.drop_index(table, index.name))
     SchemaVersion.delete().where(SchemaVersion.version >= 4).execute()
-    assert sql_storage.migrate() == [4, 5, 6]
+    assert sql_storage.migrate() == [4, 5, 6, 7]
     test_purge_finds_expired_rows_by_an_index(sql_storage)
 
 
@@ -829,7 +861,7 @@ def test_a_database_at_schema_4_stores_client_ids_in_their_canonical_form(sql_st
     other = make_user(sql_storage, "bob")
     Grant.create(user=other, client_id=old, scope="media", created_at=datetime.datetime(2026, 1, 1))
     SchemaVersion.delete().where(SchemaVersion.version >= 5).execute()
-    assert sql_storage.migrate() == [5, 6]
+    assert sql_storage.migrate() == [5, 6, 7]
     assert sql_storage.get_client(new).name == "Old App"
     assert [t.client_id for t in sql_storage.live_tokens(user)] == [new]
     assert sql_storage.get_grant(user, new).scope == "create update"

@@ -144,11 +144,14 @@ def test_made_up_code_is_refused(signed_in):
     assert answer["error"] == "invalid_grant" and "access_token" not in answer
 
 
-def test_access_code_at_the_authorization_endpoint_is_refused(signed_in):
-    """A code granting access scopes is not redeemed at POST /auth (S59); it stays unused for /token."""
+def test_access_code_at_the_authorization_endpoint_gives_no_token_and_is_spent(signed_in):
+    """A code granting access scopes redeemed at POST /auth answers the profile URL only (S59), never a
+    token, and is spent: taking it on to /token afterwards is a replay and is refused."""
     code, verifier = code_for(signed_in, scope="profile create")
-    assert redeem(signed_in, code, verifier, status=400, path="/auth").json["error"] == "invalid_grant"
-    assert "access_token" in redeem(signed_in, code, verifier).json
+    answer = redeem(signed_in, code, verifier, path="/auth").json
+    assert answer["me"] == "https://owner.example/" and "access_token" not in answer
+    refused = redeem(signed_in, code, verifier, status=400).json
+    assert refused["error"] == "invalid_grant" and "access_token" not in refused
 
 
 def test_profile_only_code_gives_no_access_token(signed_in):

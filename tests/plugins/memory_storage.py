@@ -414,7 +414,7 @@ class MemoryStorage:
 
     def create_code(self, lifetime, **fields):
         raw = secrets.token_urlsafe(32)
-        defaults = dict(code_challenge="", code_challenge_method="", scope="", auth_time=None)
+        defaults = dict(code_challenge="", code_challenge_method="", scope="", auth_time=None, requested_scope="")
         user = fields.pop("user")
         self._insert("authcode", **dict(defaults, **fields), user_id=user_id(user), code_hash=token_hash(raw),
                      created_at=self.now(), expires_at=self._later(lifetime), used_at=None)
@@ -437,14 +437,14 @@ class MemoryStorage:
 
     # -- tokens
     def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None, via="flow",
-                     auth_time=None, encode=None):
+                     auth_time=None, encode=None, requested_scope=""):
         jti, now = secrets.token_hex(16), self.now()
         expires = self._later(lifetime) if lifetime else None
         raw = encode(jti, now, expires) if encode else secrets.token_urlsafe(32)
         row = self._insert("token", token_hash=token_hash(raw), jti=jti, kind=kind, via=via, family=family,
                            code_id=getattr(code, "id", code), user_id=user_id(user), me=me, client_id=client_id,
                            scope=scope, created_at=now, auth_time=auth_time, expires_at=expires,
-                           last_used_at=None, revoked_at=None)
+                           last_used_at=None, revoked_at=None, requested_scope=requested_scope)
         return raw, row
 
     def find_token(self, raw):
