@@ -5,7 +5,8 @@ INDIEAUTH_TEST_DATABASE_URLS, for example
 
     INDIEAUTH_TEST_DATABASE_URLS="postgresql://postgres@127.0.0.1:5432/test mysql://root@127.0.0.1:3306/test"
 
-A server database is scratch space: every table in it is dropped before and after each test.
+A server database is scratch space: every table in it is dropped before and after each test.  Under
+pytest-xdist each worker has a database of its own on that server (indieauth.testing.database_urls()).
 """
 
 import ast
@@ -49,7 +50,7 @@ def backend_name(url):
     return {"postgres": "postgresql"}.get(scheme, scheme)
 
 
-DATABASE_URLS = ["sqlite:///x.db"] + os.environ.get("INDIEAUTH_TEST_DATABASE_URLS", "").split()
+DATABASE_URLS = ["sqlite:///x.db"] + list(indieauth.testing.database_urls())  # this xdist worker's own
 if os.environ.get("CI"):  # a backend left out would pass unseen: CI must test on both servers
     for scheme in {"postgresql", "mysql"} - {backend_name(url) for url in DATABASE_URLS}:
         raise RuntimeError(f"CI must run the storage tests on {scheme}: no {scheme}:// URL in "
