@@ -163,3 +163,27 @@ def drop_database(configured, url):
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.close()
+
+
+def test_make_test_app_copies_one_database_migrated_once_per_process(tmp_path, monkeypatch):
+    """Apps start from a copy of a database migrated once (migrating takes most of a test app's start):
+    each copy is the schema a migration from nothing makes, owner-only (0600) as open_database makes files."""
+    calls = []
+    counted = [(version, lambda migrator, run=run, version=version: (calls.append(version), run(migrator)))
+               for version, run in indieauth.MIGRATIONS]
+    monkeypatch.setattr(indieauth, "MIGRATIONS", counted)
+    monkeypatch.setattr(indieauth, "_migrated_sqlite", [], raising=False)
+    apps = [indieauth.make_test_app(folder=str(tmp_path / name)) for name in "abc"]
+    assert calls == [version for version, _ in counted]  # once, for all three apps
+    reference = indieauth.open_database("sqlite:///reference.db", str(tmp_path))
+    indieauth.Storage(reference).migrate()
+
+    def schema(database):
+        with database.connection_context():
+            return {table: [(c.name, c.data_type, c.null) for c in database.get_columns(table)]
+                    for table in database.get_tables()}
+    for name, app in zip("abc", apps):
+        assert schema(app.storage.database) == schema(reference)
+        assert os.stat(tmp_path / name / "test.db").st_mode & 0o777 == 0o600
+        app.close()
+    reference.close_all()
