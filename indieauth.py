@@ -5626,10 +5626,35 @@ def make_test_app(config_overrides=None, plugins=(), folder=None, clock=utcnow, 
         data["plugins"].setdefault(getattr(plugin, "__name__", type(plugin).__name__).rsplit(".", 1)[-1], {})
     config = Config(os.path.join(folder, DEFAULT_CONFIG_NAME), data)
     ensure_secret_files(config)
+    path = sqlite_file(data["server"]["database"], folder)
+    if path is not None and not os.path.exists(path):
+        copy_migrated_sqlite(path)
     app = IndieAuth(config, plugins=plugins, clock=clock, check_schema=False, resolver=resolver,
                     client_wait=client_wait)
-    app.storage.migrate()
+    app.storage.migrate()  # nothing left to apply on a copy; another backend's own database is migrated here
     return app
+
+
+_migrated_sqlite = []  # the SQLite file copy_migrated_sqlite copies, migrated once per process
+
+
+def copy_migrated_sqlite(path):
+    """Make `path` a new SQLite database holding every migration, readable by its owner only: a copy of
+    one migrated once per process, since migrating from nothing takes a test app most of its start."""
+    import atexit
+    import shutil
+    import tempfile
+    if not _migrated_sqlite:
+        folder = tempfile.mkdtemp(prefix="indieauth-migrated-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        database = open_database("sqlite:///migrated.db", folder)
+        Storage(database).migrate()
+        database.close_all()  # checkpointed: the file alone holds everything, no -wal beside it
+        _migrated_sqlite.append(os.path.join(folder, "migrated.db"))
+    with open(_migrated_sqlite[0], "rb") as template:
+        data = template.read()
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as copy:
+        copy.write(data)
 
 
 def __getattr__(name):

@@ -24,6 +24,7 @@ import contextlib
 import datetime
 import email
 import email.policy
+import functools
 import http.server
 import json
 import os
@@ -356,6 +357,56 @@ def smtp_fake():
     """An SmtpFake for this test: point the app at smtp_fake.host / smtp_fake.port."""
     with SmtpFake() as server:
         yield server
+
+
+
+# ---------------------------------------------------------------------------------------------
+#  Server databases
+# ---------------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def database_urls():
+    """The PostgreSQL/MariaDB databases this test process may use as scratch space: one per URL of
+    $INDIEAUTH_TEST_DATABASE_URLS (space-separated).  Under pytest-xdist each worker gets a database of its
+    own on that server (`test` becomes `test_gw0`, ...), created the first time it is asked for, so that
+    workers never empty each other's tables; run serially it is the URL's own database."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    urls = os.environ.get("INDIEAUTH_TEST_DATABASE_URLS", "").split()
+    return tuple(_worker_database(url, worker) if worker else url for url in urls)
+
+
+def _worker_database(url, worker):
+    """`url` with its database name suffixed by `_worker`, that database made on the server if missing."""
+    parts = urllib.parse.urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'test'}_{worker}"
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme in ("postgresql", "postgres"):
+        import psycopg2
+        admin = psycopg2.connect(url, connect_timeout=10)
+        admin.autocommit = True
+        try:
+            with admin.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+                if not cursor.fetchone():
+                    try:
+                        cursor.execute(f'CREATE DATABASE "{name}"')
+                    except psycopg2.errors.DuplicateDatabase:  # another run made it a moment ago
+                        pass
+        finally:
+            admin.close()
+    elif scheme == "mysql":
+        import pymysql
+        admin = pymysql.connect(host=parts.hostname, port=parts.port or 3306, user=urllib.parse.unquote(parts.username or ""),
+                                password=urllib.parse.unquote(parts.password or ""), autocommit=True,
+                                connect_timeout=10)
+        try:
+            with admin.cursor() as cursor:
+                cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
+        finally:
+            admin.close()
+    else:
+        raise ValueError(f"INDIEAUTH_TEST_DATABASE_URLS: no per-worker database for {parts.scheme}:// URLs")
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ QUICKLY = 2.0        # seconds within which an abusive request must have been an
 #  Databases: SQLite in a temporary folder, or a PostgreSQL database of the test's own
 # ---------------------------------------------------------------------------------------------
 
-POSTGRES_URL = next((url for url in os.environ.get("INDIEAUTH_TEST_DATABASE_URLS", "").split()
+POSTGRES_URL = next((url for url in indieauth.testing.database_urls()  # this xdist worker's own
                      if url.split(":", 1)[0] in ("postgresql", "postgres")), None)
 NO_POSTGRES = "no postgresql:// URL in INDIEAUTH_TEST_DATABASE_URLS"
 if POSTGRES_URL is None and os.environ.get("CI"):  # a skip would hide what CI is there to show

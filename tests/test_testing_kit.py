@@ -1,6 +1,8 @@
 """The test kit (indieauth.testing, a pytest plugin): its fixtures work as documented."""
 
+import os
 import smtplib
+import urllib.parse
 import sys
 from email.message import EmailMessage
 
@@ -95,3 +97,95 @@ def test_the_page_fixture_loads_a_page_from_a_served_app(page, screenshot, make_
         path = screenshot("kit-login")
     with open(path, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+SERVER_URLS = os.environ.get("INDIEAUTH_TEST_DATABASE_URLS", "").split()
+
+
+@pytest.fixture
+def fresh_database_urls(monkeypatch):
+    """testing.database_urls() asked anew (it remembers its answer per process), as under `worker`."""
+    def ask(worker, urls):
+        monkeypatch.setenv("INDIEAUTH_TEST_DATABASE_URLS", " ".join(urls))
+        if worker:
+            monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        else:
+            monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+        indieauth_testing.database_urls.cache_clear()
+        return indieauth_testing.database_urls()
+    yield ask
+    indieauth_testing.database_urls.cache_clear()
+
+
+def test_database_urls_run_serially_are_the_configured_ones(fresh_database_urls):
+    urls = ["postgresql://postgres@127.0.0.1:1/test", "mysql://root@127.0.0.1:1/test"]
+    assert fresh_database_urls(None, urls) == tuple(urls)  # nothing to make: no connection either
+
+
+@pytest.mark.skipif(not SERVER_URLS and not os.environ.get("CI"), reason="no INDIEAUTH_TEST_DATABASE_URLS")
+def test_database_urls_give_each_xdist_worker_a_database_of_its_own(fresh_database_urls):
+    """Two workers get two databases on each server, made on first use: one emptying its tables leaves
+    the other's alone."""
+    if not SERVER_URLS:  # only under CI: a skip would hide what CI is there to show
+        pytest.fail("CI must test on the servers: no INDIEAUTH_TEST_DATABASE_URLS (.ci/run sets it)")
+    worker = "kit" + os.urandom(3).hex()
+    first = fresh_database_urls(worker + "a", SERVER_URLS)
+    second = fresh_database_urls(worker + "b", SERVER_URLS)
+    try:
+        for configured, mine, theirs in zip(SERVER_URLS, first, second):
+            assert mine == f"{configured}_{worker}a"  # .../test becomes .../test_gw0
+            assert theirs == f"{configured}_{worker}b"
+            for url in (mine, theirs):
+                database = indieauth.open_database(url)
+                with database.connection_context():
+                    database.execute_sql("CREATE TABLE mark (x INTEGER)")
+                    assert database.get_tables() == ["mark"]
+                getattr(database, "close_all", database.close)()
+            assert fresh_database_urls(worker + "a", SERVER_URLS) == first  # made once: asked again, the same
+    finally:
+        for configured, mine, theirs in zip(SERVER_URLS, first, second):
+            drop_database(configured, mine)
+            drop_database(configured, theirs)
+
+
+def drop_database(configured, url):
+    """Drop the database of `url`, connected as `configured` says (another database on that server)."""
+    name = urllib.parse.urlsplit(url).path.lstrip("/")
+    if configured.startswith("mysql:"):
+        import pymysql
+        parts = urllib.parse.urlsplit(configured)
+        admin = pymysql.connect(host=parts.hostname, port=parts.port or 3306, user=parts.username,
+                                password=parts.password or "", autocommit=True)
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    else:
+        import psycopg2
+        admin = psycopg2.connect(configured)
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+def test_make_test_app_copies_one_database_migrated_once_per_process(tmp_path, monkeypatch):
+    """Apps start from a copy of a database migrated once (migrating takes most of a test app's start):
+    each copy is the schema a migration from nothing makes, owner-only (0600) as open_database makes files."""
+    calls = []
+    counted = [(version, lambda migrator, run=run, version=version: (calls.append(version), run(migrator)))
+               for version, run in indieauth.MIGRATIONS]
+    monkeypatch.setattr(indieauth, "MIGRATIONS", counted)
+    monkeypatch.setattr(indieauth, "_migrated_sqlite", [], raising=False)
+    apps = [indieauth.make_test_app(folder=str(tmp_path / name)) for name in "abc"]
+    assert calls == [version for version, _ in counted]  # once, for all three apps
+    reference = indieauth.open_database("sqlite:///reference.db", str(tmp_path))
+    indieauth.Storage(reference).migrate()
+
+    def schema(database):
+        with database.connection_context():
+            return {table: [(c.name, c.data_type, c.null) for c in database.get_columns(table)]
+                    for table in database.get_tables()}
+    for name, app in zip("abc", apps):
+        assert schema(app.storage.database) == schema(reference)
+        assert os.stat(tmp_path / name / "test.db").st_mode & 0o777 == 0o600
+        app.close()
+    reference.close_all()

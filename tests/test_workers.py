@@ -33,7 +33,7 @@ if (not os.path.isdir("/proc") or not hasattr(os, "fork")) and os.environ.get("C
     raise RuntimeError(f"CI runs on Linux: {NO_FORK}")  # a skip would hide what CI is there to show
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc") or not hasattr(os, "fork"), reason=NO_FORK)
 
-MARIADB_URL = next((url for url in os.environ.get("INDIEAUTH_TEST_DATABASE_URLS", "").split()
+MARIADB_URL = next((url for url in testing.database_urls()  # this xdist worker's own
                     if url.startswith("mysql:")), None)
 NO_MARIADB = "no mysql:// URL in INDIEAUTH_TEST_DATABASE_URLS"
 if MARIADB_URL is None and os.environ.get("CI"):  # a skip would hide what CI is there to show

@@ -23,7 +23,7 @@ import webtest
 import indieauth
 from conftest import PASSWORD
 
-POSTGRES_URL = next((url for url in os.environ.get("INDIEAUTH_TEST_DATABASE_URLS", "").split()
+POSTGRES_URL = next((url for url in indieauth.testing.database_urls()  # this xdist worker's own
                      if url.split(":", 1)[0] in ("postgresql", "postgres")), None)
 NO_POSTGRES = "no postgresql:// URL in INDIEAUTH_TEST_DATABASE_URLS"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
