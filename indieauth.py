@@ -2755,6 +2755,20 @@ class ClientInfo:
     source: str = ""
     warnings: tuple = ()
 
+    @property
+    def host(self):
+        return urllib.parse.urlsplit(self.client_id).netloc
+
+    @property
+    def title(self):
+        """What the pages call the app: the name it published, else its host."""
+        return self.name or self.host
+
+    @property
+    def local(self):
+        """True for an app on the person's own computer (a loopback client_id): never fetched (S24, SEC29)."""
+        return is_loopback_host(urllib.parse.urlsplit(self.client_id).hostname)
+
 
 JSON_MAX_BYTES = 5 * 1024  # CIMD §Maximum Response Size
 HTML_MAX_BYTES = 256 * 1024
@@ -5220,8 +5234,8 @@ def access_log(method, path, status, took):
         handler.stream.flush()
 
 
-def static(path):
-    response = bottle.static_file(path, root=resource_dir("static"))
+def static(path, mimetype="auto"):
+    response = bottle.static_file(path, root=resource_dir("static"), mimetype=mimetype)
     response.set_header("Cache-Control", "public, max-age=3600")
     return response
 
@@ -5393,6 +5407,7 @@ class IndieAuth(SignIn):
         b.route("/userinfo", ["GET", "POST"], on(userinfo))
         b.route("/.well-known/oauth-authorization-server", "GET", on(metadata_get))
         b.route("/openapi.json", "GET", lambda: static("openapi.json"))
+        b.route("/favicon.ico", "GET", lambda: static("favicon.ico", "image/x-icon"))  # asked for by every browser
         b.route("/.well-known/jwks.json", "GET", on(jwks_get))
         b.route("/admin/clients", "GET", on(admin_clients))
         b.route("/admin/clients", "POST", on(admin_clients_post))

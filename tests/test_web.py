@@ -364,8 +364,8 @@ def test_malformed_requests_on_every_route_never_give_a_500(app, owner, method, 
             headers = {"Content-Type": content_type} if content_type else {}
             response = web.request(path + suffix, method=method, body=body, headers=headers,
                                    expect_errors=True)
-            assert response.status_int < 500, (method, path, response.status, response.text[:300])
-            assert "Traceback" not in response.text
+            assert response.status_int < 500, (method, path, response.status, response.body[:300])
+            assert b"Traceback" not in response.body  # bytes: /favicon.ico is not text
 
 
 def test_a_garbage_session_cookie_is_not_an_error(web):
@@ -430,3 +430,12 @@ def test_seal_and_unseal_sign_for_a_purpose_and_expire(app, clock):
     assert app.unseal("github-state", "") is None and app.unseal("github-state", None) is None
     clock.advance(seconds=61)
     assert app.unseal("github-state", sealed) is None
+
+
+def test_favicon_is_served_small_cached_and_typed(web):
+    """Browsers ask every page's /favicon.ico: an icon, not a 404 in every log."""
+    icon = web.get("/favicon.ico")
+    assert icon.content_type == "image/x-icon"
+    assert icon.body[:4] == b"\x00\x00\x01\x00"  # the ICO header: reserved 0, type 1 (icon)
+    assert len(icon.body) < 2048
+    assert "max-age=" in icon.headers["Cache-Control"]
