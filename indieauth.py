@@ -3584,6 +3584,11 @@ def pending_request(app, key):
     return request
 
 
+def stored_client(request):
+    """The ClientInfo kept with a stored authorization request: what the sign-in and consent pages show."""
+    return ClientInfo(**{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(request.client_data).items()})
+
+
 def consent_page(app, key):
     """The consent screen for a stored request, after sign-in (S41, SEC25–SEC27, SEC52–SEC54)."""
     request = pending_request(app, key)
@@ -3594,8 +3599,7 @@ def consent_page(app, key):
         app.event(ConsentGranted(user, request.client_id, request.scope), ConsentGranted.name, user=user,
                   client_id=request.client_id, scope=request.scope, remembered=True)
         return approve(app, request, user, scopes)
-    client = ClientInfo(**{k: tuple(v) if isinstance(v, list) else v
-                           for k, v in json.loads(request.client_data).items()})
+    client = stored_client(request)
     redirect_host = split_url(request.redirect_uri).netloc
     return app.render("consent.tpl", title="Allow access?", request=request, client=client, key=key,
                       scopes=[(s, app.scopes.get(s)) for s in scopes], redirect_host=redirect_host,
@@ -4741,9 +4745,40 @@ class SignIn:
         self.set_cookie(PARTIAL_COOKIE, self.seal("partial", [user.id, list(done)], self.config["auth"]["step_lifetime"]))
         self.redirect(f"/login/{following[0].name}?" + urllib.parse.urlencode({"next": safe_next(next_url)}))
 
+    # -- who is signing in, as far as it is known before they say
+    def sole_user(self):
+        """The one user of a server that has exactly one (not disabled), or None: its login forms ask for no
+        user name, since there is only one it can be (docs/security.md, "User names")."""
+        users = [user for user in self.storage.list_users() if user.disabled_at is None]
+        return users[0] if len(users) == 1 else None
+
+    def posted_username(self):
+        """The user name a login form sent (trimmed, at most 64 characters), or the sole user's when the form
+        sent none: every authenticator's `finish` reads the user name through this."""
+        username = form_value("username").strip()[:64]
+        if not username:
+            sole = self.sole_user()
+            username = sole.username if sole else ""
+        return username
+
+    def pending_authorization(self, next_url):
+        """The stored authorization request a sign-in is for (its `next` is the request's consent page), or None."""
+        match = re.fullmatch(r"/auth/consent/([A-Za-z0-9_-]{1,128})", next_url.split("?")[0])
+        return self.storage.get_auth_request(match.group(1)) if match else None
+
+    def expected_user(self, request):
+        """Whom a sign-in is most likely for: the user the app's `me` names (a profile URL, which is public),
+        else the sole user; None when that is not known."""
+        if request is not None and request.me_hint:
+            named = self.storage.get_user(me=request.me_hint)
+            if named is not None and named.disabled_at is None:
+                return named
+        return self.sole_user()
+
     # -- the login page, which plugins show again with their message
     def login_page(self, name=None, error=None, username="", status=200):
-        """The login page: the authenticators that may come next in this sign-in, or one of them."""
+        """The login page: the authenticators that may come next in this sign-in, or one of them; with the app
+        that asks, when the sign-in is for an authorization, and the user name filled in when it is known."""
         done, steps = self.next_steps()
         if name is not None and name not in steps:
             if name in self.authenticators and not done:
@@ -4751,17 +4786,22 @@ class SignIn:
             fail(404, f"There is no sign-in method called {name!r} at this step.")
         user = self.partial_user() if done else None
         next_url = safe_next(form_value("next", bottle.request.query.get("next", "/")) or "/")
+        request = self.pending_authorization(next_url)
+        expected, sole = self.expected_user(request), self.sole_user()
         shown = [self.authenticators[name]] if name else [self.authenticators[step] for step in steps]
         shown = [auth for auth in shown if user is None or auth.supports(user)]
         parts = []
         for auth in shown:
             context = {"action": f"/login/{auth.name}", "csrf_token": self.csrf_token(), "next": next_url,
-                       "error": error if auth.name == name else None, "username": username, "user": user}
+                       "error": error if auth.name == name else None, "user": user,
+                       "username": (sole.username if sole else username or (expected.username if expected else "")),
+                       "sole_user": sole is not None, "me": expected.me if expected else ""}
             parts.append((auth, auth.start(bottle.request, context)))
+        client = stored_client(request) if request else None
         bottle.response.status = status
         return self.render("login.tpl", title="Sign in" if not done else "One more step", methods=parts,
                            next=next_url, single=name is not None and len(steps) > 1, step=len(done),
-                           error=error if name is None else None,
+                           error=error if name is None else None, client=client,
                            stylesheets=list(dict.fromkeys(href for auth in shown for href in auth.stylesheets)),
                            scripts=list(dict.fromkeys(src for auth in shown for src in auth.scripts)))
 

@@ -10,6 +10,8 @@ from bs4 import BeautifulSoup
 import indieauth
 from conftest import PASSWORD, sign_in
 
+start_authorization = indieauth.testing.start_authorization
+
 
 # -- signing in and out ------------------------------------------------------------------------
 
@@ -439,3 +441,48 @@ def test_favicon_is_served_small_cached_and_typed(web):
     assert icon.body[:4] == b"\x00\x00\x01\x00"  # the ICO header: reserved 0, type 1 (icon)
     assert len(icon.body) < 2048
     assert "max-age=" in icon.headers["Cache-Control"]
+
+
+def test_on_a_one_user_server_the_login_form_asks_for_no_user_name(web, owner):
+    form = web.get("/login").forms["password-login"]
+    field = web.get("/login").html.select_one("#username")
+    assert field.has_attr("hidden") and field["autocomplete"] == "username" and field["value"] == "owner"
+    assert not web.get("/login").html.select("label[for=username]")
+    form["password"] = PASSWORD
+    form.submit(status=303)
+    assert "Hello" in web.get("/").text
+
+
+def test_a_sign_in_that_sends_no_user_name_on_a_one_user_server_is_the_sole_users(web, owner):
+    page = web.get("/login")
+    web.post("/login/password", {"csrf_token": page.forms["password-login"]["csrf_token"].value,
+                                  "password": PASSWORD, "next": "/"}, status=303)
+    assert "Hello" in web.get("/").text
+
+
+def test_with_several_users_the_user_name_field_is_shown_empty(web, owner, app):
+    app.storage.create_user("bob", "https://bob.example/")
+    field = web.get("/login").html.select_one("#username")
+    assert not field.has_attr("hidden") and field["value"] == "" and field["autocomplete"] == "username"
+
+
+def test_the_profile_url_an_app_sends_fills_in_its_users_name(web, owner, app):
+    app.storage.create_user("bob", "https://bob.example/")
+    consent, _ = start_authorization(web, me="https://bob.example/")
+    login = web.get(consent).follow()
+    assert login.html.select_one("#username")["value"] == "bob"
+
+
+def test_a_profile_url_of_nobody_here_fills_in_nothing(web, owner, app):
+    app.storage.create_user("bob", "https://bob.example/")
+    consent, _ = start_authorization(web, me="https://nobody.example/")
+    login = web.get(consent).follow()
+    assert login.html.select_one("#username")["value"] == ""
+
+
+def test_the_sign_in_page_names_the_app_that_asks(web, owner):
+    consent, _ = start_authorization(web, client_id="https://app.example/", redirect_uri="https://app.example/cb")
+    login = web.get(consent).follow()
+    assert "app.example" in login.html.select_one("#asking").text
+    assert "published no information" in login.html.select_one("#client-unread").text
+    assert not web.get("/login").html.select("#asking")

@@ -1,6 +1,7 @@
 """The web UI as people meet it, in headless Chromium: sign-in, the whole flow from a real client
 page through login and consent back to the client, deny, error pages, the token page, logout."""
 
+import indieauth
 import re
 
 from harness import PASSWORD, client_app, server  # noqa: F401 (fixtures)
@@ -8,7 +9,7 @@ from harness import PASSWORD, client_app, server  # noqa: F401 (fixtures)
 
 def sign_in(page, base, username="owner", password=PASSWORD):
     page.goto(base + "/login")
-    page.fill("#username", username)
+    indieauth.testing.fill_in(page, "#username", username)
     page.fill("#password", password)
     page.click("#password-login button[type=submit]")
 
@@ -40,7 +41,7 @@ def test_whole_flow_from_a_client_page_through_consent_and_back(page, server, cl
     page.goto(client_app.url + "/")
     page.click("#sign-in")
     page.wait_for_url(re.compile(r".*/login\?next=.*"))
-    page.fill("#username", "owner")
+    indieauth.testing.fill_in(page, "#username", "owner")
     page.fill("#password", PASSWORD)
     page.click("#password-login button[type=submit]")
     page.wait_for_url(re.compile(r".*/auth/consent/.*"))
@@ -57,7 +58,7 @@ def test_whole_flow_works_without_javascript(page_factory, server, client_app):
     base, _ = server
     page.goto(client_app.url + "/")
     page.click("#sign-in")
-    page.fill("#username", "owner")
+    indieauth.testing.fill_in(page, "#username", "owner")
     page.fill("#password", PASSWORD)
     page.click("#password-login button[type=submit]")
     page.click("button[value=approve]")

@@ -85,7 +85,7 @@ class PasswordAuthenticator(Authenticator):
 
     def finish(self, request):
         """The user whose password this is; throttled per account and per address."""
-        username = form_value("username").strip()[:64]
+        username = self.app.posted_username()
         password = form_value("password")
         address = self.app.client_address()
         self.app.throttle.check(username, address)
