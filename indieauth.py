@@ -824,6 +824,10 @@ class StorageContract(typing.Protocol):
     def events(self, limit=50, user=None):
         """The newest `limit` events (of `user`), newest first, with their users."""
 
+    def activity(self, user, since, kinds):
+        """{(day as "YYYY-MM-DD" in UTC, kind): count} of `user`'s events of `kinds` from `since` on: the
+        start page's picture of recent sign-ins and token use, counted by the database in one query."""
+
     def purge(self):
         """Delete what can serve no more; {table: count} for authrequest, session, loginlink, invite, token,
         authcode, failure, callbackstate and event: expired requests, sessions, callback states and unused
@@ -1734,6 +1738,13 @@ class StoredProtocol:
     def events(self, limit=50, user=None):
         query = Event.select(Event, User).join(User, peewee.JOIN.LEFT_OUTER).order_by(Event.id.desc()).limit(limit)
         return list(query.where(Event.user == user) if user is not None else query)
+
+    def activity(self, user, since, kinds):
+        # DATE() is the same function on SQLite (a string), PostgreSQL and MariaDB (a date)
+        day = peewee.fn.DATE(Event.at)
+        query = (Event.select(day, Event.kind, peewee.fn.COUNT(Event.id))
+                 .where(Event.user == user, Event.at >= since, Event.kind.in_(list(kinds))).group_by(day, Event.kind))
+        return {(str(found)[:10], kind): count for found, kind, count in query.tuples()}
 
     # -- purging what has expired
     def purge(self):
