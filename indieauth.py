@@ -5285,7 +5285,7 @@ def access_log(method, path, status, took):
         handler.stream.flush()
 
 
-def static(path, mimetype="auto"):
+def static(path, mimetype=True):
     response = bottle.static_file(path, root=resource_dir("static"), mimetype=mimetype)
     response.set_header("Cache-Control", "public, max-age=3600")
     return response
