@@ -5161,14 +5161,38 @@ def docs_page(app):
 # ---------------------------------------------------------------------------------------------
 
 
+ACTIVITY_DAYS = 30
+ACTIVITY_KINDS = (("login", "sign-ins"), (TokenIssued.name, "tokens issued to apps"))  # a refresh is one too
+
+
+def activity(app, user, days=ACTIVITY_DAYS):
+    """The start page's picture: [(day, {kind: count})] for each of the last `days` days (UTC) of `user`'s
+    sign-ins and tokens, oldest first, with the totals per kind and the highest count of a day."""
+    today = app.now().date()
+    first = today - datetime.timedelta(days=days - 1)
+    counts = app.storage.activity(user, datetime.datetime.combine(first, datetime.time()),
+                                  [kind for kind, _ in ACTIVITY_KINDS])
+    series = [(day, {kind: counts.get((day.isoformat(), kind), 0) for kind, _ in ACTIVITY_KINDS})
+              for day in (first + datetime.timedelta(days=n) for n in range(days))]
+    totals = {kind: sum(per_day[kind] for _, per_day in series) for kind, _ in ACTIVITY_KINDS}
+    return {"series": series, "totals": totals, "kinds": ACTIVITY_KINDS,
+            "highest": max([1] + [count for _, per_day in series for count in per_day.values()])}
+
+
 def home(app):
+    """The start page: the profile links; for a signed-in person, what to do next (the links on their site,
+    checked only when asked, since the check fetches their site; a second factor; the OAuth tester; a
+    testing token) and their recent activity."""
     for rel, href in app.profile_links():  # S4, S17: also on HEAD, which Bottle answers from GET
         bottle.response.add_header("Link", f'<{href}>; rel="{rel}"')
     owner = next((u for u in app.storage.list_users() if u.role == "owner" and u.me == app.base_url), None)
     user = app.current_user()
     manage = [a for a in app.authenticators.values() if a.settings_url and user]
+    missing = [a for a in manage if not a.supports(user)]
+    check = profile_check(app, user) if user and bottle.request.query.get("check") == "links" else None
     return app.render("home.tpl", title="IndieAuth", manage=manage, owner=owner, links=app.profile_links(),
-                      base_url=app.base_url)
+                      base_url=app.base_url, missing=missing, check=check,
+                      activity=activity(app, user) if user else None)
 
 
 # ---------------------------------------------------------------------------------------------

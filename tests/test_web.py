@@ -486,3 +486,24 @@ def test_the_sign_in_page_names_the_app_that_asks(web, owner):
     assert "app.example" in login.html.select_one("#asking").text
     assert "published no information" in login.html.select_one("#client-unread").text
     assert not web.get("/login").html.select("#asking")
+
+
+def test_the_start_page_guides_a_signed_in_person(web, owner):
+    sign_in(web)
+    page = web.get("/").html
+    assert page.select_one("#guide-links pre.snippet") and page.select_one("#guide-links form button")
+    assert page.select_one("#guide-tester a")["href"] == "/docs#tester"
+    assert page.select_one("#guide-token a")["href"] == "/tokens/new"
+
+
+def test_the_start_page_draws_30_days_of_sign_ins_and_tokens_without_script(web, owner, app, clock):
+    app.storage.log_event("login", user=owner)  # 2026-01-01, 31 days before: not drawn
+    clock.advance(days=31)
+    sign_in(web)
+    indieauth.issue_testing_token(app, owner, "https://app.example/", ["create"], 3600)
+    page = web.get("/")
+    svg = page.html.select_one("svg.activity")
+    bars = {rect["class"][0]: rect.select_one("title").text for rect in svg.select("rect")}
+    assert bars == {"login": "2026-02-01: 1 sign-ins", "token_issued": "2026-02-01: 1 tokens issued to apps"}
+    assert "1 sign-ins" in page.html.select_one("#activity-summary").text
+    assert "<script" not in page.text
