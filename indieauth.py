@@ -5162,7 +5162,8 @@ def docs_page(app):
 
 
 ACTIVITY_DAYS = 30
-ACTIVITY_KINDS = (("login", "sign-ins"), (TokenIssued.name, "tokens issued to apps"))  # a refresh is one too
+ACTIVITY_KINDS = (("login", "sign-in", "sign-ins"),  # (event kind, one, many)
+                  (TokenIssued.name, "token issued to apps", "tokens issued to apps"))  # a refresh is one too
 
 
 def activity(app, user, days=ACTIVITY_DAYS):
@@ -5170,11 +5171,11 @@ def activity(app, user, days=ACTIVITY_DAYS):
     sign-ins and tokens, oldest first, with the totals per kind and the highest count of a day."""
     today = app.now().date()
     first = today - datetime.timedelta(days=days - 1)
-    counts = app.storage.activity(user, datetime.datetime.combine(first, datetime.time()),
-                                  [kind for kind, _ in ACTIVITY_KINDS])
-    series = [(day, {kind: counts.get((day.isoformat(), kind), 0) for kind, _ in ACTIVITY_KINDS})
+    kinds = [kind for kind, _, _ in ACTIVITY_KINDS]
+    counts = app.storage.activity(user, datetime.datetime.combine(first, datetime.time()), kinds)
+    series = [(day, {kind: counts.get((day.isoformat(), kind), 0) for kind in kinds})
               for day in (first + datetime.timedelta(days=n) for n in range(days))]
-    totals = {kind: sum(per_day[kind] for _, per_day in series) for kind, _ in ACTIVITY_KINDS}
+    totals = {kind: sum(per_day[kind] for _, per_day in series) for kind in kinds}
     return {"series": series, "totals": totals, "kinds": ACTIVITY_KINDS,
             "highest": max([1] + [count for _, per_day in series for count in per_day.values()])}
 

@@ -41,7 +41,10 @@ def test_wrong_password_is_refused_and_says_so(web, owner):
     assert "Signed in as" not in web.get("/").text
 
 
-def test_unknown_user_gets_the_same_answer_as_a_wrong_password(web, owner):
+@pytest.mark.parametrize("users", [1, 2])
+def test_unknown_user_gets_the_same_answer_as_a_wrong_password(web, owner, app, users):  # no enumeration
+    if users == 2:
+        app.storage.create_user("bob", "https://bob.example/")
     unknown = sign_in(web, username="nobody", password="whatever it is", status=400)
     wrong = sign_in(web, password="whatever it is", status=400)
     assert unknown.html.select_one("[role=alert]").text == wrong.html.select_one("[role=alert]").text
@@ -504,6 +507,10 @@ def test_the_start_page_draws_30_days_of_sign_ins_and_tokens_without_script(web,
     page = web.get("/")
     svg = page.html.select_one("svg.activity")
     bars = {rect["class"][0]: rect.select_one("title").text for rect in svg.select("rect")}
-    assert bars == {"login": "2026-02-01: 1 sign-ins", "token_issued": "2026-02-01: 1 tokens issued to apps"}
-    assert "1 sign-ins" in page.html.select_one("#activity-summary").text
+    assert bars == {"login": "2026-02-01: 1 sign-in", "token_issued": "2026-02-01: 1 token issued to apps"}
+    assert "1 sign-in," in page.html.select_one("#activity-summary").text
     assert "<script" not in page.text
+
+
+def test_on_a_one_user_server_a_wrong_password_is_called_that(web, owner):
+    assert sign_in(web, password="not it", status=400).html.select_one("[role=alert]").text == "The password is not right."

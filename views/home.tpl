@@ -47,17 +47,18 @@
 <h2 id="activity-heading">Recent activity</h2>
 % totals = activity["totals"]
 <p id="activity-summary">In the last {{len(activity["series"])}} days:
-{{!", ".join(f'<span class="key {kind}"></span>{totals[kind]} {label}' for kind, label in activity["kinds"])}}.
+% words = lambda kind, one, many, n: f"{n} {one if n == 1 else many}"
+{{!", ".join(f'<span class="key {kind}"></span>' + words(kind, one, many, totals[kind]) for kind, one, many in activity["kinds"])}}.
 <a href="/log">The whole log</a></p>
 % width, height, gap = 300, 60, 1
 % step = width / len(activity["series"])
 % bar = (step - gap) / len(activity["kinds"])
 <svg class="activity" viewBox="0 0 {{width}} {{height + 14}}" width="100%" role="img" aria-labelledby="activity-heading activity-summary">
 % for n, (day, counts) in enumerate(activity["series"]):
-  % for k, (kind, label) in enumerate(activity["kinds"]):
+  % for k, (kind, one, many) in enumerate(activity["kinds"]):
   % tall = round(height * counts[kind] / activity["highest"], 1)
   % if counts[kind]:
-  <rect class="{{kind}}" x="{{round(n * step + k * bar, 1)}}" y="{{height - tall}}" width="{{round(bar, 1)}}" height="{{tall}}"><title>{{day.isoformat()}}: {{counts[kind]}} {{label}}</title></rect>
+  <rect class="{{kind}}" x="{{round(n * step + k * bar, 1)}}" y="{{height - tall}}" width="{{round(bar, 1)}}" height="{{tall}}"><title>{{day.isoformat()}}: {{words(kind, one, many, counts[kind])}}</title></rect>
   % end
   % end
 % end
