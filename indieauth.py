@@ -4535,6 +4535,22 @@ LINK_USED = ("This sign-in link is not valid any more: each link works once and 
              "server's owner for a new one (the command indieauth user link makes one).")
 
 
+def pending_authorization(app, next_url):
+    """The stored authorization request a sign-in is for (its `next` is the request's consent page), or None."""
+    match = re.fullmatch(r"/auth/consent/([A-Za-z0-9_-]{1,128})", next_url.split("?")[0])
+    return app.storage.get_auth_request(match.group(1)) if match else None
+
+
+def expected_user(app, request):
+    """Whom a sign-in is most likely for: the user the app's `me` names (a profile URL, which is public),
+    else the sole user; None when that is not known."""
+    if request is not None and request.me_hint:
+        named = app.storage.get_user(me=request.me_hint)
+        if named is not None and named.disabled_at is None:
+            return named
+    return app.sole_user()
+
+
 class SignIn:
     """What a signed-in browser has and what plugins call to sign people in: cookies, sessions, CSRF,
     sealed values, sign-in in steps ([auth] methods), site proofs and the throttle for random secrets.
@@ -4772,20 +4788,6 @@ class SignIn:
             username = sole.username if sole else ""
         return username
 
-    def pending_authorization(self, next_url):
-        """The stored authorization request a sign-in is for (its `next` is the request's consent page), or None."""
-        match = re.fullmatch(r"/auth/consent/([A-Za-z0-9_-]{1,128})", next_url.split("?")[0])
-        return self.storage.get_auth_request(match.group(1)) if match else None
-
-    def expected_user(self, request):
-        """Whom a sign-in is most likely for: the user the app's `me` names (a profile URL, which is public),
-        else the sole user; None when that is not known."""
-        if request is not None and request.me_hint:
-            named = self.storage.get_user(me=request.me_hint)
-            if named is not None and named.disabled_at is None:
-                return named
-        return self.sole_user()
-
     # -- the login page, which plugins show again with their message
     def login_page(self, name=None, error=None, username="", status=200):
         """The login page: the authenticators that may come next in this sign-in, or one of them; with the app
@@ -4797,8 +4799,8 @@ class SignIn:
             fail(404, f"There is no sign-in method called {name!r} at this step.")
         user = self.partial_user() if done else None
         next_url = safe_next(form_value("next", bottle.request.query.get("next", "/")) or "/")
-        request = self.pending_authorization(next_url)
-        expected, sole = self.expected_user(request), self.sole_user()
+        request = pending_authorization(self, next_url)
+        expected, sole = expected_user(self, request), self.sole_user()
         shown = [self.authenticators[name]] if name else [self.authenticators[step] for step in steps]
         shown = [auth for auth in shown if user is None or auth.supports(user)]
         parts = []
