@@ -824,6 +824,10 @@ class StorageContract(typing.Protocol):
     def events(self, limit=50, user=None):
         """The newest `limit` events (of `user`), newest first, with their users."""
 
+    def activity(self, user, since, kinds):
+        """{(day as "YYYY-MM-DD" in UTC, kind): count} of `user`'s events of `kinds` from `since` on: the
+        start page's picture of recent sign-ins and token use, counted by the database in one query."""
+
     def purge(self):
         """Delete what can serve no more; {table: count} for authrequest, session, loginlink, invite, token,
         authcode, failure, callbackstate and event: expired requests, sessions, callback states and unused
@@ -1745,6 +1749,13 @@ class StoredProtocol:
     def events(self, limit=50, user=None):
         query = Event.select(Event, User).join(User, peewee.JOIN.LEFT_OUTER).order_by(Event.id.desc()).limit(limit)
         return list(query.where(Event.user == user) if user is not None else query)
+
+    def activity(self, user, since, kinds):
+        # DATE() is the same function on SQLite (a string), PostgreSQL and MariaDB (a date)
+        day = peewee.fn.DATE(Event.at)
+        query = (Event.select(day, Event.kind, peewee.fn.COUNT(Event.id))
+                 .where(Event.user == user, Event.at >= since, Event.kind.in_(list(kinds))).group_by(day, Event.kind))
+        return {(str(found)[:10], kind): count for found, kind, count in query.tuples()}
 
     # -- purging what has expired
     def purge(self):
@@ -2772,6 +2783,20 @@ class ClientInfo:
     source: str = ""
     warnings: tuple = ()
 
+    @property
+    def host(self):
+        return urllib.parse.urlsplit(self.client_id).netloc
+
+    @property
+    def title(self):
+        """What the pages call the app: the name it published, else its host."""
+        return self.name or self.host
+
+    @property
+    def local(self):
+        """True for an app on the person's own computer (a loopback client_id): never fetched (S24, SEC29)."""
+        return is_loopback_host(urllib.parse.urlsplit(self.client_id).hostname)
+
 
 JSON_MAX_BYTES = 5 * 1024  # CIMD §Maximum Response Size
 HTML_MAX_BYTES = 256 * 1024
@@ -3595,6 +3620,11 @@ def pending_request(app, key):
     return request
 
 
+def stored_client(request):
+    """The ClientInfo kept with a stored authorization request: what the sign-in and consent pages show."""
+    return ClientInfo(**{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(request.client_data).items()})
+
+
 def consent_page(app, key):
     """The consent screen for a stored request, after sign-in (S41, SEC25–SEC27, SEC52–SEC54)."""
     request = pending_request(app, key)
@@ -3605,8 +3635,7 @@ def consent_page(app, key):
         app.event(ConsentGranted(user, request.client_id, request.scope), ConsentGranted.name, user=user,
                   client_id=request.client_id, scope=request.scope, remembered=True)
         return approve(app, request, user, scopes)
-    client = ClientInfo(**{k: tuple(v) if isinstance(v, list) else v
-                           for k, v in json.loads(request.client_data).items()})
+    client = stored_client(request)
     redirect_host = split_url(request.redirect_uri).netloc
     return app.render("consent.tpl", title="Allow access?", request=request, client=client, key=key,
                       scopes=[(s, app.scopes.get(s)) for s in scopes], redirect_host=redirect_host,
@@ -4549,6 +4578,22 @@ LINK_USED = ("This sign-in link is not valid any more: each link works once and 
              "server's owner for a new one (the command indieauth user link makes one).")
 
 
+def pending_authorization(app, next_url):
+    """The stored authorization request a sign-in is for (its `next` is the request's consent page), or None."""
+    match = re.fullmatch(r"/auth/consent/([A-Za-z0-9_-]{1,128})", next_url.split("?")[0])
+    return app.storage.get_auth_request(match.group(1)) if match else None
+
+
+def expected_user(app, request):
+    """Whom a sign-in is most likely for: the user the app's `me` names (a profile URL, which is public),
+    else the sole user; None when that is not known."""
+    if request is not None and request.me_hint:
+        named = app.storage.get_user(me=request.me_hint)
+        if named is not None and named.disabled_at is None:
+            return named
+    return app.sole_user()
+
+
 class SignIn:
     """What a signed-in browser has and what plugins call to sign people in: cookies, sessions, CSRF,
     sealed values, sign-in in steps ([auth] methods), site proofs and the throttle for random secrets.
@@ -4770,9 +4815,26 @@ class SignIn:
         self.set_cookie(PARTIAL_COOKIE, self.seal("partial", [user.id, list(done)], self.config["auth"]["step_lifetime"]))
         self.redirect(f"/login/{following[0].name}?" + urllib.parse.urlencode({"next": safe_next(next_url)}))
 
+    # -- who is signing in, as far as it is known before they say
+    def sole_user(self):
+        """The one user of a server that has exactly one (not disabled), or None: its login forms ask for no
+        user name, since there is only one it can be (docs/security.md, "User names")."""
+        users = [user for user in self.storage.list_users() if user.disabled_at is None]
+        return users[0] if len(users) == 1 else None
+
+    def posted_username(self):
+        """The user name a login form sent (trimmed, at most 64 characters), or the sole user's when the form
+        sent none: every authenticator's `finish` reads the user name through this."""
+        username = form_value("username").strip()[:64]
+        if not username:
+            sole = self.sole_user()
+            username = sole.username if sole else ""
+        return username
+
     # -- the login page, which plugins show again with their message
     def login_page(self, name=None, error=None, username="", status=200):
-        """The login page: the authenticators that may come next in this sign-in, or one of them."""
+        """The login page: the authenticators that may come next in this sign-in, or one of them; with the app
+        that asks, when the sign-in is for an authorization, and the user name filled in when it is known."""
         done, steps = self.next_steps()
         if name is not None and name not in steps:
             if name in self.authenticators and not done:
@@ -4780,17 +4842,22 @@ class SignIn:
             fail(404, f"There is no sign-in method called {name!r} at this step.")
         user = self.partial_user() if done else None
         next_url = safe_next(form_value("next", bottle.request.query.get("next", "/")) or "/")
+        request = pending_authorization(self, next_url)
+        expected, sole = expected_user(self, request), self.sole_user()
         shown = [self.authenticators[name]] if name else [self.authenticators[step] for step in steps]
         shown = [auth for auth in shown if user is None or auth.supports(user)]
         parts = []
         for auth in shown:
             context = {"action": f"/login/{auth.name}", "csrf_token": self.csrf_token(), "next": next_url,
-                       "error": error if auth.name == name else None, "username": username, "user": user}
+                       "error": error if auth.name == name else None, "user": user,
+                       "username": (sole.username if sole else username or (expected.username if expected else "")),
+                       "sole_user": sole is not None, "me": expected.me if expected else ""}
             parts.append((auth, auth.start(bottle.request, context)))
+        client = stored_client(request) if request else None
         bottle.response.status = status
         return self.render("login.tpl", title="Sign in" if not done else "One more step", methods=parts,
                            next=next_url, single=name is not None and len(steps) > 1, step=len(done),
-                           error=error if name is None else None,
+                           error=error if name is None else None, client=client,
                            stylesheets=list(dict.fromkeys(href for auth in shown for href in auth.stylesheets)),
                            scripts=list(dict.fromkeys(src for auth in shown for src in auth.scripts)))
 
@@ -5139,14 +5206,39 @@ def docs_page(app):
 # ---------------------------------------------------------------------------------------------
 
 
+ACTIVITY_DAYS = 30
+ACTIVITY_KINDS = (("login", "sign-in", "sign-ins"),  # (event kind, one, many)
+                  (TokenIssued.name, "token issued to apps", "tokens issued to apps"))  # a refresh is one too
+
+
+def activity(app, user, days=ACTIVITY_DAYS):
+    """The start page's picture: [(day, {kind: count})] for each of the last `days` days (UTC) of `user`'s
+    sign-ins and tokens, oldest first, with the totals per kind and the highest count of a day."""
+    today = app.now().date()
+    first = today - datetime.timedelta(days=days - 1)
+    kinds = [kind for kind, _, _ in ACTIVITY_KINDS]
+    counts = app.storage.activity(user, datetime.datetime.combine(first, datetime.time()), kinds)
+    series = [(day, {kind: counts.get((day.isoformat(), kind), 0) for kind in kinds})
+              for day in (first + datetime.timedelta(days=n) for n in range(days))]
+    totals = {kind: sum(per_day[kind] for _, per_day in series) for kind in kinds}
+    return {"series": series, "totals": totals, "kinds": ACTIVITY_KINDS,
+            "highest": max([1] + [count for _, per_day in series for count in per_day.values()])}
+
+
 def home(app):
+    """The start page: the profile links; for a signed-in person, what to do next (the links on their site,
+    checked only when asked, since the check fetches their site; a second factor; the OAuth tester; a
+    testing token) and their recent activity."""
     for rel, href in app.profile_links():  # S4, S17: also on HEAD, which Bottle answers from GET
         bottle.response.add_header("Link", f'<{href}>; rel="{rel}"')
     owner = next((u for u in app.storage.list_users() if u.role == "owner" and u.me == app.base_url), None)
     user = app.current_user()
     manage = [a for a in app.authenticators.values() if a.settings_url and user]
+    missing = [a for a in manage if not a.supports(user)]
+    check = profile_check(app, user) if user and bottle.request.query.get("check") == "links" else None
     return app.render("home.tpl", title="IndieAuth", manage=manage, owner=owner, links=app.profile_links(),
-                      base_url=app.base_url)
+                      base_url=app.base_url, missing=missing, check=check,
+                      activity=activity(app, user) if user else None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -5263,8 +5355,8 @@ def access_log(method, path, status, took):
         handler.stream.flush()
 
 
-def static(path):
-    response = bottle.static_file(path, root=resource_dir("static"))
+def static(path, mimetype=True):
+    response = bottle.static_file(path, root=resource_dir("static"), mimetype=mimetype)
     response.set_header("Cache-Control", "public, max-age=3600")
     return response
 
@@ -5436,6 +5528,7 @@ class IndieAuth(SignIn):
         b.route("/userinfo", ["GET", "POST"], on(userinfo))
         b.route("/.well-known/oauth-authorization-server", "GET", on(metadata_get))
         b.route("/openapi.json", "GET", lambda: static("openapi.json"))
+        b.route("/favicon.ico", "GET", lambda: static("favicon.ico", "image/x-icon"))  # asked for by every browser
         b.route("/.well-known/jwks.json", "GET", on(jwks_get))
         b.route("/admin/clients", "GET", on(admin_clients))
         b.route("/admin/clients", "POST", on(admin_clients_post))

@@ -124,6 +124,13 @@ def at_once(calls):
 #  A sign-in, as an app drives it
 # ---------------------------------------------------------------------------------------------
 
+def fill_in(page, selector, value):
+    """Fill a field of a Playwright page as a person would, if the page shows it: a one-user server's
+    login forms have no user name field (only a hidden one for password managers, already filled in)."""
+    if page.locator(selector).is_visible():
+        page.fill(selector, value)
+
+
 def pkce_pair():
     """(code_verifier, S256 code_challenge)."""
     import indieauth

@@ -151,3 +151,32 @@ def test_self_test_checks_that_the_profile_url_names_this_server(tmp_path, clock
     assert answer.startswith(verdict), answer
     if verdict == "No:":
         assert "indieauth-metadata" in web.get("/selftest").text
+
+
+@pytest.mark.parametrize("page, verdict", [("links", "Yes:"), ("none", "Not yet:"), ("other", "names another")])
+def test_the_start_page_checks_the_links_on_the_persons_site_when_asked(tmp_path, clock, client_site, page, verdict):
+    """The guide's check fetches the person's site through the guarded client (a real server on 127.0.0.1)."""
+    import indieauth
+    app = indieauth.make_test_app({"plugins": {"password": {}}, "security": {"fetch_allow": ["127.0.0.1/32"]}},
+                                  folder=str(tmp_path), clock=clock, resolver=resolver)
+    from indieauth_password import set_password
+    set_password(app, app.storage.create_user("owner", f"http://site.test:{client_site}/profile/{page}"), PASSWORD)
+    web = webtest.TestApp(app)
+    sign_in(web)
+    HITS.clear()
+    assert not web.get("/").html.select("#links-check") and HITS == []  # not fetched unless asked
+    checked = web.get("/?check=links")
+    assert verdict in checked.html.select_one("#links-check").text
+    assert HITS == [f"/profile/{page}"]
+
+
+def test_the_start_page_link_check_never_reaches_a_private_address(tmp_path, clock, client_site):  # SEC: SSRF
+    import indieauth
+    app = indieauth.make_test_app({"plugins": {"password": {}}}, folder=str(tmp_path), clock=clock, resolver=resolver)
+    from indieauth_password import set_password
+    set_password(app, app.storage.create_user("owner", f"http://site.test:{client_site}/profile/links"), PASSWORD)
+    web = webtest.TestApp(app)
+    sign_in(web)
+    HITS.clear()
+    assert "could not be read" in web.get("/?check=links").html.select_one("#links-check").text
+    assert HITS == []

@@ -1038,3 +1038,12 @@ def test_a_redirect_uri_beyond_ascii_is_percent_encoded_in_location(signed_in, a
     assert location.isascii()
     assert location.startswith("https://app.example/caf%C3%A9?q=%C3%BC&")
     assert ("code" if approve else "error") in query_of(location)
+
+
+def test_consent_for_a_local_app_says_it_was_not_fetched_and_why(signed_in):  # S24
+    _, challenge = pkce_pair()
+    page = start(signed_in, **auth_params(challenge, client_id="http://127.0.0.1:8123/",
+                                          redirect_uri="http://127.0.0.1:8123/cb")).follow()
+    note = page.html.select_one("#client-unread").text
+    assert "published no information" not in page.text
+    assert "runs on your own computer" in note and "not fetched" in note

@@ -521,6 +521,22 @@ def test_log_event_keeps_kind_user_data_and_time(storage, clock):
     assert json.loads(event.data) == {"method": "password", "address": "192.0.2.1"}
 
 
+def test_activity_counts_a_users_events_of_the_kinds_asked_per_day_since_a_time(storage, clock):
+    alice, bob = make_user(storage, "alice"), make_user(storage, "bob")
+    storage.log_event("login", user=alice)              # 2026-01-01, before `since`
+    clock.advance(days=1, hours=11)                     # 2026-01-02 23:00
+    since = clock()
+    storage.log_event("login", user=alice)
+    storage.log_event("token_issued", user=alice)
+    storage.log_event("token_issued", user=alice)
+    storage.log_event("login", user=bob)                # another user's
+    storage.log_event("login_failed", user=alice)       # a kind not asked for
+    clock.advance(hours=2)                              # 2026-01-03 01:00
+    storage.log_event("login", user=alice)
+    counts = storage.activity(alice, since, ("login", "token_issued"))
+    assert counts == {("2026-01-02", "login"): 1, ("2026-01-02", "token_issued"): 2, ("2026-01-03", "login"): 1}
+
+
 # ---------------------------------------------------------------------------------------------
 #  The authorization flow's rows (written with SQL built once: Compiled, Prepared, PreparedInsert)
 # ---------------------------------------------------------------------------------------------

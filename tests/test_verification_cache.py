@@ -32,7 +32,7 @@ KEEPS_TOKENS = {
     "rotate_client_secret", "client_roles", "role_assignments", "role_for", "seen_clients", "create_invite",
     "get_invite", "use_invite", "redeem_invite", "list_invites", "get_grant", "list_grants", "save_grant",
     "forget_grant", "add_resource_server", "check_resource_server", "list_resource_servers",
-    "log_event", "events", "purge",
+    "log_event", "events", "activity", "purge",
 }
 
 

@@ -10,6 +10,8 @@ from bs4 import BeautifulSoup
 import indieauth
 from conftest import PASSWORD, sign_in
 
+start_authorization = indieauth.testing.start_authorization
+
 
 # -- signing in and out ------------------------------------------------------------------------
 
@@ -39,7 +41,10 @@ def test_wrong_password_is_refused_and_says_so(web, owner):
     assert "Signed in as" not in web.get("/").text
 
 
-def test_unknown_user_gets_the_same_answer_as_a_wrong_password(web, owner):
+@pytest.mark.parametrize("users", [1, 2])
+def test_unknown_user_gets_the_same_answer_as_a_wrong_password(web, owner, app, users):  # no enumeration
+    if users == 2:
+        app.storage.create_user("bob", "https://bob.example/")
     unknown = sign_in(web, username="nobody", password="whatever it is", status=400)
     wrong = sign_in(web, password="whatever it is", status=400)
     assert unknown.html.select_one("[role=alert]").text == wrong.html.select_one("[role=alert]").text
@@ -364,8 +369,8 @@ def test_malformed_requests_on_every_route_never_give_a_500(app, owner, method, 
             headers = {"Content-Type": content_type} if content_type else {}
             response = web.request(path + suffix, method=method, body=body, headers=headers,
                                    expect_errors=True)
-            assert response.status_int < 500, (method, path, response.status, response.text[:300])
-            assert "Traceback" not in response.text
+            assert response.status_int < 500, (method, path, response.status, response.body[:300])
+            assert b"Traceback" not in response.body  # bytes: /favicon.ico is not text
 
 
 def test_a_garbage_session_cookie_is_not_an_error(web):
@@ -430,3 +435,82 @@ def test_seal_and_unseal_sign_for_a_purpose_and_expire(app, clock):
     assert app.unseal("github-state", "") is None and app.unseal("github-state", None) is None
     clock.advance(seconds=61)
     assert app.unseal("github-state", sealed) is None
+
+
+def test_favicon_is_served_small_cached_and_typed(web):
+    """Browsers ask every page's /favicon.ico: an icon, not a 404 in every log."""
+    icon = web.get("/favicon.ico")
+    assert icon.content_type == "image/x-icon"
+    assert icon.body[:4] == b"\x00\x00\x01\x00"  # the ICO header: reserved 0, type 1 (icon)
+    assert len(icon.body) < 2048
+    assert "max-age=" in icon.headers["Cache-Control"]
+
+
+def test_on_a_one_user_server_the_login_form_asks_for_no_user_name(web, owner):
+    form = web.get("/login").forms["password-login"]
+    field = web.get("/login").html.select_one("#username")
+    assert field.has_attr("hidden") and field["autocomplete"] == "username" and field["value"] == "owner"
+    assert not web.get("/login").html.select("label[for=username]")
+    form["password"] = PASSWORD
+    form.submit(status=303)
+    assert "Hello" in web.get("/").text
+
+
+def test_a_sign_in_that_sends_no_user_name_on_a_one_user_server_is_the_sole_users(web, owner):
+    page = web.get("/login")
+    web.post("/login/password", {"csrf_token": page.forms["password-login"]["csrf_token"].value,
+                                  "password": PASSWORD, "next": "/"}, status=303)
+    assert "Hello" in web.get("/").text
+
+
+def test_with_several_users_the_user_name_field_is_shown_empty(web, owner, app):
+    app.storage.create_user("bob", "https://bob.example/")
+    field = web.get("/login").html.select_one("#username")
+    assert not field.has_attr("hidden") and field["value"] == "" and field["autocomplete"] == "username"
+
+
+def test_the_profile_url_an_app_sends_fills_in_its_users_name(web, owner, app):
+    app.storage.create_user("bob", "https://bob.example/")
+    consent, _ = start_authorization(web, me="https://bob.example/")
+    login = web.get(consent).follow()
+    assert login.html.select_one("#username")["value"] == "bob"
+
+
+def test_a_profile_url_of_nobody_here_fills_in_nothing(web, owner, app):
+    app.storage.create_user("bob", "https://bob.example/")
+    consent, _ = start_authorization(web, me="https://nobody.example/")
+    login = web.get(consent).follow()
+    assert login.html.select_one("#username")["value"] == ""
+
+
+def test_the_sign_in_page_names_the_app_that_asks(web, owner):
+    consent, _ = start_authorization(web, client_id="https://app.example/", redirect_uri="https://app.example/cb")
+    login = web.get(consent).follow()
+    assert "app.example" in login.html.select_one("#asking").text
+    assert "published no information" in login.html.select_one("#client-unread").text
+    assert not web.get("/login").html.select("#asking")
+
+
+def test_the_start_page_guides_a_signed_in_person(web, owner):
+    sign_in(web)
+    page = web.get("/").html
+    assert page.select_one("#guide-links pre.snippet") and page.select_one("#guide-links form button")
+    assert page.select_one("#guide-tester a")["href"] == "/docs#tester"
+    assert page.select_one("#guide-token a")["href"] == "/tokens/new"
+
+
+def test_the_start_page_draws_30_days_of_sign_ins_and_tokens_without_script(web, owner, app, clock):
+    app.storage.log_event("login", user=owner)  # 2026-01-01, 31 days before: not drawn
+    clock.advance(days=31)
+    sign_in(web)
+    indieauth.issue_testing_token(app, owner, "https://app.example/", ["create"], 3600)
+    page = web.get("/")
+    svg = page.html.select_one("svg.activity")
+    bars = {rect["class"][0]: rect.select_one("title").text for rect in svg.select("rect")}
+    assert bars == {"login": "2026-02-01: 1 sign-in", "token_issued": "2026-02-01: 1 token issued to apps"}
+    assert "1 sign-in," in page.html.select_one("#activity-summary").text
+    assert "<script" not in page.text
+
+
+def test_on_a_one_user_server_a_wrong_password_is_called_that(web, owner):
+    assert sign_in(web, password="not it", status=400).html.select_one("[role=alert]").text == "The password is not right."

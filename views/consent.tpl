@@ -2,7 +2,7 @@
 % if client.logo:
 <img class="client-logo" src="/auth/logo/{{key}}" alt="" width="64" height="64">
 % end
-<h1>Sign in to {{client.name or split_host(request.client_id)}}?</h1>
+<h1>Sign in to {{client.title}}?</h1>
 <dl class="facts">
   <dt>App</dt>
   <dd>
@@ -23,10 +23,7 @@
   <dd><strong>{{role}}</strong></dd>
   % end
 </dl>
-% if not client.fetched:
-<p class="warning" role="note">This app published no information about itself, so its name could not be
-checked. Make sure the address above is the app you meant to use.</p>
-% end
+% include('client_named.tpl', client=client)
 % if cross_host:
 <p class="warning" role="note">You will be sent to <strong>{{redirect_host}}</strong>,
 which is not the app's own host. Continue only if you trust it.</p>

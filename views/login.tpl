@@ -1,5 +1,10 @@
 % rebase('base.tpl', title=title, stylesheets=stylesheets, scripts=scripts)
 <h1>{{title}}</h1>
+% if get('client'):
+<p id="asking">Signing in for <strong>{{client.title}}</strong>{{!f" (<code>{client.host}</code>)" if client.name else ""}}:
+after you sign in, you will be asked whether to let it in.</p>
+% include('client_named.tpl', client=client)
+% end
 % if get('error'):
 <p class="error" role="alert">{{error}}</p>
 % end

@@ -67,7 +67,7 @@ def site(browser, tmp_path_factory):
         context = browser.new_context()
         page = context.new_page()
         page.goto(base + "/login")
-        page.fill("#username", "owner")
+        indieauth.testing.fill_in(page, "#username", "owner")
         page.fill("#password", PASSWORD)
         page.click("#password-login button[type=submit]")
         page.wait_for_url(base + "/")
@@ -78,7 +78,7 @@ def site(browser, tmp_path_factory):
 
 def wrong_password(page, site):
     page.goto(site.base + "/login")
-    page.fill("#username", "owner")
+    indieauth.testing.fill_in(page, "#username", "owner")
     page.fill("#password", "not the password")
     page.click("#password-login button[type=submit]")
     page.wait_for_selector("#password-login [role=alert]")

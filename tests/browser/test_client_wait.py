@@ -172,7 +172,7 @@ def test_signed_out_the_waiting_page_leads_to_sign_in_then_consent(page, server,
     open_waiting_page(page, request)
     page.wait_for_url(re.compile(r".*/login\?next=.*"))
     screenshot("client-wait-login", page)
-    page.fill("#username", "owner")
+    indieauth.testing.fill_in(page, "#username", "owner")
     page.fill("#password", PASSWORD)
     page.click("#password-login button[type=submit]")
     consent_by_itself(page, request)

@@ -2,6 +2,7 @@
 app, refuses forged answers, shows a denial; without JavaScript the page still reads and says why the
 tester is missing."""
 
+import indieauth
 import json
 import os
 import re
@@ -16,7 +17,7 @@ ME = "https://owner.example/"
 
 def sign_in(page, base):
     page.goto(base + "/login")
-    page.fill("#username", "owner")
+    indieauth.testing.fill_in(page, "#username", "owner")
     page.fill("#password", PASSWORD)
     page.click("#password-login button[type=submit]")
     page.wait_for_url(base + "/")

@@ -66,6 +66,7 @@ def test_the_owner_signs_in_with_the_link_sets_a_password_and_signs_in_with_it(p
     assert "Signed in as owner" in page.inner_text("header")
     assert page.inner_text("h1") == "Set a password"  # none yet, so no "current password" is asked for
     assert page.locator("#current_password").count() == 0
+    assert "one-time link" in page.inner_text("#first-password")  # says what this page is and what comes next
     page.get_by_label("New password (at least 10 characters)").fill(PASSWORD)
     page.get_by_label("New password again").fill(PASSWORD)
     screenshot("first-run-3-set-password", page)
@@ -78,11 +79,12 @@ def test_the_owner_signs_in_with_the_link_sets_a_password_and_signs_in_with_it(p
     page.wait_for_url(base + "/")
     assert "Signed in as" not in page.inner_text("header")
     page.goto(base + "/login")
-    page.get_by_role("textbox", name="User name").fill("owner")
+    assert page.get_by_role("textbox", name="User name").count() == 0  # the only user: no user name asked
     page.get_by_role("textbox", name="Password", exact=True).fill(PASSWORD)
     page.locator("#password-login").get_by_role("button", name="Sign in").click()
     page.wait_for_url(base + "/")
     assert "Signed in as owner" in page.inner_text("header")
+    assert page.locator("#next-steps").is_visible()  # the start page guides on from here
     screenshot("first-run-5-signed-in", page)
 
 

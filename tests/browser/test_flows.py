@@ -1,6 +1,7 @@
 """The web UI as people meet it, in headless Chromium: sign-in, the whole flow from a real client
 page through login and consent back to the client, deny, error pages, the token page, logout."""
 
+import indieauth
 import re
 
 from harness import PASSWORD, client_app, server  # noqa: F401 (fixtures)
@@ -8,7 +9,7 @@ from harness import PASSWORD, client_app, server  # noqa: F401 (fixtures)
 
 def sign_in(page, base, username="owner", password=PASSWORD):
     page.goto(base + "/login")
-    page.fill("#username", username)
+    indieauth.testing.fill_in(page, "#username", username)
     page.fill("#password", password)
     page.click("#password-login button[type=submit]")
 
@@ -40,7 +41,10 @@ def test_whole_flow_from_a_client_page_through_consent_and_back(page, server, cl
     page.goto(client_app.url + "/")
     page.click("#sign-in")
     page.wait_for_url(re.compile(r".*/login\?next=.*"))
-    page.fill("#username", "owner")
+    # the sign-in page says which app asks, and a one-user server asks for the password alone
+    assert "127.0.0.1" in page.inner_text("#asking") and "before" not in page.inner_text("#asking")
+    assert not page.locator("#username").is_visible() and page.get_attribute("#password", "autocomplete") == "current-password"
+    screenshot("login-for-app", page)
     page.fill("#password", PASSWORD)
     page.click("#password-login button[type=submit]")
     page.wait_for_url(re.compile(r".*/auth/consent/.*"))
@@ -57,7 +61,7 @@ def test_whole_flow_works_without_javascript(page_factory, server, client_app):
     base, _ = server
     page.goto(client_app.url + "/")
     page.click("#sign-in")
-    page.fill("#username", "owner")
+    indieauth.testing.fill_in(page, "#username", "owner")
     page.fill("#password", PASSWORD)
     page.click("#password-login button[type=submit]")
     page.click("button[value=approve]")
@@ -160,3 +164,14 @@ def test_copy_buttons_stay_hidden_without_javascript(page_factory, server):
     page.click("#new-token button[type=submit]")
     assert page.input_value("#token")
     assert not page.is_visible("button[data-copy=token]")
+
+
+def test_the_start_page_guides_and_draws_activity_without_javascript(page_factory, server, screenshot):
+    page = page_factory(javascript=False)
+    base, _ = server
+    sign_in(page, base)
+    page.wait_for_url(base + "/")
+    for step in ("#guide-links", "#guide-tester", "#guide-token"):
+        assert page.locator(step).is_visible()
+    assert page.locator("svg.activity rect.login").count() >= 1
+    screenshot("home", page)

@@ -6,6 +6,7 @@ the process ends; never use it to serve."""
 
 import contextlib
 import copy
+import collections
 import datetime
 import functools
 import itertools
@@ -556,6 +557,13 @@ class MemoryStorage:
     def events(self, limit=50, user=None):
         found = self._where("event", **({"user_id": user_id(user)} if user is not None else {}))
         return [self._row("event", values["id"]) for values in found[::-1][:limit]]
+
+    def activity(self, user, since, kinds):
+        counts = collections.Counter()
+        for values in self._where("event", user_id=user_id(user)):
+            if values["at"] >= since and values["kind"] in kinds:
+                counts[(values["at"].date().isoformat(), values["kind"])] += 1
+        return dict(counts)
 
     # -- purging what has expired
     def purge(self):

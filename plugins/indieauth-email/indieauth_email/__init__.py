@@ -345,7 +345,7 @@ class EmailAuthenticator(Authenticator):
     def start(self, request, context):
         """The send form, or, once a code is on its way, the form to enter it."""
         user = context["user"]
-        username = user.username if user else (context["username"] or request.params.getunicode("username", ""))
+        username = user.username if user else (request.params.getunicode("username", "") or context["username"])
         username = username.strip()[:64]
         error, sent_to, sending = context["error"], None, False
         if request.environ.get(SHOW_CODE_FORM) or request.params.get("step") == "code":
@@ -370,7 +370,7 @@ class EmailAuthenticator(Authenticator):
         """The user whose code this is; throttled per account and address, MAX_TRIES per code."""
         app = self.app
         user = app.partial_user()
-        username = user.username if user else form_value("username").strip()[:64]
+        username = user.username if user else app.posted_username()
         address = app.client_address()
         self.app.throttle.check(username, address)
         code = re.sub(r"[\s-]", "", form_value("code"))
@@ -413,7 +413,7 @@ class EmailAuthenticator(Authenticator):
         app.check_csrf()
         next_url = safe_next(form_value("next"))
         user = app.partial_user() if done else None
-        username = user.username if user else form_value("username").strip()[:64]
+        username = user.username if user else app.posted_username()
         address = app.client_address()
         try:
             self.app.throttle.check(username, address)

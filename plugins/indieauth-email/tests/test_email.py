@@ -255,6 +255,7 @@ def test_the_code_and_link_are_stored_only_as_hashes(app, web, ann, inbox):
 
 
 def test_the_login_form_has_labels_and_autocomplete(web, ann, inbox):
+    web.app.storage.create_user("bob", "https://bob.example/")  # with one user there is no user name field
     login = web.get("/login").html
     assert login.select_one("#email-username")["autocomplete"] == "username"
     assert login.select_one("label[for=email-username]")
@@ -835,3 +836,11 @@ def test_mask(address, masked):
 ])
 def test_address_from_mailto(value, address):
     assert em.address_from_mailto(value) == address
+
+
+def test_on_a_one_user_server_sending_a_code_needs_no_user_name(web, ann, inbox):
+    login = web.get("/login")
+    field = login.html.select_one("#email-username")
+    assert field.has_attr("hidden") and field["value"] == ann.username
+    login.forms["email-send"].submit(status=303)
+    assert inbox.last()[1]  # the code went to ann

@@ -369,8 +369,8 @@ class GitHubAuthenticator(Authenticator):
         return True
 
     def start(self, request, context):
-        me = request.environ.get(TYPED_ME) or form_value("me")
-        return self.app.render("github_login.tpl", me=me, **context)
+        me = request.environ.get(TYPED_ME) or form_value("me") or context["me"]
+        return self.app.render("github_login.tpl", **dict(context, me=me))
 
     # -- leaving for GitHub
     def finish(self, request):

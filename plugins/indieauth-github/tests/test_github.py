@@ -583,6 +583,14 @@ def test_the_form_has_a_labelled_url_field(web):
     assert html.select_one("label[for=github-me]") and field["autocomplete"] == "url" and field["name"] == "me"
 
 
+def test_the_profile_url_field_is_filled_in_with_the_user_this_sign_in_is_for(web, app, alice):
+    assert web.get("/login").html.select_one("#github-me")["value"] == alice.me  # the sole user
+    bob = app.storage.create_user("bob", "https://bob.example/")
+    assert web.get("/login").html.select_one("#github-me")["value"] == ""
+    consent, _ = testing.start_authorization(web, me=bob.me)  # (a profile URL with a port is no hint at all)
+    assert web.get(consent).follow().html.select_one("#github-me")["value"] == bob.me  # the app's me
+
+
 def test_an_error_is_an_alert_next_to_the_field_which_keeps_what_was_typed(web, alice):
     html = start(web, "https://nobody.example/", status=400).html
     assert html.select_one("#github-error")["role"] == "alert"

@@ -327,7 +327,7 @@ class OktaPush(Authenticator):
     def finish(self, request):
         """Send a push and go to its wait page (a redirect: the answer comes later, on the phone)."""
         earlier = self.app.partial_user()
-        username = earlier.username if earlier else form_value("username").strip()[:64]
+        username = earlier.username if earlier else self.app.posted_username()
         address = self.app.client_address()
         self.app.throttle.check(username, address)
         if not username:

@@ -27,7 +27,7 @@ free_port = testing.free_port
 @pytest.fixture
 def start_server(tmp_path):
     """start_server(methods=None) -> base URL: the app on http://localhost:PORT over one database in
-    tmp_path (so a second server sees the passkeys registered through the first), with ann / PASSWORD."""
+    tmp_path (so a second server sees the passkeys registered through the first), with ann / PASSWORD and bob."""
     with contextlib.ExitStack() as stack:
         def start(methods=None):
             port = free_port()
@@ -38,6 +38,8 @@ def start_server(tmp_path):
             app = testing.make_app(config, folder=str(tmp_path))
             if app.storage.get_user(username="ann") is None:
                 set_password(app, app.storage.create_user("ann", "https://ann.example/", role="owner"), PASSWORD)
+                # a second user: a one-user server's forms have no user name field for autofill to offer passkeys in
+                app.storage.create_user("bob", "https://bob.example/")
             stack.enter_context(testing.serving(app, port))
             return f"http://localhost:{port}"
         yield start

@@ -85,7 +85,7 @@ class PasswordAuthenticator(Authenticator):
 
     def finish(self, request):
         """The user whose password this is; throttled per account and per address."""
-        username = form_value("username").strip()[:64]
+        username = self.app.posted_username()
         password = form_value("password")
         address = self.app.client_address()
         self.app.throttle.check(username, address)
@@ -96,8 +96,9 @@ class PasswordAuthenticator(Authenticator):
         stored = credential["hash"] if credential else _dummy_hash()
         if not check_password(password, stored) or credential is None:
             self.app.throttle.failed(username, address)
-            raise AuthenticationFailed("The user name or the password is not right.", status=400,
-                                       username=username)
+            # a one-user server asked for no user name, so the password is all that can be wrong
+            raise AuthenticationFailed("The password is not right." if self.app.sole_user() else
+                                       "The user name or the password is not right.", status=400, username=username)
         self.app.storage.touch_credential(user, NAME)  # the core clears failures once the whole sign-in succeeds
         return user
 

@@ -158,3 +158,16 @@ def test_changing_the_password_on_the_web_ends_other_sign_ins_but_this_one(app, 
     form.submit(status=303)
     assert "Signed in as" in here.get("/").text
     assert "Signed in as" not in elsewhere.get("/").text
+
+
+def test_the_first_sign_in_link_lands_on_a_set_password_page_that_says_what_it_is_and_what_comes_next(app):
+    user = app.storage.create_user("ann", "https://ann.example/", role="owner")
+    web = webtest.TestApp(app)
+    link = "/login/once/" + app.storage.create_login_link(user, 600)
+    page = web.get(link).forms[0].submit(status=303).follow()
+    assert page.html.select_one("h1").text == "Set a password"
+    text = page.html.select_one("#first-password").text
+    assert "one-time link" in text and "start page" in text
+    form = page.forms[len(page.forms) - 1]
+    form["new_password"] = form["new_password_again"] = GOOD
+    assert "first-password" not in form.submit(status=303).follow().text

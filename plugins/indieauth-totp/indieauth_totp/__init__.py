@@ -191,7 +191,7 @@ class TotpAuthenticator(Authenticator):
     def finish(self, request):
         """The user whose code this is: the one an earlier factor identified, or the one named in the form."""
         partial = self.app.partial_user()
-        username = partial.username if partial else form_value("username").strip()[:64]
+        username = partial.username if partial else self.app.posted_username()
         entered = form_value("code")[:64]
         address = self.app.client_address()
         self.app.throttle.check(username, address)

@@ -543,7 +543,15 @@ def test_issuer_digits_and_period_reach_the_app_and_the_codes(make, clock):
 # -- the form
 
 def test_the_sign_in_form_has_labels_and_autocomplete(app, secret):
+    app.storage.create_user("bob", "https://bob.example/")  # with one user there is no user name field
     html = browser(app).get("/login/totp").html
     for field, autocomplete in (("#totp-username", "username"), ("#totp-code", "one-time-code")):
         assert html.select_one(field)["autocomplete"] == autocomplete
         assert html.select_one(f"label[for={field[1:]}]") is not None
+
+
+def test_on_a_one_user_server_the_code_is_all_it_asks_for(app, secret):
+    html = browser(app).get("/login/totp").html
+    field = html.select_one("#totp-username")
+    assert field.has_attr("hidden") and field["autocomplete"] == "username" and field["value"]
+    assert not html.select("label[for=totp-username]")

@@ -7,6 +7,7 @@ Named test_totp_browser.py, not test_browser.py: the passkeys plugin has a tests
 test modules of one name in folders without __init__.py cannot be collected in one pytest run.
 Never downloads a browser.  Skipped when Chromium is absent, except under CI, where that fails."""
 
+import indieauth
 import contextlib
 import datetime
 import re
@@ -60,7 +61,7 @@ def code_at(secret, moment):
 
 def sign_in_with_password(page, base):
     page.goto(base + "/login")
-    page.fill("#username", "ann")
+    indieauth.testing.fill_in(page, "#username", "ann")
     page.fill("#password", PASSWORD)
     page.click("#password-login button[type=submit]")
 

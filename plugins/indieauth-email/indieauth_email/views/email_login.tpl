@@ -45,6 +45,10 @@ If it does not come, send a new code (the old one then stops working), or
   <p>We will email a {{minutes}}-minute sign-in code and a link to
   {{!'<strong>' if to else ''}}{{to or "the address we have for you"}}{{!'</strong>' if to else ''}}.</p>
   <button type="submit">Send the code</button>
+  % elif sole_user:
+  <input type="text" id="email-username" name="username" value="{{username}}" autocomplete="username" hidden readonly>
+  <p>We will email you a {{minutes}}-minute sign-in code and a link.</p>
+  <button type="submit">Send me a code</button>
   % else:
   <label for="email-username">User name</label>
   <input type="text" id="email-username" name="username" value="{{username}}" autocomplete="username"

@@ -6,6 +6,9 @@
   % end
   % if user:
   <p>Okta Verify will ask on your phone whether this is you signing in as <strong>{{user.username}}</strong>.</p>
+  % elif sole_user:
+  <input type="text" id="okta-username" name="username" value="{{username}}" autocomplete="username" hidden readonly>
+  <p>Okta Verify will ask on your phone whether this is you signing in.</p>
   % else:
   <label for="okta-username">User name</label>
   <input type="text" id="okta-username" name="username" value="{{username}}" autocomplete="username"

@@ -1,5 +1,13 @@
 % rebase('base.tpl', title=title)
 <h1>{{"Change your password" if has_password else "Set a password"}}</h1>
+% if not has_password:
+<div id="first-password">
+<p>You are signed in with a one-time link, which now stops working. Choose the password you will sign in with
+from now on: this server has no other way to know it is you.</p>
+<p>What comes next: once it is saved, the start page shows how to make your website name this server, so that
+you can sign in to IndieWeb apps with your own address, and how to add a second step to signing in.</p>
+</div>
+% end
 % if error:
 <p class="error" id="change-error" role="alert">{{error}}</p>
 % elif request_changed:

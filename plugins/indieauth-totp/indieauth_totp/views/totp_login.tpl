@@ -7,6 +7,8 @@
   % invalid = ' aria-invalid="true"' if error else ''
   % if user:
   <p>Enter the code your authenticator app shows for <strong>{{user.username}}</strong>.</p>
+  % elif sole_user:
+  <input type="text" id="totp-username" name="username" value="{{username}}" autocomplete="username" hidden readonly>
   % else:
   <label for="totp-username">User name</label>
   <input type="text" id="totp-username" name="username" value="{{username}}" autocomplete="username"
