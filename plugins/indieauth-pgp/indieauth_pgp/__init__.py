@@ -267,25 +267,29 @@ class PgpAuthenticator(Authenticator):
     def send_challenge(self, request):
         """Find the user (the one an earlier factor found, or the profile URL typed), fetch the key their site
         links to, and send the browser to a new challenge; AuthenticationFailed saying what to fix."""
-        user = partial = self.app.partial_user()
-        address = self.app.client_address()
-        if partial is None:
-            typed = form_value("me").strip()[:512]
-            request.environ[TYPED_ME] = typed
-            if not typed:
-                raise AuthenticationFailed("Enter your profile URL (your website's address), like https://example.com/.")
-            me = typed_profile(typed)
-            user = self.app.storage.get_user(me=me)
-            if user is None:
-                self.app.throttle.check("", address)
-                self.app.throttle.failed("", address)
-                raise AuthenticationFailed(f"There is no account here with the profile URL {me}. Check it for "
-                                           f"typing mistakes: it must be your website's address as registered here.")
-        self.app.throttle.check(user.username, address)
+        partial = self.app.partial_user()
+        user = partial or self.typed_user(request)
+        self.app.throttle.check(user.username, self.app.client_address())
         next_url = safe_next(form_value("next"))
         sealed = self.new_challenge(LOGIN, user.me, {"user": user.id, "second": partial is not None}, next_url,
                                     user.username)
         self.app.redirect(f"/login/{NAME}?" + urllib.parse.urlencode({"next": next_url, "challenge": sealed}))
+
+    def typed_user(self, request):
+        """The user whose profile URL the form names; AuthenticationFailed (a failure of the address) if none."""
+        typed = form_value("me").strip()[:512]
+        request.environ[TYPED_ME] = typed
+        if not typed:
+            raise AuthenticationFailed("Enter your profile URL (your website's address), like https://example.com/.")
+        me = typed_profile(typed)
+        found = self.app.storage.get_user(me=me)
+        if found is None:
+            address = self.app.client_address()
+            self.app.throttle.check("", address)
+            self.app.throttle.failed("", address)
+            raise AuthenticationFailed(f"There is no account here with the profile URL {me}. Check it for typing "
+                                       f"mistakes: it must be your website's address as registered here.")
+        return found
 
     # -- challenges: made, shown, answered
     def new_challenge(self, purpose, me, fields, next_url, username=""):

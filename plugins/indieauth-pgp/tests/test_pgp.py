@@ -66,12 +66,13 @@ class Site:
     """The person's site: `pages[path] = (status, headers, body)`; `requests` lists (host, path)."""
 
     def __init__(self):
-        self.server = testing.FakeServer().route("/*", self.handle, method="*")
-        self.port, self.stop = self.server.port, self.server.stop
         self.pages, self.requests = {}, []
+        self.fake = testing.FakeServer()
+        self.fake.route("/*", self.handle, method="*")
+        self.stop = self.fake.stop
 
     def url(self, path="/", host="alice.test"):
-        return self.server.url_for(path, host)
+        return self.fake.url_for(path, host)
 
     def handle(self, request):
         self.requests.append((request.host.split(":")[0], request.path))
