@@ -56,7 +56,7 @@ def checked_settings(app):
 # -- the key a site links to
 
 class KeyLinks(html.parser.HTMLParser):
-    """The hrefs of a page's <a> and <link> whose rel holds pgpkey, in page order, and its first <base href>."""
+    """(href, rel tokens) of a page's <a> and <link> whose rel holds pgpkey, in page order; its first <base href>."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -68,16 +68,19 @@ class KeyLinks(html.parser.HTMLParser):
         if tag == "base" and href and self.base is None:
             self.base = href
         elif tag in ("a", "link") and href and "pgpkey" in (attrs.get("rel") or "").lower().split():
-            self.hrefs.append(href)
+            self.hrefs.append((href, (attrs.get("rel") or "").lower().split()))
 
 
 def pgpkey_links(response):
-    """Absolute URLs of the rel="pgpkey" links of a fetched page: its Link header's, then its HTML's."""
-    found = [url for url, rels in response.links if "pgpkey" in rels]
+    """Absolute URLs of the rel="pgpkey" links of a fetched page: its Link header's, then its HTML's; when
+    some of them are also rel="authn", only those (RelMeAuth)."""
     parser = KeyLinks()
     parser.feed(response.content.decode("utf-8", "replace"))
     base = urllib.parse.urljoin(response.url, parser.base or "")
-    return found + [urllib.parse.urljoin(base, href) for href in parser.hrefs]
+    found = [(url, rels) for url, rels in response.links if "pgpkey" in rels]
+    found += [(urllib.parse.urljoin(base, href), rels) for href, rels in parser.hrefs]
+    authn = [url for url, rels in found if "authn" in rels]
+    return authn or [url for url, _ in found]
 
 
 def public_key(content, url):

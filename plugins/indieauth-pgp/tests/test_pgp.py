@@ -379,6 +379,11 @@ def test_a_relative_link_in_a_link_header_or_through_a_redirect_on_the_site_work
     assert re.search(r"/keys/alice\.asc", str(challenge_page(web, alice.me).html.select_one("#pgp-key")))
 
 
+def test_a_pgpkey_link_that_is_also_authn_is_preferred(web, alice, alice_key, site):
+    site.publish(public(alice_key), '<link rel="pgpkey" href="/old.asc"><a rel="pgpkey authn" href="/key.asc">key</a>')
+    assert "/key.asc" in challenge_page(web, alice.me).html.select_one("#pgp-key a")["href"]
+
+
 @pytest.mark.parametrize("content, message", [
     ("<!doctype html><p>my key</p>", "is not an OpenPGP public key"),
     ("secret", "holds a SECRET key"),
