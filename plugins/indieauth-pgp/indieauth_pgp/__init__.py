@@ -322,9 +322,9 @@ class PgpAuthenticator(Authenticator):
         if not pasted.strip():
             raise AuthenticationFailed("Paste the signed challenge: everything the command printed.", username=username)
         _, key = self.site_key(sealed["me"], username)
+        issued = datetime.datetime.fromtimestamp(sealed["issued"], datetime.timezone.utc)
         try:
-            fingerprint = check_signed(pasted, key, sealed["text"], datetime.datetime.fromtimestamp(sealed["issued"], datetime.timezone.utc),
-                                       self.app.now())
+            fingerprint = check_signed(pasted, key, sealed["text"], issued, self.app.now())
         except Refused as refused:
             self.app.throttle.failed(username, address)
             raise AuthenticationFailed(refused.message, username=username) from None
@@ -369,8 +369,8 @@ class PgpAuthenticator(Authenticator):
         key_url = links[0]
         if origin(key_url) != origin(me):
             scheme, host, port = origin(me)
-            raise Refused(f"Your site links its key at {key_url}, which is not on your site ({scheme}://{host}:{port}). "
-                          f"The key must be on your site itself, so that only you can change it: put the key file "
+            raise Refused(f"Your site links its key at {key_url}, which is not on your site "
+                          f"({scheme}://{host}:{port}). The key must be on your site itself, so that only you can change it: put the key file "
                           f"there and link it, e.g. <link rel=\"pgpkey\" href=\"/key.asc\">.")
         answer = self.fetch(key_url, "application/pgp-keys, text/plain;q=0.9, */*;q=0.5", MAX_KEY_BYTES,
                             f"Your key {key_url}", username)
