@@ -402,14 +402,15 @@ class PgpAuthenticator(Authenticator):
     def prove_page(self, error=None, status=200):
         """GET /login/pgp/prove: the challenge to sign, and the box for the signature."""
         sent = form_value("challenge") or bottle.request.query.get("challenge", "")
-        pending = None if bottle.request.environ.get(SPENT) else self.app.unseal(PROOF, sent[:4096])
-        pending = pending if isinstance(pending, dict) else None
-        if pending is None and not sent:
+        if not sent:
             fail(404, "There is no challenge here: prove your site from your invite.")
+        sealed = self.app.unseal(PROOF, sent[:4096])
+        sealed = sealed if isinstance(sealed, dict) else {}
+        pending = None if bottle.request.environ.get(SPENT) else sealed
         bottle.response.status = status
         return self.app.render("pgp_prove.tpl", title="Prove your site", csrf_token=self.app.csrf_token(),
                                error=error or (None if pending else STATE_REFUSED["expired"]), sealed=sent,
-                               me=(pending or {}).get("me", ""), back=safe_next((pending or {}).get("next", "/")),
+                               me=sealed.get("me", ""), back=safe_next(sealed["next"]) if sealed else None,
                                **self.shown(pending))
 
     def prove_post(self):
@@ -418,8 +419,9 @@ class PgpAuthenticator(Authenticator):
         try:
             pending, _ = self.answered(PROOF, lambda sealed: "")
         except AuthenticationFailed as failure:
-            self.app.storage.log_event("site_proof_failed", method=NAME, address=self.app.client_address(),
-                                       reason=failure.message[:300])
+            sealed = self.app.unseal(PROOF, form_value("challenge")[:4096])
+            self.app.storage.log_event("site_proof_failed", me=sealed.get("me") if isinstance(sealed, dict) else None,
+                                       method=NAME, address=self.app.client_address(), reason=failure.message[:300])
             if failure.retry_after:
                 bottle.response.set_header("Retry-After", str(failure.retry_after))
             return self.prove_page(failure.message, failure.status)

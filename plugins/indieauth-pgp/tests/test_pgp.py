@@ -484,8 +484,27 @@ def test_a_proof_signed_by_another_key_proves_nothing(hosting, site, mallory_key
     page = prove(web, link, site.url("/", host="127.0.0.1")).follow()
     refused = answer(page, sign(mallory_key, challenge(page)), status=400, form="pgp-prove")
     assert "signed with another key" in error(refused) and challenge(refused) == challenge(page)
+    assert refused.html.select_one("a[href^='/invite/']")["href"].startswith(link + "?")
     assert web.cookies.get(indieauth.PROOF_COOKIE) is None
     assert [e.kind for e in app.storage.events(1)] == ["site_proof_failed"]
+    assert site.url("/", host="127.0.0.1") in app.storage.events(1)[0].data
+
+
+def test_an_expired_or_made_up_proof_challenge_says_so_and_leads_back(hosting, site, alice_key, clock):
+    app, web, link = hosting
+    page = prove(web, link, site.url("/", host="127.0.0.1")).follow()
+    clock.advance(minutes=6)
+    refused = answer(page, sign(alice_key, challenge(page)), status=400, form="pgp-prove")
+    assert "This challenge has expired" in error(refused) and "pgp-prove" not in refused.forms
+    assert "Open your invite link again" in refused.text
+    assert "This challenge has expired" in error(web.get("/login/pgp/prove?challenge=made-up"))
+    web.get("/login/pgp/prove", status=404)
+    assert web.cookies.get(indieauth.PROOF_COOKIE) is None
+
+
+def test_a_made_up_challenge_on_the_login_page_is_no_error(web, alice):
+    page = web.get("/login/pgp?challenge=" + "x" * 5000)
+    assert "This challenge has expired" in error(page) and page.forms["pgp-login"]["me"].value == ""
 
 
 def test_a_proof_is_refused_on_the_invite_page_when_the_site_links_no_key(hosting, site):

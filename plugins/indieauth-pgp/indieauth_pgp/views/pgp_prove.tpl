@@ -13,4 +13,8 @@
 % else:
 <p class="error" id="pgp-error" role="alert">{{error}}</p>
 % end
+% if back:
 <p><a href="{{back}}">Back to the invite</a></p>
+% else:
+<p>Open your invite link again to prove your site with a new challenge.</p>
+% end
