@@ -198,18 +198,24 @@ def test_a_sign_in_is_recorded_with_the_method_and_the_key_is_remembered(web, al
                                                         "key_url": alice.me + "key.asc"}
 
 
-def test_what_real_gpg_clearsign_prints_signs_in(web, alice, site, tmp_path):
+@pytest.fixture
+def gpg(tmp_path):
+    """gpg(*args, input=None) -> what the real gpg prints, with a keyring of its own; its agent is stopped after."""
     gpg = shutil.which("gpg")
     if gpg is None:
         pytest.skip("gpg is not installed")
     env = dict(os.environ, GNUPGHOME=str(tmp_path / "gnupg"))
     os.mkdir(env["GNUPGHOME"], 0o700)
-    run = lambda *args, **kw: subprocess.run([gpg, "--batch", "--quiet", *args], env=env, check=True,  # noqa: E731
+    yield lambda *args, **kw: subprocess.run([gpg, "--batch", "--quiet", *args], env=env, check=True,
                                              capture_output=True, **kw).stdout
-    run("--passphrase", "", "--quick-gen-key", "Alice <alice@alice.test>", "ed25519", "sign", "1d")
-    site.publish(run("--armor", "--export", "alice@alice.test").decode())
+    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, check=False, capture_output=True)
+
+
+def test_what_real_gpg_clearsign_prints_signs_in(web, alice, site, gpg):
+    gpg("--passphrase", "", "--quick-gen-key", "Alice <alice@alice.test>", "ed25519", "sign", "1d")
+    site.publish(gpg("--armor", "--export", "alice@alice.test").decode())
     page = challenge_page(web, alice.me)
-    signed = run("--clearsign", input=(challenge(page) + "\n").encode()).decode()
+    signed = gpg("--clearsign", input=(challenge(page) + "\n").encode()).decode()
     answer(page, signed.replace("\n", "\r\n"))  # a browser sends a textarea's lines with CR LF
     assert signed_in(web)
 
@@ -477,6 +483,19 @@ def test_a_site_proven_with_its_key_signs_up(hosting, site, alice_key):
     assert f"Your site {me} is proven to be yours" in joined.html.select_one("[role=status]").text
     joined.forms["invite"].submit(status=303)
     assert app.storage.get_user(username="bea").me == me and signed_in(web)
+
+
+def test_a_replayed_proof_proves_nothing_in_another_browser(hosting, site, alice_key):
+    app, web, link = hosting
+    page = prove(web, link, site.url("/", host="127.0.0.1")).follow()
+    signed = sign(alice_key, challenge(page))
+    answer(page, signed, form="pgp-prove")
+    other = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": ADDRESS})
+    other.set_cookie(indieauth.BROWSER_COOKIE, web.cookies[indieauth.BROWSER_COOKIE])  # even with its cookie
+    form = other.get(page.request.path_qs).forms["pgp-prove"]
+    form["signature"] = signed
+    assert "This challenge has been used already" in error(form.submit(status=400))
+    assert other.cookies.get(indieauth.PROOF_COOKIE) is None
 
 
 def test_a_proof_signed_by_another_key_proves_nothing(hosting, site, mallory_key):
