@@ -16,6 +16,7 @@ import contextlib
 import pprint
 import re
 
+import pysequoia
 import pytest
 
 from conftest import PASSWORD, free_port, serving
@@ -42,8 +43,9 @@ def site(browser, tmp_path_factory):
     another user, a registered app, tokens of two apps, a remembered approval, an invite and a sign-in link."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    app = indieauth.make_test_app({"server": {"base_url": base + "/"},
-                                   "plugins": {"password": {}, "hosting": {}}}, folder=str(tmp_path_factory.mktemp("a11y")))
+    app = indieauth.make_test_app({"server": {"base_url": base + "/"}, "security": {"fetch_allow": ["127.0.0.1/32"]},
+                                   "plugins": {"password": {}, "hosting": {}, "pgp": {}}},
+                                  folder=str(tmp_path_factory.mktemp("a11y")))
     from indieauth_password import set_password
     owner = app.storage.create_user("owner", base + "/u/owner", role="owner", name="Olive Owner",
                                     note="Writes about bicycles and bread.", url="https://olive.example/")
@@ -64,6 +66,10 @@ def site(browser, tmp_path_factory):
         client = ClientApp(base)
         client.url = stack.enter_context(serving(client))
         result = Site(base, app, client, invite, link)
+        pat = stack.enter_context(indieauth.testing.FakeServer())  # Pat's site links a PGP key (the pgp plugin)
+        key = str(pysequoia.Tsk.generate("Pat").extract_certificate())
+        pat.route("/", '<link rel="pgpkey" href="/key.asc">').route("/key.asc", key)
+        result.pgp_me = app.storage.create_user("pat", pat.url + "/").me
         context = browser.new_context()
         page = context.new_page()
         page.goto(base + "/login")
@@ -82,6 +88,12 @@ def wrong_password(page, site):
     page.fill("#password", "not the password")
     page.click("#password-login button[type=submit]")
     page.wait_for_selector("#password-login [role=alert]")
+
+
+def pgp_challenge(page, site):
+    page.goto(site.base + "/login/pgp")
+    page.fill("#pgp-me", site.pgp_me)
+    page.click("#pgp-login button[type=submit]")
 
 
 def consent(page, site):
@@ -111,6 +123,7 @@ PAGES = {
     "home": (True, "/", "Hello, Olive Owner"),
     "login": (False, "/login", "Sign in"),
     "login-error": (False, wrong_password, "Sign in"),
+    "login-pgp": (False, pgp_challenge, "Sign in"),
     "login-link": (False, lambda page, site: page.goto(site.base + "/login/once/" + site.link), "one-time link"),
     "consent": (True, consent, "Sign in to"),
     "client-error": (False, BAD_CLIENT, "client_id is not valid"),
