@@ -1683,7 +1683,8 @@ class StoredProtocol:
 
     def find_device_code(self, raw=None, user_code=None):
         column, value = (DeviceCode.device_hash, raw) if raw is not None else (DeviceCode.user_code_hash, user_code)
-        return DeviceCode.get_or_none(column == token_hash(value or ""))
+        return (DeviceCode.select(DeviceCode, User).join(User, peewee.JOIN.LEFT_OUTER)
+                .where(column == token_hash(value or "")).first())
 
     def answer_device_code(self, device, user, scope, auth_time=None, denied=False):
         now = self.now()
