@@ -41,7 +41,7 @@ which is not the app's own host. Continue only if you trust it.</p>
 % end
 % if device:
 <p class="warning" role="alert" id="device-warning"><strong>Only allow this if your own device shows the code
-{{device}} right now.</strong> If someone sent you this code or a link with it, choose Deny: whoever holds the
+<span class="user-code">{{device}}</span> right now.</strong> If someone sent you this code or a link with it, choose Deny: whoever holds the
 device would get into your account.</p>
 % elif not request.code_challenge:
 <p class="warning" role="alert"><strong>This app does not use PKCE.</strong> Someone who intercepts the
