@@ -339,3 +339,23 @@ def test_the_verification_page_works_without_javascript_and_fills_the_code_in(pe
     assert field["autocomplete"] == "one-time-code" and field["value"] == "bcdf-ghjk"
     assert page.html.find("label", attrs={"for": "user_code"}) is not None
     assert "<script" not in page.text.split("<main", 1)[-1]
+
+
+def test_the_whole_flow_runs_on_a_storage_backend_from_a_plugin(make_app, clock):
+    """The in-memory backend of tests/plugins/memory_storage.py serves the device flow through the real app."""
+    import allow_anyone
+    import memory_storage
+    app = make_app(plugins=[memory_storage, allow_anyone, fixed_clients], password=False)
+    app.storage.create_user("ann", "https://ann.example/", role="owner")
+    person, device = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.10"}), \
+        webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "198.51.100.7"})
+    form = next(form for form in person.get("/login").forms.values() if "who" in form.fields)
+    form["who"] = "ann"
+    form.submit(status=303)
+    body = authorize(device, scope="create")
+    assert poll(device, body["device_code"])["error"] == "authorization_pending"
+    answer(person, body["user_code"])
+    clock.advance(seconds=5)
+    assert poll(device, body["device_code"], status=200)["me"] == "https://ann.example/"
+    clock.advance(seconds=5)
+    assert poll(device, body["device_code"])["error"] == "invalid_grant"
