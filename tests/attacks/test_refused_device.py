@@ -175,3 +175,10 @@ def test_the_verification_page_is_not_an_open_redirect(app, web, owner):
     """Signed out, /device sends the person to sign in with `next` a path on this server, whatever is appended."""
     response = web.get("/device?user_code=//evil.example/", status=303)
     assert re.match(r"^http://localhost/login\?next=%2Fdevice", response.headers["Location"])
+
+
+def test_the_logo_proxy_answers_only_a_sealed_handle(app, signed_in):
+    """/device/logo/<key> fetches nothing for a key this server did not seal (SEC26: never an open proxy)."""
+    start(device_app(app))
+    for key in ("forged", "e30.abc", "WDJB-MJHT"):
+        signed_in.get(f"/device/logo/{key}", status=404)
