@@ -851,9 +851,9 @@ class StorageContract(typing.Protocol):
 
     def purge(self):
         """Delete what can serve no more; {table: count} for authrequest, session, loginlink, invite, token, authcode,
-        devicecode, failure, callbackstate and event: expired requests, sessions, callback states, unused invites and
-        unused device codes, expired or used sign-in links, failures past the failure window, events past log_retention
-        (0: kept for ever), and codes, used device codes and tokens REPLAY_MEMORY after they expired (a late replay is still recognised)."""
+        devicecode, failure, callbackstate, event: expired requests, sessions, callback states, unused invites and
+        device codes, expired or used sign-in links, old failures, events past log_retention (0: kept for ever), and
+        codes, used device codes and tokens REPLAY_MEMORY after they expired (a late replay is still recognised)."""
 
 
 class BaseModel(peewee.Model):
@@ -4289,7 +4289,8 @@ def device_token(app, form):
         raise AuthorizationPending("The person has not answered yet; poll again after the interval.")
     # an app unregistered since would otherwise get tokens without its secret (as Storage.remove_client
     # spends its codes)
-    if json.loads(device.client_data).get("source") == "registered" and app.storage.get_client(device.client_id) is None:
+    registered = json.loads(device.client_data).get("source") == "registered"
+    if registered and app.storage.get_client(device.client_id) is None:
         raise InvalidGrant("The app this device_code was issued to is no longer registered.")
     if device.user.disabled_at is not None:
         raise InvalidGrant("The account that approved this device_code is disabled.")
@@ -4329,7 +4330,8 @@ def device_page(app):
 def refuse_user_code(wait):
     """Stop a request from an address that typed too many wrong codes: the 429 page with Retry-After."""
     raise PageError(429, f"Too many wrong codes were typed from your address. You can try again in "
-                         f"{describe_wait(wait)}; check the code on your device meanwhile.", **{"Retry-After": str(wait)})
+                         f"{describe_wait(wait)}; check the code on your device meanwhile.",
+                    **{"Retry-After": str(wait)})
 
 
 def device_post(app):
