@@ -725,6 +725,16 @@ def test_purge_removes_unused_device_codes_at_expiry_and_used_ones_after_the_rep
     assert storage.purge()["devicecode"] == 1 and storage.find_device_code(used) is None
 
 
+def test_deleting_a_user_deletes_the_device_codes_they_answered(storage):
+    alice, bob = make_user(storage, "alice"), make_user(storage, "bob")
+    theirs, others, pending = save_device_code(storage, 600), save_device_code(storage, 600), save_device_code(storage, 600)
+    storage.answer_device_code(storage.find_device_code(theirs), alice, "create")
+    storage.answer_device_code(storage.find_device_code(others), bob, "create")
+    storage.delete_user(alice)
+    assert storage.find_device_code(theirs) is None
+    assert storage.find_device_code(others).user.username == "bob" and storage.find_device_code(pending).user is None
+
+
 # ---------------------------------------------------------------------------------------------
 #  Deleting a user
 # ---------------------------------------------------------------------------------------------

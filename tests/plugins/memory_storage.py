@@ -227,7 +227,8 @@ class MemoryStorage:
         self.revoke_tokens(uid)
         self.revoke_user_sessions(uid)
         del self.tables["user"][uid]
-        for table in ("credential", "session", "loginlink", "authcode", "token", "grant", "roleassignment"):
+        for table in ("credential", "session", "loginlink", "authcode", "token", "grant", "roleassignment",
+                      "devicecode"):
             for values in self._where(table, user_id=uid):  # on_delete CASCADE
                 del self.tables[table][values["id"]]
         for table, column in (("event", "user_id"), ("invite", "created_by_id"), ("invite", "used_by_id")):
