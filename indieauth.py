@@ -4217,12 +4217,12 @@ def start_device_authorization(app, form):
     # policy: the device flow ends in an access token, and one without scope is never issued (S61)
     if not scopes:
         raise InvalidScope("Ask for at least one scope: a device authorization ends in an access token.")
-    count_device_request(app)
     try:  # the app's name and logo for the consent screen, as for any other client
         client = client_info(app, client_id, max(PAR_CLIENT_WAIT, app.client_wait))
-    except FetchPending:
+    except FetchPending:  # not counted: the app sends it again in a second, as told
         raise TemporarilyUnavailable("The app's client_id is being read; send the request again in "
                                      "a second.") from None
+    count_device_request(app)
     lifetime = app.config["tokens"]["device_code_lifetime"]
     for _ in range(3):  # a user_code already taken (1 in 10**10 per live code) is drawn again
         user_code = new_user_code()
