@@ -156,6 +156,9 @@ SETTINGS = {
                                                      "revocation on the same machine reaches every process at once; "
                                                      "one on another machine sharing the database, within this time. "
                                                      "0: always ask the database."),
+        "device_code_lifetime": Setting("duration", 600, "How long a device (a command-line client, a TV) "
+                                                         "may wait for its user_code to be approved at /device "
+                                                         "and pick up its tokens (RFC 8628)."),
     },
     "auth": {
         "methods": Setting("list", [], "Ways to sign in, any one of which will do: an authenticator's name, or "
@@ -550,6 +553,8 @@ STORAGE_ROWS = {
               "default_role",  # redirect_uris, roles: JSON lists
     "roleassignment": "id user client role",
     "event": "id kind user user_id data at",  # data: JSON object
+    "devicecode": "id client_id scope client_data family interval next_poll_at created_at expires_at user user_id "
+                  "granted_scope auth_time answered_at denied used_at",  # user: who answered; client_data: JSON
 }
 
 
@@ -688,6 +693,22 @@ class StorageContract(typing.Protocol):
     def claim(self, take, then):
         """`take()` (a single-use method) and, for the one caller it is True for, `then()`, all or nothing:
         (won, what then returned).  A loser's take returns after the winner's then, so it sees its writes."""
+
+    # -- device authorizations (RFC 8628): the device_code (`raw`) and the user_code kept as hashes
+    def save_device_code(self, lifetime, user_code, **fields):
+        """(client_id, scope, client_data, family, interval) its raw device_code; None if user_code is taken."""
+
+    def find_device_code(self, raw=None, user_code=None):
+        """The one of this device_code or user_code, with its user (who answered), whatever its state."""
+
+    def answer_device_code(self, device, user, scope, auth_time=None, denied=False):
+        """Single use: True for exactly one caller while it is live and unanswered; the answer is kept."""
+
+    def poll_device_code(self, device):
+        """A poll now: True if none came within `interval` seconds, else False and the interval grows by 5."""
+
+    def use_device_code(self, device):
+        """Single use: True for exactly one caller, once it is approved."""
 
     # -- tokens
     def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None, via="flow",
@@ -829,10 +850,10 @@ class StorageContract(typing.Protocol):
         start page's picture of recent sign-ins and token use, counted by the database in one query."""
 
     def purge(self):
-        """Delete what can serve no more; {table: count} for authrequest, session, loginlink, invite, token,
-        authcode, failure, callbackstate and event: expired requests, sessions, callback states and unused
-        invites, expired or used sign-in links, failures past the failure window, events past log_retention (0: kept for ever), and codes and
-        tokens REPLAY_MEMORY after they expired (a late replay is still recognised)."""
+        """Delete what can serve no more; {table: count} for authrequest, session, loginlink, invite, token, authcode,
+        devicecode, failure, callbackstate, event: expired requests, sessions, callback states, unused invites and
+        device codes, expired or used sign-in links, old failures, events past log_retention (0: kept for ever), and
+        codes, used device codes and tokens REPLAY_MEMORY after they expired (a late replay is still recognised)."""
 
 
 class BaseModel(peewee.Model):
@@ -1047,6 +1068,28 @@ class CallbackState(BaseModel):
     used_at = peewee.DateTimeField(null=True)
 
 
+class DeviceCode(BaseModel):
+    """A device authorization (RFC 8628): the device polls with its device_code while a person approves its
+    user_code on another screen.  Both are random and stored as hashes; single use by a conditional update."""
+
+    device_hash = peewee.CharField(max_length=64, unique=True)
+    user_code_hash = peewee.CharField(max_length=64, unique=True)
+    client_id = peewee.CharField(max_length=512)
+    scope = peewee.TextField(default="")  # what the app asked for; `granted_scope` what the person allowed
+    client_data = peewee.TextField(default="{}")
+    family = peewee.CharField(max_length=32)  # of the tokens it gives, revoked if it is replayed
+    interval = peewee.IntegerField()
+    next_poll_at = peewee.DateTimeField()
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField(index=True)
+    user = peewee.ForeignKeyField(User, null=True, on_delete="CASCADE")
+    granted_scope = peewee.TextField(default="")
+    auth_time = peewee.DateTimeField(null=True)
+    answered_at = peewee.DateTimeField(null=True)
+    denied = peewee.BooleanField(default=False)
+    used_at = peewee.DateTimeField(null=True)
+
+
 class SchemaVersion(BaseModel):
     version = peewee.IntegerField(primary_key=True)
     applied_at = peewee.DateTimeField(default=utcnow)
@@ -1131,12 +1174,17 @@ def _migration_7(migrator):
     _add_missing_columns(migrator, Token, ["requested_scope"])
 
 
+def _migration_8(migrator):
+    """Device authorizations (RFC 8628): DeviceCode."""
+    migrator.database.create_tables([DeviceCode])
+
+
 # Each migration is (version, function(migrator)), run by Storage.migrate on `migrator.database`.
 # Append, never edit: a migration that changes an existing table uses `migrator` (playhouse.migrate)
 # and checks `migrator.database.get_columns` first, because the versions that create tables create
 # them from the current models.
 MIGRATIONS = [(1, _migration_1), (2, _migration_2), (3, _migration_3), (4, _migration_4), (5, _migration_5),
-              (6, _migration_6), (7, _migration_7)]
+              (6, _migration_6), (7, _migration_7), (8, _migration_8)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -1621,6 +1669,44 @@ class StoredProtocol:
     def use_code(self, code):
         return self._use_code(self.database, self.now(), code.id) == 1
 
+    # -- device authorizations (RFC 8628)
+    def save_device_code(self, lifetime, user_code, **fields):
+        raw, now = secrets.token_urlsafe(32), self.now()
+        try:
+            with self.database.atomic():
+                DeviceCode.create(device_hash=token_hash(raw), user_code_hash=token_hash(user_code), created_at=now,
+                                  next_poll_at=now, expires_at=now + datetime.timedelta(seconds=lifetime), **fields)
+        except peewee.IntegrityError:
+            return None  # the user_code of another authorization, live or kept
+        self.purge_now_and_then()
+        return raw
+
+    def find_device_code(self, raw=None, user_code=None):
+        column, value = (DeviceCode.device_hash, raw) if raw is not None else (DeviceCode.user_code_hash, user_code)
+        return (DeviceCode.select(DeviceCode, User).join(User, peewee.JOIN.LEFT_OUTER)
+                .where(column == token_hash(value or "")).first())
+
+    def answer_device_code(self, device, user, scope, auth_time=None, denied=False):
+        now = self.now()
+        return DeviceCode.update(user=user, granted_scope=scope, auth_time=auth_time, answered_at=now,
+                                 denied=denied).where(DeviceCode.id == device.id, DeviceCode.answered_at.is_null(),
+                                                      DeviceCode.expires_at > now).execute() == 1
+
+    def poll_device_code(self, device):
+        now = self.now()
+        if DeviceCode.update(next_poll_at=now + datetime.timedelta(seconds=device.interval)).where(
+                DeviceCode.id == device.id, DeviceCode.next_poll_at <= now).execute() == 1:
+            return True
+        DeviceCode.update(interval=DeviceCode.interval + 5,
+                          next_poll_at=now + datetime.timedelta(seconds=device.interval + 5)).where(
+            DeviceCode.id == device.id).execute()
+        return False
+
+    def use_device_code(self, device):
+        return DeviceCode.update(used_at=self.now()).where(
+            DeviceCode.id == device.id, DeviceCode.used_at.is_null(), DeviceCode.answered_at.is_null(False),
+            DeviceCode.denied == False).execute() == 1  # noqa: E712 (SQL, not Python)
+
     # -- tokens
     def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None, via="flow",
                      auth_time=None, encode=None, requested_scope=""):
@@ -1769,6 +1855,8 @@ class StoredProtocol:
             "invite": Invite.delete().where(Invite.expires_at < now, Invite.used_at.is_null()),
             "token": Token.delete().where(Token.expires_at < replayed),
             "authcode": AuthCode.delete().where(AuthCode.expires_at < replayed),
+            "devicecode": DeviceCode.delete().where(((DeviceCode.expires_at < now) & DeviceCode.used_at.is_null())
+                                                    | (DeviceCode.expires_at < replayed)),
             "failure": Failure.delete().where(Failure.at < now - datetime.timedelta(seconds=self.failure_window)),
             "callbackstate": CallbackState.delete().where(CallbackState.expires_at < now),
         }
@@ -2108,7 +2196,8 @@ class LoggedOut(ServerEvent):
 
 @dataclasses.dataclass
 class TokenIssued(ServerEvent):
-    """An access token was issued: `grant_type` is authorization_code, refresh_token or testing."""
+    """An access token was issued: `grant_type` is authorization_code, refresh_token, testing or
+    urn:ietf:params:oauth:grant-type:device_code."""
     name = "token_issued"
     user: object
     me: str
@@ -3117,6 +3206,27 @@ class SlowDown(OAuthError):
         raise cls(retry_after)
 
 
+class PollingTooFast(SlowDown):
+    """RFC 8628 §3.5: a device polled the token endpoint sooner than its interval allows; that interval is now
+    5 seconds longer, and Retry-After says it.  400, as the token endpoint's errors are (RFC 6749 §5.2), not
+    the throttle's 429: a device keeps polling after it, a guesser refused by the throttle should not."""
+    status = 400
+
+    def __init__(self, interval):
+        OAuthError.__init__(self, f"Polling too fast: wait at least {interval} seconds between polls.")
+        self.retry_after = interval
+
+
+class AuthorizationPending(OAuthError):
+    """RFC 8628 §3.5: the person has not answered the user_code yet; poll again after the interval."""
+    error = "authorization_pending"
+
+
+class ExpiredToken(OAuthError):
+    """RFC 8628 §3.5: the device_code expired before it was used; start a new device authorization."""
+    error = "expired_token"
+
+
 class TemporarilyUnavailable(OAuthError):
     """The server cannot answer this request right now (RFC 6749 §4.1.2.1); 503, try again in a second."""
     error, status, retry_after = "temporarily_unavailable", 503, 1
@@ -3666,7 +3776,11 @@ def kept_logo(app, url):
 def client_logo(app, key):
     """The logo of a pending request's client, proxied so the consent page never hot-links (SEC26)."""
     request = app.storage.get_auth_request(key)
-    logo = json.loads(request.client_data).get("logo", "") if request else ""
+    return send_logo(app, json.loads(request.client_data).get("logo", "") if request else "")
+
+
+def send_logo(app, logo):
+    """A client's logo (its URL `logo`), as kept_logo has it, with the headers that make it harmless."""
     if not logo:
         fail(404, "There is no logo for this request.")
     try:  # normally fetched with the client's details, before the consent page was shown
@@ -3966,7 +4080,7 @@ def authorization_post(app):
 
 
 def token_post(app):
-    """POST /token: authorization_code and refresh_token grants, and the legacy action=revoke."""
+    """POST /token: authorization_code, refresh_token and device_code grants, and the legacy action=revoke."""
     def handle():
         form = client_id_from_basic(app, posted_form())
         if form.get("action") == "revoke":  # S92
@@ -3982,6 +4096,8 @@ def token_post(app):
                 send()
         elif grant_type == "refresh_token":
             body = refresh_tokens(app, form)
+        elif grant_type == DEVICE_GRANT:
+            body = device_token(app, form)
         elif not grant_type:
             raise InvalidRequest("The grant_type parameter is missing.")
         else:
@@ -4041,6 +4157,244 @@ def refresh_tokens(app, form):
     for send in after:
         send()
     return body
+
+
+# ---------------------------------------------------------------------------------------------
+#  Device Authorization Grant (RFC 8628)
+# ---------------------------------------------------------------------------------------------
+#  A device that cannot receive a redirect (a command-line client, an e-reader, a TV) asks for a
+#  device_code and a short user_code; the person types the user_code at /device on a phone or computer,
+#  signs in and answers the consent screen; the device polls the token endpoint with its device_code
+#  until it gets the normal token response.
+
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+USER_CODE_LETTERS = "BCDFGHJKLMNPQRSTVWXZ"  # RFC 8628 §6.1: no vowels (no words), none that look alike
+USER_CODE_LENGTH = 8      # 20**8, about 34 bits, shown as XXXX-XXXX; guessing is throttled per address
+USER_CODE_MAX = 40        # characters of a typed code read at all (spaces and dashes are ignored)
+DEVICE_INTERVAL = 5       # RFC 8628 §3.2: seconds a device waits between polls, until told to slow down
+DEVICE_REQUESTS = 20      # device authorizations one address may start within `[security] failure_window`
+
+
+def new_user_code():
+    """A random user_code, XXXX-XXXX of USER_CODE_LETTERS."""
+    letters = "".join(secrets.choice(USER_CODE_LETTERS) for _ in range(USER_CODE_LENGTH))
+    return f"{letters[:4]}-{letters[4:]}"
+
+
+def normalize_user_code(typed):
+    """The one form (XXXX-XXXX) of a user_code as a person typed it, in any case, with or without dashes
+    and spaces; "" for text that cannot be a user_code."""
+    letters = re.sub(r"[\s-]", "", typed or "").upper()
+    if len(letters) != USER_CODE_LENGTH or any(c not in USER_CODE_LETTERS for c in letters):
+        return ""
+    return f"{letters[:4]}-{letters[4:]}"
+
+
+def count_device_request(app):
+    """Count a device authorization started from this address; SlowDown (429) once it started
+    DEVICE_REQUESTS within the failure window: what an unauthenticated caller can make us store is bounded."""
+    key = f"device:{throttled_address(app.client_address())}"
+    window = datetime.timedelta(seconds=app.config["security"]["failure_window"])
+    count, oldest = app.storage.failures_since(key, app.now() - window)
+    if count >= DEVICE_REQUESTS:
+        error = SlowDown(max(1, math.ceil((oldest + window - app.now()).total_seconds())))
+        error.description = (f"Too many device authorizations from this address: try again in "
+                             f"{describe_wait(error.retry_after)}.")
+        raise error
+    app.storage.record_failure([key])
+
+
+def start_device_authorization(app, form):
+    """RFC 8628 §3.1–3.2: a pending device authorization of a client (`form` came through
+    client_id_from_basic) for its scope; the device_code, user_code, where to go and how often to poll."""
+    client_id = form.get("client_id")
+    if not client_id:
+        raise InvalidRequest("The client_id parameter is missing.")
+    problem = client_id_problem(client_id)
+    if problem:
+        raise InvalidRequest(problem)
+    scopes = parse_scope(form.get("scope", ""))
+    # policy: the device flow ends in an access token, and one without scope is never issued (S61)
+    if not scopes:
+        raise InvalidScope("Ask for at least one scope: a device authorization ends in an access token.")
+    try:  # the app's name and logo for the consent screen, as for any other client
+        client = client_info(app, client_id, max(PAR_CLIENT_WAIT, app.client_wait))
+    except FetchPending:  # not counted: the app sends it again in a second, as told
+        raise TemporarilyUnavailable("The app's client_id is being read; send the request again in "
+                                     "a second.") from None
+    count_device_request(app)
+    lifetime = app.config["tokens"]["device_code_lifetime"]
+    for _ in range(3):  # a user_code already taken (1 in 10**10 per live code) is drawn again
+        user_code = new_user_code()
+        raw = app.storage.save_device_code(lifetime, user_code, client_id=client_id, scope=" ".join(scopes),
+                                           client_data=stored_client_data(client), family=uuid.uuid4().hex,
+                                           interval=DEVICE_INTERVAL)
+        if raw:
+            break
+    else:
+        raise TemporarilyUnavailable("No free user_code was found; try again.")
+    verification = app.url("device")
+    return {"device_code": raw, "user_code": user_code, "verification_uri": verification,
+            "verification_uri_complete": verification + "?" + urllib.parse.urlencode({"user_code": user_code}),
+            "expires_in": lifetime, "interval": DEVICE_INTERVAL}
+
+
+def pending_device(app, user_code):
+    """The live, unanswered device authorization of a user_code in its one form, or None."""
+    device = app.storage.find_device_code(user_code=user_code)
+    if device is None or device.answered_at is not None or device.expires_at <= app.now():
+        return None
+    return device
+
+
+def answer_device(app, device, user, scopes, approve, auth_time=None):
+    """Keep the person's answer to a device's user_code, once, with its consent event (as the consent
+    screen records them); False when it was answered already or has expired."""
+    def record():
+        if approve:
+            return app.record_event(ConsentGranted(user, device.client_id, " ".join(scopes)), ConsentGranted.name,
+                                    user=user, client_id=device.client_id, scope=" ".join(scopes),
+                                    grant_type=DEVICE_GRANT)
+        return app.record_event(ConsentDenied(user, device.client_id), ConsentDenied.name, user=user,
+                                client_id=device.client_id, grant_type=DEVICE_GRANT)
+    won, deliver = app.storage.claim(lambda: app.storage.answer_device_code(
+        device, user, " ".join(scopes), auth_time, denied=not approve), record)
+    if won:
+        deliver()
+    return won
+
+
+def device_token(app, form):
+    """RFC 8628 §3.4–3.5: the token endpoint's answer to a device polling with its device_code: an error
+    until the person approved, then the normal token response, once."""
+    if not form.get("device_code") or not form.get("client_id"):
+        raise InvalidRequest("device_code and client_id are required.")
+    device = app.storage.find_device_code(raw=form["device_code"])
+    if device is None:
+        raise InvalidGrant("The device_code is not valid.")
+    # bound to the client it was issued to, compared in the one canonical form (client_id_from_basic)
+    if canonical_client_id(form["client_id"]) != device.client_id:
+        raise InvalidGrant("The device_code was issued to another client.")
+    # a second use is refused and revokes what the first use issued, as for a code (S50)
+    if device.used_at is not None:
+        app.storage.revoke_family(device.family)
+        raise InvalidGrant("The device_code was used already; tokens issued from it are revoked.")
+    if device.expires_at <= app.now():
+        raise ExpiredToken("The device_code has expired; start a new device authorization.")
+    if not app.storage.poll_device_code(device):
+        raise PollingTooFast(device.interval + 5)
+    if device.denied:
+        raise AccessDenied("The person denied the request.")
+    if device.answered_at is None:
+        raise AuthorizationPending("The person has not answered yet; poll again after the interval.")
+    # an app unregistered since would otherwise get tokens without its secret (as Storage.remove_client
+    # spends its codes)
+    registered = json.loads(device.client_data).get("source") == "registered"
+    if registered and app.storage.get_client(device.client_id) is None:
+        raise InvalidGrant("The app this device_code was issued to is no longer registered.")
+    if device.user.disabled_at is not None:
+        raise InvalidGrant("The account that approved this device_code is disabled.")
+    after = []
+    won, body = app.storage.claim(lambda: app.storage.use_device_code(device), lambda: token_response(
+        app, device.user, device.client_id, device.granted_scope.split(), family=device.family,
+        auth_time=device.auth_time, grant_type=DEVICE_GRANT, after=after, requested_scope=device.scope))
+    if not won:
+        app.storage.revoke_family(device.family)
+        raise InvalidGrant("The device_code was used already.")
+    for send in after:
+        send()
+    return body
+
+
+# -- endpoints: the device authorization endpoint, and the pages where a person answers a user_code
+
+def device_authorization_post(app):
+    """POST /device_authorization (RFC 8628 §3.1): a device_code and user_code, or a JSON error."""
+    return oauth_json(lambda: start_device_authorization(app, client_id_from_basic(app, posted_form())))
+
+
+def device_form(app, typed="", error=None):
+    """The page where a signed-in person types the code their device shows."""
+    if error:
+        bottle.response.status = 400
+    return app.render("device.tpl", title="Connect a device", user_code=typed, error=error)
+
+
+def device_page(app):
+    """GET /device: after sign-in, the form for the code, filled in from ?user_code= (the device's
+    verification_uri_complete): the person still checks it and presses Continue."""
+    app.require_user()
+    return device_form(app, (bottle.request.query.getunicode("user_code") or "")[:USER_CODE_MAX])
+
+
+def refuse_user_code(wait):
+    """Stop a request from an address that typed too many wrong codes: the 429 page with Retry-After."""
+    raise PageError(429, f"Too many wrong codes were typed from your address. You can try again in "
+                         f"{describe_wait(wait)}; check the code on your device meanwhile.",
+                    **{"Retry-After": str(wait)})
+
+
+def device_post(app):
+    """POST /device: the code typed.  The consent screen for it, or the form again saying what is wrong; a
+    wrong code counts against the address (app.throttle), which is refused for a while once it missed too often."""
+    app.check_csrf()
+    user = app.require_user()
+    typed = form_value("user_code")[:USER_CODE_MAX]
+    user_code = normalize_user_code(typed)
+    if not user_code:
+        return device_form(app, typed, "A code is 8 letters, like BCDF-GHJK. Type the one your device shows.")
+    address = app.client_address()
+    wait = app.throttle.retry_after("", address)
+    if wait:
+        refuse_user_code(wait)
+    device = pending_device(app, user_code)
+    if device is None:
+        app.throttle.failed("", address)
+        return device_form(app, typed, "No device is waiting for that code. Check it against the code on your "
+                                       "device; if it has expired or was answered already, start again there.")
+    handle = app.seal("device", [user_code, user.id], max(1, int((device.expires_at - app.now()).total_seconds())))
+    return app.render("consent.tpl", title="Allow access?", request=device, client=stored_client(device),
+                      key=handle, device=user_code, action="/device/consent", logo=app.url("device/logo/" + handle),
+                      scopes=[(s, app.scopes.get(s)) for s in device.scope.split()], redirect_host="",
+                      cross_host=False, hint_mismatch=False, role=app.storage.role_for(user, device.client_id))
+
+
+def sealed_device(app, handle, user):
+    """The pending device authorization whose consent screen `user` was shown (the form's sealed handle)."""
+    sealed = app.unseal("device", handle)
+    if not isinstance(sealed, list) or len(sealed) != 2 or sealed[1] != user.id:
+        fail(400, "This form has expired. Type the code your device shows again.")
+    device = pending_device(app, sealed[0])
+    if device is None:
+        fail(400, "This code was answered already, or it has expired. Start again on your device.")
+    return device
+
+
+def device_consent_post(app):
+    """POST /device/consent: Allow (the scopes ticked, never more than asked for) or Deny, for the code the
+    screen was shown for (sealed in the form, so this form cannot guess codes); then: back to the device."""
+    app.check_csrf()
+    user = app.require_user()
+    device = sealed_device(app, form_value("key"), user)
+    action = form_value("action")
+    if action not in ("approve", "deny"):
+        fail(400, "Choose Allow or Deny.")
+    chosen = set(bottle.request.forms.getall("scope"))
+    scopes = [s for s in device.scope.split() if s in chosen]
+    if action == "approve" and not scopes:
+        fail(400, "Tick at least one permission to allow, or choose Deny.")
+    session = app.current_session()
+    if not answer_device(app, device, user, scopes, action == "approve", session.created_at if session else None):
+        fail(400, "This code was answered already, or it has expired. Start again on your device.")
+    return app.render("device_done.tpl", title="Go back to your device", approved=action == "approve",
+                      client=stored_client(device))
+
+
+def device_logo(app, key):
+    """The logo of the app on a device consent screen (its sealed handle), proxied like the consent page's."""
+    sealed = app.unseal("device", key)
+    device = app.storage.find_device_code(user_code=sealed[0]) if isinstance(sealed, list) and sealed else None
+    return send_logo(app, json.loads(device.client_data).get("logo", "") if device else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -4314,7 +4668,8 @@ def metadata(app):
         "require_pushed_authorization_requests": app.config["security"]["require_par"],
         "scopes_supported": [s.name for s in app.scopes.values()],
         "response_types_supported": ["code"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", DEVICE_GRANT],
+        "device_authorization_endpoint": app.url("device_authorization"),
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
@@ -5247,7 +5602,7 @@ def home(app):
 
 CORS_PATHS = ("/par", "/token", "/revoke", "/introspect", "/userinfo", "/.well-known/oauth-authorization-server",
               "/.well-known/jwks.json")
-API_PATHS = ("/par", "/token", "/introspect", "/revoke", "/userinfo")
+API_PATHS = ("/par", "/token", "/introspect", "/revoke", "/userinfo", "/device_authorization")
 # Names of the values that prove something to whoever holds them: never logged.  A route wildcard with one
 # of these names (the core's /login/once/<token>, /auth/consent/<key>; a plugin's: hosting's /invite/<token>)
 # is redacted from every log line that names a request path; query strings are never logged at all.
@@ -5521,6 +5876,11 @@ class IndieAuth(SignIn):
         b.route("/auth/consent/<key>", "POST", on(consent_post))
         b.route("/auth/logo/<key>", "GET", on(client_logo))
         b.route("/par", "POST", on(par_post))
+        b.route("/device_authorization", "POST", on(device_authorization_post))
+        b.route("/device", "GET", on(device_page))
+        b.route("/device", "POST", on(device_post))
+        b.route("/device/consent", "POST", on(device_consent_post))
+        b.route("/device/logo/<key>", "GET", on(device_logo))
         b.route("/token", "POST", on(token_post))
         b.route("/token", "GET", on(token_get))
         b.route("/revoke", "POST", on(revoke_post))

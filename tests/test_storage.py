@@ -29,17 +29,17 @@ import pytest
 
 import indieauth
 import memory_storage
-from indieauth import (AuthCode, AuthRequest, CallbackState, Client, Credential, Event, Failure, Grant, LoginLink, ResourceServer,
-                       Invite, RoleAssignment, Session, SchemaVersion, SigningKey, Token, User)
+from indieauth import (AuthCode, AuthRequest, CallbackState, Client, Credential, DeviceCode, Event, Failure, Grant, LoginLink,
+                       ResourceServer, Invite, RoleAssignment, Session, SchemaVersion, SigningKey, Token, User)
 
 LIFETIME = 3600  # seconds, for sessions and sign-in links
 WINDOW = datetime.timedelta(minutes=15)  # for failure counting
 
 # The schema that `indieauth migrate` makes from nothing; a change here needs a new migration.
-TABLES = ["authcode", "authrequest", "callbackstate", "client", "credential", "event", "failure", "grant", "invite", "loginlink", "resourceserver",
+TABLES = ["authcode", "authrequest", "callbackstate", "client", "credential", "devicecode", "event", "failure", "grant", "invite", "loginlink", "resourceserver",
           "roleassignment", "schemaversion", "session", "signingkey", "token", "user"]
 MODELS = [User, Credential, Session, LoginLink, Failure, Event, AuthRequest, AuthCode, Token, Grant,
-          ResourceServer, SigningKey, Invite, Client, RoleAssignment, CallbackState, SchemaVersion]
+          ResourceServer, SigningKey, Invite, Client, RoleAssignment, CallbackState, DeviceCode, SchemaVersion]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -627,6 +627,115 @@ def test_a_retired_key_that_still_signs_is_published_longer_and_a_current_one_is
 
 
 # ---------------------------------------------------------------------------------------------
+#  Device authorizations (RFC 8628)
+# ---------------------------------------------------------------------------------------------
+
+def save_device_code(storage, lifetime, user_code=None, client_id="https://app.example/"):
+    return storage.save_device_code(lifetime, user_code or indieauth.new_user_code(), client_id=client_id,
+                                    scope="profile create", client_data="{}", family="f" * 32, interval=5)
+
+
+def approved_device(storage, user, scope="create"):
+    raw = save_device_code(storage, 60)
+    assert storage.answer_device_code(storage.find_device_code(raw), user, scope)
+    return storage.find_device_code(raw)
+
+
+def test_a_device_code_is_found_by_its_device_code_and_its_user_code(storage, clock):
+    raw = save_device_code(storage, 600, "BCDF-GHJK")
+    by_device, by_user = storage.find_device_code(raw), storage.find_device_code(user_code="BCDF-GHJK")
+    assert by_device == by_user and by_device.id is not None
+    assert (by_device.client_id, by_device.scope, by_device.family, by_device.interval, by_device.user,
+            by_device.answered_at, by_device.denied, by_device.used_at) == (
+        "https://app.example/", "profile create", "f" * 32, 5, None, None, False, None)
+    assert (by_device.created_at, by_device.next_poll_at, by_device.expires_at) == (
+        clock(), clock(), clock() + datetime.timedelta(seconds=600))
+    assert storage.find_device_code("another") is None and storage.find_device_code(user_code="BCDF-GHJL") is None
+    assert storage.find_device_code() is None
+
+
+def test_a_user_code_taken_by_another_device_code_is_refused(storage):
+    assert save_device_code(storage, 600, "BCDF-GHJK")
+    assert save_device_code(storage, 600, "BCDF-GHJK") is None
+    assert save_device_code(storage, 600, "BCDF-GHJL")
+
+
+def test_a_device_code_is_answered_once_and_keeps_the_answer(storage, clock):
+    alice, bob = make_user(storage, "alice"), make_user(storage, "bob")
+    raw = save_device_code(storage, 600)
+    device = storage.find_device_code(raw)
+    clock.advance(seconds=30)
+    assert storage.answer_device_code(device, alice, "create", auth_time=clock() - datetime.timedelta(hours=1))
+    assert not storage.answer_device_code(device, bob, "profile create", denied=True)
+    answered = storage.find_device_code(raw)
+    assert (answered.user.username, answered.user_id, answered.granted_scope, answered.scope, answered.answered_at,
+            answered.auth_time, answered.denied, answered.used_at) == (
+        "alice", alice.id, "create", "profile create", clock(), clock() - datetime.timedelta(hours=1), False, None)
+
+
+def test_a_device_code_is_not_answered_once_expired(storage, clock):
+    alice = make_user(storage, "alice")
+    device = storage.find_device_code(save_device_code(storage, 60))
+    clock.advance(seconds=60)
+    assert not storage.answer_device_code(device, alice, "create")
+
+
+def test_polling_sooner_than_the_interval_makes_it_5_seconds_longer(storage, clock):
+    raw = save_device_code(storage, 600)
+    device = lambda: storage.find_device_code(raw)
+    assert storage.poll_device_code(device())  # the first poll may come at once
+    clock.advance(seconds=3)
+    assert not storage.poll_device_code(device()) and device().interval == 10
+    clock.advance(seconds=9)  # 9 s after the poll that was too soon: still sooner than 10
+    assert not storage.poll_device_code(device()) and device().interval == 15
+    clock.advance(seconds=15)
+    assert storage.poll_device_code(device()) and device().interval == 15
+    clock.advance(seconds=15)
+    assert storage.poll_device_code(device())
+
+
+def test_a_device_code_is_used_once_and_only_once_approved(storage, clock):
+    alice = make_user(storage, "alice")
+    raw = save_device_code(storage, 600)
+    assert not storage.use_device_code(storage.find_device_code(raw))  # not answered yet
+    assert storage.answer_device_code(storage.find_device_code(raw), alice, "create")
+    assert [storage.use_device_code(storage.find_device_code(raw)) for _ in range(2)] == [True, False]
+    used = storage.find_device_code(raw)
+    assert (used.used_at, used.user.username, used.granted_scope, used.denied) == (clock(), "alice", "create", False)
+
+
+def test_a_denied_device_code_is_never_used(storage):
+    alice = make_user(storage, "alice")
+    raw = save_device_code(storage, 600)
+    assert storage.answer_device_code(storage.find_device_code(raw), alice, "", denied=True)
+    denied = storage.find_device_code(raw)
+    assert (denied.denied, denied.user.username) == (True, "alice")
+    assert not storage.use_device_code(denied)
+
+
+def test_purge_removes_unused_device_codes_at_expiry_and_used_ones_after_the_replay_memory(storage, clock):
+    alice = make_user(storage, "alice")
+    unused, used = save_device_code(storage, 60), save_device_code(storage, 60)
+    assert storage.answer_device_code(storage.find_device_code(used), alice, "create")
+    assert storage.use_device_code(storage.find_device_code(used))
+    clock.advance(seconds=61)
+    assert storage.purge()["devicecode"] == 1
+    assert storage.find_device_code(unused) is None and storage.find_device_code(used) is not None
+    clock.advance(days=2)
+    assert storage.purge()["devicecode"] == 1 and storage.find_device_code(used) is None
+
+
+def test_deleting_a_user_deletes_the_device_codes_they_answered(storage):
+    alice, bob = make_user(storage, "alice"), make_user(storage, "bob")
+    theirs, others, pending = save_device_code(storage, 600), save_device_code(storage, 600), save_device_code(storage, 600)
+    storage.answer_device_code(storage.find_device_code(theirs), alice, "create")
+    storage.answer_device_code(storage.find_device_code(others), bob, "create")
+    storage.delete_user(alice)
+    assert storage.find_device_code(theirs) is None
+    assert storage.find_device_code(others).user.username == "bob" and storage.find_device_code(pending).user is None
+
+
+# ---------------------------------------------------------------------------------------------
 #  Deleting a user
 # ---------------------------------------------------------------------------------------------
 
@@ -656,7 +765,8 @@ def test_delete_credential(storage):
 #  Purging expired rows (issue 15, finding 9)
 # ---------------------------------------------------------------------------------------------
 
-PURGED = ["authrequest", "session", "loginlink", "invite", "token", "authcode", "failure", "callbackstate", "event"]
+PURGED = ["authrequest", "session", "loginlink", "invite", "token", "authcode", "failure", "callbackstate", "event",
+          "devicecode"]
 PURGE_INDEXED = [LoginLink.expires_at, Failure.at, AuthRequest.expires_at, AuthCode.expires_at, Token.expires_at,
                  Invite.expires_at, Session.expires_at, Event.at]
 
@@ -678,6 +788,7 @@ def one_of_each(storage, user, lifetime):
         (Failure, storage.record_failure(["address:192.0.2.1"])[0]),
         (Event, storage.log_event("test", user=user) or Event.select(peewee.fn.MAX(Event.id)).scalar()),
         by_hash(CallbackState, CallbackState.key_hash, storage.save_callback_state("test", "b" * 43, {}, lifetime)),
+        by_hash(DeviceCode, DeviceCode.device_hash, save_device_code(storage, lifetime)),
     ]
 
 
@@ -703,7 +814,7 @@ def test_a_database_at_schema_2_gains_roles_and_keeps_its_apps(sql_storage):
                             "created_at")).bind(database).insert(
         client_id="https://app.example/", name="Old App", redirect_uris="[]", secret_hash="x" * 64,
         description="", logo="", created_at=datetime.datetime(2026, 1, 1)).execute()
-    assert sql_storage.migrate() == [3, 4, 5, 6, 7]
+    assert sql_storage.migrate() == list(range(3, indieauth.SCHEMA_VERSION + 1))
     client = sql_storage.get_client("https://app.example/")
     assert client.name == "Old App" and sql_storage.client_roles(client) == [] and client.default_role == ""
     assert "roleassignment" in database.get_tables()
@@ -725,7 +836,7 @@ def test_a_database_at_schema_6_gains_requested_scope_and_keeps_its_codes_and_to
     migrate(migrator.drop_column("authcode", "requested_scope"), migrator.drop_column("token", "requested_scope"))
     SchemaVersion.delete().where(SchemaVersion.version >= 7).execute()
     assert "requested_scope" not in {c.name for c in database.get_columns("token")}
-    assert sql_storage.migrate() == [7]
+    assert sql_storage.migrate() == list(range(7, indieauth.SCHEMA_VERSION + 1))
     sql_storage.check_schema()
     assert (sql_storage.find_code(code).scope, sql_storage.find_code(code).requested_scope) == ("create", "")
     assert (sql_storage.find_token(token).scope, sql_storage.find_token(token).requested_scope) == ("create", "")
@@ -906,7 +1017,7 @@ def test_a_database_at_schema_3_gains_the_purge_indexes(sql_storage):
             if index.columns == [field.column_name]:
                 migrate(migrator.drop_index(table, index.name))
     SchemaVersion.delete().where(SchemaVersion.version >= 4).execute()
-    assert sql_storage.migrate() == [4, 5, 6, 7]
+    assert sql_storage.migrate() == list(range(4, indieauth.SCHEMA_VERSION + 1))
     test_purge_finds_expired_rows_by_an_index(sql_storage)
 
 
@@ -923,7 +1034,7 @@ def test_a_database_at_schema_4_stores_client_ids_in_their_canonical_form(sql_st
     other = make_user(sql_storage, "bob")
     Grant.create(user=other, client_id=old, scope="media", created_at=datetime.datetime(2026, 1, 1))
     SchemaVersion.delete().where(SchemaVersion.version >= 5).execute()
-    assert sql_storage.migrate() == [5, 6, 7]
+    assert sql_storage.migrate() == list(range(5, indieauth.SCHEMA_VERSION + 1))
     assert sql_storage.get_client(new).name == "Old App"
     assert [t.client_id for t in sql_storage.live_tokens(user)] == [new]
     assert sql_storage.get_grant(user, new).scope == "create update"
@@ -962,6 +1073,7 @@ def every_kind_of_row(storage, clock):
         "client": client,
         "roleassignment": storage.role_assignments(client)[0],
         "event": storage.events()[0],
+        "devicecode": approved_device(storage, alice),
     }
 
 
@@ -1008,6 +1120,10 @@ SINGLE_USE = {
                                              is None)(storage.save_callback_state("t", "b" * 43, {}, 60)),
     "refresh token": lambda storage, user: (lambda token: lambda: storage.revoke_token(token))(storage.create_token(
         "refresh", user, user.me, "https://app.example/", "create", 60, "f")[1]),
+    "device answer": lambda storage, user: (lambda device: lambda: storage.answer_device_code(device, user, "create"))(
+        storage.find_device_code(save_device_code(storage, 60))),
+    "device code": lambda storage, user: (lambda device: lambda: storage.use_device_code(device))(
+        approved_device(storage, user)),
 }
 
 

@@ -33,6 +33,7 @@ KEEPS_TOKENS = {
     "get_invite", "use_invite", "redeem_invite", "list_invites", "get_grant", "list_grants", "save_grant",
     "forget_grant", "add_resource_server", "check_resource_server", "list_resource_servers",
     "log_event", "events", "activity", "purge",
+    "save_device_code", "find_device_code", "answer_device_code", "poll_device_code", "use_device_code",
 }
 
 

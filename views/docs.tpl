@@ -12,6 +12,7 @@ purpose = {
     "jwks_uri": "The public keys that sign JWT access tokens, so a resource server can verify them itself.",
     "pushed_authorization_request_endpoint": "RFC 9126: an app POSTs its authorization request first and sends the person with the request_uri it gets back.",
     "service_documentation": "This page: the endpoints, how to use them, and an OAuth tester.",
+    "device_authorization_endpoint": "RFC 8628: an app on a device without a browser (a command-line client, a TV) gets a code here for the person to type at /device.",
 }
 def breakable(url):
     """`url` escaped, with a line-break opportunity after each slash, so narrow screens need not scroll."""
@@ -30,6 +31,25 @@ exchange_curl = "\n".join([
     "  --data-urlencode redirect_uri=https://app.example/callback \\",
     "  --data-urlencode code_verifier=THE_CODE_VERIFIER_YOU_KEPT"])
 verify_curl = f'curl {token_endpoint} -H "Authorization: Bearer THE_ACCESS_TOKEN"'
+device_endpoint = metadata.get("device_authorization_endpoint", "")
+device_start_curl = "\n".join([
+    f"curl {device_endpoint} \\",
+    "  --data-urlencode client_id=https://app.example/ \\",
+    '  --data-urlencode "scope=create media"'])
+device_answer = "\n".join([
+    "{",
+    '  "device_code": "GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS",',
+    '  "user_code": "WDJB-MJHT",',
+    f'  "verification_uri": "{device_endpoint.rsplit("/", 1)[0]}/device",',
+    f'  "verification_uri_complete": "{device_endpoint.rsplit("/", 1)[0]}/device?user_code=WDJB-MJHT",',
+    '  "expires_in": 600,',
+    '  "interval": 5',
+    "}"])
+device_poll_curl = "\n".join([
+    f"curl {token_endpoint} \\",
+    "  --data-urlencode grant_type=urn:ietf:params:oauth:grant-type:device_code \\",
+    "  --data-urlencode device_code=THE_DEVICE_CODE \\",
+    "  --data-urlencode client_id=https://app.example/"])
 sign_in_snippet = "\n".join([
     '<form action="/indieauth/start" method="get">',
     '  <label for="indieauth-url">Your website</label>',
@@ -49,6 +69,7 @@ that runs the whole flow from this page.</p>
     <li><a href="#endpoints">Endpoints</a></li>
     <li><a href="#sign-in">Signing in with your own domain</a></li>
     <li><a href="#app-flow">How an app signs people in</a></li>
+    <li><a href="#device-flow">Apps on devices without a browser</a></li>
     <li><a href="#button">A “Sign in with your domain” form for your app</a></li>
     <li><a href="#tester">OAuth tester</a></li>
   </ul>
@@ -123,6 +144,32 @@ proving, put these lines in the <code>&lt;head&gt;</code> of that page. Apps rea
 <p>It answers <code>{"me", "client_id", "scope"}</code> for a live token and <code>401</code> for anything
 else. A resource server that holds a credential uses the introspection endpoint instead; one that
 verifies JWTs itself uses the keys at <code>jwks_uri</code>, but then does not see revocations.</p>
+
+<h2 id="device-flow">Apps on devices without a browser</h2>
+<p>A command-line Micropub client, an e-reader or a TV cannot receive a redirect. It uses the device
+authorization grant (RFC 8628) instead: it shows the person a short code, the person types it here on their
+phone or computer, signs in and approves, and the app picks its tokens up at the token endpoint.</p>
+<ol>
+  <li>The app POSTs its <code>client_id</code> (its URL, as above; a registered app authenticates as at the token
+    endpoint) and the <code>scope</code> it needs (at least one) to the device authorization endpoint.</li>
+  <li>It shows the <code>user_code</code> and the <code>verification_uri</code> (or a QR code of
+    <code>verification_uri_complete</code>, which fills the code in), and tells the person to compare the code.</li>
+  <li>It polls the token endpoint every <code>interval</code> seconds. Until the person answers it gets
+    <code>authorization_pending</code>; polling sooner gets <code>slow_down</code>, and from then on the
+    interval is 5 seconds longer. <code>access_denied</code> means the person said no,
+    <code>expired_token</code> that nobody answered within <code>expires_in</code> seconds: start again.</li>
+  <li>Once approved, the answer is the normal token response above, with <code>me</code>. The
+    <code>device_code</code> works once.</li>
+</ol>
+<label for="device-start-curl">Starting (step 1)</label>
+<textarea id="device-start-curl" class="token" rows="4" wrap="off" readonly>{{device_start_curl}}</textarea>
+<button type="button" class="secondary" data-copy="device-start-curl" hidden>Copy command</button>
+<label for="device-answer">Its answer</label>
+<textarea id="device-answer" class="token" rows="9" wrap="off" readonly>{{device_answer}}</textarea>
+<button type="button" class="secondary" data-copy="device-answer" hidden>Copy the answer</button>
+<label for="device-poll-curl">Polling (step 3)</label>
+<textarea id="device-poll-curl" class="token" rows="5" wrap="off" readonly>{{device_poll_curl}}</textarea>
+<button type="button" class="secondary" data-copy="device-poll-curl" hidden>Copy command</button>
 
 <h2 id="button">A “Sign in with your domain” form for your app</h2>
 <p>Put this on your app's sign-in page. It only asks for the person's URL and sends it to your app

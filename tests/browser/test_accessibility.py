@@ -115,6 +115,23 @@ def revoke_confirm(page, site):
     page.wait_for_selector("main form input[name=confirm]", state="attached")
 
 
+def device_consent(page, site):
+    """A device (RFC 8628) started by the registered app; the person types its code and sees the consent screen."""
+    import requests
+    secret = site.app.storage.rotate_client_secret("https://registered.example/")
+    body = requests.post(site.base + "/device_authorization", data={
+        "client_id": "https://registered.example/", "client_secret": secret, "scope": "profile create media"}).json()
+    page.goto(body["verification_uri_complete"])
+    page.click("#device button[type=submit]")
+    page.wait_for_selector("#consent")
+
+
+def device_done(page, site):
+    device_consent(page, site)
+    page.click("#consent button[value=approve]")
+    page.wait_for_selector("#device-done")
+
+
 BAD_CLIENT = "/auth?client_id=https%3A%2F%2F10.0.0.1%2F&redirect_uri=https%3A%2F%2F10.0.0.1%2Fcb&state=x&response_type=code"
 
 # name: (signed in?, path or function(page, site), text the <h1> holds)
@@ -126,6 +143,9 @@ PAGES = {
     "login-pgp": (False, pgp_challenge, "Sign in"),
     "login-link": (False, lambda page, site: page.goto(site.base + "/login/once/" + site.link), "one-time link"),
     "consent": (True, consent, "Sign in to"),
+    "device-code": (True, "/device?user_code=WDJB-MJHT", "Connect a device"),
+    "device-consent": (True, device_consent, "on your device"),
+    "device-done": (True, device_done, "Go back to your device"),
     "client-error": (False, BAD_CLIENT, "client_id is not valid"),
     "not-found": (True, "/no/such/page", "Not found"),
     "tokens": (True, "/tokens", "Your tokens"),

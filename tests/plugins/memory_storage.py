@@ -227,7 +227,8 @@ class MemoryStorage:
         self.revoke_tokens(uid)
         self.revoke_user_sessions(uid)
         del self.tables["user"][uid]
-        for table in ("credential", "session", "loginlink", "authcode", "token", "grant", "roleassignment"):
+        for table in ("credential", "session", "loginlink", "authcode", "token", "grant", "roleassignment",
+                      "devicecode"):
             for values in self._where(table, user_id=uid):  # on_delete CASCADE
                 del self.tables[table][values["id"]]
         for table, column in (("event", "user_id"), ("invite", "created_by_id"), ("invite", "used_by_id")):
@@ -436,6 +437,45 @@ class MemoryStorage:
             values["used_at"] = self.now()
         return len(found) == 1
 
+    # -- device authorizations (RFC 8628)
+    def save_device_code(self, lifetime, user_code, **fields):
+        if self._where("devicecode", user_code_hash=token_hash(user_code)):
+            return None
+        raw, now = secrets.token_urlsafe(32), self.now()
+        self._insert("devicecode", **fields, device_hash=token_hash(raw), user_code_hash=token_hash(user_code),
+                     created_at=now, next_poll_at=now, expires_at=self._later(lifetime), user_id=None,
+                     granted_scope="", auth_time=None, answered_at=None, denied=False, used_at=None)
+        self.purge_now_and_then()
+        return raw
+
+    def find_device_code(self, raw=None, user_code=None):
+        if raw is not None:
+            return self._one("devicecode", device_hash=token_hash(raw))
+        return self._one("devicecode", user_code_hash=token_hash(user_code or ""))
+
+    def answer_device_code(self, device, user, scope, auth_time=None, denied=False):
+        now = self.now()
+        found = self._where("devicecode", id=device.id, answered_at=None, expires_at=lambda at: at > now)
+        for values in found:
+            values.update(user_id=user_id(user), granted_scope=scope, auth_time=auth_time, answered_at=now,
+                          denied=denied)
+        return len(found) == 1
+
+    def poll_device_code(self, device):
+        now, values = self.now(), self.tables["devicecode"][device.id]
+        on_time = values["next_poll_at"] <= now
+        if not on_time:
+            values["interval"] += 5
+        values["next_poll_at"] = now + datetime.timedelta(seconds=values["interval"])
+        return on_time
+
+    def use_device_code(self, device):
+        found = self._where("devicecode", id=device.id, used_at=None, denied=False,
+                            answered_at=lambda at: at is not None)
+        for values in found:
+            values["used_at"] = self.now()
+        return len(found) == 1
+
     # -- tokens
     def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None, via="flow",
                      auth_time=None, encode=None, requested_scope=""):
@@ -577,6 +617,9 @@ class MemoryStorage:
             "invite": {"expires_at": lambda at: at < now, "used_at": None},
             "token": {"expires_at": lambda at: at is not None and at < replayed},
             "authcode": {"expires_at": lambda at: at < replayed},
+            "devicecode": {"id": lambda i: self.tables["devicecode"][i]["expires_at"] < replayed
+                           or (self.tables["devicecode"][i]["expires_at"] < now
+                               and self.tables["devicecode"][i]["used_at"] is None)},
             "failure": {"at": lambda at: at < now - datetime.timedelta(seconds=self.failure_window)},
             "callbackstate": {"expires_at": lambda at: at < now},
             "event": {"at": lambda at: bool(self.log_retention)
