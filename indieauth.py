@@ -541,7 +541,7 @@ STORAGE_ROWS = {
     "authcode": "id user user_id me client_id redirect_uri code_challenge code_challenge_method scope created_at "
                 "auth_time expires_at used_at requested_scope",
     "token": "id jti kind via family code_id user user_id me client_id scope created_at auth_time expires_at "
-             "last_used_at revoked_at requested_scope",  # kind: access|refresh; via: flow|testing
+             "last_used_at revoked_at requested_scope resource",  # kind: access|refresh; via: flow|testing|ticket
     "signingkey": "id kid algorithm public_jwk created_at retired_at publish_until",  # public_jwk: JSON
     "grant": "id user_id client_id scope created_at",
     "resourceserver": "id name created_at revoked_at",
@@ -550,10 +550,38 @@ STORAGE_ROWS = {
               "default_role",  # redirect_uris, roles: JSON lists
     "roleassignment": "id user client role",
     "event": "id kind user user_id data at",  # data: JSON object
+    "ticket": "id user user_id subject resource scope endpoint family created_at expires_at used_at",
+    "receivedtoken": "id user_id resource issuer token_endpoint scope sealed created_at expires_at",
 }
 
 
-class StorageContract(typing.Protocol):
+class TicketContract(typing.Protocol):
+    """The part of the storage contract that Ticketing for IndieAuth adds: the tickets a user sends (single
+    use, like codes) and the tokens a user receives from other servers' tickets (kept as given, sealed)."""
+
+    def create_ticket(self, user, subject, resource, scope, endpoint, lifetime):
+        """(raw, row) of a new ticket `user` sends to `subject` for `resource`; its `family` is new."""
+
+    def find_ticket(self, raw):
+        """The ticket with its user, whatever its state, or None."""
+
+    def use_ticket(self, ticket):
+        """Single use: True for exactly one caller, while it was unused."""
+
+    def sent_tickets(self, user):
+        """The tickets `user` sent, newest first."""
+
+    def keep_received_token(self, user, resource, issuer, token_endpoint, scope, sealed, expires_at=None):
+        """Store a token `user` received from a ticket; its row."""
+
+    def received_tokens(self, user):
+        """The tokens `user` received, newest first, expired ones too until purge removes them."""
+
+    def delete_received_token(self, user, token_id):
+        """Delete one of `user`'s received tokens; True when there was one."""
+
+
+class StorageContract(TicketContract, typing.Protocol):
     """What the server asks of its storage: the peewee `Storage` below, or what `storage_backend` returns.
 
     A `user` argument is a user row or its id; `raw` is a secret as the browser or client holds it, which
@@ -691,9 +719,9 @@ class StorageContract(typing.Protocol):
 
     # -- tokens
     def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None, via="flow",
-                     auth_time=None, encode=None, requested_scope=""):
+                     auth_time=None, encode=None, requested_scope="", resource=""):
         """(raw, row) of a new token; lifetime 0 never expires.  `encode(jti, iat, exp)` makes the raw
-        token (a JWT) when given, else it is random.  `requested_scope` is kept as given."""
+        token (a JWT) when given, else it is random.  `requested_scope` and `resource` are kept as given."""
 
     def find_token(self, raw):
         """The token with its user, whatever its state."""
@@ -830,9 +858,10 @@ class StorageContract(typing.Protocol):
 
     def purge(self):
         """Delete what can serve no more; {table: count} for authrequest, session, loginlink, invite, token,
-        authcode, failure, callbackstate and event: expired requests, sessions, callback states and unused
-        invites, expired or used sign-in links, failures past the failure window, events past log_retention (0: kept for ever), and codes and
-        tokens REPLAY_MEMORY after they expired (a late replay is still recognised)."""
+        authcode, failure, callbackstate, ticket, receivedtoken and event: expired requests, sessions, callback
+        states, received tokens and unused invites, expired or used sign-in links, failures past the failure
+        window, events past log_retention (0: kept for ever), and codes, tickets and tokens REPLAY_MEMORY
+        after they expired (a late replay is still recognised)."""
 
 
 class BaseModel(peewee.Model):
@@ -948,7 +977,7 @@ class Token(BaseModel):
     token_hash = peewee.CharField(max_length=64, unique=True)
     jti = peewee.CharField(max_length=32, unique=True)
     kind = peewee.CharField(max_length=8)  # "access" or "refresh"
-    via = peewee.CharField(max_length=8, default="flow")  # "flow" or "testing"
+    via = peewee.CharField(max_length=8, default="flow")  # "flow", "testing" or "ticket"
     family = peewee.CharField(max_length=32, index=True)
     code = peewee.ForeignKeyField(AuthCode, null=True, on_delete="SET NULL")
     user = peewee.ForeignKeyField(User, on_delete="CASCADE")
@@ -961,6 +990,7 @@ class Token(BaseModel):
     last_used_at = peewee.DateTimeField(null=True)
     revoked_at = peewee.DateTimeField(null=True)
     requested_scope = peewee.TextField(default="")  # a refresh token's: what the app asked for at first
+    resource = peewee.TextField(default="")  # what it is for (a ticket's resource); "" for the person's own use
 
 
 class SigningKey(BaseModel):
@@ -1047,6 +1077,36 @@ class CallbackState(BaseModel):
     used_at = peewee.DateTimeField(null=True)
 
 
+class Ticket(BaseModel):
+    """A ticket a user sent (Ticketing for IndieAuth): redeemed once, within minutes, at the token endpoint
+    for an access token whose `me` is the subject; the tokens it yields are of its `family`."""
+
+    ticket_hash = peewee.CharField(max_length=64, unique=True)
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    subject = peewee.CharField(max_length=255)
+    resource = peewee.TextField()
+    scope = peewee.TextField(default="")
+    endpoint = peewee.TextField()  # the subject's ticket_endpoint it was sent to (the tokens' client_id)
+    family = peewee.CharField(max_length=32)
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField(index=True)
+    used_at = peewee.DateTimeField(null=True)
+
+
+class ReceivedToken(BaseModel):
+    """An access token another server gave a user of ours for one of its resources, from a ticket it sent;
+    `sealed` holds the token (and a refresh token, if any) encrypted with the server's secret."""
+
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    resource = peewee.TextField()
+    issuer = peewee.TextField()
+    token_endpoint = peewee.TextField()
+    scope = peewee.TextField(default="")
+    sealed = peewee.TextField()
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField(null=True, index=True)
+
+
 class SchemaVersion(BaseModel):
     version = peewee.IntegerField(primary_key=True)
     applied_at = peewee.DateTimeField(default=utcnow)
@@ -1131,12 +1191,19 @@ def _migration_7(migrator):
     _add_missing_columns(migrator, Token, ["requested_scope"])
 
 
+def _migration_8(migrator):
+    """Ticketing for IndieAuth (issue 19): the tickets users send, the tokens they receive from tickets, and
+    the resource a token is for."""
+    migrator.database.create_tables([Ticket, ReceivedToken])
+    _add_missing_columns(migrator, Token, ["resource"])
+
+
 # Each migration is (version, function(migrator)), run by Storage.migrate on `migrator.database`.
 # Append, never edit: a migration that changes an existing table uses `migrator` (playhouse.migrate)
 # and checks `migrator.database.get_columns` first, because the versions that create tables create
 # them from the current models.
 MIGRATIONS = [(1, _migration_1), (2, _migration_2), (3, _migration_3), (4, _migration_4), (5, _migration_5),
-              (6, _migration_6), (7, _migration_7)]
+              (6, _migration_6), (7, _migration_7), (8, _migration_8)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -1623,14 +1690,14 @@ class StoredProtocol:
 
     # -- tokens
     def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None, via="flow",
-                     auth_time=None, encode=None, requested_scope=""):
+                     auth_time=None, encode=None, requested_scope="", resource=""):
         jti, now = secrets.token_hex(16), self.now()
         expires = now + datetime.timedelta(seconds=lifetime) if lifetime else None
         raw = encode(jti, now, expires) if encode else secrets.token_urlsafe(32)
         row = self._insert_token(self.database, token_hash=token_hash(raw), jti=jti, kind=kind, via=via,
                                  family=family, code=code, user=user, me=me, client_id=client_id, scope=scope,
                                  created_at=now, auth_time=auth_time, expires_at=expires,
-                                 requested_scope=requested_scope)
+                                 requested_scope=requested_scope, resource=resource)
         return raw, row
 
     def find_token(self, raw):
@@ -1771,6 +1838,8 @@ class StoredProtocol:
             "authcode": AuthCode.delete().where(AuthCode.expires_at < replayed),
             "failure": Failure.delete().where(Failure.at < now - datetime.timedelta(seconds=self.failure_window)),
             "callbackstate": CallbackState.delete().where(CallbackState.expires_at < now),
+            "ticket": Ticket.delete().where(Ticket.expires_at < replayed),
+            "receivedtoken": ReceivedToken.delete().where(ReceivedToken.expires_at < now),
         }
         if self.log_retention:
             deletes["event"] = Event.delete().where(Event.at < now - datetime.timedelta(seconds=self.log_retention))
@@ -1792,7 +1861,38 @@ class StoredProtocol:
             return None
 
 
-class Storage(StoredAccounts, StoredProtocol):
+class StoredTickets:
+    """The peewee Storage's rows of Ticketing for IndieAuth: tickets sent and tokens received."""
+
+    def create_ticket(self, user, subject, resource, scope, endpoint, lifetime):
+        raw, now = secrets.token_urlsafe(32), self.now()
+        row = Ticket.create(ticket_hash=token_hash(raw), user=user, subject=subject, resource=resource, scope=scope,
+                            endpoint=endpoint, family=uuid.uuid4().hex, created_at=now,
+                            expires_at=now + datetime.timedelta(seconds=lifetime))
+        self.purge_now_and_then()
+        return raw, row
+
+    def find_ticket(self, raw):
+        return Ticket.select(Ticket, User).join(User).where(Ticket.ticket_hash == token_hash(raw)).first()
+
+    def use_ticket(self, ticket):
+        return Ticket.update(used_at=self.now()).where(Ticket.id == ticket.id, Ticket.used_at.is_null()).execute() == 1
+
+    def sent_tickets(self, user):
+        return list(Ticket.select().where(Ticket.user == user).order_by(Ticket.id.desc()))
+
+    def keep_received_token(self, user, resource, issuer, token_endpoint, scope, sealed, expires_at=None):
+        return ReceivedToken.create(user=user, resource=resource, issuer=issuer, token_endpoint=token_endpoint,
+                                    scope=scope, sealed=sealed, created_at=self.now(), expires_at=expires_at)
+
+    def received_tokens(self, user):
+        return list(ReceivedToken.select().where(ReceivedToken.user == user).order_by(ReceivedToken.id.desc()))
+
+    def delete_received_token(self, user, token_id):
+        return ReceivedToken.delete().where(ReceivedToken.user == user, ReceivedToken.id == token_id).execute() == 1
+
+
+class Storage(StoredAccounts, StoredProtocol, StoredTickets):
     """StorageContract on peewee: the default backend (storage_backend).  It owns its database: every
     public method runs with the models bound to it (bind_storage_methods); `bound()` and `database` are
     its own, for tests and scripts, not part of the contract."""
@@ -1894,7 +1994,7 @@ class Storage(StoredAccounts, StoredProtocol):
                              f"server ({SCHEMA_VERSION}): upgrade indieauth")
 
 
-for _part in (StoredAccounts, StoredProtocol, Storage):
+for _part in (StoredAccounts, StoredProtocol, StoredTickets, Storage):
     bind_storage_methods(_part)
 
 

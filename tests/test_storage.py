@@ -36,10 +36,12 @@ LIFETIME = 3600  # seconds, for sessions and sign-in links
 WINDOW = datetime.timedelta(minutes=15)  # for failure counting
 
 # The schema that `indieauth migrate` makes from nothing; a change here needs a new migration.
-TABLES = ["authcode", "authrequest", "callbackstate", "client", "credential", "event", "failure", "grant", "invite", "loginlink", "resourceserver",
-          "roleassignment", "schemaversion", "session", "signingkey", "token", "user"]
+TABLES = ["authcode", "authrequest", "callbackstate", "client", "credential", "event", "failure", "grant", "invite",
+          "loginlink", "receivedtoken", "resourceserver", "roleassignment", "schemaversion", "session", "signingkey",
+          "ticket", "token", "user"]
 MODELS = [User, Credential, Session, LoginLink, Failure, Event, AuthRequest, AuthCode, Token, Grant,
-          ResourceServer, SigningKey, Invite, Client, RoleAssignment, CallbackState, SchemaVersion]
+          ResourceServer, SigningKey, Invite, Client, RoleAssignment, CallbackState, indieauth.Ticket,
+          indieauth.ReceivedToken, SchemaVersion]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -656,9 +658,11 @@ def test_delete_credential(storage):
 #  Purging expired rows (issue 15, finding 9)
 # ---------------------------------------------------------------------------------------------
 
-PURGED = ["authrequest", "session", "loginlink", "invite", "token", "authcode", "failure", "callbackstate", "event"]
+PURGED = ["authrequest", "session", "loginlink", "invite", "token", "authcode", "failure", "callbackstate", "ticket",
+          "receivedtoken", "event"]
 PURGE_INDEXED = [LoginLink.expires_at, Failure.at, AuthRequest.expires_at, AuthCode.expires_at, Token.expires_at,
-                 Invite.expires_at, Session.expires_at, Event.at]
+                 Invite.expires_at, Session.expires_at, Event.at, indieauth.Ticket.expires_at,
+                 indieauth.ReceivedToken.expires_at]
 
 
 def one_of_each(storage, user, lifetime):
@@ -678,6 +682,11 @@ def one_of_each(storage, user, lifetime):
         (Failure, storage.record_failure(["address:192.0.2.1"])[0]),
         (Event, storage.log_event("test", user=user) or Event.select(peewee.fn.MAX(Event.id)).scalar()),
         by_hash(CallbackState, CallbackState.key_hash, storage.save_callback_state("test", "b" * 43, {}, lifetime)),
+        (indieauth.Ticket, storage.create_ticket(user, "https://bob.example/", "https://alice.example/", "read",
+                                                 "https://bob.example/ticket", lifetime)[1].id),
+        (indieauth.ReceivedToken, storage.keep_received_token(
+            user, "https://carol.example/", "https://carol.example/", "https://carol.example/token", "read", "s",
+            expires_at=storage.now() + datetime.timedelta(seconds=lifetime)).id),
     ]
 
 
@@ -703,7 +712,7 @@ def test_a_database_at_schema_2_gains_roles_and_keeps_its_apps(sql_storage):
                             "created_at")).bind(database).insert(
         client_id="https://app.example/", name="Old App", redirect_uris="[]", secret_hash="x" * 64,
         description="", logo="", created_at=datetime.datetime(2026, 1, 1)).execute()
-    assert sql_storage.migrate() == [3, 4, 5, 6, 7]
+    assert sql_storage.migrate() == list(range(3, indieauth.SCHEMA_VERSION + 1))
     client = sql_storage.get_client("https://app.example/")
     assert client.name == "Old App" and sql_storage.client_roles(client) == [] and client.default_role == ""
     assert "roleassignment" in database.get_tables()
@@ -725,7 +734,7 @@ def test_a_database_at_schema_6_gains_requested_scope_and_keeps_its_codes_and_to
     migrate(migrator.drop_column("authcode", "requested_scope"), migrator.drop_column("token", "requested_scope"))
     SchemaVersion.delete().where(SchemaVersion.version >= 7).execute()
     assert "requested_scope" not in {c.name for c in database.get_columns("token")}
-    assert sql_storage.migrate() == [7]
+    assert sql_storage.migrate() == list(range(7, indieauth.SCHEMA_VERSION + 1))
     sql_storage.check_schema()
     assert (sql_storage.find_code(code).scope, sql_storage.find_code(code).requested_scope) == ("create", "")
     assert (sql_storage.find_token(token).scope, sql_storage.find_token(token).requested_scope) == ("create", "")
@@ -906,7 +915,7 @@ def test_a_database_at_schema_3_gains_the_purge_indexes(sql_storage):
             if index.columns == [field.column_name]:
                 migrate(migrator.drop_index(table, index.name))
     SchemaVersion.delete().where(SchemaVersion.version >= 4).execute()
-    assert sql_storage.migrate() == [4, 5, 6, 7]
+    assert sql_storage.migrate() == list(range(4, indieauth.SCHEMA_VERSION + 1))
     test_purge_finds_expired_rows_by_an_index(sql_storage)
 
 
@@ -923,7 +932,7 @@ def test_a_database_at_schema_4_stores_client_ids_in_their_canonical_form(sql_st
     other = make_user(sql_storage, "bob")
     Grant.create(user=other, client_id=old, scope="media", created_at=datetime.datetime(2026, 1, 1))
     SchemaVersion.delete().where(SchemaVersion.version >= 5).execute()
-    assert sql_storage.migrate() == [5, 6, 7]
+    assert sql_storage.migrate() == list(range(5, indieauth.SCHEMA_VERSION + 1))
     assert sql_storage.get_client(new).name == "Old App"
     assert [t.client_id for t in sql_storage.live_tokens(user)] == [new]
     assert sql_storage.get_grant(user, new).scope == "create update"
@@ -962,6 +971,10 @@ def every_kind_of_row(storage, clock):
         "client": client,
         "roleassignment": storage.role_assignments(client)[0],
         "event": storage.events()[0],
+        "ticket": storage.find_ticket(storage.create_ticket(alice, "https://bob.example/", "https://alice.example/feed",
+                                                            "read", "https://bob.example/ticket", 300)[0]),
+        "receivedtoken": storage.keep_received_token(alice, "https://carol.example/feed", "https://carol.example/",
+                                                     "https://carol.example/token", "read", "sealed"),
     }
 
 
@@ -973,6 +986,69 @@ def test_every_row_has_the_attributes_of_the_row_contract(storage, clock):
     assert missing == {kind: [] for kind in rows}
     assert rows["token"].user == rows["user"] and rows["token"].code_id == rows["authcode"].id
     assert rows["invite"].created_by_id == rows["user"].id and rows["roleassignment"].client == rows["client"]
+
+
+def test_a_ticket_is_found_by_its_raw_value_and_used_once(storage, clock):
+    alice = make_user(storage, "alice")
+    raw, row = storage.create_ticket(alice, "https://bob.example/", "https://alice.example/feed", "read",
+                                     "https://bob.example/ticket", 300)
+    assert storage.find_ticket("not-" + raw) is None
+    ticket = storage.find_ticket(raw)
+    assert (ticket.id, ticket.user.username, ticket.subject, ticket.resource, ticket.scope, ticket.endpoint) == (
+        row.id, "alice", "https://bob.example/", "https://alice.example/feed", "read", "https://bob.example/ticket")
+    assert ticket.used_at is None and ticket.expires_at == clock() + datetime.timedelta(seconds=300)
+    assert len(ticket.family) == 32
+    assert storage.use_ticket(ticket) is True
+    assert storage.use_ticket(ticket) is False
+    assert storage.find_ticket(raw).used_at == clock()
+    other, _ = storage.create_ticket(alice, "https://carol.example/", "https://alice.example/feed", "read",
+                                     "https://carol.example/ticket", 300)
+    assert [t.subject for t in storage.sent_tickets(alice)] == ["https://carol.example/", "https://bob.example/"]
+    assert storage.find_ticket(other).family != ticket.family
+
+
+def test_received_tokens_are_kept_per_user_and_deleted_only_by_their_owner(storage, clock):
+    alice, bob = make_user(storage, "alice"), make_user(storage, "bob")
+    later = clock() + datetime.timedelta(days=1)
+    first = storage.keep_received_token(alice, "https://carol.example/feed", "https://carol.example/",
+                                        "https://carol.example/token", "read", "sealed-1", expires_at=later)
+    second = storage.keep_received_token(alice, "https://dave.example/", "https://auth.dave.example/",
+                                         "https://auth.dave.example/token", "read follow", "sealed-2")
+    assert [(t.resource, t.sealed, t.expires_at) for t in storage.received_tokens(alice)] == [
+        ("https://dave.example/", "sealed-2", None), ("https://carol.example/feed", "sealed-1", later)]
+    assert storage.received_tokens(bob) == []
+    assert storage.delete_received_token(bob, first.id) is False
+    assert storage.delete_received_token(alice, first.id) is True
+    assert storage.delete_received_token(alice, first.id) is False
+    assert [t.id for t in storage.received_tokens(alice)] == [second.id]
+
+
+def test_purge_removes_expired_received_tokens_and_tickets_past_replay_memory(storage, clock):
+    alice = make_user(storage, "alice")
+    storage.keep_received_token(alice, "https://carol.example/", "https://carol.example/", "https://carol.example/token",
+                                "read", "s", expires_at=clock() + datetime.timedelta(seconds=60))
+    storage.keep_received_token(alice, "https://dave.example/", "https://dave.example/", "https://dave.example/token",
+                                "read", "s")
+    raw, _ = storage.create_ticket(alice, "https://bob.example/", "https://alice.example/", "read",
+                                   "https://bob.example/ticket", 60)
+    clock.advance(seconds=61)
+    counts = storage.purge()
+    assert counts["receivedtoken"] == 1 and counts["ticket"] == 0
+    assert [t.resource for t in storage.received_tokens(alice)] == ["https://dave.example/"]
+    assert storage.find_ticket(raw) is not None  # a late replay is still recognised
+    clock.advance(seconds=indieauth.REPLAY_MEMORY)
+    assert storage.purge()["ticket"] == 1 and storage.find_ticket(raw) is None
+
+
+def test_deleting_a_user_deletes_their_tickets_and_received_tokens(storage):
+    alice = make_user(storage, "alice")
+    raw, _ = storage.create_ticket(alice, "https://bob.example/", "https://alice.example/", "read",
+                                   "https://bob.example/ticket", 60)
+    storage.keep_received_token(alice, "https://carol.example/", "https://carol.example/", "https://carol.example/t",
+                                "read", "s")
+    storage.delete_user(alice)
+    assert storage.find_ticket(raw) is None
+    assert storage.received_tokens(alice) == []
 
 
 def test_callback_state_is_taken_once_in_its_browser_for_its_purpose_while_live(storage, clock):
@@ -1008,6 +1084,8 @@ SINGLE_USE = {
                                              is None)(storage.save_callback_state("t", "b" * 43, {}, 60)),
     "refresh token": lambda storage, user: (lambda token: lambda: storage.revoke_token(token))(storage.create_token(
         "refresh", user, user.me, "https://app.example/", "create", 60, "f")[1]),
+    "ticket": lambda storage, user: (lambda ticket: lambda: storage.use_ticket(ticket))(storage.create_ticket(
+        user, "https://bob.example/", "https://alice.example/", "read", "https://bob.example/ticket", 60)[1]),
 }
 
 
@@ -1115,7 +1193,7 @@ def test_nothing_outside_the_storage_chapter_or_in_plugins_names_a_model():
     assert {path: names for path, names in found.items() if names} == {}
 
 
-CONTRACT = {name: inspect.signature(method) for name, method in vars(indieauth.StorageContract).items()
+CONTRACT = {name: inspect.signature(method) for name, method in inspect.getmembers(indieauth.StorageContract)
             if not name.startswith("_") and inspect.isfunction(method)}
 
 
