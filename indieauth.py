@@ -147,6 +147,9 @@ SETTINGS = {
         "access_token_lifetime": Setting("duration", 86400, "How long an access token works, e.g. \"1h\" or \"1d\"."),
         "refresh_token_lifetime": Setting("duration", 30 * 86400,
                                           "How long an unused refresh token works; each use gives a new one."),
+        "ticket_token_lifetime": Setting("duration", 30 * 86400,
+                                         "How long an access token redeemed from a ticket you sent works (it comes "
+                                         "without a refresh token: send a new ticket to renew it)."),
         "algorithm": Setting("str", "EdDSA", "Signing algorithm of JWT access tokens: EdDSA, RS256 or ES256.",
                              ("EdDSA", "RS256", "ES256")),
         "signing_key": Setting("secret", {"file": "signing-key.pem"},
@@ -2233,6 +2236,29 @@ class TokenRevoked(ServerEvent):
 
 
 @dataclasses.dataclass
+class TicketSent(ServerEvent):
+    """A user sent a ticket (Ticketing for IndieAuth): `subject` may now redeem it for `resource`."""
+    name = "ticket_sent"
+    user: object
+    subject: str
+    resource: str
+    scope: str
+    endpoint: str
+    at: datetime.datetime
+
+
+@dataclasses.dataclass
+class TicketReceived(ServerEvent):
+    """Another server's ticket for one of our users was redeemed: the token is kept for them."""
+    name = "ticket_received"
+    user: object
+    resource: str
+    issuer: str
+    scope: str
+    at: datetime.datetime
+
+
+@dataclasses.dataclass
 class ConsentGranted(ServerEvent):
     name = "consent_granted"
     user: object
@@ -3094,9 +3120,12 @@ class ClientCache:
             self._keep(self.failures, client, self.failure_ttl)
 
 
-def profile_discovery(http, me):
-    """{rel: absolute URL} of the IndieAuth links a profile page publishes (IndieAuth §4.1): the first
-    of each rel, Link header before <link> elements, as clients read them; FetchError if unreadable."""
+DISCOVERY_RELS = ("indieauth-metadata", "authorization_endpoint", "token_endpoint")
+
+
+def profile_discovery(http, me, rels=DISCOVERY_RELS):
+    """{rel: absolute URL} of the IndieAuth links (`rels`) a profile page publishes (IndieAuth §4.1): the
+    first of each rel, Link header before <link> elements, as clients read them; FetchError if unreadable."""
     response = http.get(me, accept="text/html", max_bytes=HTML_MAX_BYTES)
     if response.status != 200:
         raise FetchError(f"HTTP {response.status}")
@@ -3110,8 +3139,7 @@ def profile_discovery(http, me):
     for url, rels in links:
         for rel in rels:
             found.setdefault(rel, url)
-    return {rel: found[rel] for rel in ("indieauth-metadata", "authorization_endpoint", "token_endpoint")
-            if rel in found}
+    return {rel: found[rel] for rel in rels if rel in found}
 
 
 LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")  # never SVG: it can carry script
@@ -3900,22 +3928,24 @@ def epoch(moment):
     return int(moment.replace(tzinfo=datetime.timezone.utc).timestamp())
 
 
-def access_token_encoder(app, user, client_id, scopes, auth_time, role=None):
+def access_token_encoder(app, user, client_id, scopes, auth_time, role=None, me=None, resource=""):
     """`encode(jti, iat, exp)` for Storage.create_token: a JWT with RFC 9068's claims, or None for
     opaque tokens.  Plugins add claims through token_claims; the core's claims always win, and `role`
-    is the core's alone: only a pre-registered client's tokens carry one."""
+    is the core's alone: only a pre-registered client's tokens carry one.  `sub` is `me` (the user's own
+    profile URL unless given: a ticket's subject), `aud` the resource when there is one, else `me`."""
     if app.config["tokens"]["format"] != "jwt":
         return None
+    me = me or user.me
 
     def encode(jti, iat, exp):
         claims = {}
-        for extra in reversed(app.pm.hook.token_claims(app=app, me=user.me, client=client_id,
+        for extra in reversed(app.pm.hook.token_claims(app=app, me=me, client=client_id,
                                                         scopes=list(scopes), extra={})):
             claims.update(extra or {})
         claims.pop("role", None)
         if role:
             claims["role"] = role
-        claims.update({"iss": app.issuer, "sub": user.me, "aud": user.me, "client_id": client_id,
+        claims.update({"iss": app.issuer, "sub": me, "aud": resource or me, "client_id": client_id,
                        "scope": " ".join(scopes), "iat": epoch(iat), "exp": epoch(exp), "jti": jti,
                        "auth_time": epoch(auth_time or iat)})
         return app.keys.sign(claims)
@@ -3988,28 +4018,33 @@ def profile_for(app, user, scopes):
 
 
 def token_response(app, user, client_id, scopes, code=None, family=None, refresh_scope=None, auth_time=None,
-                   grant_type="authorization_code", after=None, requested_scope=""):
+                   grant_type="authorization_code", after=None, requested_scope="", ticket=None):
     """Issue an access and a refresh token; the JSON body of S62 (and S71 for a refresh).  The refresh token
-    keeps `requested_scope`, what the app first asked for (refresh_tokens).  The TokenIssued event is sent
-    at once, or put in the list `after` for a caller in a transaction to send once it commits."""
+    keeps `requested_scope`, what the app first asked for (refresh_tokens).  For a `ticket` (TK9) the access
+    token alone, whose `me` is the ticket's subject, for its resource, for `ticket_token_lifetime`.  The
+    TokenIssued event is sent at once, or put in the list `after` for a caller in a transaction to send
+    once it commits."""
     settings = app.config["tokens"]
     family = family or uuid.uuid4().hex
+    me, resource = (ticket.subject, ticket.resource) if ticket else (user.me, "")
+    lifetime = settings["ticket_token_lifetime" if ticket else "access_token_lifetime"]
     role = app.storage.role_for(user, client_id)
-    access, row = app.storage.create_token("access", user, user.me, client_id, " ".join(scopes),
-                                           settings["access_token_lifetime"], family, code, auth_time=auth_time,
-                                           encode=access_token_encoder(app, user, client_id, scopes, auth_time, role))
-    refresh, _ = app.storage.create_token("refresh", user, user.me, client_id,
-                                          refresh_scope if refresh_scope is not None else " ".join(scopes),
-                                          settings["refresh_token_lifetime"], family, code, auth_time=auth_time,
-                                          requested_scope=requested_scope)
-    body = {"access_token": access, "token_type": "Bearer", "scope": " ".join(scopes),
-            "expires_in": settings["access_token_lifetime"], "refresh_token": refresh, "me": user.me}
+    access, row = app.storage.create_token("access", user, me, client_id, " ".join(scopes), lifetime, family, code,
+                                           auth_time=auth_time, via="ticket" if ticket else "flow", resource=resource,
+                                           encode=access_token_encoder(app, user, client_id, scopes, auth_time, role,
+                                                                       me=me, resource=resource))
+    body = {"access_token": access, "token_type": "Bearer", "scope": " ".join(scopes), "expires_in": lifetime,
+            "me": me}
+    if not ticket:
+        body["refresh_token"], _ = app.storage.create_token(
+            "refresh", user, user.me, client_id, refresh_scope if refresh_scope is not None else " ".join(scopes),
+            settings["refresh_token_lifetime"], family, code, auth_time=auth_time, requested_scope=requested_scope)
     if role:
         body["role"] = role
     profile = profile_for(app, user, scopes)
     if profile is not None:
         body["profile"] = profile
-    send = app.record_event(TokenIssued(user, user.me, client_id, body["scope"], grant_type, row.jti, row.created_at),
+    send = app.record_event(TokenIssued(user, me, client_id, body["scope"], grant_type, row.jti, row.created_at),
                             TokenIssued.name, user=user, client_id=client_id, scope=body["scope"],
                             grant_type=grant_type, jti=row.jti)  # in the caller's transaction, if any
     if after is None:
@@ -4066,7 +4101,7 @@ def authorization_post(app):
 
 
 def token_post(app):
-    """POST /token: authorization_code and refresh_token grants, and the legacy action=revoke."""
+    """POST /token: authorization_code, refresh_token and ticket grants, and the legacy action=revoke."""
     def handle():
         form = client_id_from_basic(app, posted_form())
         if form.get("action") == "revoke":  # S92
@@ -4082,6 +4117,8 @@ def token_post(app):
                 send()
         elif grant_type == "refresh_token":
             body = refresh_tokens(app, form)
+        elif grant_type == "ticket":
+            body = redeem_ticket(app, form)
         elif not grant_type:
             raise InvalidRequest("The grant_type parameter is missing.")
         else:
@@ -4310,6 +4347,8 @@ def introspection(app, raw):
     body = {"active": True, "me": token.me, "client_id": token.client_id, "scope": token.scope,
             "iat": int(token.created_at.replace(tzinfo=datetime.timezone.utc).timestamp()),
             "token_type": "Bearer", "iss": app.issuer}
+    if token.resource:  # a ticket's token: its audience is the resource (as the JWT's `aud`)
+        body.update(resource=token.resource, aud=token.resource)
     role = app.storage.role_for(token.user, token.client_id)
     if role:
         body["role"] = role  # as it is now: an admin's change shows at once, unlike a JWT's claim
@@ -4351,6 +4390,8 @@ def token_get(app):
     def verify():
         token = presented_token(app)
         body = {"me": token.me, "client_id": token.client_id, "scope": token.scope}
+        if token.resource:  # a ticket's token: what it gives access to
+            body["resource"] = token.resource
         role = app.storage.role_for(token.user, token.client_id)
         return dict(body, role=role) if role else body
     return oauth_json(verify)
@@ -4393,6 +4434,266 @@ def userinfo(app):
 
 
 # ---------------------------------------------------------------------------------------------
+#  Ticketing for IndieAuth (indieweb.org/IndieAuth_Ticket_Auth)
+# ---------------------------------------------------------------------------------------------
+# A user of ours gives someone access to a resource without being asked: we send the subject's server a
+# ticket, which it redeems at our token endpoint for a token whose `me` is the subject (TK8–TK10).  And
+# the other way round: our ticket endpoint takes tickets sent to our users, redeems them at the sender's
+# token endpoint off the request thread, and keeps the tokens, sealed, for the user (TK2–TK7).
+
+TICKET_LIFETIME = 300  # seconds a ticket we send can be redeemed: a server redeems it at once (TK8)
+TICKET_SCOPE = "read"
+TICKET_FIELD_MAX = 2048  # characters of a ticket, resource, subject or iss that the ticket endpoint takes
+RECEIVED_MAX = 200  # tokens a user keeps from tickets: anyone may send tickets, so what they fill is bounded
+METADATA_MAX_BYTES = 64 * 1024
+
+
+class TicketProblem(Exception):
+    """Why a ticket sent to one of our users was not redeemed: recorded in the audit log."""
+
+
+def ticket_url_problem(app, url, what):
+    """'' when `url` may be a ticket's subject, resource, iss or endpoint: an https URL, or in development
+    (a loopback base_url) an http one on loopback, as profile URLs (S6); otherwise what is wrong."""
+    parts = split_url(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"The {what} must be an absolute https URL."
+    if parts.fragment or parts.username is not None or parts.password is not None:
+        return f"The {what} must not contain a fragment or a user name and password."
+    if parts.scheme == "http" and not (app.dev_profiles and is_loopback(parts.hostname)):
+        return f"The {what} must be an https URL (http only on loopback, for a development server)."
+    return ""
+
+
+def ticket_scopes(scope):
+    """The scopes of a ticket we send: `read` unless others are named; UsageError for profile and email,
+    which are about a person, not a resource."""
+    try:
+        scopes = parse_scope(scope or TICKET_SCOPE)
+    except OAuthError as error:
+        raise UsageError(error.description) from None
+    if any(s in PROFILE_SCOPES for s in scopes) or not scopes:
+        raise UsageError("A ticket gives access to a resource: name scopes such as read, not profile or email.")
+    return scopes
+
+
+def server_metadata(http, url):
+    """The JSON object an authorization server publishes at `url` (RFC 8414); FetchError otherwise."""
+    response = http.get(url, accept="application/json", max_bytes=METADATA_MAX_BYTES)
+    if response.status != 200:
+        raise FetchError(f"{url} answered HTTP {response.status}")
+    try:
+        data = json.loads(response.content)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise FetchError(f"{url} is not a JSON metadata document")
+    return data
+
+
+def discover_ticket_endpoint(app, subject):
+    """The subject's ticket endpoint (TK10): its indieauth-metadata's `ticket_endpoint`, else its
+    rel=ticket_endpoint link; FetchError when it has none, or one the rules refuse."""
+    links = profile_discovery(app.http, subject, ("indieauth-metadata", "ticket_endpoint"))
+    endpoint = None
+    if "indieauth-metadata" in links:
+        endpoint = server_metadata(app.http, links["indieauth-metadata"]).get("ticket_endpoint")
+    endpoint = endpoint if isinstance(endpoint, str) and endpoint else links.get("ticket_endpoint")
+    if not endpoint:
+        raise FetchError(f"{subject} publishes no ticket endpoint, so it cannot receive tickets")
+    problem = ticket_url_problem(app, endpoint, "subject's ticket endpoint")
+    if problem:
+        raise FetchError(problem)
+    return endpoint
+
+
+def send_ticket(app, user, subject, resource, scope=""):
+    """Send `subject` a ticket for `resource` from `user` (TK10): the Ticket row, once the subject's ticket
+    endpoint took it.  UsageError for a URL or scope the rules refuse; FetchError when the endpoint cannot
+    be found or reached, or refuses the ticket (also in the audit log)."""
+    subject = canonical_url(subject or "")
+    problem = (ticket_url_problem(app, subject, "subject") or profile_url_problem(subject, app.dev_profiles)
+               or ticket_url_problem(app, resource, "resource"))
+    if problem:
+        raise UsageError(problem)
+    scopes = ticket_scopes(scope)
+    try:
+        endpoint = discover_ticket_endpoint(app, subject)
+        raw, ticket = app.storage.create_ticket(user, subject, resource, " ".join(scopes), endpoint, TICKET_LIFETIME)
+        response = app.http.request("POST", endpoint, accept="application/json", follow_redirects=False,
+                                    data={"ticket": raw, "resource": resource, "subject": subject, "iss": app.issuer})
+        if response.status not in (200, 201, 202):
+            raise FetchError(f"the ticket endpoint {endpoint} refused the ticket (HTTP {response.status})")
+    except FetchError as error:
+        app.storage.log_event("ticket_not_sent", user=user, subject=subject, resource=resource, reason=str(error),
+                              address=app.client_address() or "cli")
+        raise
+    app.event(TicketSent(user, subject, resource, ticket.scope, endpoint, ticket.created_at), TicketSent.name,
+              user=user, subject=subject, resource=resource, scope=ticket.scope, endpoint=endpoint)
+    return ticket
+
+
+def redeem_ticket(app, form):
+    """The token response for `grant_type=ticket` (TK8, TK9): an access token whose `me` is the subject, for
+    the resource, the ticket spent in the same transaction; InvalidGrant for a ticket that is not a live
+    one of ours, and a replay revokes what the first use got (as for codes, SEC1)."""
+    if not form.get("ticket"):
+        raise InvalidRequest("The ticket parameter is missing.")
+    ticket = app.storage.find_ticket(form["ticket"])
+    if ticket is None:
+        raise InvalidGrant("The ticket is not valid.")
+    if ticket.used_at is not None:
+        app.storage.revoke_family(ticket.family)
+        raise InvalidGrant("The ticket was used already; the token issued from it is revoked.")
+    if ticket.expires_at <= app.now():
+        raise InvalidGrant("The ticket has expired.")
+    if ticket.user.disabled_at is not None:
+        raise InvalidGrant("The account that sent this ticket is disabled.")
+    after = []
+    won, body = app.storage.claim(lambda: app.storage.use_ticket(ticket), lambda: token_response(
+        app, ticket.user, canonical_client_id(ticket.endpoint), ticket.scope.split(), family=ticket.family,
+        grant_type="ticket", after=after, ticket=ticket))
+    if not won:
+        app.storage.revoke_family(ticket.family)
+        raise InvalidGrant("The ticket was used already.")
+    for send in after:
+        send()
+    return body
+
+
+def ticket_subject(app, subject):
+    """The enabled user whose profile URL `subject` is, or None."""
+    user = app.storage.get_user(me=canonical_url(subject))
+    return user if user is not None and user.disabled_at is None else None
+
+
+def accept_ticket(app, form):
+    """Take a ticket sent to one of our users (TK2–TK4): its redemption queued (run at once under CGI,
+    whose process ends with the answer).  InvalidRequest for a missing or refused parameter or a subject
+    that is not one of our users (counted against the address, as a wrong secret is)."""
+    for name in ("ticket", "resource", "subject"):
+        if not form.get(name):
+            raise InvalidRequest(f"The {name} parameter is missing.")
+    if any(len(form.get(name, "")) > TICKET_FIELD_MAX for name in ("ticket", "resource", "subject", "iss")):
+        raise InvalidRequest(f"A parameter is longer than {TICKET_FIELD_MAX} characters.")
+    problem = ticket_url_problem(app, form["resource"], "resource") or (
+        form.get("iss") and ticket_url_problem(app, form["iss"], "iss"))
+    if problem:
+        raise InvalidRequest(problem)
+    address = app.client_address()
+    user = app.opened_by(lambda: ticket_subject(app, form["subject"]), SlowDown.now)
+    if user is None:
+        app.storage.log_event("ticket_refused", subject=form["subject"][:255], resource=form["resource"],
+                              reason="the subject is not a user of this server", address=address)
+        raise InvalidRequest("The subject is not a user of this server.")
+    job = functools.partial(redeem_received_ticket, app, user, form["ticket"], form["resource"],
+                            form.get("iss", ""), address)
+    if os.environ.get("GATEWAY_INTERFACE", "").startswith("CGI"):
+        job()
+        return
+    try:
+        app.fetchers.submit(("ticket", token_hash(form["ticket"])), job)
+    except FetchBusy:
+        raise TemporarilyUnavailable("Too many tickets are being redeemed; send it again in a minute.") from None
+
+
+def ticket_token_endpoint(app, resource, iss):
+    """(token endpoint, issuer) to redeem a ticket at (TK5): from the metadata of `iss` when it is given
+    (its `issuer` must be `iss`, RFC 8414 §3.3), else discovered from `resource`; TicketProblem otherwise."""
+    if iss:
+        parts = urllib.parse.urlsplit(iss)
+        path = parts.path.rstrip("/")
+        for url in dict.fromkeys([f"{parts.scheme}://{parts.netloc}/.well-known/oauth-authorization-server{path}",
+                                  iss.rstrip("/") + "/.well-known/oauth-authorization-server"]):
+            try:
+                found = server_metadata(app.http, url)
+            except FetchError as error:
+                last = error
+                continue
+            if found.get("issuer") != iss:
+                raise TicketProblem(f"the metadata of {iss} names another issuer, {found.get('issuer')!r}")
+            return ticket_endpoint_of(app, found.get("token_endpoint")), iss
+        raise TicketProblem(f"the metadata of {iss} cannot be read: {last}")
+    links = profile_discovery(app.http, resource, ("indieauth-metadata", "token_endpoint"))
+    if "indieauth-metadata" in links:
+        found = server_metadata(app.http, links["indieauth-metadata"])
+        return ticket_endpoint_of(app, found.get("token_endpoint")), str(found.get("issuer", ""))[:512]
+    if "token_endpoint" in links:
+        return ticket_endpoint_of(app, links["token_endpoint"]), ""
+    raise TicketProblem(f"{resource} names no authorization server (no indieauth-metadata or token_endpoint link)")
+
+
+def ticket_endpoint_of(app, url):
+    """`url` as the token endpoint to redeem a ticket at; TicketProblem when it is missing or refused."""
+    problem = ticket_url_problem(app, url, "token endpoint") if url else "The metadata has no token_endpoint."
+    if problem:
+        raise TicketProblem(problem)
+    return url
+
+
+def received_token_cipher(app):
+    """The Fernet cipher (AES-CBC with HMAC) that seals received tokens, keyed from the server's secret."""
+    from cryptography.fernet import Fernet
+    key = hashlib.sha256(b"indieauth received tokens\0" + app.secret_key.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def open_received_token(app, row):
+    """{access_token, token_type, refresh_token} of a received token; None when the server's secret changed."""
+    from cryptography.fernet import InvalidToken as Unreadable
+    try:
+        return json.loads(received_token_cipher(app).decrypt(row.sealed.encode()))
+    except (Unreadable, ValueError):
+        return None
+
+
+def redeem_received_ticket(app, user, ticket, resource, iss, address):
+    """Redeem a ticket sent to `user` at the sender's token endpoint (TK5–TK7) and keep the token, sealed;
+    a failure is recorded in the audit log (a defect in the log), never raised: this runs off the request."""
+    issuer = iss
+    try:
+        endpoint, issuer = ticket_token_endpoint(app, resource, iss)
+        response = app.http.request("POST", endpoint, accept="application/json", follow_redirects=False,
+                                    data={"grant_type": "ticket", "ticket": ticket})
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise TicketProblem(f"the token endpoint answered HTTP {response.status} without a JSON object")
+        if response.status != 200 or not isinstance(body.get("access_token"), str):
+            raise TicketProblem(f"the token endpoint refused the ticket (HTTP {response.status}, "
+                                f"{str(body.get('error', 'no access_token'))[:100]})")
+        if not isinstance(body.get("me"), str) or canonical_url(body["me"]) != user.me:
+            raise TicketProblem(f"the token is for {str(body.get('me'))[:255]!r}, not for {user.me}")
+        if len(app.storage.received_tokens(user)) >= RECEIVED_MAX:
+            raise TicketProblem(f"{user.username} keeps {RECEIVED_MAX} received tokens already")
+        expires_in = body.get("expires_in")
+        expires_at = app.now() + datetime.timedelta(seconds=expires_in) if (
+            isinstance(expires_in, int) and 0 < expires_in < 10 * 365 * 86400) else None
+        sealed = received_token_cipher(app).encrypt(json.dumps(
+            {k: body.get(k) for k in ("access_token", "token_type", "refresh_token")}).encode()).decode()
+        scope = str(body.get("scope", ""))[:1000]
+        app.storage.keep_received_token(user, resource, issuer or endpoint, endpoint, scope, sealed, expires_at)
+        app.event(TicketReceived(user, resource, issuer or endpoint, scope, app.now()), TicketReceived.name,
+                  user=user, resource=resource, issuer=issuer or endpoint, scope=scope, address=address)
+    except (FetchError, TicketProblem) as problem:
+        app.storage.log_event("ticket_failed", user=user, resource=resource, issuer=issuer, reason=str(problem),
+                              address=address)
+    except Exception:  # a defect: logged with its traceback, never a request's 500 (under CGI this runs in one)
+        log.exception("redeeming a ticket for %s failed", user.username)
+    finally:
+        app.storage.close()
+
+
+# -- endpoints: the ticket endpoint
+
+def ticket_post(app):
+    """POST /ticket: a ticket for one of our users, taken with 202 Accepted and redeemed off the request."""
+    return oauth_json(lambda: accept_ticket(app, posted_form()) or {}, success=202)
+
+
+# ---------------------------------------------------------------------------------------------
 #  Server Metadata (IndieAuth §4.1.1; RFC 8414)
 # ---------------------------------------------------------------------------------------------
 
@@ -4414,7 +4715,8 @@ def metadata(app):
         "require_pushed_authorization_requests": app.config["security"]["require_par"],
         "scopes_supported": [s.name for s in app.scopes.values()],
         "response_types_supported": ["code"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "ticket"],
+        "ticket_endpoint": app.url("ticket"),
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
@@ -5577,7 +5879,8 @@ class IndieAuth(SignIn):
     def profile_links(self):
         """The discovery links of this server, as (rel, absolute URL) pairs (S17, S18)."""
         return [("indieauth-metadata", self.url(".well-known/oauth-authorization-server")),
-                ("authorization_endpoint", self.url("auth")), ("token_endpoint", self.url("token"))]
+                ("authorization_endpoint", self.url("auth")), ("token_endpoint", self.url("token")),
+                ("ticket_endpoint", self.url("ticket"))]
 
     def event(self, event, kind=None, user=None, **data):
         """Record `event` in the audit log and deliver it to plugins; a plugin's failure is only logged."""
@@ -5587,7 +5890,8 @@ class IndieAuth(SignIn):
         """Record `event` in the audit log now; returns the call that delivers it to plugins, for a caller
         in a transaction to make once it has committed (track_event sees only what was committed)."""
         if kind:
-            data.setdefault("address", self.client_address() or "cli")  # no address: the command line
+            if "address" not in data:  # given by work done off a request (a ticket redeemed in the background)
+                data["address"] = self.client_address() or "cli"  # no address: the command line
             self.storage.log_event(kind, user=user, **data)
         return functools.partial(self._deliver_event, event)
 
@@ -5623,6 +5927,7 @@ class IndieAuth(SignIn):
         b.route("/par", "POST", on(par_post))
         b.route("/token", "POST", on(token_post))
         b.route("/token", "GET", on(token_get))
+        b.route("/ticket", "POST", on(ticket_post))
         b.route("/revoke", "POST", on(revoke_post))
         b.route("/introspect", "POST", on(introspect_post))
         b.route("/userinfo", ["GET", "POST"], on(userinfo))
