@@ -5438,6 +5438,64 @@ def grant_forget(app):
     app.redirect("/tokens")
 
 
+TICKET_NOTICES = {"sent": "The ticket is sent: the subject's server can now redeem it for a token.",
+                  "deleted": "The received token is deleted.", "revoked": "The ticket and its token are revoked."}
+
+
+def tickets_page(app, error=None, status=200, values=None):
+    """The signed-in person's tickets: tokens received from other servers' tickets, a form to send one, and
+    the tickets sent, each with the live token it gave (never a token itself, until asked)."""
+    user = app.require_user()
+    bottle.response.status = status
+    live = {t.family: t for t in app.storage.live_tokens(user) if t.via == "ticket"}
+    return app.render("tickets.tpl", title="Tickets", received=app.storage.received_tokens(user),
+                      sent=app.storage.sent_tickets(user), live=live, now=app.now(), error=error,
+                      values=values or {}, notice=TICKET_NOTICES.get(bottle.request.query.get("done", ""), ""))
+
+
+def tickets_send(app):
+    """POST /tickets/send: send a ticket (send_ticket); what went wrong is shown above the form, kept filled in."""
+    user = app.require_user()
+    app.check_csrf()
+    values = {name: form_value(name).strip() for name in ("subject", "resource", "scope")}
+    try:
+        send_ticket(app, user, values["subject"], values["resource"], values["scope"])
+    except (UsageError, FetchError) as error:
+        return tickets_page(app, str(error), 400, values)
+    app.redirect("/tickets?done=sent")
+
+
+def tickets_received(app):
+    """POST /tickets/received: show one received token (to copy it into a reader), or delete it."""
+    user = app.require_user()
+    app.check_csrf()
+    row = next((t for t in app.storage.received_tokens(user) if str(t.id) == form_value("id")), None)
+    if row is None:
+        fail(400, "That received token is not here any more: it expired or was deleted.")
+    if form_value("action") == "delete":
+        app.storage.delete_received_token(user, row.id)
+        app.redirect("/tickets?done=deleted")
+    opened = open_received_token(app, row)
+    if opened is None:
+        fail(400, "This token cannot be read: the server's secret key changed after it was received. "
+                  "Delete it and ask the sender for a new ticket.")
+    return app.render("ticket_token.tpl", title="Received token", row=row, token=opened["access_token"])
+
+
+def tickets_revoke(app):
+    """POST /tickets/revoke: a sent ticket can no longer be redeemed, and the token it gave is revoked."""
+    user = app.require_user()
+    app.check_csrf()
+    ticket = next((t for t in app.storage.sent_tickets(user) if str(t.id) == form_value("id")), None)
+    if ticket is None:
+        fail(400, "That ticket is not here any more.")
+    app.storage.use_ticket(ticket)
+    for token in app.storage.live_tokens(user):
+        if token.family == ticket.family:
+            revoke_token_row(app, token)
+    app.redirect("/tickets?done=revoked")
+
+
 def log_page(app):
     """The audit log: everyone's for the owner and admins, one's own for everyone else."""
     user = app.require_user()
@@ -5944,6 +6002,10 @@ class IndieAuth(SignIn):
         b.route("/tokens/new", "POST", on(token_new_post))
         b.route("/tokens/revoke", "POST", on(tokens_revoke))
         b.route("/tokens/forget", "POST", on(grant_forget))
+        b.route("/tickets", "GET", on(tickets_page))
+        b.route("/tickets/send", "POST", on(tickets_send))
+        b.route("/tickets/received", "POST", on(tickets_received))
+        b.route("/tickets/revoke", "POST", on(tickets_revoke))
         b.route("/log", "GET", on(log_page))
         b.route("/selftest", "GET", on(selftest))
         b.route("/selftest/echo", "GET", on(selftest_echo))
@@ -6773,6 +6835,36 @@ def cmd_token_revoke(app, args):
     return 0
 
 
+def cmd_ticket_send(app, args):
+    """ticket send: the ticket is sent (send_ticket), or exit 1 saying why the subject's server has not got it."""
+    try:
+        ticket = send_ticket(app, user_or_owner(app, args.user), args.subject, args.resource, args.scope)
+    except FetchError as error:
+        print(f"indieauth: the ticket was not sent: {error}", file=sys.stderr)
+        return 1
+    print(f"sent a ticket to {ticket.subject} for {ticket.resource} ({ticket.scope}); "
+          f"it can be redeemed for {TICKET_LIFETIME // 60} minutes")
+    return 0
+
+
+def cmd_ticket_list(app, args):
+    user = user_or_owner(app, args.user)
+    stamp = lambda at: at.isoformat() + "Z" if at else None
+    sent = [{"subject": t.subject, "resource": t.resource, "scope": t.scope, "sent": stamp(t.created_at),
+             "redeemed": stamp(t.used_at)} for t in app.storage.sent_tickets(user)]
+    received = [{"resource": t.resource, "issuer": t.issuer, "scope": t.scope, "received": stamp(t.created_at),
+                 "expires": stamp(t.expires_at)} for t in app.storage.received_tokens(user)]
+    if args.json:
+        print(json.dumps({"sent": sent, "received": received}, indent=2))
+        return 0
+    for t in sent:
+        print(f"sent      {t['sent'][:16]}  {t['subject']}  {t['resource']}  {t['scope']}  "
+              f"{'redeemed' if t['redeemed'] else 'not redeemed'}")
+    for t in received:
+        print(f"received  {t['received'][:16]}  {t['resource']}  from {t['issuer']}  {t['scope']}")
+    return 0
+
+
 def cmd_keys_rotate(app, args):
     """keys rotate: a new signing key; the old one stays published until its last token expires."""
     value = app.config["tokens"]["signing_key"]
@@ -6954,6 +7046,18 @@ def build_parser(app=None, disabled=True, config=None):
     p.add_argument("--client", help="revoke every token of this client_id")
     p.add_argument("--all", action="store_true", help="revoke every token")
     p.set_defaults(handler=cmd_token_revoke)
+    tickets = sub.add_parser("ticket", help="tickets: give someone access to a resource of yours").add_subparsers(
+        dest="ticket_command", metavar="ACTION", parser_class=ArgumentParser, required=True)
+    p = tickets.add_parser("send", help="send a ticket to a person's site; their server redeems it for a token")
+    p.add_argument("--subject", required=True, help="who gets access: their site's URL (profile URL)")
+    p.add_argument("--resource", required=True, help="to what: the URL of the page or feed")
+    p.add_argument("--scope", default="read", help='scopes, separated by spaces (default: "read")')
+    p.add_argument("--user", help="who sends it (default: the owner)")
+    p.set_defaults(handler=cmd_ticket_send)
+    p = tickets.add_parser("list", help="list the tickets sent and the tokens received (never a token itself)")
+    p.add_argument("--user", help="whose (default: the owner)")
+    p.add_argument("--json", action="store_true", help="print them as JSON")
+    p.set_defaults(handler=cmd_ticket_list)
     keys = sub.add_parser("keys", help="signing keys of JWT access tokens").add_subparsers(
         dest="keys_command", metavar="ACTION", parser_class=ArgumentParser, required=True)
     keys.add_parser("rotate", help="make a new signing key").set_defaults(handler=cmd_keys_rotate)
@@ -6988,7 +7092,8 @@ def build_parser(app=None, disabled=True, config=None):
     p.add_argument("client_id", help="the app's client_id, from `client list`")
     p.add_argument("--json", action="store_true", help='print {"client_id", "tokens_revoked"} as JSON')
     p.set_defaults(handler=cmd_client_remove)
-    groups = {None: sub, "user": user, "token": tok, "keys": keys, "resource-server": rs, "client": client}
+    groups = {None: sub, "user": user, "token": tok, "ticket": tickets, "keys": keys, "resource-server": rs,
+              "client": client}
     if app is not None:
         app.pm.hook.register_commands(app=app, subparsers=sub, groups={k: v for k, v in groups.items() if k})
     if disabled:

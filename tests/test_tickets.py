@@ -385,3 +385,130 @@ def test_between_two_real_servers(tmp_path):
             assert verified["resource"] == f"http://127.0.0.1:{port_a}/private/feed"
         for app in (a, b):
             app.close()
+
+
+# -- the command line: `indieauth ticket send` and `ticket list` ---------------------------------------
+
+def cli(folder, *args):
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k not in ("INDIEAUTH_CONFIG", "GATEWAY_INTERFACE")}
+    return subprocess.run([sys.executable, "-m", "indieauth", "--config", str(folder / "indieauth.toml"), *args],
+                          cwd=folder, capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_the_command_line_sends_a_ticket_and_lists_it(tmp_path, subject_site):
+    assert cli(tmp_path, "init", "--me", "https://alice.example/", "--base-url", "http://127.0.0.1:8080/").returncode == 0
+    config = tmp_path / "indieauth.toml"
+    config.write_text(config.read_text().replace("[tokens]", '[security]\nfetch_allow = ["127.0.0.1/32"]\n\n[tokens]'))
+    sent = cli(tmp_path, "ticket", "send", "--subject", subject_site.url_for("/"), "--resource",
+               "https://alice.example/private/", "--scope", "read follow")
+    assert sent.returncode == 0, sent.stderr
+    assert f"sent a ticket to {subject_site.url_for('/')}" in sent.stdout
+    (posted,) = sent_tickets(subject_site)
+    assert posted["iss"] == "http://127.0.0.1:8080/" and posted["resource"] == "https://alice.example/private/"
+    listed = json.loads(cli(tmp_path, "ticket", "list", "--json").stdout)
+    assert [(t["subject"], t["scope"], t["redeemed"]) for t in listed["sent"]] == [
+        (subject_site.url_for("/"), "read follow", None)]
+    assert listed["received"] == []
+    assert posted["ticket"] not in cli(tmp_path, "ticket", "list").stdout  # never the ticket itself
+
+
+def test_the_command_line_says_why_a_ticket_was_not_sent(tmp_path):
+    assert cli(tmp_path, "init", "--me", "https://alice.example/", "--base-url", "http://127.0.0.1:8080/").returncode == 0
+    refused = cli(tmp_path, "ticket", "send", "--subject", "http://127.0.0.1:9/", "--resource", "https://a.example/")
+    assert refused.returncode == 1 and "the ticket was not sent" in refused.stderr and "Traceback" not in refused.stderr
+    bad = cli(tmp_path, "ticket", "send", "--subject", "https://bob.example/", "--resource", "https://a.example/#x")
+    assert bad.returncode == 2 and "fragment" in bad.stderr
+
+
+# -- the Tickets page ----------------------------------------------------------------------------------
+
+def test_the_page_sends_a_ticket_and_shows_it_sent(tapp, tweb, subject_site):
+    page = tweb.get("/tickets")
+    assert page.html.find("a", href="/tickets") is not None  # in the navigation
+    form = page.forms["send-ticket"]
+    assert form["scope"].value == "read"
+    form["subject"], form["resource"] = subject_site.url_for("/"), "https://alice.example/private/"
+    done = form.submit(status=303).follow()
+    assert "The ticket is sent" in done.text and "waiting to be redeemed" in done.text
+    redeem(tweb, sent_tickets(subject_site)[0]["ticket"])
+    assert "token in use until" in tweb.get("/tickets").text
+
+
+def test_a_ticket_that_cannot_be_sent_is_explained_and_the_form_kept(tweb):
+    form = tweb.get("/tickets").forms["send-ticket"]
+    form["subject"], form["resource"] = "https://bob.example/", "https://alice.example/#private"
+    page = form.submit(status=400)
+    assert "must not contain a fragment" in page.html.find(id="ticket-error").text
+    assert page.forms["send-ticket"]["resource"].value == "https://alice.example/#private"
+
+
+def test_revoking_a_sent_ticket_ends_its_token_and_the_ticket(tapp, alice, tweb, subject_site):
+    send(tapp, alice, subject_site)
+    send(tapp, alice, subject_site, resource="https://alice.example/other/")
+    first, second = (t["ticket"] for t in sent_tickets(subject_site))
+    token = redeem(tweb, first).json["access_token"]
+    page = tweb.get("/tickets")
+    forms = [f for f in page.forms.values() if f.action == "/tickets/revoke"]
+    assert len(forms) == 2
+    for form in forms:
+        form.submit(status=303)
+    tweb.get("/token", headers={"Authorization": "Bearer " + token}, status=401)
+    assert redeem(tweb, second, status=400).json["error"] == "invalid_grant"  # revoked before it was redeemed
+    assert tapp.storage.events(user=alice)[0].kind == "token_revoked" or any(
+        e.kind == "token_revoked" for e in tapp.storage.events(user=alice))
+
+
+def keep_received(tapp, user, resource="https://carol.example/feed", token="carols-token"):
+    sealed = indieauth.received_token_cipher(tapp).encrypt(json.dumps({"access_token": token}).encode()).decode()
+    return tapp.storage.keep_received_token(user, resource, "https://carol.example/", "https://carol.example/token",
+                                            "read", sealed)
+
+
+def test_a_received_token_is_shown_when_asked_and_deleted(tapp, alice, tweb):
+    keep_received(tapp, alice)
+    page = tweb.get("/tickets")
+    assert "https://carol.example/feed" in page.text and "carols-token" not in page.text
+    form = next(f for f in page.forms.values() if f.action == "/tickets/received")
+    shown = form.submit("action", value="show")
+    assert shown.html.find("textarea", id="token").text == "carols-token"
+    assert shown.headers["Cache-Control"] == "no-store"
+    form.submit("action", value="delete", status=303)
+    assert tapp.storage.received_tokens(alice) == []
+
+
+def test_a_received_token_sealed_under_another_secret_says_so(tapp, alice, tweb):
+    from cryptography.fernet import Fernet
+    row = tapp.storage.keep_received_token(alice, "https://carol.example/feed", "https://carol.example/",
+                                           "https://carol.example/token", "read",
+                                           Fernet(Fernet.generate_key()).encrypt(b'{"access_token": "x"}').decode())
+    form = next(f for f in tweb.get("/tickets").forms.values() if f.action == "/tickets/received")
+    page = form.submit("action", value="show", status=400)
+    assert "secret key changed" in page.text
+    assert tapp.storage.received_tokens(alice)[0].id == row.id  # nothing lost: it can still be deleted
+
+
+def test_another_users_tickets_and_tokens_are_out_of_reach(tapp, alice, tweb, subject_site):
+    bob = tapp.storage.create_user("bob", "https://bob.example/")
+    row = keep_received(tapp, bob)
+    ticket = indieauth.send_ticket(tapp, bob, subject_site.url_for("/"), "https://bob.example/private/")
+    csrf = tweb.get("/tickets").forms["send-ticket"]["csrf_token"].value
+    tweb.post("/tickets/received", {"csrf_token": csrf, "id": row.id, "action": "show"}, status=400)
+    tweb.post("/tickets/received", {"csrf_token": csrf, "id": row.id, "action": "delete"}, status=400)
+    tweb.post("/tickets/revoke", {"csrf_token": csrf, "id": ticket.id}, status=400)
+    assert len(tapp.storage.received_tokens(bob)) == 1 and tapp.storage.find_ticket(
+        sent_tickets(subject_site)[0]["ticket"]).used_at is None
+
+
+@pytest.mark.parametrize("path", ["/tickets/send", "/tickets/received", "/tickets/revoke"])
+def test_the_forms_refuse_a_post_without_the_csrf_token(tapp, alice, tweb, path):
+    row = keep_received(tapp, alice)
+    tweb.post(path, {"id": row.id, "action": "delete", "subject": "https://bob.example/",
+                     "resource": "https://alice.example/"}, status=403)
+    assert len(tapp.storage.received_tokens(alice)) == 1
+
+
+def test_the_page_needs_a_signed_in_person(tapp):
+    assert webtest.TestApp(tapp).get("/tickets", status=303).location.startswith("http://localhost/login")
