@@ -5658,7 +5658,7 @@ def docs_page(app):
     """GET /docs: the developer page, with its endpoints (from the metadata), a sign-in snippet and the
     OAuth tester (static/docs.js), whose client_id and redirect_uri are this page's own URL."""
     return app.render("docs.tpl", title="For developers", metadata=metadata(app), links=app.profile_links(),
-                      tester_client_id=app.url("docs"), scopes=sorted(app.scopes))
+                      tester_client_id=app.url("docs"), scopes=sorted(app.scopes), ticket_minutes=TICKET_LIFETIME // 60)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -5707,7 +5707,7 @@ def home(app):
 
 CORS_PATHS = ("/par", "/token", "/revoke", "/introspect", "/userinfo", "/.well-known/oauth-authorization-server",
               "/.well-known/jwks.json")
-API_PATHS = ("/par", "/token", "/introspect", "/revoke", "/userinfo")
+API_PATHS = ("/par", "/token", "/introspect", "/revoke", "/userinfo", "/ticket")
 # Names of the values that prove something to whoever holds them: never logged.  A route wildcard with one
 # of these names (the core's /login/once/<token>, /auth/consent/<key>; a plugin's: hosting's /invite/<token>)
 # is redacted from every log line that names a request path; query strings are never logged at all.

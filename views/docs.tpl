@@ -12,6 +12,7 @@ purpose = {
     "jwks_uri": "The public keys that sign JWT access tokens, so a resource server can verify them itself.",
     "pushed_authorization_request_endpoint": "RFC 9126: an app POSTs its authorization request first and sends the person with the request_uri it gets back.",
     "service_documentation": "This page: the endpoints, how to use them, and an OAuth tester.",
+    "ticket_endpoint": "Ticketing for IndieAuth: another server POSTs ticket, resource, subject and iss here to give one of this server's users access (202 Accepted).",
 }
 def breakable(url):
     """`url` escaped, with a line-break opportunity after each slash, so narrow screens need not scroll."""
@@ -123,6 +124,23 @@ proving, put these lines in the <code>&lt;head&gt;</code> of that page. Apps rea
 <p>It answers <code>{"me", "client_id", "scope"}</code> for a live token and <code>401</code> for anything
 else. A resource server that holds a credential uses the introspection endpoint instead; one that
 verifies JWTs itself uses the keys at <code>jwks_uri</code>, but then does not see revocations.</p>
+
+<h2 id="tickets">Tickets: giving someone access without being asked</h2>
+<p>Ticketing for IndieAuth lets a person give someone else access to something private (posts only
+friends may read, a private feed) before they ask. On the <a href="/tickets">Tickets</a> page (or with
+<code>indieauth ticket send --subject URL --resource URL</code>) the person names the friend's site and the
+resource. This server finds the friend's <code>ticket_endpoint</code> (through their site's
+<code>indieauth-metadata</code>, or a <code>rel="ticket_endpoint"</code> link) and POSTs it a ticket:</p>
+<pre><code>ticket=…&amp;resource=https://you.example/private/&amp;subject=https://friend.example/&amp;iss={{metadata["issuer"]}}</code></pre>
+<p>The friend's server redeems it here within {{ticket_minutes}} minutes, once:</p>
+<label for="ticket-curl">Redeeming a ticket</label>
+<textarea id="ticket-curl" class="token" rows="3" wrap="off" readonly>curl {{token_endpoint}} -d grant_type=ticket -d ticket=THE_TICKET</textarea>
+<button type="button" class="secondary" data-copy="ticket-curl" hidden>Copy command</button>
+<p>The answer is an access token whose <code>me</code> is the friend's URL and whose JWT <code>aud</code> is the
+resource, with no refresh token; a used or expired ticket gets <code>invalid_grant</code>. A resource server
+verifying it (GET on the token endpoint, or introspection) sees <code>resource</code> too. The other way round,
+tickets sent to people on this server arrive at <code>ticket_endpoint</code>; the server redeems them at the
+sender's token endpoint and keeps the tokens, encrypted, on the person's Tickets page, to copy into a reader.</p>
 
 <h2 id="button">A “Sign in with your domain” form for your app</h2>
 <p>Put this on your app's sign-in page. It only asks for the person's URL and sends it to your app
