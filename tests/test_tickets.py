@@ -1,4 +1,4 @@
-"""Ticketing for IndieAuth (issue 19; spec checklist TK1–TK13), both roles.
+"""Ticketing for IndieAuth (issue 19; spec checklist §3.1, whose items the tests name), both roles.
 
 Sending: our user gives a subject access to a resource; the subject's server (a FakeServer here, two real
 instances at the end) receives the ticket and redeems it at our token endpoint.  Receiving: another server
@@ -69,7 +69,7 @@ def redeem(web, ticket, status=200, **extra):
 
 # -- sending: discovery, the ticket sent, redeeming it at our token endpoint (TK8–TK10, TK12) ----------
 
-def test_a_ticket_is_sent_to_the_subjects_ticket_endpoint_with_our_issuer(tapp, alice, subject_site):
+def test_a_ticket_is_sent_to_the_subjects_ticket_endpoint_with_our_issuer(tapp, alice, subject_site):  # TK10
     ticket = send(tapp, alice, subject_site)
     (posted,) = sent_tickets(subject_site)
     assert posted["subject"] == subject_site.url_for("/") and posted["iss"] == tapp.issuer
@@ -104,7 +104,7 @@ def test_a_refused_ticket_is_an_error_and_recorded(tapp, alice, subject_site):
     assert event.kind == "ticket_not_sent" and "HTTP 400" in json.loads(event.data)["reason"]
 
 
-def test_the_redeemed_token_is_the_subjects_for_the_resource(tapp, alice, subject_site, tweb):
+def test_the_redeemed_token_is_the_subjects_for_the_resource(tapp, alice, subject_site, tweb):  # TK8, TK9, TK11
     send(tapp, alice, subject_site, scope="read follow")
     body = redeem(tweb, sent_tickets(subject_site)[0]["ticket"]).json
     assert body["me"] == subject_site.url_for("/") and body["scope"] == "read follow"
@@ -127,7 +127,7 @@ def test_the_redeemed_token_is_the_subjects_for_the_resource(tapp, alice, subjec
     assert tapp.storage.events(user=alice)[0].kind == "token_issued"
 
 
-def test_a_ticket_works_once_and_a_replay_revokes_its_token(tapp, alice, subject_site, tweb):
+def test_a_ticket_works_once_and_a_replay_revokes_its_token(tapp, alice, subject_site, tweb):  # TK8, TK9
     send(tapp, alice, subject_site)
     raw = sent_tickets(subject_site)[0]["ticket"]
     token = redeem(tweb, raw).json["access_token"]
@@ -252,7 +252,7 @@ class Heard:
         self.events.append(event)
 
 
-def test_a_ticket_for_our_user_is_accepted_redeemed_and_kept_sealed(make_app, sender):
+def test_a_ticket_for_our_user_is_accepted_redeemed_and_kept_sealed(make_app, sender):  # TK2, TK4, TK5, TK6, TK7
     heard = Heard()
     tapp = make_app(LOCAL, plugins=[heard])
     alice = tapp.storage.create_user("owner", "https://alice.example/", role="owner")
@@ -283,7 +283,7 @@ def test_another_secret_key_cannot_open_a_received_token(make_app, tmp_path, sen
     assert indieauth.open_received_token(tapp, token) is None
 
 
-def test_without_iss_the_token_endpoint_is_discovered_from_the_resource(make_app, sender):
+def test_without_iss_the_token_endpoint_is_discovered_from_the_resource(make_app, sender):  # TK5
     tapp = make_app(LOCAL)
     alice = tapp.storage.create_user("owner", "https://alice.example/", role="owner")
     sender.route("/feed", (200, {"Link": f'<{sender.url_for("/.well-known/oauth-authorization-server")}>; '
@@ -293,7 +293,7 @@ def test_without_iss_the_token_endpoint_is_discovered_from_the_resource(make_app
     assert token.token_endpoint == sender.url_for("/token") and token.issuer == sender.url_for("/")
 
 
-def test_an_unknown_subject_gets_400_and_is_recorded(tapp, alice, sender):
+def test_an_unknown_subject_gets_400_and_is_recorded(tapp, alice, sender):  # TK3
     body = post_ticket(webtest.TestApp(tapp), sender, subject="https://nobody.example/", status=400).json
     assert body["error"] == "invalid_request" and "not a user of this server" in body["error_description"]
     assert logged(tapp, "ticket_refused")[0]["subject"] == "https://nobody.example/"
@@ -308,7 +308,7 @@ def test_guessing_subjects_is_throttled(tapp, alice, sender):
 
 
 @pytest.mark.parametrize("missing", ["ticket", "resource", "subject"])
-def test_a_missing_parameter_is_400(tapp, alice, sender, missing):
+def test_a_missing_parameter_is_400(tapp, alice, sender, missing):  # TK2
     body = post_ticket(webtest.TestApp(tapp), sender, status=400, **{missing: None}).json
     assert body == {"error": "invalid_request", "error_description": f"The {missing} parameter is missing."}
 
@@ -320,7 +320,7 @@ def test_a_bad_ticket_is_recorded_and_nothing_is_kept(tapp, alice, sender):
     assert tapp.storage.received_tokens(alice) == []
 
 
-def test_a_token_for_someone_else_is_not_kept(tapp, alice, sender):
+def test_a_token_for_someone_else_is_not_kept(tapp, alice, sender):  # TK7
     sender.me = "https://mallory.example/"
     post_ticket(webtest.TestApp(tapp), sender)
     assert "not for https://alice.example/" in logged(tapp, "ticket_failed")[0]["reason"]
@@ -349,7 +349,7 @@ def test_a_private_address_is_not_fetched_without_fetch_allow(make_app, sender):
     assert sender.requests == [] and tapp.storage.received_tokens(alice) == []
 
 
-def test_under_cgi_the_ticket_is_redeemed_before_the_answer(tapp, alice, sender, monkeypatch):
+def test_under_cgi_the_ticket_is_redeemed_before_the_answer(tapp, alice, sender, monkeypatch):  # TK4
     monkeypatch.setenv("GATEWAY_INTERFACE", "CGI/1.1")  # the process ends with the answer: no thread may be left
     post_ticket(webtest.TestApp(tapp), sender)
     assert len(tapp.storage.received_tokens(alice)) == 1

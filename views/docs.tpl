@@ -131,7 +131,11 @@ friends may read, a private feed) before they ask. On the <a href="/tickets">Tic
 <code>indieauth ticket send --subject URL --resource URL</code>) the person names the friend's site and the
 resource. This server finds the friend's <code>ticket_endpoint</code> (through their site's
 <code>indieauth-metadata</code>, or a <code>rel="ticket_endpoint"</code> link) and POSTs it a ticket:</p>
-<pre><code>ticket=…&amp;resource=https://you.example/private/&amp;subject=https://friend.example/&amp;iss={{metadata["issuer"]}}</code></pre>
+<label for="ticket-post">What a ticket endpoint receives (form-encoded)</label>
+<textarea id="ticket-post" class="token" rows="4" wrap="off" readonly>ticket=THE_TICKET
+resource=https://you.example/private/
+subject=https://friend.example/
+iss={{metadata["issuer"]}}</textarea>
 <p>The friend's server redeems it here within {{ticket_minutes}} minutes, once:</p>
 <label for="ticket-curl">Redeeming a ticket</label>
 <textarea id="ticket-curl" class="token" rows="3" wrap="off" readonly>curl {{token_endpoint}} -d grant_type=ticket -d ticket=THE_TICKET</textarea>

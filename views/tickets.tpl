@@ -23,7 +23,7 @@ here for you. <a href="/docs#tickets">How tickets work</a></p>
       <td data-label="Received">{{token.created_at.strftime("%Y-%m-%d %H:%M")}}</td>
       <td data-label="Expires">{{("expired " if token.expires_at <= now else "") + token.expires_at.strftime("%Y-%m-%d %H:%M") if token.expires_at else "not said"}}</td>
       <td>
-        <form class="inline" method="post" action="/tickets/received">
+        <form class="inline wrap" method="post" action="/tickets/received">
           <input type="hidden" name="csrf_token" value="{{csrf_token}}">
           <input type="hidden" name="id" value="{{token.id}}">
           <button type="submit" name="action" value="show" class="small secondary" aria-label="Show the token for {{token.resource}}">Show</button>
