@@ -4445,6 +4445,7 @@ TICKET_LIFETIME = 300  # seconds a ticket we send can be redeemed: a server rede
 TICKET_SCOPE = "read"
 TICKET_FIELD_MAX = 2048  # characters of a ticket, resource, subject or iss that the ticket endpoint takes
 RECEIVED_MAX = 200  # tokens a user keeps from tickets: anyone may send tickets, so what they fill is bounded
+TICKET_REDEEMERS, TICKET_QUEUE = 2, 16  # threads redeeming tickets sent to our users, and tickets waiting
 METADATA_MAX_BYTES = 64 * 1024
 
 
@@ -4568,8 +4569,8 @@ def ticket_subject(app, subject):
 
 
 def accept_ticket(app, form):
-    """Take a ticket sent to one of our users (TK2–TK4): its redemption queued (run at once under CGI,
-    whose process ends with the answer).  InvalidRequest for a missing or refused parameter or a subject
+    """Take a ticket sent to one of our users (TK2–TK4): its redemption queued on `app.ticket_fetchers`
+    (TemporarilyUnavailable when full; run at once under CGI, whose process ends with the answer).  InvalidRequest for a missing or refused parameter or a subject
     that is not one of our users (counted against the address, as a wrong secret is)."""
     for name in ("ticket", "resource", "subject"):
         if not form.get(name):
@@ -4592,7 +4593,7 @@ def accept_ticket(app, form):
         job()
         return
     try:
-        app.fetchers.submit(("ticket", token_hash(form["ticket"])), job)
+        app.ticket_fetchers.submit(("ticket", token_hash(form["ticket"])), job)
     except FetchBusy:
         raise TemporarilyUnavailable("Too many tickets are being redeemed; send it again in a minute.") from None
 
@@ -5854,6 +5855,10 @@ class IndieAuth(SignIn):
         self.client_cache = ClientCache(clock=clock)
         self.logo_cache = {}
         self.fetchers = Fetchers(clock=clock)
+        # tickets sent to our users are redeemed on a pool of their own: anyone may send them, and a flood of
+        # them must not leave the sign-in flow's client discovery waiting
+        self.ticket_fetchers = Fetchers(size=TICKET_REDEEMERS, queue=TICKET_QUEUE, clock=clock,
+                                        name="indieauth-tickets")
         self.client_wait = client_wait  # more than AUTH_CLIENT_WAIT: tests that do not look at the waiting page
         self.keys = SigningKeys(self)
         self.pm = make_plugin_manager(config, plugins)
@@ -6110,6 +6115,7 @@ class IndieAuth(SignIn):
         """Give back every database connection: called by the server once it has swapped a newly built app
         in (SIGHUP) and the requests this one was answering are done, or before it forks its workers."""
         self.fetchers.stop()
+        self.ticket_fetchers.stop()
         close_all = getattr(self.storage, "close_all", None)  # a plugin's backend may have none
         if close_all is not None:
             close_all()

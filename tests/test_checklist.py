@@ -26,7 +26,7 @@ DECISIONS = {
            "`profile` when granted), never a token, and is spent (issue 18: clients that send scope but "
            "redeem at /auth, such as the indieauth PyPI client, expect `me`); PKCE, client_id and "
            "redirect_uri are checked as at /token",
-    "TK4": "the ticket endpoint answers 202 Accepted and redeems on the fetcher pool, off the request; under "
+    "TK4": "the ticket endpoint answers 202 Accepted and redeems on a fetcher pool of its own, off the request; under "
            "CGI, whose process ends with its answer, it redeems first (still 202)",
     "TK9": "a ticket's token comes without a refresh token and lasts [tokens] ticket_token_lifetime (30 days): "
            "the receiver cannot know the client_id a refresh would need, and the sender renews by sending a "

@@ -349,6 +349,16 @@ def test_a_private_address_is_not_fetched_without_fetch_allow(make_app, sender):
     assert sender.requests == [] and tapp.storage.received_tokens(alice) == []
 
 
+def test_a_flood_of_tickets_fills_a_queue_of_its_own_then_is_refused(tapp, alice, sender):
+    sender.route("/.well-known/oauth-authorization-server", lambda request: sender.hang(10))
+    web = webtest.TestApp(tapp)
+    queued = indieauth.TICKET_REDEEMERS + indieauth.TICKET_QUEUE
+    answers = [post_ticket(web, sender, ticket=f"t{i}", status="*") for i in range(queued + 3)]
+    assert [a.status_int for a in answers[:indieauth.TICKET_REDEEMERS]] == [202] * indieauth.TICKET_REDEEMERS
+    assert answers[-1].status_int == 503 and answers[-1].json["error"] == "temporarily_unavailable"
+    assert not tapp.fetchers.running  # the sign-in flow's pool has nothing of it
+
+
 def test_under_cgi_the_ticket_is_redeemed_before_the_answer(tapp, alice, sender, monkeypatch):  # TK4
     monkeypatch.setenv("GATEWAY_INTERFACE", "CGI/1.1")  # the process ends with the answer: no thread may be left
     post_ticket(webtest.TestApp(tapp), sender)
