@@ -2608,6 +2608,11 @@ class Fetchers:
             self.stopped = True
             self.changed.notify_all()
 
+    def join(self):
+        """Wait until every thread has ended (call `stop` first)."""
+        for thread in list(self.threads):
+            thread.join()
+
 
 # Special-use networks [RFC 6890] refused on top of what `ipaddress` calls non-global: Python's
 # own tables differ between versions and count NAT64 (64:ff9b::/96) or 192.0.0.9 as global.
@@ -6113,12 +6118,21 @@ class IndieAuth(SignIn):
 
     def close(self):
         """Give back every database connection: called by the server once it has swapped a newly built app
-        in (SIGHUP) and the requests this one was answering are done, or before it forks its workers."""
+        in (SIGHUP) and the requests this one was answering are done, or before it forks its workers.  Tickets
+        being redeemed in the background finish first (lost otherwise), and their connections are closed then."""
         self.fetchers.stop()
         self.ticket_fetchers.stop()
         close_all = getattr(self.storage, "close_all", None)  # a plugin's backend may have none
-        if close_all is not None:
+        if close_all is None:
+            return
+        if not self.ticket_fetchers.threads:
             close_all()
+            return
+
+        def when_redeemed():  # a ticket being redeemed writes to the database: its connection is closed after
+            self.ticket_fetchers.join()
+            close_all()
+        threading.Thread(target=when_redeemed, name="indieauth-close", daemon=True).start()
 
 
 def catch_errors(callback):
