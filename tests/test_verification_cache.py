@@ -33,6 +33,9 @@ KEEPS_TOKENS = {
     "get_invite", "use_invite", "redeem_invite", "list_invites", "get_grant", "list_grants", "save_grant",
     "forget_grant", "add_resource_server", "check_resource_server", "list_resource_servers",
     "log_event", "events", "activity", "purge",
+    # tickets: spending one issues a token, never ends one (revoking a ticket's token is revoke_family's)
+    "create_ticket", "find_ticket", "use_ticket", "sent_tickets", "keep_received_token", "received_tokens",
+    "delete_received_token",
 }
 
 
