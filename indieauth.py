@@ -147,6 +147,9 @@ SETTINGS = {
         "access_token_lifetime": Setting("duration", 86400, "How long an access token works, e.g. \"1h\" or \"1d\"."),
         "refresh_token_lifetime": Setting("duration", 30 * 86400,
                                           "How long an unused refresh token works; each use gives a new one."),
+        "ticket_token_lifetime": Setting("duration", 30 * 86400,
+                                         "How long an access token redeemed from a ticket you sent works (it comes "
+                                         "without a refresh token: send a new ticket to renew it)."),
         "algorithm": Setting("str", "EdDSA", "Signing algorithm of JWT access tokens: EdDSA, RS256 or ES256.",
                              ("EdDSA", "RS256", "ES256")),
         "signing_key": Setting("secret", {"file": "signing-key.pem"},
@@ -544,7 +547,7 @@ STORAGE_ROWS = {
     "authcode": "id user user_id me client_id redirect_uri code_challenge code_challenge_method scope created_at "
                 "auth_time expires_at used_at requested_scope",
     "token": "id jti kind via family code_id user user_id me client_id scope created_at auth_time expires_at "
-             "last_used_at revoked_at requested_scope",  # kind: access|refresh; via: flow|testing
+             "last_used_at revoked_at requested_scope resource",  # kind: access|refresh; via: flow|testing|ticket
     "signingkey": "id kid algorithm public_jwk created_at retired_at publish_until",  # public_jwk: JSON
     "grant": "id user_id client_id scope created_at",
     "resourceserver": "id name created_at revoked_at",
@@ -555,10 +558,38 @@ STORAGE_ROWS = {
     "event": "id kind user user_id data at",  # data: JSON object
     "devicecode": "id client_id scope client_data family interval next_poll_at created_at expires_at user user_id "
                   "granted_scope auth_time answered_at denied used_at",  # user: who answered; client_data: JSON
+    "ticket": "id user user_id subject resource scope endpoint family created_at expires_at used_at",
+    "receivedtoken": "id user_id resource issuer token_endpoint scope sealed created_at expires_at",
 }
 
 
-class StorageContract(typing.Protocol):
+class TicketContract(typing.Protocol):
+    """The part of the storage contract that Ticketing for IndieAuth adds: the tickets a user sends (single
+    use, like codes) and the tokens a user receives from other servers' tickets (kept as given, sealed)."""
+
+    def create_ticket(self, user, subject, resource, scope, endpoint, lifetime):
+        """(raw, row) of a new ticket `user` sends to `subject` for `resource`; its `family` is new."""
+
+    def find_ticket(self, raw):
+        """The ticket with its user, whatever its state, or None."""
+
+    def use_ticket(self, ticket):
+        """Single use: True for exactly one caller, while it was unused."""
+
+    def sent_tickets(self, user):
+        """The tickets `user` sent, newest first."""
+
+    def keep_received_token(self, user, resource, issuer, token_endpoint, scope, sealed, expires_at=None):
+        """Store a token `user` received from a ticket; its row."""
+
+    def received_tokens(self, user):
+        """The tokens `user` received, newest first, expired ones too until purge removes them."""
+
+    def delete_received_token(self, user, token_id):
+        """Delete one of `user`'s received tokens; True when there was one."""
+
+
+class StorageContract(TicketContract, typing.Protocol):
     """What the server asks of its storage: the peewee `Storage` below, or what `storage_backend` returns.
 
     A `user` argument is a user row or its id; `raw` is a secret as the browser or client holds it, which
@@ -712,9 +743,9 @@ class StorageContract(typing.Protocol):
 
     # -- tokens
     def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None, via="flow",
-                     auth_time=None, encode=None, requested_scope=""):
+                     auth_time=None, encode=None, requested_scope="", resource=""):
         """(raw, row) of a new token; lifetime 0 never expires.  `encode(jti, iat, exp)` makes the raw
-        token (a JWT) when given, else it is random.  `requested_scope` is kept as given."""
+        token (a JWT) when given, else it is random.  `requested_scope` and `resource` are kept as given."""
 
     def find_token(self, raw):
         """The token with its user, whatever its state."""
@@ -851,9 +882,10 @@ class StorageContract(typing.Protocol):
 
     def purge(self):
         """Delete what can serve no more; {table: count} for authrequest, session, loginlink, invite, token, authcode,
-        devicecode, failure, callbackstate, event: expired requests, sessions, callback states, unused invites and
-        device codes, expired or used sign-in links, old failures, events past log_retention (0: kept for ever), and
-        codes, used device codes and tokens REPLAY_MEMORY after they expired (a late replay is still recognised)."""
+        devicecode, failure, callbackstate, ticket, receivedtoken, event: expired requests, sessions, callback
+        states, received tokens, unused invites and device codes, expired or used sign-in links, old failures,
+        events past log_retention (0: kept for ever), and codes, used device codes, tickets and tokens
+        REPLAY_MEMORY after they expired (a late replay is still recognised)."""
 
 
 class BaseModel(peewee.Model):
@@ -969,7 +1001,7 @@ class Token(BaseModel):
     token_hash = peewee.CharField(max_length=64, unique=True)
     jti = peewee.CharField(max_length=32, unique=True)
     kind = peewee.CharField(max_length=8)  # "access" or "refresh"
-    via = peewee.CharField(max_length=8, default="flow")  # "flow" or "testing"
+    via = peewee.CharField(max_length=8, default="flow")  # "flow", "testing" or "ticket"
     family = peewee.CharField(max_length=32, index=True)
     code = peewee.ForeignKeyField(AuthCode, null=True, on_delete="SET NULL")
     user = peewee.ForeignKeyField(User, on_delete="CASCADE")
@@ -982,6 +1014,7 @@ class Token(BaseModel):
     last_used_at = peewee.DateTimeField(null=True)
     revoked_at = peewee.DateTimeField(null=True)
     requested_scope = peewee.TextField(default="")  # a refresh token's: what the app asked for at first
+    resource = peewee.TextField(default="")  # what it is for (a ticket's resource); "" for the person's own use
 
 
 class SigningKey(BaseModel):
@@ -1090,6 +1123,36 @@ class DeviceCode(BaseModel):
     used_at = peewee.DateTimeField(null=True)
 
 
+class Ticket(BaseModel):
+    """A ticket a user sent (Ticketing for IndieAuth): redeemed once, within minutes, at the token endpoint
+    for an access token whose `me` is the subject; the tokens it yields are of its `family`."""
+
+    ticket_hash = peewee.CharField(max_length=64, unique=True)
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    subject = peewee.CharField(max_length=255)
+    resource = peewee.TextField()
+    scope = peewee.TextField(default="")
+    endpoint = peewee.TextField()  # the subject's ticket_endpoint it was sent to (the tokens' client_id)
+    family = peewee.CharField(max_length=32)
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField(index=True)
+    used_at = peewee.DateTimeField(null=True)
+
+
+class ReceivedToken(BaseModel):
+    """An access token another server gave a user of ours for one of its resources, from a ticket it sent;
+    `sealed` holds the token (and a refresh token, if any) encrypted with the server's secret."""
+
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    resource = peewee.TextField()
+    issuer = peewee.TextField()
+    token_endpoint = peewee.TextField()
+    scope = peewee.TextField(default="")
+    sealed = peewee.TextField()
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField(null=True, index=True)
+
+
 class SchemaVersion(BaseModel):
     version = peewee.IntegerField(primary_key=True)
     applied_at = peewee.DateTimeField(default=utcnow)
@@ -1179,12 +1242,19 @@ def _migration_8(migrator):
     migrator.database.create_tables([DeviceCode])
 
 
+def _migration_9(migrator):
+    """Ticketing for IndieAuth (issue 19): the tickets users send, the tokens they receive from tickets, and
+    the resource a token is for."""
+    migrator.database.create_tables([Ticket, ReceivedToken])
+    _add_missing_columns(migrator, Token, ["resource"])
+
+
 # Each migration is (version, function(migrator)), run by Storage.migrate on `migrator.database`.
 # Append, never edit: a migration that changes an existing table uses `migrator` (playhouse.migrate)
 # and checks `migrator.database.get_columns` first, because the versions that create tables create
 # them from the current models.
 MIGRATIONS = [(1, _migration_1), (2, _migration_2), (3, _migration_3), (4, _migration_4), (5, _migration_5),
-              (6, _migration_6), (7, _migration_7), (8, _migration_8)]
+              (6, _migration_6), (7, _migration_7), (8, _migration_8), (9, _migration_9)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -1709,14 +1779,14 @@ class StoredProtocol:
 
     # -- tokens
     def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None, via="flow",
-                     auth_time=None, encode=None, requested_scope=""):
+                     auth_time=None, encode=None, requested_scope="", resource=""):
         jti, now = secrets.token_hex(16), self.now()
         expires = now + datetime.timedelta(seconds=lifetime) if lifetime else None
         raw = encode(jti, now, expires) if encode else secrets.token_urlsafe(32)
         row = self._insert_token(self.database, token_hash=token_hash(raw), jti=jti, kind=kind, via=via,
                                  family=family, code=code, user=user, me=me, client_id=client_id, scope=scope,
                                  created_at=now, auth_time=auth_time, expires_at=expires,
-                                 requested_scope=requested_scope)
+                                 requested_scope=requested_scope, resource=resource)
         return raw, row
 
     def find_token(self, raw):
@@ -1859,6 +1929,8 @@ class StoredProtocol:
                                                     | (DeviceCode.expires_at < replayed)),
             "failure": Failure.delete().where(Failure.at < now - datetime.timedelta(seconds=self.failure_window)),
             "callbackstate": CallbackState.delete().where(CallbackState.expires_at < now),
+            "ticket": Ticket.delete().where(Ticket.expires_at < replayed),
+            "receivedtoken": ReceivedToken.delete().where(ReceivedToken.expires_at < now),
         }
         if self.log_retention:
             deletes["event"] = Event.delete().where(Event.at < now - datetime.timedelta(seconds=self.log_retention))
@@ -1880,7 +1952,38 @@ class StoredProtocol:
             return None
 
 
-class Storage(StoredAccounts, StoredProtocol):
+class StoredTickets:
+    """The peewee Storage's rows of Ticketing for IndieAuth: tickets sent and tokens received."""
+
+    def create_ticket(self, user, subject, resource, scope, endpoint, lifetime):
+        raw, now = secrets.token_urlsafe(32), self.now()
+        row = Ticket.create(ticket_hash=token_hash(raw), user=user, subject=subject, resource=resource, scope=scope,
+                            endpoint=endpoint, family=uuid.uuid4().hex, created_at=now,
+                            expires_at=now + datetime.timedelta(seconds=lifetime))
+        self.purge_now_and_then()
+        return raw, row
+
+    def find_ticket(self, raw):
+        return Ticket.select(Ticket, User).join(User).where(Ticket.ticket_hash == token_hash(raw)).first()
+
+    def use_ticket(self, ticket):
+        return Ticket.update(used_at=self.now()).where(Ticket.id == ticket.id, Ticket.used_at.is_null()).execute() == 1
+
+    def sent_tickets(self, user):
+        return list(Ticket.select().where(Ticket.user == user).order_by(Ticket.id.desc()))
+
+    def keep_received_token(self, user, resource, issuer, token_endpoint, scope, sealed, expires_at=None):
+        return ReceivedToken.create(user=user, resource=resource, issuer=issuer, token_endpoint=token_endpoint,
+                                    scope=scope, sealed=sealed, created_at=self.now(), expires_at=expires_at)
+
+    def received_tokens(self, user):
+        return list(ReceivedToken.select().where(ReceivedToken.user == user).order_by(ReceivedToken.id.desc()))
+
+    def delete_received_token(self, user, token_id):
+        return ReceivedToken.delete().where(ReceivedToken.user == user, ReceivedToken.id == token_id).execute() == 1
+
+
+class Storage(StoredAccounts, StoredProtocol, StoredTickets):
     """StorageContract on peewee: the default backend (storage_backend).  It owns its database: every
     public method runs with the models bound to it (bind_storage_methods); `bound()` and `database` are
     its own, for tests and scripts, not part of the contract."""
@@ -1982,7 +2085,7 @@ class Storage(StoredAccounts, StoredProtocol):
                              f"server ({SCHEMA_VERSION}): upgrade indieauth")
 
 
-for _part in (StoredAccounts, StoredProtocol, Storage):
+for _part in (StoredAccounts, StoredProtocol, StoredTickets, Storage):
     bind_storage_methods(_part)
 
 
@@ -2218,6 +2321,29 @@ class TokenRevoked(ServerEvent):
     scope: str
     kind: str
     jti: str
+    at: datetime.datetime
+
+
+@dataclasses.dataclass
+class TicketSent(ServerEvent):
+    """A user sent a ticket (Ticketing for IndieAuth): `subject` may now redeem it for `resource`."""
+    name = "ticket_sent"
+    user: object
+    subject: str
+    resource: str
+    scope: str
+    endpoint: str
+    at: datetime.datetime
+
+
+@dataclasses.dataclass
+class TicketReceived(ServerEvent):
+    """Another server's ticket for one of our users was redeemed: the token is kept for them."""
+    name = "ticket_received"
+    user: object
+    resource: str
+    issuer: str
+    scope: str
     at: datetime.datetime
 
 
@@ -2570,6 +2696,11 @@ class Fetchers:
         with self.changed:
             self.stopped = True
             self.changed.notify_all()
+
+    def join(self):
+        """Wait until every thread has ended (call `stop` first)."""
+        for thread in list(self.threads):
+            thread.join()
 
 
 # Special-use networks [RFC 6890] refused on top of what `ipaddress` calls non-global: Python's
@@ -3083,9 +3214,12 @@ class ClientCache:
             self._keep(self.failures, client, self.failure_ttl)
 
 
-def profile_discovery(http, me):
-    """{rel: absolute URL} of the IndieAuth links a profile page publishes (IndieAuth §4.1): the first
-    of each rel, Link header before <link> elements, as clients read them; FetchError if unreadable."""
+DISCOVERY_RELS = ("indieauth-metadata", "authorization_endpoint", "token_endpoint")
+
+
+def profile_discovery(http, me, rels=DISCOVERY_RELS):
+    """{rel: absolute URL} of the IndieAuth links (`rels`) a profile page publishes (IndieAuth §4.1): the
+    first of each rel, Link header before <link> elements, as clients read them; FetchError if unreadable."""
     response = http.get(me, accept="text/html", max_bytes=HTML_MAX_BYTES)
     if response.status != 200:
         raise FetchError(f"HTTP {response.status}")
@@ -3096,11 +3230,10 @@ def profile_discovery(http, me):
         soup = bs4.BeautifulSoup(response.content, "html.parser")
         links += [(urllib.parse.urljoin(response.url, tag["href"]), tuple(r.lower() for r in tag.get("rel", [])))
                   for tag in soup.find_all(["link", "a"], href=True)]
-    for url, rels in links:
-        for rel in rels:
+    for url, link_rels in links:
+        for rel in link_rels:
             found.setdefault(rel, url)
-    return {rel: found[rel] for rel in ("indieauth-metadata", "authorization_endpoint", "token_endpoint")
-            if rel in found}
+    return {rel: found[rel] for rel in rels if rel in found}
 
 
 LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")  # never SVG: it can carry script
@@ -3914,22 +4047,24 @@ def epoch(moment):
     return int(moment.replace(tzinfo=datetime.timezone.utc).timestamp())
 
 
-def access_token_encoder(app, user, client_id, scopes, auth_time, role=None):
+def access_token_encoder(app, user, client_id, scopes, auth_time, role=None, me=None, resource=""):
     """`encode(jti, iat, exp)` for Storage.create_token: a JWT with RFC 9068's claims, or None for
     opaque tokens.  Plugins add claims through token_claims; the core's claims always win, and `role`
-    is the core's alone: only a pre-registered client's tokens carry one."""
+    is the core's alone: only a pre-registered client's tokens carry one.  `sub` is `me` (the user's own
+    profile URL unless given: a ticket's subject), `aud` the resource when there is one, else `me`."""
     if app.config["tokens"]["format"] != "jwt":
         return None
+    me = me or user.me
 
     def encode(jti, iat, exp):
         claims = {}
-        for extra in reversed(app.pm.hook.token_claims(app=app, me=user.me, client=client_id,
+        for extra in reversed(app.pm.hook.token_claims(app=app, me=me, client=client_id,
                                                         scopes=list(scopes), extra={})):
             claims.update(extra or {})
         claims.pop("role", None)
         if role:
             claims["role"] = role
-        claims.update({"iss": app.issuer, "sub": user.me, "aud": user.me, "client_id": client_id,
+        claims.update({"iss": app.issuer, "sub": me, "aud": resource or me, "client_id": client_id,
                        "scope": " ".join(scopes), "iat": epoch(iat), "exp": epoch(exp), "jti": jti,
                        "auth_time": epoch(auth_time or iat)})
         return app.keys.sign(claims)
@@ -4002,28 +4137,33 @@ def profile_for(app, user, scopes):
 
 
 def token_response(app, user, client_id, scopes, code=None, family=None, refresh_scope=None, auth_time=None,
-                   grant_type="authorization_code", after=None, requested_scope=""):
+                   grant_type="authorization_code", after=None, requested_scope="", ticket=None):
     """Issue an access and a refresh token; the JSON body of S62 (and S71 for a refresh).  The refresh token
-    keeps `requested_scope`, what the app first asked for (refresh_tokens).  The TokenIssued event is sent
-    at once, or put in the list `after` for a caller in a transaction to send once it commits."""
+    keeps `requested_scope`, what the app first asked for (refresh_tokens).  For a `ticket` (TK9) the access
+    token alone, whose `me` is the ticket's subject, for its resource, for `ticket_token_lifetime`.  The
+    TokenIssued event is sent at once, or put in the list `after` for a caller in a transaction to send
+    once it commits."""
     settings = app.config["tokens"]
     family = family or uuid.uuid4().hex
+    me, resource = (ticket.subject, ticket.resource) if ticket else (user.me, "")
+    lifetime = settings["ticket_token_lifetime" if ticket else "access_token_lifetime"]
     role = app.storage.role_for(user, client_id)
-    access, row = app.storage.create_token("access", user, user.me, client_id, " ".join(scopes),
-                                           settings["access_token_lifetime"], family, code, auth_time=auth_time,
-                                           encode=access_token_encoder(app, user, client_id, scopes, auth_time, role))
-    refresh, _ = app.storage.create_token("refresh", user, user.me, client_id,
-                                          refresh_scope if refresh_scope is not None else " ".join(scopes),
-                                          settings["refresh_token_lifetime"], family, code, auth_time=auth_time,
-                                          requested_scope=requested_scope)
-    body = {"access_token": access, "token_type": "Bearer", "scope": " ".join(scopes),
-            "expires_in": settings["access_token_lifetime"], "refresh_token": refresh, "me": user.me}
+    access, row = app.storage.create_token("access", user, me, client_id, " ".join(scopes), lifetime, family, code,
+                                           auth_time=auth_time, via="ticket" if ticket else "flow", resource=resource,
+                                           encode=access_token_encoder(app, user, client_id, scopes, auth_time, role,
+                                                                       me=me, resource=resource))
+    body = {"access_token": access, "token_type": "Bearer", "scope": " ".join(scopes), "expires_in": lifetime,
+            "me": me}
+    if not ticket:
+        body["refresh_token"], _ = app.storage.create_token(
+            "refresh", user, user.me, client_id, refresh_scope if refresh_scope is not None else " ".join(scopes),
+            settings["refresh_token_lifetime"], family, code, auth_time=auth_time, requested_scope=requested_scope)
     if role:
         body["role"] = role
     profile = profile_for(app, user, scopes)
     if profile is not None:
         body["profile"] = profile
-    send = app.record_event(TokenIssued(user, user.me, client_id, body["scope"], grant_type, row.jti, row.created_at),
+    send = app.record_event(TokenIssued(user, me, client_id, body["scope"], grant_type, row.jti, row.created_at),
                             TokenIssued.name, user=user, client_id=client_id, scope=body["scope"],
                             grant_type=grant_type, jti=row.jti)  # in the caller's transaction, if any
     if after is None:
@@ -4080,7 +4220,8 @@ def authorization_post(app):
 
 
 def token_post(app):
-    """POST /token: authorization_code, refresh_token and device_code grants, and the legacy action=revoke."""
+    """POST /token: authorization_code, refresh_token, device_code and ticket grants, and the legacy
+    action=revoke."""
     def handle():
         form = client_id_from_basic(app, posted_form())
         if form.get("action") == "revoke":  # S92
@@ -4098,6 +4239,8 @@ def token_post(app):
             body = refresh_tokens(app, form)
         elif grant_type == DEVICE_GRANT:
             body = device_token(app, form)
+        elif grant_type == "ticket":
+            body = redeem_ticket(app, form)
         elif not grant_type:
             raise InvalidRequest("The grant_type parameter is missing.")
         else:
@@ -4564,6 +4707,8 @@ def introspection(app, raw):
     body = {"active": True, "me": token.me, "client_id": token.client_id, "scope": token.scope,
             "iat": int(token.created_at.replace(tzinfo=datetime.timezone.utc).timestamp()),
             "token_type": "Bearer", "iss": app.issuer}
+    if token.resource:  # a ticket's token: its audience is the resource (as the JWT's `aud`)
+        body.update(resource=token.resource, aud=token.resource)
     role = app.storage.role_for(token.user, token.client_id)
     if role:
         body["role"] = role  # as it is now: an admin's change shows at once, unlike a JWT's claim
@@ -4605,6 +4750,8 @@ def token_get(app):
     def verify():
         token = presented_token(app)
         body = {"me": token.me, "client_id": token.client_id, "scope": token.scope}
+        if token.resource:  # a ticket's token: what it gives access to
+            body["resource"] = token.resource
         role = app.storage.role_for(token.user, token.client_id)
         return dict(body, role=role) if role else body
     return oauth_json(verify)
@@ -4647,6 +4794,280 @@ def userinfo(app):
 
 
 # ---------------------------------------------------------------------------------------------
+#  Ticketing for IndieAuth (indieweb.org/IndieAuth_Ticket_Auth)
+# ---------------------------------------------------------------------------------------------
+# A user of ours gives someone access to a resource without being asked: we send the subject's server a
+# ticket, which it redeems at our token endpoint for a token whose `me` is the subject (TK8–TK10).  And
+# the other way round: our ticket endpoint takes tickets sent to our users, redeems them at the sender's
+# token endpoint off the request thread, and keeps the tokens, sealed, for the user (TK2–TK7).
+
+TICKET_LIFETIME = 300  # seconds a ticket we send can be redeemed: a server redeems it at once (TK8)
+TICKET_SCOPE = "read"
+TICKET_FIELD_MAX = 2048  # characters of a ticket, resource, subject or iss that the ticket endpoint takes
+RECEIVED_MAX = 200  # tokens a user keeps from tickets: anyone may send tickets, so what they fill is bounded
+TICKET_REDEEMERS, TICKET_QUEUE = 2, 16  # threads redeeming tickets sent to our users, and tickets waiting
+METADATA_MAX_BYTES = 64 * 1024
+
+
+class TicketProblem(Exception):
+    """Why a ticket sent to one of our users was not redeemed: recorded in the audit log."""
+
+
+def ticket_url_problem(app, url, what):
+    """'' when `url` may be a ticket's subject, resource, iss or endpoint: an https URL, or in development
+    (a loopback base_url) an http one on loopback, as profile URLs (S6); otherwise what is wrong."""
+    parts = split_url(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"The {what} must be an absolute https URL."
+    if parts.fragment or parts.username is not None or parts.password is not None:
+        return f"The {what} must not contain a fragment or a user name and password."
+    if parts.scheme == "http" and not (app.dev_profiles and is_loopback(parts.hostname)):
+        return f"The {what} must be an https URL (http only on loopback, for a development server)."
+    return ""
+
+
+def ticket_scopes(scope):
+    """The scopes of a ticket we send: `read` unless others are named; UsageError for profile and email,
+    which are about a person, not a resource."""
+    try:
+        scopes = parse_scope(scope or TICKET_SCOPE)
+    except OAuthError as error:
+        raise UsageError(error.description) from None
+    if any(s in PROFILE_SCOPES for s in scopes) or not scopes:
+        raise UsageError("A ticket gives access to a resource: name scopes such as read, not profile or email.")
+    return scopes
+
+
+def server_metadata(http, url):
+    """The JSON object an authorization server publishes at `url` (RFC 8414); FetchError otherwise."""
+    response = http.get(url, accept="application/json", max_bytes=METADATA_MAX_BYTES)
+    if response.status != 200:
+        raise FetchError(f"{url} answered HTTP {response.status}")
+    try:
+        data = json.loads(response.content)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise FetchError(f"{url} is not a JSON metadata document")
+    return data
+
+
+def discover_ticket_endpoint(app, subject):
+    """The subject's ticket endpoint (TK10): its indieauth-metadata's `ticket_endpoint`, else its
+    rel=ticket_endpoint link; FetchError when it has none, or one the rules refuse."""
+    links = profile_discovery(app.http, subject, ("indieauth-metadata", "ticket_endpoint"))
+    endpoint = None
+    if "indieauth-metadata" in links:
+        endpoint = server_metadata(app.http, links["indieauth-metadata"]).get("ticket_endpoint")
+    endpoint = endpoint if isinstance(endpoint, str) and endpoint else links.get("ticket_endpoint")
+    if not endpoint:
+        raise FetchError(f"{subject} publishes no ticket endpoint, so it cannot receive tickets")
+    problem = ticket_url_problem(app, endpoint, "subject's ticket endpoint")
+    if problem:
+        raise FetchError(problem)
+    return endpoint
+
+
+def send_ticket(app, user, subject, resource, scope=""):
+    """Send `subject` a ticket for `resource` from `user` (TK10): the Ticket row, once the subject's ticket
+    endpoint took it.  UsageError for a URL or scope the rules refuse; FetchError when the endpoint cannot
+    be found or reached, or refuses the ticket (also in the audit log)."""
+    subject = canonical_url(subject or "")
+    problem = (ticket_url_problem(app, subject, "subject") or profile_url_problem(subject, app.dev_profiles)
+               or ticket_url_problem(app, resource, "resource"))
+    if problem:
+        raise UsageError(problem)
+    scopes = ticket_scopes(scope)
+    try:
+        endpoint = discover_ticket_endpoint(app, subject)
+        raw, ticket = app.storage.create_ticket(user, subject, resource, " ".join(scopes), endpoint, TICKET_LIFETIME)
+        response = app.http.request("POST", endpoint, accept="application/json", follow_redirects=False,
+                                    data={"ticket": raw, "resource": resource, "subject": subject, "iss": app.issuer})
+        if response.status not in (200, 201, 202):
+            raise FetchError(f"the ticket endpoint {endpoint} refused the ticket (HTTP {response.status})")
+    except FetchError as error:
+        app.storage.log_event("ticket_not_sent", user=user, subject=subject, resource=resource, reason=str(error),
+                              address=app.client_address() or "cli")
+        raise
+    app.event(TicketSent(user, subject, resource, ticket.scope, endpoint, ticket.created_at), TicketSent.name,
+              user=user, subject=subject, resource=resource, scope=ticket.scope, endpoint=endpoint)
+    return ticket
+
+
+def redeem_ticket(app, form):
+    """The token response for `grant_type=ticket` (TK8, TK9): an access token whose `me` is the subject, for
+    the resource, the ticket spent in the same transaction; InvalidGrant for a ticket that is not a live
+    one of ours, and a replay revokes what the first use got (as for codes, SEC1)."""
+    if not form.get("ticket"):
+        raise InvalidRequest("The ticket parameter is missing.")
+    ticket = app.storage.find_ticket(form["ticket"])
+    if ticket is None:
+        raise InvalidGrant("The ticket is not valid.")
+    if ticket.used_at is not None:
+        app.storage.revoke_family(ticket.family)
+        raise InvalidGrant("The ticket was used already; the token issued from it is revoked.")
+    if ticket.expires_at <= app.now():
+        raise InvalidGrant("The ticket has expired.")
+    if ticket.user.disabled_at is not None:
+        raise InvalidGrant("The account that sent this ticket is disabled.")
+    after = []
+    won, body = app.storage.claim(lambda: app.storage.use_ticket(ticket), lambda: token_response(
+        app, ticket.user, canonical_client_id(ticket.endpoint), ticket.scope.split(), family=ticket.family,
+        grant_type="ticket", after=after, ticket=ticket))
+    if not won:
+        app.storage.revoke_family(ticket.family)
+        raise InvalidGrant("The ticket was used already.")
+    for send in after:
+        send()
+    return body
+
+
+def ticket_subject(app, subject):
+    """The enabled user whose profile URL `subject` is, or None."""
+    user = app.storage.get_user(me=canonical_url(subject))
+    return user if user is not None and user.disabled_at is None else None
+
+
+def accept_ticket(app, form):
+    """Take a ticket sent to one of our users (TK2–TK4): its redemption queued on `app.ticket_fetchers`
+    (TemporarilyUnavailable when full; run at once under CGI, whose process ends with the answer).  InvalidRequest for a missing or refused parameter or a subject
+    that is not one of our users (counted against the address, as a wrong secret is)."""
+    for name in ("ticket", "resource", "subject"):
+        if not form.get(name):
+            raise InvalidRequest(f"The {name} parameter is missing.")
+    if any(len(form.get(name, "")) > TICKET_FIELD_MAX for name in ("ticket", "resource", "subject", "iss")):
+        raise InvalidRequest(f"A parameter is longer than {TICKET_FIELD_MAX} characters.")
+    problem = ticket_url_problem(app, form["resource"], "resource") or (
+        form.get("iss") and ticket_url_problem(app, form["iss"], "iss"))
+    if problem:
+        raise InvalidRequest(problem)
+    address = app.client_address()
+    user = app.opened_by(lambda: ticket_subject(app, form["subject"]), SlowDown.now)
+    if user is None:
+        app.storage.log_event("ticket_refused", subject=form["subject"][:255], resource=form["resource"],
+                              reason="the subject is not a user of this server", address=address)
+        raise InvalidRequest("The subject is not a user of this server.")
+    job = functools.partial(redeem_received_ticket, app, user, form["ticket"], form["resource"],
+                            form.get("iss", ""), address)
+    if os.environ.get("GATEWAY_INTERFACE", "").startswith("CGI"):
+        job()
+        return
+    try:
+        app.ticket_fetchers.submit(("ticket", token_hash(form["ticket"])), job)
+    except FetchBusy:
+        raise TemporarilyUnavailable("Too many tickets are being redeemed; send it again in a minute.") from None
+
+
+def ticket_token_endpoint(app, resource, iss):
+    """(token endpoint, issuer) to redeem a ticket at (TK5): from the metadata of `iss` when it is given
+    (its `issuer` must be `iss`, RFC 8414 §3.3), else discovered from `resource`; TicketProblem otherwise."""
+    if iss:
+        parts = urllib.parse.urlsplit(iss)
+        path = parts.path.rstrip("/")
+        for url in dict.fromkeys([f"{parts.scheme}://{parts.netloc}/.well-known/oauth-authorization-server{path}",
+                                  iss.rstrip("/") + "/.well-known/oauth-authorization-server"]):
+            try:
+                found = server_metadata(app.http, url)
+            except FetchError as error:
+                last = error
+                continue
+            if found.get("issuer") != iss:
+                raise TicketProblem(f"the metadata of {iss} names another issuer, {found.get('issuer')!r}")
+            return ticket_endpoint_of(app, found.get("token_endpoint")), iss
+        raise TicketProblem(f"the metadata of {iss} cannot be read: {last}")
+    links = profile_discovery(app.http, resource, ("indieauth-metadata", "token_endpoint"))
+    if "indieauth-metadata" in links:
+        found = server_metadata(app.http, links["indieauth-metadata"])
+        return ticket_endpoint_of(app, found.get("token_endpoint")), str(found.get("issuer", ""))[:512]
+    if "token_endpoint" in links:
+        return ticket_endpoint_of(app, links["token_endpoint"]), ""
+    raise TicketProblem(f"{resource} names no authorization server (no indieauth-metadata or token_endpoint link)")
+
+
+def ticket_endpoint_of(app, url):
+    """`url` as the token endpoint to redeem a ticket at; TicketProblem when it is missing or refused."""
+    problem = ticket_url_problem(app, url, "token endpoint") if url else "The metadata has no token_endpoint."
+    if problem:
+        raise TicketProblem(problem)
+    return url
+
+
+def received_token_cipher(app):
+    """The Fernet cipher (AES-CBC with HMAC) that seals received tokens, keyed from the server's secret."""
+    from cryptography.fernet import Fernet
+    key = hashlib.sha256(b"indieauth received tokens\0" + app.secret_key.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def open_received_token(app, row):
+    """{access_token, token_type, refresh_token} of a received token; None when the server's secret changed."""
+    from cryptography.fernet import InvalidToken as Unreadable
+    try:
+        return json.loads(received_token_cipher(app).decrypt(row.sealed.encode()))
+    except (Unreadable, ValueError):
+        return None
+
+
+def redeem_received_ticket(app, user, ticket, resource, iss, address):
+    """Redeem a ticket sent to `user` at the sender's token endpoint (TK5–TK7) and keep the token, sealed;
+    a failure is recorded in the audit log (a defect in the log), never raised: this runs off the request."""
+    issuer = iss
+    try:
+        endpoint, issuer = ticket_token_endpoint(app, resource, iss)
+        response = app.http.request("POST", endpoint, accept="application/json", follow_redirects=False,
+                                    data={"grant_type": "ticket", "ticket": ticket})
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise TicketProblem(f"the token endpoint answered HTTP {response.status} without a JSON object")
+        if response.status != 200 or not isinstance(body.get("access_token"), str):
+            raise TicketProblem(f"the token endpoint refused the ticket (HTTP {response.status}, "
+                                f"{str(body.get('error', 'no access_token'))[:100]})")
+        if not isinstance(body.get("me"), str) or canonical_url(body["me"]) != user.me:
+            raise TicketProblem(f"the token is for {str(body.get('me'))[:255]!r}, not for {user.me}")
+        if len(app.storage.received_tokens(user)) >= RECEIVED_MAX:
+            raise TicketProblem(f"{user.username} keeps {RECEIVED_MAX} received tokens already")
+        expires_in = body.get("expires_in")
+        expires_at = app.now() + datetime.timedelta(seconds=expires_in) if (
+            isinstance(expires_in, int) and 0 < expires_in < 10 * 365 * 86400) else None
+        sealed = received_token_cipher(app).encrypt(json.dumps(
+            {k: body.get(k) for k in ("access_token", "token_type", "refresh_token")}).encode()).decode()
+        scope = str(body.get("scope", ""))[:1000]
+        app.storage.keep_received_token(user, resource, issuer or endpoint, endpoint, scope, sealed, expires_at)
+        app.event(TicketReceived(user, resource, issuer or endpoint, scope, app.now()), TicketReceived.name,
+                  user=user, resource=resource, issuer=issuer or endpoint, scope=scope, address=address)
+    except (FetchError, TicketProblem) as problem:
+        app.storage.log_event("ticket_failed", user=user, resource=resource, issuer=issuer, reason=str(problem),
+                              address=address)
+    except Exception:  # a defect: logged with its traceback, never a request's 500 (under CGI this runs in one)
+        log.exception("redeeming a ticket for %s failed", user.username)
+    finally:
+        app.storage.close()
+
+
+def after_tickets(pool, then):
+    """Stop the ticket pool and call `then` (closing every database connection) once the tickets being
+    redeemed are done: at once when none is, else on a thread of its own (a redemption writes to the database)."""
+    pool.stop()
+    if not pool.threads:
+        return then()
+
+    def when_redeemed():
+        pool.join()
+        then()
+    threading.Thread(target=when_redeemed, name="indieauth-close", daemon=True).start()
+
+
+# -- endpoints: the ticket endpoint
+
+def ticket_post(app):
+    """POST /ticket: a ticket for one of our users, taken with 202 Accepted and redeemed off the request."""
+    return oauth_json(lambda: accept_ticket(app, posted_form()) or {}, success=202)
+
+
+# ---------------------------------------------------------------------------------------------
 #  Server Metadata (IndieAuth §4.1.1; RFC 8414)
 # ---------------------------------------------------------------------------------------------
 
@@ -4668,8 +5089,9 @@ def metadata(app):
         "require_pushed_authorization_requests": app.config["security"]["require_par"],
         "scopes_supported": [s.name for s in app.scopes.values()],
         "response_types_supported": ["code"],
-        "grant_types_supported": ["authorization_code", "refresh_token", DEVICE_GRANT],
+        "grant_types_supported": ["authorization_code", "refresh_token", DEVICE_GRANT, "ticket"],
         "device_authorization_endpoint": app.url("device_authorization"),
+        "ticket_endpoint": app.url("ticket"),
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
@@ -5391,6 +5813,64 @@ def grant_forget(app):
     app.redirect("/tokens")
 
 
+TICKET_NOTICES = {"sent": "The ticket is sent: the subject's server can now redeem it for a token.",
+                  "deleted": "The received token is deleted.", "revoked": "The ticket and its token are revoked."}
+
+
+def tickets_page(app, error=None, status=200, values=None):
+    """The signed-in person's tickets: tokens received from other servers' tickets, a form to send one, and
+    the tickets sent, each with the live token it gave (never a token itself, until asked)."""
+    user = app.require_user()
+    bottle.response.status = status
+    live = {t.family: t for t in app.storage.live_tokens(user) if t.via == "ticket"}
+    return app.render("tickets.tpl", title="Tickets", received=app.storage.received_tokens(user),
+                      sent=app.storage.sent_tickets(user), live=live, now=app.now(), error=error,
+                      values=values or {}, notice=TICKET_NOTICES.get(bottle.request.query.get("done", ""), ""))
+
+
+def tickets_send(app):
+    """POST /tickets/send: send a ticket (send_ticket); what went wrong is shown above the form, kept filled in."""
+    user = app.require_user()
+    app.check_csrf()
+    values = {name: form_value(name).strip() for name in ("subject", "resource", "scope")}
+    try:
+        send_ticket(app, user, values["subject"], values["resource"], values["scope"])
+    except (UsageError, FetchError) as error:
+        return tickets_page(app, str(error), 400, values)
+    app.redirect("/tickets?done=sent")
+
+
+def tickets_received(app):
+    """POST /tickets/received: show one received token (to copy it into a reader), or delete it."""
+    user = app.require_user()
+    app.check_csrf()
+    row = next((t for t in app.storage.received_tokens(user) if str(t.id) == form_value("id")), None)
+    if row is None:
+        fail(400, "That received token is not here any more: it expired or was deleted.")
+    if form_value("action") == "delete":
+        app.storage.delete_received_token(user, row.id)
+        app.redirect("/tickets?done=deleted")
+    opened = open_received_token(app, row)
+    if opened is None:
+        fail(400, "This token cannot be read: the server's secret key changed after it was received. "
+                  "Delete it and ask the sender for a new ticket.")
+    return app.render("ticket_token.tpl", title="Received token", row=row, token=opened["access_token"])
+
+
+def tickets_revoke(app):
+    """POST /tickets/revoke: a sent ticket can no longer be redeemed, and the token it gave is revoked."""
+    user = app.require_user()
+    app.check_csrf()
+    ticket = next((t for t in app.storage.sent_tickets(user) if str(t.id) == form_value("id")), None)
+    if ticket is None:
+        fail(400, "That ticket is not here any more.")
+    app.storage.use_ticket(ticket)
+    for token in app.storage.live_tokens(user):
+        if token.family == ticket.family:
+            revoke_token_row(app, token)
+    app.redirect("/tickets?done=revoked")
+
+
 def log_page(app):
     """The audit log: everyone's for the owner and admins, one's own for everyone else."""
     user = app.require_user()
@@ -5553,7 +6033,8 @@ def docs_page(app):
     """GET /docs: the developer page, with its endpoints (from the metadata), a sign-in snippet and the
     OAuth tester (static/docs.js), whose client_id and redirect_uri are this page's own URL."""
     return app.render("docs.tpl", title="For developers", metadata=metadata(app), links=app.profile_links(),
-                      tester_client_id=app.url("docs"), scopes=sorted(app.scopes))
+                      tester_client_id=app.url("docs"), scopes=sorted(app.scopes),
+                      ticket_minutes=TICKET_LIFETIME // 60, pgp="pgp" in app.authenticators)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -5602,7 +6083,7 @@ def home(app):
 
 CORS_PATHS = ("/par", "/token", "/revoke", "/introspect", "/userinfo", "/.well-known/oauth-authorization-server",
               "/.well-known/jwks.json")
-API_PATHS = ("/par", "/token", "/introspect", "/revoke", "/userinfo", "/device_authorization")
+API_PATHS = ("/par", "/token", "/introspect", "/revoke", "/userinfo", "/device_authorization", "/ticket")
 # Names of the values that prove something to whoever holds them: never logged.  A route wildcard with one
 # of these names (the core's /login/once/<token>, /auth/consent/<key>; a plugin's: hosting's /invite/<token>)
 # is redacted from every log line that names a request path; query strings are never logged at all.
@@ -5749,6 +6230,9 @@ class IndieAuth(SignIn):
         self.client_cache = ClientCache(clock=clock)
         self.logo_cache = {}
         self.fetchers = Fetchers(clock=clock)
+        # tickets for our users are redeemed on a pool of their own: a flood of them never delays client discovery
+        self.ticket_fetchers = Fetchers(size=TICKET_REDEEMERS, queue=TICKET_QUEUE, clock=clock,
+                                        name="indieauth-tickets")
         self.client_wait = client_wait  # more than AUTH_CLIENT_WAIT: tests that do not look at the waiting page
         self.keys = SigningKeys(self)
         self.pm = make_plugin_manager(config, plugins)
@@ -5832,7 +6316,8 @@ class IndieAuth(SignIn):
     def profile_links(self):
         """The discovery links of this server, as (rel, absolute URL) pairs (S17, S18)."""
         return [("indieauth-metadata", self.url(".well-known/oauth-authorization-server")),
-                ("authorization_endpoint", self.url("auth")), ("token_endpoint", self.url("token"))]
+                ("authorization_endpoint", self.url("auth")), ("token_endpoint", self.url("token")),
+                ("ticket_endpoint", self.url("ticket"))]
 
     def event(self, event, kind=None, user=None, **data):
         """Record `event` in the audit log and deliver it to plugins; a plugin's failure is only logged."""
@@ -5842,7 +6327,8 @@ class IndieAuth(SignIn):
         """Record `event` in the audit log now; returns the call that delivers it to plugins, for a caller
         in a transaction to make once it has committed (track_event sees only what was committed)."""
         if kind:
-            data.setdefault("address", self.client_address() or "cli")  # no address: the command line
+            if "address" not in data:  # given by work done off a request (a ticket redeemed in the background)
+                data["address"] = self.client_address() or "cli"  # no address: the command line
             self.storage.log_event(kind, user=user, **data)
         return functools.partial(self._deliver_event, event)
 
@@ -5883,6 +6369,7 @@ class IndieAuth(SignIn):
         b.route("/device/logo/<key>", "GET", on(device_logo))
         b.route("/token", "POST", on(token_post))
         b.route("/token", "GET", on(token_get))
+        b.route("/ticket", "POST", on(ticket_post))
         b.route("/revoke", "POST", on(revoke_post))
         b.route("/introspect", "POST", on(introspect_post))
         b.route("/userinfo", ["GET", "POST"], on(userinfo))
@@ -5899,6 +6386,10 @@ class IndieAuth(SignIn):
         b.route("/tokens/new", "POST", on(token_new_post))
         b.route("/tokens/revoke", "POST", on(tokens_revoke))
         b.route("/tokens/forget", "POST", on(grant_forget))
+        b.route("/tickets", "GET", on(tickets_page))
+        b.route("/tickets/send", "POST", on(tickets_send))
+        b.route("/tickets/received", "POST", on(tickets_received))
+        b.route("/tickets/revoke", "POST", on(tickets_revoke))
         b.route("/log", "GET", on(log_page))
         b.route("/selftest", "GET", on(selftest))
         b.route("/selftest/echo", "GET", on(selftest_echo))
@@ -6001,11 +6492,11 @@ class IndieAuth(SignIn):
 
     def close(self):
         """Give back every database connection: called by the server once it has swapped a newly built app
-        in (SIGHUP) and the requests this one was answering are done, or before it forks its workers."""
+        in (SIGHUP) and the requests this one was answering are done, or before it forks its workers.  Tickets
+        being redeemed in the background finish first (lost otherwise), and their connections are closed then."""
         self.fetchers.stop()
         close_all = getattr(self.storage, "close_all", None)  # a plugin's backend may have none
-        if close_all is not None:
-            close_all()
+        after_tickets(self.ticket_fetchers, close_all or (lambda: None))
 
 
 def catch_errors(callback):
@@ -6728,6 +7219,36 @@ def cmd_token_revoke(app, args):
     return 0
 
 
+def cmd_ticket_send(app, args):
+    """ticket send: the ticket is sent (send_ticket), or exit 1 saying why the subject's server has not got it."""
+    try:
+        ticket = send_ticket(app, user_or_owner(app, args.user), args.subject, args.resource, args.scope)
+    except FetchError as error:
+        print(f"indieauth: the ticket was not sent: {error}", file=sys.stderr)
+        return 1
+    print(f"sent a ticket to {ticket.subject} for {ticket.resource} ({ticket.scope}); "
+          f"it can be redeemed for {TICKET_LIFETIME // 60} minutes")
+    return 0
+
+
+def cmd_ticket_list(app, args):
+    user = user_or_owner(app, args.user)
+    stamp = lambda at: at.isoformat() + "Z" if at else None
+    sent = [{"subject": t.subject, "resource": t.resource, "scope": t.scope, "sent": stamp(t.created_at),
+             "redeemed": stamp(t.used_at)} for t in app.storage.sent_tickets(user)]
+    received = [{"resource": t.resource, "issuer": t.issuer, "scope": t.scope, "received": stamp(t.created_at),
+                 "expires": stamp(t.expires_at)} for t in app.storage.received_tokens(user)]
+    if args.json:
+        print(json.dumps({"sent": sent, "received": received}, indent=2))
+        return 0
+    for t in sent:
+        print(f"sent      {t['sent'][:16]}  {t['subject']}  {t['resource']}  {t['scope']}  "
+              f"{'redeemed' if t['redeemed'] else 'not redeemed'}")
+    for t in received:
+        print(f"received  {t['received'][:16]}  {t['resource']}  from {t['issuer']}  {t['scope']}")
+    return 0
+
+
 def cmd_keys_rotate(app, args):
     """keys rotate: a new signing key; the old one stays published until its last token expires."""
     value = app.config["tokens"]["signing_key"]
@@ -6909,6 +7430,18 @@ def build_parser(app=None, disabled=True, config=None):
     p.add_argument("--client", help="revoke every token of this client_id")
     p.add_argument("--all", action="store_true", help="revoke every token")
     p.set_defaults(handler=cmd_token_revoke)
+    tickets = sub.add_parser("ticket", help="tickets: give someone access to a resource of yours").add_subparsers(
+        dest="ticket_command", metavar="ACTION", parser_class=ArgumentParser, required=True)
+    p = tickets.add_parser("send", help="send a ticket to a person's site; their server redeems it for a token")
+    p.add_argument("--subject", required=True, help="who gets access: their site's URL (profile URL)")
+    p.add_argument("--resource", required=True, help="to what: the URL of the page or feed")
+    p.add_argument("--scope", default="read", help='scopes, separated by spaces (default: "read")')
+    p.add_argument("--user", help="who sends it (default: the owner)")
+    p.set_defaults(handler=cmd_ticket_send)
+    p = tickets.add_parser("list", help="list the tickets sent and the tokens received (never a token itself)")
+    p.add_argument("--user", help="whose (default: the owner)")
+    p.add_argument("--json", action="store_true", help="print them as JSON")
+    p.set_defaults(handler=cmd_ticket_list)
     keys = sub.add_parser("keys", help="signing keys of JWT access tokens").add_subparsers(
         dest="keys_command", metavar="ACTION", parser_class=ArgumentParser, required=True)
     keys.add_parser("rotate", help="make a new signing key").set_defaults(handler=cmd_keys_rotate)
@@ -6943,7 +7476,8 @@ def build_parser(app=None, disabled=True, config=None):
     p.add_argument("client_id", help="the app's client_id, from `client list`")
     p.add_argument("--json", action="store_true", help='print {"client_id", "tokens_revoked"} as JSON')
     p.set_defaults(handler=cmd_client_remove)
-    groups = {None: sub, "user": user, "token": tok, "keys": keys, "resource-server": rs, "client": client}
+    groups = {None: sub, "user": user, "token": tok, "ticket": tickets, "keys": keys, "resource-server": rs,
+              "client": client}
     if app is not None:
         app.pm.hook.register_commands(app=app, subparsers=sub, groups={k: v for k, v in groups.items() if k})
     if disabled:

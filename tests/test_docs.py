@@ -446,8 +446,8 @@ def test_openapi_document_is_served_and_describes_every_api_route():
     doc = webtest.TestApp(app).get("/openapi.json").json
     assert doc["openapi"].startswith("3.")
     api = {(route.rule, route.method.lower()) for route in app.bottle.routes
-           if route.rule in ("/auth", "/par", "/token", "/revoke", "/introspect", "/userinfo", "/device_authorization",
-                             "/.well-known/oauth-authorization-server", "/.well-known/jwks.json")}
+           if route.rule in ("/auth", *indieauth.API_PATHS, "/.well-known/oauth-authorization-server",
+                             "/.well-known/jwks.json")}
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
     assert api == documented
     for path, ops in doc["paths"].items():

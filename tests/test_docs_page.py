@@ -183,3 +183,11 @@ def test_the_tester_client_id_cannot_return_anywhere_but_docs(web, owner, redire
     assert response.status_int == 400
     assert "Location" not in response.headers
     assert "has not published" in response.html.select_one("h1").get_text()
+
+
+def test_the_pgp_key_link_is_explained_only_where_pgp_sign_in_is_on(make_app):
+    import webtest
+    with_pgp = webtest.TestApp(make_app({"plugins": {"pgp": {}}})).get("/docs").text
+    without = webtest.TestApp(make_app()).get("/docs").text
+    assert 'rel="pgpkey"' in with_pgp and "gpg --clearsign" in with_pgp
+    assert "pgpkey" not in without

@@ -121,15 +121,15 @@ def test_hook_menu_links_adds_links_to_the_navigation_of_signed_in_users(make_ap
     assert web.get("/login").html.select_one("nav.site") is None  # nobody signed in: no navigation
     sign_in(web)
     links = [(a.text, a["href"]) for a in web.get("/tokens").html.select("nav.site a")]
-    assert links == [("Tokens", "/tokens"), ("Activity", "/log"), ("Developers", "/docs"),
+    assert links == [("Tokens", "/tokens"), ("Tickets", "/tickets"), ("Activity", "/log"), ("Developers", "/docs"),
                      ("Notes", "/plugins/menu/notes"), ("Billing", "/plugins/menu/billing"), ("Apps", "/admin/clients")]
     bea = app.storage.create_user("bea", "https://bea.example/")
     from indieauth_password import set_password
     set_password(app, bea, "bea's long password")
     other = webtest.TestApp(app)
     sign_in(other, "bea", "bea's long password")
-    assert [a.text for a in other.get("/tokens").html.select("nav.site a")] == ["Tokens", "Activity", "Developers",
-                                                                                "Notes"]
+    assert [a.text for a in other.get("/tokens").html.select("nav.site a")] == ["Tokens", "Tickets", "Activity",
+                                                                                "Developers", "Notes"]
 
 
 def test_hook_register_commands_adds_a_subcommand_to_a_core_group(make_app, capsys):

@@ -154,7 +154,9 @@ def test_metadata_document(web):  # S16, S19, S20, S21, S87
     assert doc["authorization_response_iss_parameter_supported"] is True
     assert doc["response_types_supported"] == ["code"]
     assert doc["revocation_endpoint_auth_methods_supported"] == ["none", "client_secret_basic", "client_secret_post"]
-    assert {"authorization_code", "refresh_token"} <= set(doc["grant_types_supported"])  # and test_device's
+    assert set(doc["grant_types_supported"]) == {  # TK12, and test_device's
+        "authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code", "ticket"}
+    assert doc["ticket_endpoint"] == "http://localhost/ticket"  # TK1
     assert {"profile", "email", "create"} <= set(doc["scopes_supported"])
     for key in ("introspection_endpoint", "revocation_endpoint", "userinfo_endpoint", "service_documentation"):
         assert doc[key].startswith("http")

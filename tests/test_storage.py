@@ -36,10 +36,12 @@ LIFETIME = 3600  # seconds, for sessions and sign-in links
 WINDOW = datetime.timedelta(minutes=15)  # for failure counting
 
 # The schema that `indieauth migrate` makes from nothing; a change here needs a new migration.
-TABLES = ["authcode", "authrequest", "callbackstate", "client", "credential", "devicecode", "event", "failure", "grant", "invite", "loginlink", "resourceserver",
-          "roleassignment", "schemaversion", "session", "signingkey", "token", "user"]
+TABLES = ["authcode", "authrequest", "callbackstate", "client", "credential", "devicecode", "event", "failure",
+          "grant", "invite", "loginlink", "receivedtoken", "resourceserver", "roleassignment", "schemaversion",
+          "session", "signingkey", "ticket", "token", "user"]
 MODELS = [User, Credential, Session, LoginLink, Failure, Event, AuthRequest, AuthCode, Token, Grant,
-          ResourceServer, SigningKey, Invite, Client, RoleAssignment, CallbackState, DeviceCode, SchemaVersion]
+          ResourceServer, SigningKey, Invite, Client, RoleAssignment, CallbackState, DeviceCode, indieauth.Ticket,
+          indieauth.ReceivedToken, SchemaVersion]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -766,9 +768,10 @@ def test_delete_credential(storage):
 # ---------------------------------------------------------------------------------------------
 
 PURGED = ["authrequest", "session", "loginlink", "invite", "token", "authcode", "failure", "callbackstate", "event",
-          "devicecode"]
+          "devicecode", "ticket", "receivedtoken"]
 PURGE_INDEXED = [LoginLink.expires_at, Failure.at, AuthRequest.expires_at, AuthCode.expires_at, Token.expires_at,
-                 Invite.expires_at, Session.expires_at, Event.at]
+                 Invite.expires_at, Session.expires_at, Event.at, indieauth.Ticket.expires_at,
+                 indieauth.ReceivedToken.expires_at]
 
 
 def one_of_each(storage, user, lifetime):
@@ -789,6 +792,11 @@ def one_of_each(storage, user, lifetime):
         (Event, storage.log_event("test", user=user) or Event.select(peewee.fn.MAX(Event.id)).scalar()),
         by_hash(CallbackState, CallbackState.key_hash, storage.save_callback_state("test", "b" * 43, {}, lifetime)),
         by_hash(DeviceCode, DeviceCode.device_hash, save_device_code(storage, lifetime)),
+        (indieauth.Ticket, storage.create_ticket(user, "https://bob.example/", "https://alice.example/", "read",
+                                                 "https://bob.example/ticket", lifetime)[1].id),
+        (indieauth.ReceivedToken, storage.keep_received_token(
+            user, "https://carol.example/", "https://carol.example/", "https://carol.example/token", "read", "s",
+            expires_at=storage.now() + datetime.timedelta(seconds=lifetime)).id),
     ]
 
 
@@ -1074,6 +1082,10 @@ def every_kind_of_row(storage, clock):
         "roleassignment": storage.role_assignments(client)[0],
         "event": storage.events()[0],
         "devicecode": approved_device(storage, alice),
+        "ticket": storage.find_ticket(storage.create_ticket(alice, "https://bob.example/", "https://alice.example/feed",
+                                                            "read", "https://bob.example/ticket", 300)[0]),
+        "receivedtoken": storage.keep_received_token(alice, "https://carol.example/feed", "https://carol.example/",
+                                                     "https://carol.example/token", "read", "sealed"),
     }
 
 
@@ -1085,6 +1097,69 @@ def test_every_row_has_the_attributes_of_the_row_contract(storage, clock):
     assert missing == {kind: [] for kind in rows}
     assert rows["token"].user == rows["user"] and rows["token"].code_id == rows["authcode"].id
     assert rows["invite"].created_by_id == rows["user"].id and rows["roleassignment"].client == rows["client"]
+
+
+def test_a_ticket_is_found_by_its_raw_value_and_used_once(storage, clock):
+    alice = make_user(storage, "alice")
+    raw, row = storage.create_ticket(alice, "https://bob.example/", "https://alice.example/feed", "read",
+                                     "https://bob.example/ticket", 300)
+    assert storage.find_ticket("not-" + raw) is None
+    ticket = storage.find_ticket(raw)
+    assert (ticket.id, ticket.user.username, ticket.subject, ticket.resource, ticket.scope, ticket.endpoint) == (
+        row.id, "alice", "https://bob.example/", "https://alice.example/feed", "read", "https://bob.example/ticket")
+    assert ticket.used_at is None and ticket.expires_at == clock() + datetime.timedelta(seconds=300)
+    assert len(ticket.family) == 32
+    assert storage.use_ticket(ticket) is True
+    assert storage.use_ticket(ticket) is False
+    assert storage.find_ticket(raw).used_at == clock()
+    other, _ = storage.create_ticket(alice, "https://carol.example/", "https://alice.example/feed", "read",
+                                     "https://carol.example/ticket", 300)
+    assert [t.subject for t in storage.sent_tickets(alice)] == ["https://carol.example/", "https://bob.example/"]
+    assert storage.find_ticket(other).family != ticket.family
+
+
+def test_received_tokens_are_kept_per_user_and_deleted_only_by_their_owner(storage, clock):
+    alice, bob = make_user(storage, "alice"), make_user(storage, "bob")
+    later = clock() + datetime.timedelta(days=1)
+    first = storage.keep_received_token(alice, "https://carol.example/feed", "https://carol.example/",
+                                        "https://carol.example/token", "read", "sealed-1", expires_at=later)
+    second = storage.keep_received_token(alice, "https://dave.example/", "https://auth.dave.example/",
+                                         "https://auth.dave.example/token", "read follow", "sealed-2")
+    assert [(t.resource, t.sealed, t.expires_at) for t in storage.received_tokens(alice)] == [
+        ("https://dave.example/", "sealed-2", None), ("https://carol.example/feed", "sealed-1", later)]
+    assert storage.received_tokens(bob) == []
+    assert storage.delete_received_token(bob, first.id) is False
+    assert storage.delete_received_token(alice, first.id) is True
+    assert storage.delete_received_token(alice, first.id) is False
+    assert [t.id for t in storage.received_tokens(alice)] == [second.id]
+
+
+def test_purge_removes_expired_received_tokens_and_tickets_past_replay_memory(storage, clock):
+    alice = make_user(storage, "alice")
+    storage.keep_received_token(alice, "https://carol.example/", "https://carol.example/", "https://carol.example/token",
+                                "read", "s", expires_at=clock() + datetime.timedelta(seconds=60))
+    storage.keep_received_token(alice, "https://dave.example/", "https://dave.example/", "https://dave.example/token",
+                                "read", "s")
+    raw, _ = storage.create_ticket(alice, "https://bob.example/", "https://alice.example/", "read",
+                                   "https://bob.example/ticket", 60)
+    clock.advance(seconds=61)
+    counts = storage.purge()
+    assert counts["receivedtoken"] == 1 and counts["ticket"] == 0
+    assert [t.resource for t in storage.received_tokens(alice)] == ["https://dave.example/"]
+    assert storage.find_ticket(raw) is not None  # a late replay is still recognised
+    clock.advance(seconds=indieauth.REPLAY_MEMORY)
+    assert storage.purge()["ticket"] == 1 and storage.find_ticket(raw) is None
+
+
+def test_deleting_a_user_deletes_their_tickets_and_received_tokens(storage):
+    alice = make_user(storage, "alice")
+    raw, _ = storage.create_ticket(alice, "https://bob.example/", "https://alice.example/", "read",
+                                   "https://bob.example/ticket", 60)
+    storage.keep_received_token(alice, "https://carol.example/", "https://carol.example/", "https://carol.example/t",
+                                "read", "s")
+    storage.delete_user(alice)
+    assert storage.find_ticket(raw) is None
+    assert storage.received_tokens(alice) == []
 
 
 def test_callback_state_is_taken_once_in_its_browser_for_its_purpose_while_live(storage, clock):
@@ -1124,6 +1199,8 @@ SINGLE_USE = {
         storage.find_device_code(save_device_code(storage, 60))),
     "device code": lambda storage, user: (lambda device: lambda: storage.use_device_code(device))(
         approved_device(storage, user)),
+    "ticket": lambda storage, user: (lambda ticket: lambda: storage.use_ticket(ticket))(storage.create_ticket(
+        user, "https://bob.example/", "https://alice.example/", "read", "https://bob.example/ticket", 60)[1]),
 }
 
 
@@ -1231,7 +1308,7 @@ def test_nothing_outside_the_storage_chapter_or_in_plugins_names_a_model():
     assert {path: names for path, names in found.items() if names} == {}
 
 
-CONTRACT = {name: inspect.signature(method) for name, method in vars(indieauth.StorageContract).items()
+CONTRACT = {name: inspect.signature(method) for name, method in inspect.getmembers(indieauth.StorageContract)
             if not name.startswith("_") and inspect.isfunction(method)}
 
 

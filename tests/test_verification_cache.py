@@ -34,6 +34,9 @@ KEEPS_TOKENS = {
     "forget_grant", "add_resource_server", "check_resource_server", "list_resource_servers",
     "log_event", "events", "activity", "purge",
     "save_device_code", "find_device_code", "answer_device_code", "poll_device_code", "use_device_code",
+    # tickets: spending one issues a token, never ends one (revoking a ticket's token is revoke_family's)
+    "create_ticket", "find_ticket", "use_ticket", "sent_tickets", "keep_received_token", "received_tokens",
+    "delete_received_token",
 }
 
 

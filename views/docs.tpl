@@ -13,6 +13,7 @@ purpose = {
     "pushed_authorization_request_endpoint": "RFC 9126: an app POSTs its authorization request first and sends the person with the request_uri it gets back.",
     "service_documentation": "This page: the endpoints, how to use them, and an OAuth tester.",
     "device_authorization_endpoint": "RFC 8628: an app on a device without a browser (a command-line client, a TV) gets a code here for the person to type at /device.",
+    "ticket_endpoint": "Ticketing for IndieAuth: another server POSTs ticket, resource, subject and iss here to give one of this server's users access (202 Accepted).",
 }
 def breakable(url):
     """`url` escaped, with a line-break opportunity after each slash, so narrow screens need not scroll."""
@@ -70,6 +71,7 @@ that runs the whole flow from this page.</p>
     <li><a href="#sign-in">Signing in with your own domain</a></li>
     <li><a href="#app-flow">How an app signs people in</a></li>
     <li><a href="#device-flow">Apps on devices without a browser</a></li>
+    <li><a href="#tickets">Tickets: giving someone access without being asked</a></li>
     <li><a href="#button">A “Sign in with your domain” form for your app</a></li>
     <li><a href="#tester">OAuth tester</a></li>
   </ul>
@@ -103,7 +105,13 @@ that runs the whole flow from this page.</p>
 <h2 id="sign-in">Signing in with your own domain</h2>
 <p>To sign in to apps as your own domain, say <code>https://you.example/</code>, with this server doing the
 proving, put these lines in the <code>&lt;head&gt;</code> of that page. Apps read
-<code>indieauth-metadata</code>; the other two are for older apps.</p>
+<code>indieauth-metadata</code>; <code>authorization_endpoint</code> and <code>token_endpoint</code> are for older
+apps, and <code>ticket_endpoint</code> lets other people's servers send you <a href="#tickets">tickets</a>.</p>
+% if pgp:
+<p>To sign in with your PGP key, link the public key (ASCII-armoured, on the same site) from that page too,
+for example <code>&lt;link rel="pgpkey" href="/key.asc"&gt;</code>: at sign-in you sign a short challenge with
+<code>gpg --clearsign</code> and paste the result.</p>
+% end
 <label for="head-links">Lines for your page's <code>&lt;head&gt;</code></label>
 <textarea id="head-links" class="token" rows="{{len(links) + 1}}" wrap="off" readonly>{{head_lines}}</textarea>
 <button type="button" class="secondary" data-copy="head-links" hidden>Copy the lines</button>
@@ -170,6 +178,28 @@ phone or computer, signs in and approves, and the app picks its tokens up at the
 <label for="device-poll-curl">Polling (step 3)</label>
 <textarea id="device-poll-curl" class="token" rows="5" wrap="off" readonly>{{device_poll_curl}}</textarea>
 <button type="button" class="secondary" data-copy="device-poll-curl" hidden>Copy command</button>
+
+<h2 id="tickets">Tickets: giving someone access without being asked</h2>
+<p>Ticketing for IndieAuth lets a person give someone else access to something private (posts only
+friends may read, a private feed) before they ask. On the <a href="/tickets">Tickets</a> page (or with
+<code>indieauth ticket send --subject URL --resource URL</code>) the person names the friend's site and the
+resource. This server finds the friend's <code>ticket_endpoint</code> (through their site's
+<code>indieauth-metadata</code>, or a <code>rel="ticket_endpoint"</code> link) and POSTs it a ticket:</p>
+<label for="ticket-post">What a ticket endpoint receives (form-encoded)</label>
+<textarea id="ticket-post" class="token" rows="4" wrap="off" readonly>ticket=THE_TICKET
+resource=https://you.example/private/
+subject=https://friend.example/
+iss={{metadata["issuer"]}}</textarea>
+<button type="button" class="secondary" data-copy="ticket-post" hidden>Copy the example</button>
+<p>The friend's server redeems it here within {{ticket_minutes}} minutes, once:</p>
+<label for="ticket-curl">Redeeming a ticket</label>
+<textarea id="ticket-curl" class="token" rows="3" wrap="off" readonly>curl {{token_endpoint}} -d grant_type=ticket -d ticket=THE_TICKET</textarea>
+<button type="button" class="secondary" data-copy="ticket-curl" hidden>Copy command</button>
+<p>The answer is an access token whose <code>me</code> is the friend's URL and whose JWT <code>aud</code> is the
+resource, with no refresh token; a used or expired ticket gets <code>invalid_grant</code>. A resource server
+verifying it (GET on the token endpoint, or introspection) sees <code>resource</code> too. The other way round,
+tickets sent to people on this server arrive at <code>ticket_endpoint</code>; the server redeems them at the
+sender's token endpoint and keeps the tokens, encrypted, on the person's Tickets page, to copy into a reader.</p>
 
 <h2 id="button">A “Sign in with your domain” form for your app</h2>
 <p>Put this on your app's sign-in page. It only asks for the person's URL and sends it to your app

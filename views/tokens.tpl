@@ -17,7 +17,11 @@
     % for token in tokens:
       <tr>
         <td><code title="start of the token's SHA-256">{{fingerprint(token)}}</code><br>
-          <span class="muted">{{token.kind}}, {{"testing token" if token.via == "testing" else "sign-in flow"}}</span></td>
+          <span class="muted">{{token.kind}}, {{"testing token" if token.via == "testing" else "from a ticket you sent" if token.via == "ticket" else "sign-in flow"}}</span>
+          % if token.resource:
+          <br><span class="muted">for <code>{{token.me}}</code> to use <code>{{token.resource}}</code></span>
+          % end
+        </td>
         <td data-label="Scopes">{{token.scope or "—"}}</td>
         <td data-label="Issued">{{token.created_at.strftime("%Y-%m-%d %H:%M")}}</td>
         <td data-label="Last used">{{token.last_used_at.strftime("%Y-%m-%d %H:%M") if token.last_used_at else "never"}}</td>

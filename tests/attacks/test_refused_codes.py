@@ -238,9 +238,11 @@ def test_revoked_refresh_token_is_refused(signed_in):
 
 
 @pytest.mark.parametrize("grant_type", ["password", "client_credentials", "implicit",
-                                        "urn:ietf:params:oauth:grant-type:device_code"])
+                                        "urn:ietf:params:oauth:grant-type:token-exchange",
+                                        "urn:ietf:params:oauth:grant-type:jwt-bearer"])
 def test_other_grant_types_are_refused(signed_in, grant_type):
-    """Only the authorization_code and refresh_token grants exist; a password grant gives nothing."""
+    """Only the authorization_code, refresh_token, device_code and ticket grants exist; a password grant gives
+    nothing."""
     answer = signed_in.post("/token", {"grant_type": grant_type, "client_id": CLIENT, "username": "owner",
                                        "password": "correct horse battery staple"}, status=400).json
     assert answer["error"] == "unsupported_grant_type" and "access_token" not in answer

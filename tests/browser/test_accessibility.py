@@ -59,6 +59,11 @@ def site(browser, tmp_path_factory):
     for client_id, scopes in (("https://dev.example/", ["create", "media"]), ("https://other.example/app", ["profile"])):
         indieauth.issue_testing_token(app, owner, client_id, scopes, 3600)
     app.storage.save_grant(owner, "https://remembered.example/", "profile")
+    app.storage.create_ticket(owner, "https://friend.example/", base + "/u/owner/private", "read",
+                              "https://friend.example/ticket", 300)
+    sealed = indieauth.received_token_cipher(app).encrypt(b'{"access_token": "a-token-from-carol"}').decode()
+    app.storage.keep_received_token(owner, "https://carol.example/private/feed", "https://carol.example/",
+                                    "https://carol.example/token", "read", sealed)
     invite = app.storage.create_invite("user", 7 * 86400, created_by=owner)
     link = app.storage.create_login_link(owner, 86400)
     with contextlib.ExitStack() as stack:
@@ -132,6 +137,12 @@ def device_done(page, site):
     page.wait_for_selector("#device-done")
 
 
+def ticket_token(page, site):
+    page.goto(site.base + "/tickets")
+    page.click("button:has-text('Show')")
+    page.wait_for_selector("#token")
+
+
 BAD_CLIENT = "/auth?client_id=https%3A%2F%2F10.0.0.1%2F&redirect_uri=https%3A%2F%2F10.0.0.1%2Fcb&state=x&response_type=code"
 
 # name: (signed in?, path or function(page, site), text the <h1> holds)
@@ -152,6 +163,8 @@ PAGES = {
     "token-new": (True, "/tokens/new", "New testing token"),
     "token-shown": (True, token_shown, "Your testing token"),
     "revoke-confirm": (True, revoke_confirm, "Revoke"),
+    "tickets": (True, "/tickets", "Tickets"),
+    "ticket-token": (True, ticket_token, "Received token"),
     "log": (True, "/log", "Activity"),
     "profile": (True, "/u/owner", "Olive Owner"),
     "profile-edit": (True, "/u/owner/edit", "Your profile"),

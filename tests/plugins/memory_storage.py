@@ -14,6 +14,7 @@ import json
 import secrets
 import threading
 import types
+import uuid
 
 from indieauth import (PURGE_INTERVAL, REPLAY_MEMORY, SCHEMA_VERSION, UsageError, assign_app_roles, canonical_client_id,
                        check_app_roles, check_client_roles, check_role, client_roles, first_client_data, hookimpl,
@@ -228,7 +229,7 @@ class MemoryStorage:
         self.revoke_user_sessions(uid)
         del self.tables["user"][uid]
         for table in ("credential", "session", "loginlink", "authcode", "token", "grant", "roleassignment",
-                      "devicecode"):
+                      "devicecode", "ticket", "receivedtoken"):
             for values in self._where(table, user_id=uid):  # on_delete CASCADE
                 del self.tables[table][values["id"]]
         for table, column in (("event", "user_id"), ("invite", "created_by_id"), ("invite", "used_by_id")):
@@ -478,14 +479,14 @@ class MemoryStorage:
 
     # -- tokens
     def create_token(self, kind, user, me, client_id, scope, lifetime, family, code=None, via="flow",
-                     auth_time=None, encode=None, requested_scope=""):
+                     auth_time=None, encode=None, requested_scope="", resource=""):
         jti, now = secrets.token_hex(16), self.now()
         expires = self._later(lifetime) if lifetime else None
         raw = encode(jti, now, expires) if encode else secrets.token_urlsafe(32)
         row = self._insert("token", token_hash=token_hash(raw), jti=jti, kind=kind, via=via, family=family,
                            code_id=getattr(code, "id", code), user_id=user_id(user), me=me, client_id=client_id,
                            scope=scope, created_at=now, auth_time=auth_time, expires_at=expires,
-                           last_used_at=None, revoked_at=None, requested_scope=requested_scope)
+                           last_used_at=None, revoked_at=None, requested_scope=requested_scope, resource=resource)
         return raw, row
 
     def find_token(self, raw):
@@ -605,6 +606,41 @@ class MemoryStorage:
                 counts[(values["at"].date().isoformat(), values["kind"])] += 1
         return dict(counts)
 
+    # -- tickets sent and tokens received (Ticketing for IndieAuth)
+    def create_ticket(self, user, subject, resource, scope, endpoint, lifetime):
+        raw = secrets.token_urlsafe(32)
+        row = self._insert("ticket", ticket_hash=token_hash(raw), user_id=user_id(user), subject=subject,
+                           resource=resource, scope=scope, endpoint=endpoint, family=uuid.uuid4().hex,
+                           created_at=self.now(), expires_at=self._later(lifetime), used_at=None)
+        self.purge_now_and_then()
+        return raw, row
+
+    def find_ticket(self, raw):
+        return self._one("ticket", ticket_hash=token_hash(raw))
+
+    def use_ticket(self, ticket):
+        found = self._where("ticket", id=ticket.id, used_at=None)
+        for values in found:
+            values["used_at"] = self.now()
+        return len(found) == 1
+
+    def sent_tickets(self, user):
+        return list(reversed(self._rows("ticket", user_id=user_id(user))))
+
+    def keep_received_token(self, user, resource, issuer, token_endpoint, scope, sealed, expires_at=None):
+        return self._insert("receivedtoken", user_id=user_id(user), resource=resource, issuer=issuer,
+                            token_endpoint=token_endpoint, scope=scope, sealed=sealed, created_at=self.now(),
+                            expires_at=expires_at)
+
+    def received_tokens(self, user):
+        return list(reversed(self._rows("receivedtoken", user_id=user_id(user))))
+
+    def delete_received_token(self, user, token_id):
+        found = self._where("receivedtoken", id=token_id, user_id=user_id(user))
+        for values in found:
+            del self.tables["receivedtoken"][values["id"]]
+        return len(found) == 1
+
     # -- purging what has expired
     def purge(self):
         now = self.now()
@@ -622,6 +658,8 @@ class MemoryStorage:
                                and self.tables["devicecode"][i]["used_at"] is None)},
             "failure": {"at": lambda at: at < now - datetime.timedelta(seconds=self.failure_window)},
             "callbackstate": {"expires_at": lambda at: at < now},
+            "ticket": {"expires_at": lambda at: at < replayed},
+            "receivedtoken": {"expires_at": lambda at: at is not None and at < now},
             "event": {"at": lambda at: bool(self.log_retention)
                       and at < now - datetime.timedelta(seconds=self.log_retention)},
         }

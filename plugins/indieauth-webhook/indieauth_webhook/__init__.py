@@ -15,18 +15,19 @@ import threading
 import time
 import urllib.parse
 
-from indieauth import (ConfigError, FetchError, GuardedSession, LoginFailed, Setting, TokenIssued, TokenRevoked,
-                       hookimpl)
+from indieauth import (ConfigError, FetchError, GuardedSession, LoginFailed, Setting, TicketReceived, TokenIssued,
+                       TokenRevoked, hookimpl)
 
 __version__ = "0.1.0"
 NAME = "webhook"
 log = logging.getLogger("indieauth.webhook")
 
-SENT = (TokenIssued, TokenRevoked, LoginFailed)  # the events this plugin can send, by their `name`
+SENT = (TokenIssued, TokenRevoked, LoginFailed, TicketReceived)  # the events this plugin can send, by their `name`
 SETTINGS = {
     "urls": Setting("list", [], "Receiver URLs (http:// or https://); each event is POSTed to every one. Required."),
     "secret": Setting("secret", None, "Key of the HMAC-SHA256 signature in X-IndieAuth-Signature. Required."),
-    "events": Setting("list", ["token_issued"], "Which events to send: token_issued, token_revoked, login_failed."),
+    "events": Setting("list", ["token_issued"], "Which events to send: token_issued, token_revoked, login_failed, "
+                                                 "ticket_received."),
     "timeout": Setting("duration", 5, "Time allowed for each POST, answer included, e.g. \"5s\"."),
     "retries": Setting("int", 3, "Further attempts after a failed one, 1 s, 2 s, 4 s … apart (0 to 10)."),
 }
@@ -82,6 +83,11 @@ def payload_for(event, now):
         return {"event": kind, "message": f"{event.me} has revoked a token of {event.client_id}",
                 "me": event.me, "client_id": event.client_id, "scope": event.scope, "kind": event.kind,
                 "jti": event.jti, "time": iso_utc(event.at or now)}
+    if isinstance(event, TicketReceived):  # never the token itself: it is on the person's Tickets page
+        return {"event": kind, "message": f"{event.user.me} has received a token for {event.resource} from "
+                                          f"{event.issuer}",
+                "me": event.user.me, "resource": event.resource, "issuer": event.issuer, "scope": event.scope,
+                "time": iso_utc(event.at or now)}
     who = event.username or "(no user name)"
     return {"event": kind, "message": f"Sign-in as {who} with {event.method} failed from {event.address}: "
                                       f"{event.reason}",

@@ -9,6 +9,7 @@ import logging
 import secrets
 import threading
 import time
+import types
 import urllib.parse
 
 import pytest
@@ -185,6 +186,17 @@ def test_token_revoked_payload_and_message(make_app, receiver):
     assert receiver.bodies() == [{
         "event": "token_revoked", "message": "https://ann.example/ has revoked a token of https://app.example/",
         "me": ME, "client_id": CLIENT, "scope": "create", "kind": "refresh", "jti": "fedcba9876543210",
+        "time": "2026-01-01T12:00:00Z"}]
+
+
+def test_ticket_received_payload_names_the_resource_and_never_the_token(make_app, receiver):
+    ann = types.SimpleNamespace(me=ME, username="ann")
+    fire(make_app(events=["ticket_received"]), indieauth.TicketReceived(
+        user=ann, resource="https://carol.example/feed", issuer="https://carol.example/", scope="read", at=AT))
+    assert receiver.bodies() == [{
+        "event": "ticket_received",
+        "message": "https://ann.example/ has received a token for https://carol.example/feed from https://carol.example/",
+        "me": ME, "resource": "https://carol.example/feed", "issuer": "https://carol.example/", "scope": "read",
         "time": "2026-01-01T12:00:00Z"}]
 
 
