@@ -14,9 +14,10 @@ import uuid
 
 import pytest
 import requests
+import webtest
 
 import indieauth
-from conftest import PASSWORD, free_port, serving
+from conftest import PASSWORD, free_port, serving, sign_in
 from indieauth_resource import ProtectedResource, ResourceProtector, protected_resource_metadata_url
 
 ME = "https://owner.example/"
@@ -49,11 +50,11 @@ def protect():
     """protect(path="/notes", **ResourceProtector kwargs) -> (resource URL, protector): the notes app behind
     ProtectedResource on a real port of its own."""
     with contextlib.ExitStack() as stack:
-        def start(issuer, path="/notes", **kwargs):
+        def start(issuer, path="/notes", resource=None, **kwargs):
             port = free_port()
-            protector = ResourceProtector(issuer, f"http://127.0.0.1:{port}{path}", **kwargs)
+            protector = ResourceProtector(issuer, resource or f"http://127.0.0.1:{port}{path}", **kwargs)
             stack.enter_context(serving(ProtectedResource(notes, protector), port))
-            return protector.resource, protector
+            return f"http://127.0.0.1:{port}{path}", protector
         yield start
 
 
@@ -115,7 +116,7 @@ def test_a_resource_without_a_path_has_its_metadata_at_the_root_well_known_url()
         "https://notes.example/.well-known/oauth-protected-resource/mcp"
 
 
-def test_a_request_without_a_token_is_401_naming_the_metadata(issuer, protect):
+def test_a_request_without_a_token_is_401_naming_the_metadata(issuer, protect):  # S89, S90
     resource, _ = protect(issuer.issuer)
     for headers in ({}, {"Authorization": "Basic b3duZXI6cGFzc3dvcmQ="}, {"Authorization": "Bearer "}):
         response = requests.get(resource, headers=headers, timeout=10)
@@ -165,7 +166,7 @@ def test_a_token_for_resource_a_is_refused_by_resource_b(issuer, protect):
     refused(get(resource_b, signed(issuer, resource_b, aud=resource_b + "x")))
 
 
-def test_an_expired_token_is_refused_after_the_leeway(issuer, protect):
+def test_an_expired_token_is_refused_after_the_leeway(issuer, protect):  # S90, J4
     resource, _ = protect(issuer.issuer, leeway=30)
     now = int(time.time())
     assert get(resource, signed(issuer, resource, exp=now - 10)).status_code == 200  # within the leeway
@@ -250,7 +251,7 @@ def test_a_new_signing_key_is_found_by_refetching(issuer, protect):
     assert get(resource, old).status_code == 200  # the retired key stays published for its tokens
 
 
-def test_a_token_without_the_required_scope_is_403(issuer, protect):
+def test_a_token_without_the_required_scope_is_403(issuer, protect):  # S90
     resource, _ = protect(issuer.issuer, required_scopes=["read", "notes"])
     challenge = refused(get(resource, signed(issuer, resource, scope="read")), 403, "insufficient_scope")
     assert 'scope="read notes"' in challenge
@@ -269,3 +270,65 @@ def test_an_issuer_that_cannot_be_reached_is_503_not_a_pass(protect):
 def test_the_module_does_not_import_the_server():
     code = "import sys, indieauth_resource; sys.exit('indieauth' in sys.modules or 'bottle' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+# -- tokens from the real flow, and the introspection path
+
+def person(app):
+    """A browser signed in to `app` as its owner (webtest, in the same process as the served app)."""
+    web = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.10"})
+    sign_in(web)
+    return web
+
+
+def flow_token(web, scope="read", **params):
+    """The token response of a whole authorization (`params` such as resource= go to /auth)."""
+    kit = indieauth.testing
+    consent_url, verifier = kit.start_authorization(web, scope=scope, **params)
+    return kit.redeem(web, kit.approve(web, consent_url), verifier)
+
+
+def test_a_token_from_a_flow_without_resource_is_for_the_persons_me(issuer, protect):
+    # an IndieAuth client sends no resource: aud is me, which a Micropub endpoint of that site accepts
+    token = flow_token(person(issuer))["access_token"]
+    micropub, _ = protect(issuer.issuer, path="/micropub", resource=ME, required_scopes=["read"])
+    response = get(micropub, token)
+    assert response.status_code == 200 and response.json()["me"] == ME
+    notes_url, _ = protect(issuer.issuer)
+    refused(get(notes_url, token))  # and no other resource does
+
+
+def test_a_token_from_a_flow_with_resource_is_for_that_resource_alone(issuer, protect):
+    resource_a, protector_a = protect(issuer.issuer, path="/a")
+    resource_b, _ = protect(issuer.issuer, path="/b")
+    token = flow_token(person(issuer), resource=protector_a.resource)["access_token"]
+    assert get(resource_a, token).json()["me"] == ME
+    refused(get(resource_b, token))
+
+
+def test_introspection_accepts_a_live_token_and_refuses_it_once_revoked(issuer, protect):
+    web = person(issuer)
+    resource, protector = protect(issuer.issuer, introspection_credential=issuer.storage.add_resource_server("notes"))
+    token = flow_token(web, resource=protector.resource)["access_token"]
+    assert get(resource, token).json()["me"] == ME
+    web.post("/revoke", {"token": token, "client_id": indieauth.testing.CLIENT_ID})
+    refused(get(resource, token))
+    refused(get(resource, "an-unknown-token"))
+
+
+def test_introspection_refuses_a_token_for_another_resource(issuer, protect):
+    web = person(issuer)
+    credential = issuer.storage.add_resource_server("notes")
+    resource_a, protector_a = protect(issuer.issuer, path="/a", introspection_credential=credential)
+    resource_b, _ = protect(issuer.issuer, path="/b", introspection_credential=credential)
+    token = flow_token(web, resource=protector_a.resource)["access_token"]
+    assert get(resource_a, token).status_code == 200
+    refused(get(resource_b, token))
+
+
+def test_a_wrong_introspection_credential_lets_nothing_through(issuer, protect):
+    web = person(issuer)
+    resource, protector = protect(issuer.issuer, introspection_credential="not-a-credential")
+    token = flow_token(web, resource=protector.resource)["access_token"]
+    response = get(resource, token)
+    assert response.status_code == 503 and response.json()["error"] == "temporarily_unavailable"
