@@ -543,14 +543,14 @@ STORAGE_ROWS = {
     "user": "id username me name url photo email note role created_at disabled_at",
     "session": "id user user_id method created_at expires_at revoked_at address",
     "authrequest": "id client_id redirect_uri state code_challenge code_challenge_method scope me_hint "
-                   "response_type client_data pushed created_at expires_at used_at",  # client_data: JSON
+                   "response_type client_data pushed created_at expires_at used_at resource",  # client_data: JSON
     "authcode": "id user user_id me client_id redirect_uri code_challenge code_challenge_method scope created_at "
-                "auth_time expires_at used_at requested_scope",
+                "auth_time expires_at used_at requested_scope resource",
     "token": "id jti kind via family code_id user user_id me client_id scope created_at auth_time expires_at "
              "last_used_at revoked_at requested_scope resource",  # kind: access|refresh; via: flow|testing|ticket
     "signingkey": "id kid algorithm public_jwk created_at retired_at publish_until",  # public_jwk: JSON
-    "grant": "id user_id client_id scope created_at",
-    "resourceserver": "id name created_at revoked_at",
+    "grant": "id user_id client_id scope created_at resource",
+    "resourceserver": "id name created_at revoked_at resources",
     "invite": "id role app_roles created_by created_by_id created_at expires_at used_at used_by used_by_id",
     "client": "id client_id name description logo redirect_uris secret_hash created_at rotated_at roles "
               "default_role",  # redirect_uris, roles: JSON lists
@@ -850,15 +850,15 @@ class StorageContract(TicketContract, typing.Protocol):
     def list_grants(self, user):
         """The user's grants, by client_id."""
 
-    def save_grant(self, user, client_id, scope):
-        """Remember (or replace) the scopes; one grant per user and client."""
+    def save_grant(self, user, client_id, scope, resource=""):
+        """Remember (or replace) the scopes, for these resources; one grant per user and client."""
 
     def forget_grant(self, user, client_id):
         """How many were forgotten (0 or 1)."""
 
     # -- resource servers (introspection callers)
-    def add_resource_server(self, name):
-        """Its raw secret; UsageError when the name is taken."""
+    def add_resource_server(self, name, resources=""):
+        """Its raw secret; `resources` (space-separated URIs) bind it to them; UsageError when the name is taken."""
 
     def check_resource_server(self, raw):
         """The unrevoked resource server whose secret this is."""
@@ -975,6 +975,7 @@ class AuthRequest(BaseModel):
     created_at = peewee.DateTimeField(default=utcnow)
     expires_at = peewee.DateTimeField(index=True)
     used_at = peewee.DateTimeField(null=True)
+    resource = peewee.TextField(default="")  # RFC 8707: the resources asked for, space-separated
 
 
 class AuthCode(BaseModel):
@@ -993,6 +994,7 @@ class AuthCode(BaseModel):
     expires_at = peewee.DateTimeField(index=True)
     used_at = peewee.DateTimeField(null=True)
     requested_scope = peewee.TextField(default="")  # what the app asked for; `scope` is what was granted
+    resource = peewee.TextField(default="")  # RFC 8707: the resources asked for, space-separated
 
 
 class Token(BaseModel):
@@ -1035,6 +1037,7 @@ class Grant(BaseModel):
     client_id = peewee.CharField(max_length=512)
     scope = peewee.TextField(default="")
     created_at = peewee.DateTimeField(default=utcnow)
+    resource = peewee.TextField(default="")  # the resources it covers: a request for others asks again
 
     class Meta:
         indexes = ((("user", "client_id"), True),)
@@ -1047,6 +1050,7 @@ class ResourceServer(BaseModel):
     secret_hash = peewee.CharField(max_length=64, unique=True)
     created_at = peewee.DateTimeField(default=utcnow)
     revoked_at = peewee.DateTimeField(null=True)
+    resources = peewee.TextField(default="")  # the resource URIs it serves (space-separated); "" any
 
 
 class Invite(BaseModel):
@@ -1249,12 +1253,21 @@ def _migration_9(migrator):
     _add_missing_columns(migrator, Token, ["resource"])
 
 
+def _migration_10(migrator):
+    """Resource indicators (RFC 8707, issue 20): the resources a request, a code and a remembered approval are
+    for, and those a resource server's introspection credential is bound to ("" in older rows: none, any)."""
+    for model in (AuthRequest, AuthCode, Grant):
+        _add_missing_columns(migrator, model, ["resource"])
+    _add_missing_columns(migrator, ResourceServer, ["resources"])
+
+
 # Each migration is (version, function(migrator)), run by Storage.migrate on `migrator.database`.
 # Append, never edit: a migration that changes an existing table uses `migrator` (playhouse.migrate)
 # and checks `migrator.database.get_columns` first, because the versions that create tables create
 # them from the current models.
 MIGRATIONS = [(1, _migration_1), (2, _migration_2), (3, _migration_3), (4, _migration_4), (5, _migration_5),
-              (6, _migration_6), (7, _migration_7), (8, _migration_8), (9, _migration_9)]
+              (6, _migration_6), (7, _migration_7), (8, _migration_8), (9, _migration_9),
+              (10, _migration_10)]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -1870,19 +1883,19 @@ class StoredProtocol:
         client_id = canonical_client_id(client_id)
         return Grant.delete().where(Grant.user == user, Grant.client_id == client_id).execute()
 
-    def save_grant(self, user, client_id, scope):
+    def save_grant(self, user, client_id, scope, resource=""):
         client_id = canonical_client_id(client_id)
         with self.database.atomic():
-            if not Grant.update(scope=scope, created_at=self.now()).where(
+            if not Grant.update(scope=scope, resource=resource, created_at=self.now()).where(
                     Grant.user == user, Grant.client_id == client_id).execute():
-                Grant.create(user=user, client_id=client_id, scope=scope, created_at=self.now())
+                Grant.create(user=user, client_id=client_id, scope=scope, resource=resource, created_at=self.now())
 
     # -- resource servers (introspection callers)
-    def add_resource_server(self, name):
+    def add_resource_server(self, name, resources=""):
         raw = secrets.token_urlsafe(32)
         try:
             with self.database.atomic():
-                ResourceServer.create(name=name, secret_hash=token_hash(raw), created_at=self.now())
+                ResourceServer.create(name=name, secret_hash=token_hash(raw), created_at=self.now(), resources=resources)
         except peewee.IntegrityError:
             raise UsageError(f"a resource server named {name!r} exists already") from None
         return raw
@@ -3380,6 +3393,12 @@ class InvalidScope(OAuthError):
     error = "invalid_scope"
 
 
+class InvalidTarget(OAuthError):
+    """RFC 8707 §2: a `resource` that is not an absolute URI without a fragment, or one the grant does not
+    cover (a token request naming another resource than the authorization request did)."""
+    error = "invalid_target"
+
+
 class AccessDenied(OAuthError):
     """RFC 6749 §4.1.2.1: the person said no."""
     error = "access_denied"
@@ -3505,6 +3524,42 @@ def parse_scope(scope):
     return list(names)
 
 
+MAX_RESOURCES, MAX_RESOURCE_LENGTH = 4, 512
+
+
+def parse_resources(values):
+    """RFC 8707 §2: the resource indicators a request names (one value or a list), in order and without
+    repeats; InvalidTarget for one that is not an absolute URI without a fragment."""
+    found = []
+    for value in [values] if isinstance(values, str) else list(values or ()):
+        parts = split_url(value) if len(value) <= MAX_RESOURCE_LENGTH else None
+        # RFC 8707 §2: an absolute URI (RFC 3986 §4.3), which MUST NOT include a fragment
+        if parts is None or not parts.scheme or not (parts.netloc or parts.path) or "#" in value:
+            raise InvalidTarget(f"The resource {value[:100]!r} is not an absolute URI without a fragment.")
+        if value not in found:
+            found.append(value)
+    if len(found) > MAX_RESOURCES:
+        raise InvalidTarget(f"A request may name at most {MAX_RESOURCES} resources.")
+    return found
+
+
+def chosen_resources(asked, granted):
+    """The resources a token is for (RFC 8707 §2.2): those `asked` at the token endpoint, each one the grant
+    covers (`granted`, space-separated), or without any asked, all the grant's; InvalidTarget otherwise."""
+    asked, granted = parse_resources(asked), granted.split()
+    for resource in asked:
+        if resource not in granted:
+            raise InvalidTarget(f"The resource {resource!r} was not part of the authorization request.")
+    return asked or granted
+
+
+def audience(resource, me):
+    """A token's `aud` (RFC 9068 §3, RFC 8707): its one resource, the list of its resources, or `me` when it
+    is for none (the person's own use: Micropub and IndieAuth clients)."""
+    resources = resource.split()
+    return me if not resources else resources[0] if len(resources) == 1 else resources
+
+
 # ---------------------------------------------------------------------------------------------
 #  Authorization Request (IndieAuth §5.2)
 # ---------------------------------------------------------------------------------------------
@@ -3513,8 +3568,12 @@ AUTH_REQUEST_LIFETIME = 30 * 60   # time to sign in and decide
 CODE_LIFETIME = 10 * 60           # S48: at most 10 minutes
 
 
+REPEATABLE = frozenset({"resource"})  # RFC 8707 §2: a request may name several resources
+
+
 def single_params(multidict):
-    """{name: value} of a request's parameters; InvalidRequest for a repeated or undecodable one.
+    """{name: value} of a request's parameters; InvalidRequest for a repeated or undecodable one.  A
+    REPEATABLE parameter's value is the list of its values.
 
     S34: an empty value counts as omitted; unknown parameters are ignored; a repeat is an error."""
     values = {}
@@ -3525,6 +3584,10 @@ def single_params(multidict):
         except (UnicodeDecodeError, UnicodeEncodeError):
             raise InvalidRequest(f"The parameter {name!r} is not valid UTF-8.") from None
         found = [v for v in found if v != ""]
+        if name in REPEATABLE:
+            if found:
+                values[name] = found
+            continue
         if len(found) > 1:
             raise InvalidRequest(f"The parameter {name!r} was sent more than once.")
         if found:
@@ -3632,9 +3695,13 @@ def check_authorization_request(app, params, client_id, redirect_uri):
         me_hint = canonical_url("http://" + me_hint)  # S15
     if me_hint and profile_url_problem(me_hint, app.dev_profiles):
         me_hint = ""
+    try:
+        resources = parse_resources(params.get("resource"))
+    except OAuthError as error:
+        refuse(error)
     return dict(client_id=client_id, redirect_uri=redirect_uri, state=state, code_challenge=challenge,
                 code_challenge_method=method, scope=" ".join(scopes), me_hint=me_hint,
-                response_type=response_type)
+                response_type=response_type, resource=" ".join(resources))
 
 
 ASCII_VISIBLE = "".join(chr(c) for c in range(0x21, 0x7f))
@@ -3730,7 +3797,7 @@ def pushed_request_fields(app, params):
         raise ClientProblem("This sign-in request was already used", "Go back to the app and start again.")
     return {name: getattr(pushed, name) for name in (
         "client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method", "scope", "me_hint",
-        "response_type", "client_data")}
+        "response_type", "client_data", "resource")}
 
 
 def issue_code(app, request, user, scopes, auth_time=None):
@@ -3739,7 +3806,7 @@ def issue_code(app, request, user, scopes, auth_time=None):
                                    auth_time=auth_time,
                                    redirect_uri=request.redirect_uri, code_challenge=request.code_challenge,
                                    code_challenge_method=request.code_challenge_method, scope=" ".join(scopes),
-                                   requested_scope=request.scope)
+                                   requested_scope=request.scope, resource=request.resource)
 
 
 # -- endpoints: the authorization endpoint (GET), PAR and the consent page
@@ -3874,7 +3941,10 @@ def consent_page(app, key):
     user = app.require_user()
     scopes = request.scope.split()
     grant = app.storage.get_grant(user, request.client_id)
-    if grant is not None and set(scopes) <= set(grant.scope.split()) and app.storage.use_auth_request(key):
+    # a remembered approval covers these scopes for these resources only: approving one of the person's
+    # resource servers never covers another (issue 20)
+    if (grant is not None and set(scopes) <= set(grant.scope.split()) and grant.resource == request.resource
+            and app.storage.use_auth_request(key)):
         app.event(ConsentGranted(user, request.client_id, request.scope), ConsentGranted.name, user=user,
                   client_id=request.client_id, scope=request.scope, remembered=True)
         return approve(app, request, user, scopes)
@@ -3884,7 +3954,7 @@ def consent_page(app, key):
                       scopes=[(s, app.scopes.get(s)) for s in scopes], redirect_host=redirect_host,
                       cross_host=not on_client_origin(request.client_id, request.redirect_uri),
                       hint_mismatch=bool(request.me_hint) and request.me_hint != user.me,
-                      role=app.storage.role_for(user, request.client_id))
+                      role=app.storage.role_for(user, request.client_id), resources=request.resource.split())
 
 
 LOGO_WAIT = 1.0  # what a request for a logo that was not fetched with the client's details waits for it
@@ -3944,7 +4014,7 @@ def consent_post(app, key):
             return app.record_event(ConsentDenied(user, request.client_id), ConsentDenied.name, user=user,
                                     client_id=request.client_id), None
         if form_value("remember") == "yes":
-            app.storage.save_grant(user, request.client_id, " ".join(scopes))
+            app.storage.save_grant(user, request.client_id, " ".join(scopes), request.resource)
         deliver = app.record_event(ConsentGranted(user, request.client_id, " ".join(scopes)),
                                    ConsentGranted.name, user=user, client_id=request.client_id,
                                    scope=" ".join(scopes))
@@ -4051,7 +4121,7 @@ def access_token_encoder(app, user, client_id, scopes, auth_time, role=None, me=
     """`encode(jti, iat, exp)` for Storage.create_token: a JWT with RFC 9068's claims, or None for
     opaque tokens.  Plugins add claims through token_claims; the core's claims always win, and `role`
     is the core's alone: only a pre-registered client's tokens carry one.  `sub` is `me` (the user's own
-    profile URL unless given: a ticket's subject), `aud` the resource when there is one, else `me`."""
+    profile URL unless given: a ticket's subject), `aud` the `audience` of the token's resources."""
     if app.config["tokens"]["format"] != "jwt":
         return None
     me = me or user.me
@@ -4064,7 +4134,7 @@ def access_token_encoder(app, user, client_id, scopes, auth_time, role=None, me=
         claims.pop("role", None)
         if role:
             claims["role"] = role
-        claims.update({"iss": app.issuer, "sub": me, "aud": resource or me, "client_id": client_id,
+        claims.update({"iss": app.issuer, "sub": me, "aud": audience(resource, me), "client_id": client_id,
                        "scope": " ".join(scopes), "iat": epoch(iat), "exp": epoch(exp), "jti": jti,
                        "auth_time": epoch(auth_time or iat)})
         return app.keys.sign(claims)
@@ -4137,15 +4207,17 @@ def profile_for(app, user, scopes):
 
 
 def token_response(app, user, client_id, scopes, code=None, family=None, refresh_scope=None, auth_time=None,
-                   grant_type="authorization_code", after=None, requested_scope="", ticket=None):
+                   grant_type="authorization_code", after=None, requested_scope="", ticket=None, resource="",
+                   refresh_resource=None):
     """Issue an access and a refresh token; the JSON body of S62 (and S71 for a refresh).  The refresh token
-    keeps `requested_scope`, what the app first asked for (refresh_tokens).  For a `ticket` (TK9) the access
-    token alone, whose `me` is the ticket's subject, for its resource, for `ticket_token_lifetime`.  The
-    TokenIssued event is sent at once, or put in the list `after` for a caller in a transaction to send
+    keeps `requested_scope`, what the app first asked for, and `refresh_resource`, the resources granted
+    (refresh_tokens); the access token is for `resource` (RFC 8707: its `aud`).  For a `ticket` (TK9) the
+    access token alone, whose `me` is the ticket's subject, for its resource, for `ticket_token_lifetime`.
+    The TokenIssued event is sent at once, or put in the list `after` for a caller in a transaction to send
     once it commits."""
     settings = app.config["tokens"]
     family = family or uuid.uuid4().hex
-    me, resource = (ticket.subject, ticket.resource) if ticket else (user.me, "")
+    me, resource = (ticket.subject, ticket.resource) if ticket else (user.me, resource)
     lifetime = settings["ticket_token_lifetime" if ticket else "access_token_lifetime"]
     role = app.storage.role_for(user, client_id)
     access, row = app.storage.create_token("access", user, me, client_id, " ".join(scopes), lifetime, family, code,
@@ -4157,7 +4229,8 @@ def token_response(app, user, client_id, scopes, code=None, family=None, refresh
     if not ticket:
         body["refresh_token"], _ = app.storage.create_token(
             "refresh", user, user.me, client_id, refresh_scope if refresh_scope is not None else " ".join(scopes),
-            settings["refresh_token_lifetime"], family, code, auth_time=auth_time, requested_scope=requested_scope)
+            settings["refresh_token_lifetime"], family, code, auth_time=auth_time, requested_scope=requested_scope,
+            resource=resource if refresh_resource is None else refresh_resource)
     if role:
         body["role"] = role
     profile = profile_for(app, user, scopes)
@@ -4232,7 +4305,8 @@ def token_post(app):
             after = []
             _, body = redeem_code(app, form, issue=lambda code: token_response(
                 app, code.user, code.client_id, code.scope.split(), code=code, auth_time=code.auth_time,
-                after=after, requested_scope=code.requested_scope))
+                after=after, requested_scope=code.requested_scope, refresh_resource=code.resource,
+                resource=" ".join(chosen_resources(form.get("resource"), code.resource))))
             for send in after:
                 send()
         elif grant_type == "refresh_token":
@@ -4290,10 +4364,12 @@ def refresh_tokens(app, form):
     scopes = refreshed_scopes(token, parse_scope(form["scope"]) if form.get("scope") else None)
     # rotation: exactly one caller wins; one that loses waits for the winner's tokens and revokes them
     after = []
+    # RFC 8707 §2.2: the audience is kept, or narrowed to resources the grant covers
+    resources = " ".join(chosen_resources(form.get("resource"), token.resource))
     won, body = app.storage.claim(lambda: app.storage.revoke_token(token), lambda: token_response(
         app, token.user, token.client_id, scopes, code=token.code_id, family=token.family,
         refresh_scope=token.scope, auth_time=token.auth_time, grant_type="refresh_token", after=after,
-        requested_scope=token.requested_scope))
+        requested_scope=token.requested_scope, resource=resources, refresh_resource=token.resource))
     if not won:
         app.storage.revoke_family(token.family)
         raise InvalidGrant("The refresh token was used already.")
@@ -4685,6 +4761,13 @@ def live_access_token(app, raw):
     return token
 
 
+def serves_audience(server, token):
+    """True when the resource server (a credential's row, or None) may see `token`: it is bound to no
+    resource, or to one the token is for (a token for `me` is for none of them)."""
+    bound = server.resources.split() if server is not None and getattr(server, "resources", "") else []
+    return not bound or any(r in bound for r in token.resource.split())
+
+
 def resource_server(app, secret):
     """The resource server whose credential `secret` is, or None (a miss counts against the address, and
     a paused address is refused, SlowDown).  Kept a moment by app.verified as verified tokens are, under
@@ -4699,16 +4782,17 @@ def resource_server(app, secret):
     return found
 
 
-def introspection(app, raw):
-    """RFC 7662 §2.2 and IndieAuth §6.2: `active` true with details, or only `active` false (S77–S79)."""
+def introspection(app, raw, server=None):
+    """RFC 7662 §2.2 and IndieAuth §6.2: `active` true with details, or only `active` false (S77–S79).  A
+    resource `server` bound to resources sees only the tokens for one of them as active (issue 20)."""
     token = verified_token(app, raw)
-    if token is None:
+    if token is None or not serves_audience(server, token):
         return {"active": False}
     body = {"active": True, "me": token.me, "client_id": token.client_id, "scope": token.scope,
             "iat": int(token.created_at.replace(tzinfo=datetime.timezone.utc).timestamp()),
-            "token_type": "Bearer", "iss": app.issuer}
-    if token.resource:  # a ticket's token: its audience is the resource (as the JWT's `aud`)
-        body.update(resource=token.resource, aud=token.resource)
+            "token_type": "Bearer", "iss": app.issuer, "aud": audience(token.resource, token.me)}
+    if token.via == "ticket":  # a ticket's token: what it gives access to
+        body["resource"] = token.resource
     role = app.storage.role_for(token.user, token.client_id)
     if role:
         body["role"] = role  # as it is now: an admin's change shows at once, unlike a JWT's claim
@@ -4749,8 +4833,9 @@ def token_get(app):
     """GET /token with a bearer token: the legacy verification answer (S91, SEC51)."""
     def verify():
         token = presented_token(app)
-        body = {"me": token.me, "client_id": token.client_id, "scope": token.scope}
-        if token.resource:  # a ticket's token: what it gives access to
+        body = {"me": token.me, "client_id": token.client_id, "scope": token.scope,
+                "aud": audience(token.resource, token.me)}
+        if token.via == "ticket":  # a ticket's token: what it gives access to
             body["resource"] = token.resource
         role = app.storage.role_for(token.user, token.client_id)
         return dict(body, role=role) if role else body
@@ -4769,13 +4854,14 @@ def introspect_post(app):
             "REDIRECT_HTTP_AUTHORIZATION", "")
         scheme, _, value = header.partition(" ")
         secret = value.strip() if scheme.lower() == "bearer" else (basic_credentials(header) or ("", ""))[1]
-        if not resource_server(app, secret):
+        server = resource_server(app, secret)
+        if not server:
             raise InvalidClient("Introspection needs a resource-server credential "
                                 "(create one with `indieauth resource-server add NAME`).")
         form = posted_form()
         if not form.get("token"):
             raise InvalidRequest("The token parameter is missing.")
-        return introspection(app, form["token"])
+        return introspection(app, form["token"], server)
     return oauth_json(handle)
 
 
@@ -4932,6 +5018,10 @@ def accept_ticket(app, form):
     """Take a ticket sent to one of our users (TK2–TK4): its redemption queued on `app.ticket_fetchers`
     (TemporarilyUnavailable when full; run at once under CGI, whose process ends with the answer).  InvalidRequest for a missing or refused parameter or a subject
     that is not one of our users (counted against the address, as a wrong secret is)."""
+    form = dict(form)
+    if len(form.get("resource") or ()) > 1:  # single_params gives a list: RFC 8707 names it repeatable
+        raise InvalidRequest("A ticket is for one resource: send the resource parameter once.")
+    form["resource"] = (form.get("resource") or [""])[0]
     for name in ("ticket", "resource", "subject"):
         if not form.get(name):
             raise InvalidRequest(f"The {name} parameter is missing.")
@@ -5092,6 +5182,8 @@ def metadata(app):
         "grant_types_supported": ["authorization_code", "refresh_token", DEVICE_GRANT, "ticket"],
         "device_authorization_endpoint": app.url("device_authorization"),
         "ticket_endpoint": app.url("ticket"),
+        # what the MCP authorization spec looks for: a client_id may be the URL of its metadata document
+        "client_id_metadata_document_supported": True,
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
@@ -5108,6 +5200,15 @@ def metadata_get(app):
     if app.metadata_json is None:  # the same for every request: made once
         app.metadata_json = json.dumps(metadata(app), indent=2)
     return app.metadata_json
+
+
+def metadata_at_path(app, path):
+    """GET /.well-known/oauth-authorization-server/PATH, where RFC 8414 §3.1 puts the metadata of an issuer
+    whose URL has a path (PATH is that path): for a web server that forwards that URL, as it is, to here."""
+    issuer_path = urllib.parse.urlsplit(app.issuer).path.strip("/")
+    if not issuer_path or path.strip("/") != issuer_path:
+        fail(404, "This server's metadata is at /.well-known/oauth-authorization-server under its base_url.")
+    return metadata_get(app)
 
 
 def jwks_get(app):
@@ -6197,6 +6298,59 @@ def static(path, mimetype=True):
     return response
 
 
+# The URL map of the core, in one place: (path, method or methods, handler(app, ...)).  Each handler is a
+# function of the chapter it serves; IndieAuth._routes binds it to its app once.  Plugins add their routes
+# through register_routes.
+CORE_ROUTES = (
+    ("/", "GET", home),
+    ("/login", "GET", login_start),
+    ("/login/<name>", "GET", SignIn.login_page),
+    ("/login/<name>", "POST", login_post),
+    ("/login/once/<token>", "GET", login_link_page),
+    ("/login/once/<token>", "POST", login_link_post),
+    ("/logout", "POST", logout),
+    ("/auth", "GET", authorization_get),
+    ("/auth", "POST", authorization_post),
+    ("/auth/consent/<key>", "GET", consent_page),
+    ("/auth/consent/<key>", "POST", consent_post),
+    ("/auth/logo/<key>", "GET", client_logo),
+    ("/par", "POST", par_post),
+    ("/device_authorization", "POST", device_authorization_post),
+    ("/device", "GET", device_page),
+    ("/device", "POST", device_post),
+    ("/device/consent", "POST", device_consent_post),
+    ("/device/logo/<key>", "GET", device_logo),
+    ("/token", "POST", token_post),
+    ("/token", "GET", token_get),
+    ("/ticket", "POST", ticket_post),
+    ("/revoke", "POST", revoke_post),
+    ("/introspect", "POST", introspect_post),
+    ("/userinfo", ["GET", "POST"], userinfo),
+    ("/.well-known/oauth-authorization-server", "GET", metadata_get),
+    ("/.well-known/oauth-authorization-server/<path:path>", "GET", metadata_at_path),
+    ("/openapi.json", "GET", lambda app: static("openapi.json")),
+    ("/favicon.ico", "GET", lambda app: static("favicon.ico", "image/x-icon")),  # asked for by every browser
+    ("/.well-known/jwks.json", "GET", jwks_get),
+    ("/admin/clients", "GET", admin_clients),
+    ("/admin/clients", "POST", admin_clients_post),
+    ("/admin/clients/<number:id>", "GET", admin_client),
+    ("/admin/clients/<number:id>", "POST", admin_client_post),
+    ("/tokens", "GET", tokens_page),
+    ("/tokens/new", "GET", token_new_page),
+    ("/tokens/new", "POST", token_new_post),
+    ("/tokens/revoke", "POST", tokens_revoke),
+    ("/tokens/forget", "POST", grant_forget),
+    ("/tickets", "GET", tickets_page),
+    ("/tickets/send", "POST", tickets_send),
+    ("/tickets/received", "POST", tickets_received),
+    ("/tickets/revoke", "POST", tickets_revoke),
+    ("/log", "GET", log_page),
+    ("/selftest", "GET", selftest),
+    ("/selftest/echo", "GET", selftest_echo),
+    ("/docs", "GET", docs_page),
+)
+
+
 class IndieAuth(SignIn):
     """The application, a container: configuration, storage, plugins, the route table, the middleware and the
     WSGI callable.  The handlers are functions of the chapters they serve; the sign-in API is `SignIn`'s."""
@@ -6341,61 +6495,14 @@ class IndieAuth(SignIn):
 
     # -- routes
     def _routes(self):
-        """The URL map: every core route in one place, then the plugins' routes.  Each core handler is a
-        function of the chapter it serves, bound to this app once, here (no work per request)."""
+        """The URL map: CORE_ROUTES, each handler bound to this app once, here (no work per request), then the
+        plugins' routes."""
         b = self.bottle
-
-        def on(handler):
-            return functools.partial(handler, self)
-
         b.router.add_filter("id", id_filter)
-        b.route("/", "GET", on(home))
-        b.route("/login", "GET", on(login_start))
-        b.route("/login/<name>", "GET", self.login_page)
-        b.route("/login/<name>", "POST", on(login_post))
-        b.route("/login/once/<token>", "GET", on(login_link_page))
-        b.route("/login/once/<token>", "POST", on(login_link_post))
-        b.route("/logout", "POST", on(logout))
-        b.route("/auth", "GET", on(authorization_get))
-        b.route("/auth", "POST", on(authorization_post))
-        b.route("/auth/consent/<key>", "GET", on(consent_page))
-        b.route("/auth/consent/<key>", "POST", on(consent_post))
-        b.route("/auth/logo/<key>", "GET", on(client_logo))
-        b.route("/par", "POST", on(par_post))
-        b.route("/device_authorization", "POST", on(device_authorization_post))
-        b.route("/device", "GET", on(device_page))
-        b.route("/device", "POST", on(device_post))
-        b.route("/device/consent", "POST", on(device_consent_post))
-        b.route("/device/logo/<key>", "GET", on(device_logo))
-        b.route("/token", "POST", on(token_post))
-        b.route("/token", "GET", on(token_get))
-        b.route("/ticket", "POST", on(ticket_post))
-        b.route("/revoke", "POST", on(revoke_post))
-        b.route("/introspect", "POST", on(introspect_post))
-        b.route("/userinfo", ["GET", "POST"], on(userinfo))
-        b.route("/.well-known/oauth-authorization-server", "GET", on(metadata_get))
-        b.route("/openapi.json", "GET", lambda: static("openapi.json"))
-        b.route("/favicon.ico", "GET", lambda: static("favicon.ico", "image/x-icon"))  # asked for by every browser
-        b.route("/.well-known/jwks.json", "GET", on(jwks_get))
-        b.route("/admin/clients", "GET", on(admin_clients))
-        b.route("/admin/clients", "POST", on(admin_clients_post))
-        b.route("/admin/clients/<number:id>", "GET", on(admin_client))
-        b.route("/admin/clients/<number:id>", "POST", on(admin_client_post))
-        b.route("/tokens", "GET", on(tokens_page))
-        b.route("/tokens/new", "GET", on(token_new_page))
-        b.route("/tokens/new", "POST", on(token_new_post))
-        b.route("/tokens/revoke", "POST", on(tokens_revoke))
-        b.route("/tokens/forget", "POST", on(grant_forget))
-        b.route("/tickets", "GET", on(tickets_page))
-        b.route("/tickets/send", "POST", on(tickets_send))
-        b.route("/tickets/received", "POST", on(tickets_received))
-        b.route("/tickets/revoke", "POST", on(tickets_revoke))
-        b.route("/log", "GET", on(log_page))
-        b.route("/selftest", "GET", on(selftest))
-        b.route("/selftest/echo", "GET", on(selftest_echo))
-        b.route("/docs", "GET", on(docs_page))
+        for path, method, handler in CORE_ROUTES:
+            b.route(path, method, functools.partial(handler, self))
         for path in CORS_PATHS:
-            b.route(path, "OPTIONS", on(preflight))
+            b.route(path, "OPTIONS", functools.partial(preflight, self))
         b.route("/static/<path:path>", "GET", static)
         for batch in self.pm.hook.register_routes(app=self):
             for method, path, callback in batch:
@@ -7327,7 +7434,11 @@ def cmd_client_remove(app, args):
 
 
 def cmd_resource_server_add(app, args):
-    secret = app.storage.add_resource_server(args.name)
+    try:
+        resources = parse_resources(args.resource or [])
+    except OAuthError as error:
+        raise UsageError(f"--resource: {error.description}") from None
+    secret = app.storage.add_resource_server(args.name, " ".join(resources))
     print(secret)
     print(f"(the secret of resource server {args.name!r}: it calls POST {app.url('introspect')} with "
           f"'Authorization: Bearer <secret>'; it is shown only now)", file=sys.stderr)
@@ -7336,7 +7447,8 @@ def cmd_resource_server_add(app, args):
 
 def cmd_resource_server_list(app, args):
     for row in app.storage.list_resource_servers():
-        print(f"{row.name:<24} {'revoked' if row.revoked_at else 'active':<8} {row.created_at:%Y-%m-%d}")
+        print(f"{row.name:<24} {'revoked' if row.revoked_at else 'active':<8} {row.created_at:%Y-%m-%d}  "
+              f"{row.resources or '(any resource)'}")
     return 0
 
 
@@ -7450,6 +7562,8 @@ def build_parser(app=None, disabled=True, config=None):
         dest="rs_command", metavar="ACTION", parser_class=ArgumentParser, required=True)
     p = rs.add_parser("add", help="create a credential and print its secret once")
     p.add_argument("name", help="a name for the resource server, e.g. micropub")
+    p.add_argument("--resource", action="append", metavar="URI",
+                   help="bind it to this resource (repeatable): introspection then says only tokens for it are active")
     p.set_defaults(handler=cmd_resource_server_add)
     rs.add_parser("list", help="list resource servers").set_defaults(handler=cmd_resource_server_list)
     p = rs.add_parser("revoke", help="revoke a resource server's credential")

@@ -816,7 +816,8 @@ def test_an_access_token_is_not_a_refresh_token(signed_in):  # S70
 def test_legacy_token_verification(signed_in):  # S91, S94, SEC51
     body = tokens(signed_in)
     answer = signed_in.get("/token", headers=bearer(body["access_token"])).json
-    assert answer == {"me": "https://owner.example/", "client_id": CLIENT, "scope": "profile create"}
+    assert answer == {"me": "https://owner.example/", "client_id": CLIENT, "scope": "profile create",
+                      "aud": "https://owner.example/"}  # issue 20: no resource asked for, so it is for me
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nonsense"}])

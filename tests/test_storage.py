@@ -850,6 +850,27 @@ def test_a_database_at_schema_6_gains_requested_scope_and_keeps_its_codes_and_to
     assert (sql_storage.find_token(token).scope, sql_storage.find_token(token).requested_scope) == ("create", "")
 
 
+def test_a_database_at_schema_9_gains_resource_indicators_and_keeps_its_rows(sql_storage):
+    """What schema 9 looked like: no resource on requests, codes and grants, no resources on resource servers.
+    Rows made before read as "": for no resource (a token for me) and, for a credential, bound to none."""
+    from playhouse.migrate import SchemaMigrator, migrate
+    database = sql_storage.database
+    alice = make_user(sql_storage, "alice")
+    code = sql_storage.create_code(600, user=alice, me=alice.me, client_id="https://app.example/",
+                                   redirect_uri="https://app.example/cb", scope="create")
+    sql_storage.save_grant(alice, "https://app.example/", "create")
+    secret = sql_storage.add_resource_server("micropub")
+    migrator = SchemaMigrator.from_database(database)
+    migrate(*[migrator.drop_column(table, "resource") for table in ("authrequest", "authcode", "grant")],
+            migrator.drop_column("resourceserver", "resources"))
+    SchemaVersion.delete().where(SchemaVersion.version >= 10).execute()
+    assert sql_storage.migrate() == list(range(10, indieauth.SCHEMA_VERSION + 1))
+    sql_storage.check_schema()
+    assert (sql_storage.find_code(code).scope, sql_storage.find_code(code).resource) == ("create", "")
+    assert sql_storage.get_grant(alice, "https://app.example/").resource == ""
+    assert sql_storage.check_resource_server(secret).resources == ""
+
+
 def test_check_schema_refuses_a_database_newer_than_the_code(sql_storage):
     SchemaVersion.create(version=indieauth.SCHEMA_VERSION + 1)
     with pytest.raises(indieauth.UsageError, match="upgrade indieauth"):

@@ -115,7 +115,8 @@ def test_the_redeemed_token_is_the_subjects_for_the_resource(tapp, alice, subjec
     # verification and introspection say whom it is for and what it gives access to
     verified = tweb.get("/token", headers={"Authorization": "Bearer " + body["access_token"]}).json
     assert verified == {"me": subject_site.url_for("/"), "client_id": subject_site.url_for("/ticket"),
-                        "scope": "read follow", "resource": "https://alice.example/private/"}
+                        "scope": "read follow", "resource": "https://alice.example/private/",
+                        "aud": "https://alice.example/private/"}
     secret = tapp.storage.add_resource_server("feed")
     found = tweb.post("/introspect", {"token": body["access_token"]},
                       headers={"Authorization": "Bearer " + secret}).json

@@ -53,7 +53,8 @@ def test_issue_list_revoke_a_testing_token_in_the_browser(signed_in):
     curl = shown.html.select_one("textarea#curl").text
     assert curl == f'curl -H "Authorization: Bearer {token}" http://localhost/token'
     assert signed_in.get("/token", headers=bearer(token)).json == {
-        "me": "https://owner.example/", "client_id": "https://dev.example/", "scope": "create media x-custom"}
+        "me": "https://owner.example/", "client_id": "https://dev.example/", "scope": "create media x-custom",
+        "aud": "https://owner.example/"}
     listing = signed_in.get("/tokens")
     assert "https://dev.example/" in listing.text and "testing token" in listing.text
     assert token not in listing.text  # never the token itself, only its fingerprint

@@ -27,6 +27,14 @@
   <dt>You will be sent to</dt>
   <dd><code>{{redirect_host}}</code></dd>
   % end
+  % if get('resources'):
+  <dt>To use with</dt>
+  <dd id="resources">
+  % for resource in resources:
+    <code title="{{resource}}">{{resource.split("://", 1)[-1]}}</code><br>
+  % end
+  </dd>
+  % end
   <dt>Signing in as</dt>
   <dd><a href="{{user.me}}">{{user.me}}</a></dd>
   % if role:
@@ -73,7 +81,7 @@ answer could use it in your name. Allow this only for an old app you trust.</p>
   % if not device:  # a device's code is always looked at, never approved from memory
   <div class="check">
     <input type="checkbox" name="remember" value="yes" id="remember">
-    <label for="remember">Remember this and don't ask again for this app</label>
+    <label for="remember">Remember this and don't ask again for this app{{" and these servers" if get('resources') else ""}}</label>
   </div>
   % end
   <div class="actions">

@@ -397,7 +397,7 @@ class MemoryStorage:
     def save_auth_request(self, lifetime, **fields):
         raw = secrets.token_urlsafe(24)
         defaults = dict(code_challenge="", code_challenge_method="", scope="", me_hint="", response_type="code",
-                        client_data="{}", pushed=False)
+                        client_data="{}", pushed=False, resource="")
         self._insert("authrequest", **dict(defaults, **fields), key_hash=token_hash(raw), created_at=self.now(),
                      expires_at=self._later(lifetime), used_at=None)
         self.purge_now_and_then()
@@ -417,7 +417,8 @@ class MemoryStorage:
 
     def create_code(self, lifetime, **fields):
         raw = secrets.token_urlsafe(32)
-        defaults = dict(code_challenge="", code_challenge_method="", scope="", auth_time=None, requested_scope="")
+        defaults = dict(code_challenge="", code_challenge_method="", scope="", auth_time=None, requested_scope="",
+                        resource="")
         user = fields.pop("user")
         self._insert("authcode", **dict(defaults, **fields), user_id=user_id(user), code_hash=token_hash(raw),
                      created_at=self.now(), expires_at=self._later(lifetime), used_at=None)
@@ -565,18 +566,18 @@ class MemoryStorage:
             del self.tables["grant"][values["id"]]
         return len(found)
 
-    def save_grant(self, user, client_id, scope):
+    def save_grant(self, user, client_id, scope, resource=""):
         self.forget_grant(user, client_id)
         self._insert("grant", user_id=user_id(user), client_id=canonical_client_id(client_id), scope=scope,
-                     created_at=self.now())
+                     created_at=self.now(), resource=resource)
 
     # -- resource servers
-    def add_resource_server(self, name):
+    def add_resource_server(self, name, resources=""):
         if self._where("resourceserver", name=name):
             raise UsageError(f"a resource server named {name!r} exists already")
         raw = secrets.token_urlsafe(32)
         self._insert("resourceserver", name=name, secret_hash=token_hash(raw), created_at=self.now(),
-                     revoked_at=None)
+                     revoked_at=None, resources=resources)
         return raw
 
     def check_resource_server(self, raw):
