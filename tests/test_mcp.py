@@ -71,15 +71,17 @@ class IndieAuthTokenVerifier:
 
 
 @contextlib.contextmanager
-def mcp_server(issuer_url, **protector_kwargs):
-    """An MCP server with a tool `whoami`, auth on, on a real port (uvicorn in a thread); yields its URL."""
+def mcp_server(issuer_url, introspect_at=None):
+    """An MCP server with a tool `whoami`, auth on, on a real port (uvicorn in a thread); yields its URL.
+    With `introspect_at` (the indieauth app), it introspects with a credential bound to its URL."""
     import uvicorn
     from mcp.server.auth.middleware.auth_context import get_access_token
     from mcp.server.auth.settings import AuthSettings
     from mcp.server.mcpserver import MCPServer
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    protector = ResourceProtector(issuer_url, url, **protector_kwargs)
+    credential = introspect_at and introspect_at.storage.add_resource_server("notes", resources=url)
+    protector = ResourceProtector(issuer_url, url, introspection_credential=credential)
     server = MCPServer("notes", token_verifier=IndieAuthTokenVerifier(protector),
                        auth=AuthSettings(issuer_url=issuer_url, resource_server_url=url, required_scopes=["read"],
                                          validate_token_resource=True))
@@ -187,10 +189,14 @@ async def call_whoami(server_url, client_id, person):
 @pytest.mark.parametrize("way", ["jwks", "introspection"])
 def test_the_mcp_sdk_client_gets_a_token_here_and_the_tool_returns_me(issuer, client_site, way):
     client_id = client_site.url_for("/client.json", host="app.test")
-    kwargs = {"introspection_credential": issuer.storage.add_resource_server("notes")} if way == "introspection" else {}
-    with mcp_server(issuer.issuer, **kwargs) as server_url:
+    with mcp_server(issuer.issuer, introspect_at=issuer if way == "introspection" else None) as server_url:
         person = Person()
         result, provider = asyncio.run(call_whoami(server_url, client_id, person))
+        token = provider.context.current_tokens.access_token
+        requests.post(issuer.url("revoke"), data={"token": token, "client_id": client_id}, timeout=10)
+        after = requests.post(server_url, json={}, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    # introspection sees a revocation at once; a JWT verified with the keys stays good until it expires
+    assert (after.status_code == 401) == (way == "introspection"), after.status_code
     assert not result.is_error, result
     assert [block.text for block in result.content] == [ME]
     # it found client_id_metadata_document_supported in our metadata, so it identified itself by its

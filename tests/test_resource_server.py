@@ -50,8 +50,8 @@ def protect():
     """protect(path="/notes", **ResourceProtector kwargs) -> (resource URL, protector): the notes app behind
     ProtectedResource on a real port of its own."""
     with contextlib.ExitStack() as stack:
-        def start(issuer, path="/notes", resource=None, **kwargs):
-            port = free_port()
+        def start(issuer, path="/notes", resource=None, port=None, **kwargs):
+            port = port or free_port()
             protector = ResourceProtector(issuer, resource or f"http://127.0.0.1:{port}{path}", **kwargs)
             stack.enter_context(serving(ProtectedResource(notes, protector), port))
             return f"http://127.0.0.1:{port}{path}", protector
@@ -306,9 +306,16 @@ def test_a_token_from_a_flow_with_resource_is_for_that_resource_alone(issuer, pr
     refused(get(resource_b, token))
 
 
+def bound_credential(app, name, port, path):
+    """`indieauth resource-server add NAME --resource URL` for the resource that will listen on `port`."""
+    return app.storage.add_resource_server(name, resources=f"http://127.0.0.1:{port}{path}")
+
+
 def test_introspection_accepts_a_live_token_and_refuses_it_once_revoked(issuer, protect):
     web = person(issuer)
-    resource, protector = protect(issuer.issuer, introspection_credential=issuer.storage.add_resource_server("notes"))
+    port = free_port()
+    resource, protector = protect(issuer.issuer, port=port,
+                                  introspection_credential=bound_credential(issuer, "notes", port, "/notes"))
     token = flow_token(web, resource=protector.resource)["access_token"]
     assert get(resource, token).json()["me"] == ME
     web.post("/revoke", {"token": token, "client_id": indieauth.testing.CLIENT_ID})
@@ -318,9 +325,12 @@ def test_introspection_accepts_a_live_token_and_refuses_it_once_revoked(issuer, 
 
 def test_introspection_refuses_a_token_for_another_resource(issuer, protect):
     web = person(issuer)
-    credential = issuer.storage.add_resource_server("notes")
-    resource_a, protector_a = protect(issuer.issuer, path="/a", introspection_credential=credential)
-    resource_b, _ = protect(issuer.issuer, path="/b", introspection_credential=credential)
+    port_a, port_b = free_port(), free_port()
+    resource_a, protector_a = protect(issuer.issuer, path="/a", port=port_a,
+                                      introspection_credential=bound_credential(issuer, "a", port_a, "/a"))
+    # B's own credential is bound to B: the server answers {"active": false} for A's token
+    resource_b, _ = protect(issuer.issuer, path="/b", port=port_b,
+                            introspection_credential=bound_credential(issuer, "b", port_b, "/b"))
     token = flow_token(web, resource=protector_a.resource)["access_token"]
     assert get(resource_a, token).status_code == 200
     refused(get(resource_b, token))
