@@ -160,8 +160,9 @@ for example <code>&lt;link rel="pgpkey" href="/key.asc"&gt;</code>: at sign-in y
 <p>It answers <code>{"me", "client_id", "scope", "aud"}</code> for a live token and <code>401</code> for anything
 else. A resource server that holds a credential uses the introspection endpoint instead; one that
 verifies JWTs itself uses the keys at <code>jwks_uri</code>, but then does not see revocations.</p>
-<p>An app that signs in for one particular resource server (an MCP server, say) adds
-<code>resource=https://notes.example.com/mcp</code> (RFC 8707) to the authorization request: the consent
+<p>An app that signs in for one particular resource server (an MCP server, say) adds a
+<code>resource</code> parameter (RFC 8707), such as <code>https://notes.example.com/mcp</code>, to the
+authorization request: the consent
 screen names that server, and the token's <code>aud</code> is that URI instead of the person's profile URL, so
 another server that checks its audience refuses it. A malformed <code>resource</code>, or one at the token
 endpoint that the authorization request did not name, is <code>invalid_target</code>.</p>

@@ -143,6 +143,17 @@ def ticket_token(page, site):
     page.wait_for_selector("#token")
 
 
+def consent_for_a_resource(page, site):
+    """An app on the person's computer asking for a token for one of their MCP servers (RFC 8707)."""
+    import urllib.parse
+    verifier, challenge = indieauth.testing.pkce_pair()
+    page.goto(site.base + "/auth?" + urllib.parse.urlencode({
+        "response_type": "code", "client_id": "http://127.0.0.1:9/", "redirect_uri": "http://127.0.0.1:9/cb",
+        "state": "s", "code_challenge": challenge, "code_challenge_method": "S256", "scope": "create",
+        "resource": "https://notes.example.com/mcp"}))
+    page.wait_for_selector("#resources")
+
+
 BAD_CLIENT = "/auth?client_id=https%3A%2F%2F10.0.0.1%2F&redirect_uri=https%3A%2F%2F10.0.0.1%2Fcb&state=x&response_type=code"
 
 # name: (signed in?, path or function(page, site), text the <h1> holds)
@@ -154,6 +165,7 @@ PAGES = {
     "login-pgp": (False, pgp_challenge, "Sign in"),
     "login-link": (False, lambda page, site: page.goto(site.base + "/login/once/" + site.link), "one-time link"),
     "consent": (True, consent, "Sign in to"),
+    "consent-resource": (True, consent_for_a_resource, "Sign in to"),
     "device-code": (True, "/device?user_code=WDJB-MJHT", "Connect a device"),
     "device-consent": (True, device_consent, "on your device"),
     "device-done": (True, device_done, "Go back to your device"),
