@@ -35,6 +35,7 @@ DEFAULT_ALGORITHM = {("OKP", "Ed25519"): "EdDSA", ("EC", "P-256"): "ES256", ("EC
                      ("EC", "P-521"): "ES512", ("RSA", None): "RS256"}
 REFETCH_INTERVAL = 60    # an unknown kid refetches the key set at most once a minute
 KEYS_MAX_AGE = 3600      # and the key set is read again at least once an hour
+UNQUOTED = str.maketrans("", "", '"\\')
 
 
 class Refused(Exception):
@@ -110,8 +111,8 @@ class ResourceProtector:
         if error == "insufficient_scope":
             params.append(("scope", " ".join(self.required_scopes)))
         params.append(("resource_metadata", self.metadata_url))
-        return "Bearer " + ", ".join(f'{name}="{value.replace(chr(34), "").replace(chr(92), "")}"'
-                                     for name, value in params)
+        # RFC 6750 §3: quoted strings, so a value loses any quote or backslash rather than break the header
+        return "Bearer " + ", ".join(f'{name}="{value.translate(UNQUOTED)}"' for name, value in params)
 
     def refuse(self, description, error="invalid_token", status=401):
         return Refused(status, error, description, self.challenge(error, description))
@@ -139,7 +140,7 @@ class ResourceProtector:
         # RFC 9068 §4: the type must be at+jwt, so that no other JWT of the issuer passes for a token
         if str(header.get("typ", "")).lower() not in TOKEN_TYPES:
             raise self.refuse("The token is not a JWT access token (typ at+jwt).")
-        jwk = self._key(header.get("kid"))
+        jwk = self._key(header.get("kid")) if isinstance(header.get("kid"), str) else None
         if jwk is None:
             raise self.refuse("The token is not signed by a key of its issuer.")
         algorithm = key_algorithm(jwk)
@@ -153,7 +154,7 @@ class ResourceProtector:
             raise self.refuse("The access token has expired.") from None
         except jwt.ImmatureSignatureError:
             raise self.refuse("The access token is not valid yet.") from None
-        except (jwt.InvalidTokenError, jwt.PyJWKError):
+        except jwt.PyJWTError:
             raise self.refuse("The access token's signature or claims are not valid.") from None
 
     def _introspected(self, token):
@@ -171,7 +172,8 @@ class ResourceProtector:
             raise self.refuse("The token was issued by another server.")
         # RFC 9068 §4, RFC 8707: the token must have been issued for this resource (one of its audiences)
         audiences = claims.get("aud")
-        audiences = (audiences,) if isinstance(audiences, str) else tuple(audiences or ())
+        audiences = (audiences,) if isinstance(audiences, str) else tuple(
+            audience for audience in audiences if isinstance(audience, str)) if isinstance(audiences, list) else ()
         if self.resource not in audiences:
             raise self.refuse("The token was issued for another resource.")
         # RFC 7662 §2.2: an introspection answer's exp too (a JWT's was checked when decoded)

@@ -218,6 +218,23 @@ def test_a_jwt_that_is_not_an_access_token_is_refused(issuer, protect):
     refused(get(resource, "opaque-token-xyz"))
 
 
+@pytest.mark.parametrize("header, changes", [
+    ({"kid": ["a list"]}, {}), ({"kid": {"a": 1}}, {}), ({"kid": None}, {}), ({"typ": ["at+jwt"]}, {}),
+    ({}, {"aud": 5}), ({}, {"aud": {"resource": 1}}), ({}, {"aud": [5, None]}), ({}, {"exp": "tomorrow"}),
+    ({}, {"iss": ["http://a/"]}), ({}, {"nbf": "now"}), ({}, {})])
+def test_a_malformed_token_is_refused_never_a_server_error(issuer, protect, header, changes):
+    from jwt.algorithms import get_default_algorithms
+    resource, _ = protect(issuer.issuer)
+    kid, key, algorithm = issuer.keys.current()
+    sign = get_default_algorithms()[algorithm].sign  # the real key's signature over whatever was written
+    token = forged({"alg": algorithm, "typ": "at+jwt", "kid": kid, **header}, claims(issuer, resource, **changes),
+                   lambda signing_input: sign(signing_input, key))
+    if header or changes:
+        refused(get(resource, token))
+    else:  # the control: made the same way but well formed, the token is accepted
+        assert get(resource, token).status_code == 200
+
+
 def test_an_unknown_kid_refetches_the_key_set_once_a_minute_at_most(issuer, protect):
     import jwt
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
