@@ -153,6 +153,14 @@ def test_a_protector_configured_without_the_trailing_slash_refuses_every_token(i
     refused(get(resource, signed(issuer, resource)))
 
 
+def test_metadata_naming_another_issuer_is_not_trusted_for_the_keys(issuer, protect):
+    # RFC 8414 §3.3: the metadata's issuer must be the one configured; without the slash it is not, and
+    # no key set is read from it, so nothing passes
+    resource, _ = protect(issuer.issuer.rstrip("/"))
+    response = get(resource, signed(issuer, resource, iss=issuer.issuer.rstrip("/")))
+    assert response.status_code == 503 and response.json()["error"] == "temporarily_unavailable"
+
+
 def test_a_token_for_resource_a_is_refused_by_resource_b(issuer, protect):
     resource_a, _ = protect(issuer.issuer, path="/a")
     resource_b, _ = protect(issuer.issuer, path="/b")
