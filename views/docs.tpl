@@ -220,7 +220,7 @@ sender's token endpoint and keeps the tokens, encrypted, on the person's Tickets
 <code>indieauth_resource</code>, installed with indieauth (it does not load this server), verifies them,
 serves the resource metadata MCP clients read first (RFC 9728) and answers <code>401</code> with
 <code>WWW-Authenticate: Bearer resource_metadata="…"</code>. MCP clients identify themselves by the URL of
-their client metadata document (<code>client_id_metadata_document_supported</code>), as IndieAuth apps do.
+their client metadata document (<code>client_id_<wbr>metadata_<wbr>document_<wbr>supported</code>), as IndieAuth apps do.
 Get these right:</p>
 <ul id="protect-settings">
   <li><strong>The issuer, exactly</strong>: <code>{{metadata["issuer"]}}</code>, trailing slash included. It is
@@ -231,7 +231,7 @@ Get these right:</p>
   <li><strong><code>required_scopes</code></strong>: listed in your metadata so clients ask for them; a token
   without them gets <code>403 insufficient_scope</code>.</li>
   <li><strong>To introspect</strong> (a revocation counts at once): a credential bound to your server,
-  <code>indieauth resource-server add notes --resource https://notes.example.com/mcp</code>, given as
+  <code>indieauth resource-server add notes</code> <code>--resource https://notes.example.com/mcp</code>, given as
   <code>introspection_credential</code>.</li>
 </ul>
 <label for="protect-snippet">A WSGI app behind it (Python)</label>
