@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import os
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ import requests
 import webtest
 
 import indieauth
+import indieauth_resource
 from conftest import PASSWORD, free_port, serving, sign_in
 from indieauth_resource import ProtectedResource, ResourceProtector, protected_resource_metadata_url
 
@@ -294,7 +296,8 @@ def test_an_issuer_that_cannot_be_reached_is_503_not_a_pass(protect):
 
 def test_the_module_does_not_import_the_server():
     code = "import sys, indieauth_resource; sys.exit('indieauth' in sys.modules or 'bottle' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+    folder = os.path.dirname(indieauth_resource.__file__)
+    assert subprocess.run([sys.executable, "-c", code], cwd=folder).returncode == 0
 
 
 # -- tokens from the real flow, and the introspection path
