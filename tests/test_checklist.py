@@ -11,7 +11,6 @@ NOT_TESTED = {
     "S7": "MAY: this server returns the user's canonical me; nothing to test beyond S5",
     "S80": "introspection has its own endpoint, so nothing shares the token endpoint's URL",
     "S81": "DPoP is not implemented (issue to come)",
-    "S90": "this server protects no resource of its own but userinfo (tested under S88/S89)",
     "SEC9": "MAY: reused code_challenge detection is not implemented",
     "SEC43": "DPoP is not implemented",
     "SEC44": "policy to decide: password change ends other sessions but keeps app tokens",

@@ -58,6 +58,13 @@ sign_in_snippet = "\n".join([
     '         placeholder="https://you.example/" autocomplete="url">',
     '  <button type="submit">Sign in with your domain</button>',
     '</form>'])
+protect_snippet = "\n".join([
+    "from indieauth_resource import ProtectedResource, ResourceProtector",
+    "",
+    f'protector = ResourceProtector("{metadata["issuer"]}",',
+    '                              "https://notes.example.com/mcp",  # your server, exactly',
+    '                              required_scopes=["read"])',
+    "application = ProtectedResource(your_wsgi_app, protector)  # environ[\"indieauth.token\"].me"])
 default_scopes = {"profile", "create"}
 %>
 <h1>For developers</h1>
@@ -72,6 +79,7 @@ that runs the whole flow from this page.</p>
     <li><a href="#app-flow">How an app signs people in</a></li>
     <li><a href="#device-flow">Apps on devices without a browser</a></li>
     <li><a href="#tickets">Tickets: giving someone access without being asked</a></li>
+    <li><a href="#protect">Protecting your MCP server (or Micropub endpoint)</a></li>
     <li><a href="#button">A “Sign in with your domain” form for your app</a></li>
     <li><a href="#tester">OAuth tester</a></li>
   </ul>
@@ -206,6 +214,31 @@ resource, with no refresh token; a used or expired ticket gets <code>invalid_gra
 verifying it (GET on the token endpoint, or introspection) sees <code>resource</code> too. The other way round,
 tickets sent to people on this server arrive at <code>ticket_endpoint</code>; the server redeems them at the
 sender's token endpoint and keeps the tokens, encrypted, on the person's Tickets page, to copy into a reader.</p>
+
+<h2 id="protect">Protecting your MCP server (or Micropub endpoint)</h2>
+<p>An MCP server or a Micropub endpoint of yours accepts tokens this server issued for it. The module
+<code>indieauth_resource</code>, installed with indieauth (it does not load this server), verifies them,
+serves the resource metadata MCP clients read first (RFC 9728) and answers <code>401</code> with
+<code>WWW-Authenticate: Bearer resource_metadata="…"</code>. MCP clients identify themselves by the URL of
+their client metadata document (<code>client_id_<wbr>metadata_<wbr>document_<wbr>supported</code>), as IndieAuth apps do.
+Get these right:</p>
+<ul id="protect-settings">
+  <li><strong>The issuer, exactly</strong>: <code>{{metadata["issuer"]}}</code>, trailing slash included. It is
+  compared as a string: without the slash every token is refused.</li>
+  <li><strong>The resource</strong>: your server's own URL as clients reach it. Clients send it as
+  <code>resource</code>, it becomes the token's <code>aud</code>, and a token for another server is refused.
+  Apps that send no <code>resource</code> get tokens whose <code>aud</code> is the person's URL.</li>
+  <li><strong><code>required_scopes</code></strong>: listed in your metadata so clients ask for them; a token
+  without them gets <code>403 insufficient_scope</code>.</li>
+  <li><strong>To introspect</strong> (a revocation counts at once): a credential bound to your server,
+  <code>indieauth resource-server add notes</code> <code>--resource https://notes.example.com/mcp</code>, given as
+  <code>introspection_credential</code>.</li>
+</ul>
+<label for="protect-snippet">A WSGI app behind it (Python)</label>
+<textarea id="protect-snippet" class="token" rows="7" wrap="off" readonly>{{protect_snippet}}</textarea>
+<button type="button" class="secondary" data-copy="protect-snippet" hidden>Copy the code</button>
+<p>The recipe for the MCP Python SDK, with its token verifier, is in this server's documentation
+(<code>docs/api.md</code>, “Protecting your MCP server”).</p>
 
 <h2 id="button">A “Sign in with your domain” form for your app</h2>
 <p>Put this on your app's sign-in page. It only asks for the person's URL and sends it to your app
