@@ -782,7 +782,9 @@ class StorageContract(TicketContract, typing.Protocol):
         """Keys not retired or published until later than now, newest first."""
 
     def retire_key(self, kid, publish_until):
-        """Retire a current key, keeping it published until then; 1 when it was current."""
+        """Retire a current key, keeping it published until `publish_until` or until the last access token
+        issued so far (and not revoked) expires, whichever is later: a 30-day testing token keeps it 30
+        days; 1 when it was current."""
 
     def extend_key(self, kid, until):
         """A retired key still signing stays published until `until` (never shortened)."""
@@ -1850,7 +1852,9 @@ class StoredProtocol:
                     .order_by(SigningKey.id.desc()))
 
     def retire_key(self, kid, publish_until):
-        return SigningKey.update(retired_at=self.now(), publish_until=publish_until).where(
+        last = (Token.select(peewee.fn.MAX(Token.expires_at)).where(Token.kind == "access", Token.revoked_at.is_null())
+                .scalar())
+        return SigningKey.update(retired_at=self.now(), publish_until=max(publish_until, last or publish_until)).where(
             SigningKey.kid == kid, SigningKey.retired_at.is_null()).execute()
 
     def extend_key(self, kid, until):
@@ -7265,7 +7269,9 @@ def cmd_keys_rotate(app, args):
     until = app.now() + datetime.timedelta(seconds=app.config["tokens"]["access_token_lifetime"])
     app.storage.retire_key(old_kid, until)
     new_kid = app.keys.current()[0]
-    print(f"new signing key {new_kid}; the old key {old_kid} stays published until {until:%Y-%m-%d %H:%M} UTC")
+    until = next(key.publish_until for key in app.storage.list_keys() if key.kid == old_kid)
+    print(f"new signing key {new_kid}; the old key {old_kid} stays published until {until:%Y-%m-%d %H:%M} UTC "
+          f"(when its last token expires)")
     return 0
 
 
