@@ -6510,16 +6510,24 @@ def catch_errors(callback):
             return callback(*args, **kwargs)
         except bottle.HTTPResponse:
             raise
-        except (peewee.OperationalError, peewee.InterfaceError):
-            log.exception("database error on %s %s", bottle.request.method,
-                          loggable_path(bottle.request.environ))
+        except (peewee.OperationalError, peewee.InterfaceError) as exc:  # an outage: its reason, no traceback
+            log.error("database error on %s %s: %s", bottle.request.method,
+                      loggable_path(bottle.request.environ), one_line(exc))
             _connections.failed = True  # never reused: _finish gives it back, and the pool drops it
+            raise bottle.HTTPError(503) from None
+        except ConfigError as exc:  # a signing key gone since start-up: the transaction was rolled back
+            log.error("cannot answer %s %s: %s", bottle.request.method, loggable_path(bottle.request.environ), exc)
             raise bottle.HTTPError(503) from None
         except Exception:
             log.exception("unhandled error on %s %s", bottle.request.method,
                           loggable_path(bottle.request.environ))
             raise bottle.HTTPError(500) from None
     return wrapper
+
+
+def one_line(exc):
+    """An exception's message on one line (a database driver's spans several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 MAX_ID = 2 ** 31 - 1  # the largest id an INTEGER column holds, on every database supported
