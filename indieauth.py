@@ -4047,6 +4047,13 @@ class SigningKeys:
         return {"keys": [json.loads(k.public_jwk) for k in self.app.storage.published_keys()]}
 
 
+def check_signing_key(app):
+    """ConfigError naming `[tokens] signing_key` when JWTs are issued and the key is missing, unreadable or
+    not a key: found at start-up, not at the token request after a person has signed in and consented."""
+    if app.config["tokens"]["format"] == "jwt":
+        app.keys.current()
+
+
 def epoch(moment):
     return int(moment.replace(tzinfo=datetime.timezone.utc).timestamp())
 
@@ -6525,6 +6532,13 @@ def catch_errors(callback):
     return wrapper
 
 
+def check_start_up(app):
+    """What `serve` and the WSGI entry check before they answer: the database is reachable and at this code's
+    schema (Storage.check_schema), and the signing key can be read (check_signing_key)."""
+    app.storage.check_schema()
+    check_signing_key(app)
+
+
 def one_line(exc):
     """An exception's message on one line (a database driver's spans several)."""
     return " ".join(str(exc).split()) or type(exc).__name__
@@ -7054,7 +7068,7 @@ def cmd_serve(app_factory, args):
     try:
         if app.storage.is_empty():  # a brand-new database: set it up; an old schema is refused below
             first_link = setup_new_database(app, config["server"]["base_url"])
-        app.storage.check_schema()
+        check_start_up(app)
     except BaseException:
         for sock in sockets:
             sock.close()
@@ -7619,31 +7633,58 @@ def give_back_big_blocks(threshold=4 * 1024 * 1024):
         pass
 
 
+def build_application(cgi):
+    """The app of $INDIEAUTH_CONFIG (or ./plugins.toml), checked as `serve` checks it before answering:
+    its database reachable and at this code's schema, its signing key readable (check_start_up)."""
+    config = Config.load(default_config_path())
+    level = config["server"]["log_level"]
+    # Under CGI stderr is the web server's error log, and the web server keeps its own access
+    # log: a request that goes well writes nothing there (log_level "debug" still does).
+    setup_logging("warning" if cgi and level == "info" else level)
+    app = IndieAuth(config, check_schema=False)
+    try:
+        check_start_up(app)
+    except BaseException:
+        app.close()  # a half-built app keeps no connection while the next request tries again
+        raise
+    if not cgi:
+        # Passenger and other long-running WSGI servers: one app per process, as under serve
+        give_back_big_blocks()
+        app.keep_connections = True
+    return app
+
+
+def cannot_start(environ, start_response, exc):
+    """The answer while the app cannot be built: a 503 (JSON on API paths) that names no detail, and the
+    reason on one line of the error log."""
+    setup_logging()
+    reason = str(exc) if isinstance(exc, UsageError) else f"the database cannot be used: {one_line(exc)}"
+    log.error("indieauth cannot start: %s", reason)
+    advice = ("This IndieAuth server cannot answer yet: it is not set up correctly, or its database cannot be "
+              "reached. Try again in a minute; its owner can find the reason in the server's error log.")
+    if is_api_path(environ):
+        body, kind = json.dumps({"error": "temporarily_unavailable", "error_description": advice}), "application/json"
+    else:
+        body = (f'<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>Temporarily unavailable</title>'
+                f"<h1>Temporarily unavailable</h1><p>{html.escape(advice)}</p></html>\n")
+        kind = "text/html; charset=utf-8"
+    start_response("503 Service Unavailable", [("Content-Type", kind), ("Retry-After", "60"),
+                                               ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")])
+    return [body.encode()]
+
+
 def application(environ, start_response):
-    """WSGI callable built lazily from $INDIEAUTH_CONFIG (or ./plugins.toml)."""
+    """WSGI callable built lazily from $INDIEAUTH_CONFIG (or ./plugins.toml); while it cannot be built (a
+    configuration mistake, a database that is down, a signing key that cannot be read) every request is a
+    clean 503 and tries again, so the server recovers by itself once the cause is gone."""
     global _application
     if _application is None:
         with _application_lock:
             if _application is None:
-                cgi = os.environ.get("GATEWAY_INTERFACE", "").startswith("CGI")
                 try:
-                    config = Config.load(default_config_path())
-                    level = config["server"]["log_level"]
-                    # Under CGI stderr is the web server's error log, and the web server keeps its own access
-                    # log: a request that goes well writes nothing there (log_level "debug" still does).
-                    setup_logging("warning" if cgi and level == "info" else level)
-                    _application = IndieAuth(config)
-                    if not cgi:
-                        # Passenger and other long-running WSGI servers: one app per process, as under serve
-                        give_back_big_blocks()
-                        _application.keep_connections = True
-                except UsageError as exc:  # tried again on the next request, once it is fixed
-                    setup_logging()
-                    log.error("indieauth cannot start: %s", exc)
-                    start_response("503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8"),
-                                                               ("Retry-After", "60")])
-                    return [b"This IndieAuth server is not set up correctly yet. "
-                            b"Its owner can find the reason in the server's error log.\n"]
+                    _application = build_application(os.environ.get("GATEWAY_INTERFACE", "").startswith("CGI"))
+                except (UsageError, peewee.PeeweeException) as exc:
+                    return cannot_start(environ, start_response, exc)
     return _application(environ, start_response)
 
 

@@ -1,13 +1,18 @@
 """Operations (issue 21): failures at start-up and while issuing lose nothing; the WSGI entry answers a
 clean 503 while its database or signing key is missing and recovers by itself; backups and upgrades."""
 
+import json
 import os
+import socket
+import subprocess
+import sys
+import urllib.parse
 
 import pytest
 
 import fixed_clients
 import indieauth
-from conftest import sign_in
+from conftest import free_port, sign_in
 from test_protocol import CLIENT, get_code, redeem
 from test_storage import DATABASE_URLS, backend_name, migrated_database
 
@@ -46,3 +51,114 @@ def test_a_refresh_token_survives_a_failure_to_sign_and_works_once_the_key_is_ba
     os.rename(key_file + ".away", key_file)
     assert web.post("/token", form).json["access_token"]
     assert web.post("/token", form, status=400).json["error"] == "invalid_grant"  # rotated, once
+
+
+# ---------------------------------------------------------------------------------------------
+#  The WSGI entry (Passenger, CGI) while its database or its signing key is missing
+# ---------------------------------------------------------------------------------------------
+
+WSGI_REQUESTS = """
+import json, sys, wsgiref.util
+import indieauth
+
+def call(path, **extra):
+    environ = {}
+    wsgiref.util.setup_testing_defaults(environ)
+    environ.update(PATH_INFO=path, **extra)
+    answer = {}
+    def start_response(status, headers, exc_info=None):
+        answer.update(status=status, headers=dict(headers))
+    body = b"".join(indieauth.application(environ, start_response)).decode()
+    return {"status": answer["status"], "type": answer["headers"].get("Content-Type", ""), "body": body}
+
+config, broken, fixed = sys.argv[1:4]
+answers = [call("/login"), call("/token", HTTP_AUTHORIZATION="Bearer x"), call("/login")]
+text = open(config).read()
+open(config, "w").write(text.replace(broken, fixed))  # the database (or key) is back
+answers += [call("/login"), call("/token", HTTP_AUTHORIZATION="Bearer x")]
+print(json.dumps(answers))
+"""
+
+
+def site_config(folder, database, signing_key="signing-key.pem"):
+    config = folder / "plugins.toml"
+    config.write_text(f'[server]\nbase_url = "http://localhost/"\nsecret_key = "{"s" * 40}"\n'
+                      f'database = "{database}"\n\n[tokens]\nsigning_key = {{ file = "{signing_key}" }}\n\n'
+                      '[plugins.password]\n', encoding="utf-8")
+    indieauth.ensure_secret_files(indieauth.Config.load(str(config)))
+    return config
+
+
+def wsgi_requests(config, broken, fixed, **env):
+    """Five requests to a fresh interpreter's indieauth.application: three while `broken` is in the
+    configuration, two after it is replaced by `fixed`; (answers, stderr)."""
+    environ = {k: v for k, v in os.environ.items() if k != "GATEWAY_INTERFACE"}
+    environ.update(INDIEAUTH_CONFIG=str(config), **env)
+    result = subprocess.run([sys.executable, "-c", WSGI_REQUESTS, str(config), broken, fixed], env=environ,
+                            cwd=str(config.parent), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout), result.stderr
+
+
+def assert_unavailable_then_recovered(answers, stderr, reason):
+    page, api, again, recovered, api_after = answers
+    assert page["status"].startswith("503") and page["type"].startswith("text/html")
+    assert "Temporarily unavailable" in page["body"] and reason not in page["body"]
+    assert api["status"].startswith("503") and api["type"] == "application/json"
+    assert json.loads(api["body"])["error"] == "temporarily_unavailable"
+    assert again["status"].startswith("503")
+    assert recovered["status"] == "200 OK" and 'autocomplete="current-password"' in recovered["body"]
+    assert api_after["status"].startswith("401")  # the app itself answers now
+    assert "Traceback" not in stderr
+    reasons = [line for line in stderr.splitlines() if "cannot start" in line]
+    assert len(reasons) == 3 and all(reason in line for line in reasons), stderr
+
+
+@pytest.mark.parametrize("gateway", [None, "CGI/1.1"], ids=["passenger", "cgi"])
+def test_the_wsgi_entry_answers_503_while_a_sqlite_folder_is_missing_and_recovers(tmp_path, gateway):
+    config = site_config(tmp_path, "sqlite:///missing/indieauth.db")
+    indieauth.Storage(indieauth.open_database("sqlite:///indieauth.db", str(tmp_path))).migrate()
+    answers, stderr = wsgi_requests(config, "missing/indieauth.db", "indieauth.db",
+                                    **({"GATEWAY_INTERFACE": gateway} if gateway else {}))
+    assert_unavailable_then_recovered(answers, stderr, "the database cannot be used")
+
+
+@pytest.mark.parametrize("url", [u for u in DATABASE_URLS if not u.startswith("sqlite")], ids=backend_name)
+def test_the_wsgi_entry_answers_503_while_the_database_server_is_down_and_recovers(tmp_path, url):
+    down = url.replace(urllib.parse.urlsplit(url).netloc.rpartition("@")[2], f"127.0.0.1:{closed_port()}")
+    config = site_config(tmp_path, down)
+    with migrated_database(url, str(tmp_path)):
+        answers, stderr = wsgi_requests(config, down, url)
+    assert_unavailable_then_recovered(answers, stderr, "the database cannot be used")
+
+
+def test_the_wsgi_entry_answers_503_while_the_signing_key_is_missing_and_recovers(tmp_path):
+    config = site_config(tmp_path, "sqlite:///indieauth.db", signing_key="keys/signing-key.pem")
+    indieauth.Storage(indieauth.open_database("sqlite:///indieauth.db", str(tmp_path))).migrate()
+    os.rename(tmp_path / "keys", tmp_path / "keys-away")
+    answers, stderr = wsgi_requests(config, "keys/", "keys-away/")
+    assert_unavailable_then_recovered(answers, stderr, "signing_key")
+
+
+def indieauth_command(config, *args, timeout=30):
+    """`indieauth --config CONFIG ARGS…` in a fresh interpreter; the CompletedProcess (text)."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("GATEWAY_INTERFACE", "INDIEAUTH_CONFIG")}
+    return subprocess.run([sys.executable, "-c", "import sys, indieauth; sys.exit(indieauth.main())",
+                           "--config", str(config), *args], env=environ, cwd=str(config.parent),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_serve_refuses_to_start_without_its_signing_key(tmp_path):
+    config = site_config(tmp_path, "sqlite:///indieauth.db")
+    indieauth.Storage(indieauth.open_database("sqlite:///indieauth.db", str(tmp_path))).migrate()
+    os.remove(tmp_path / "signing-key.pem")
+    result = indieauth_command(config, "serve", "--port", str(free_port()))
+    assert result.returncode == 2
+    assert "[tokens] signing_key: cannot read" in result.stderr and "signing-key.pem" in result.stderr
+
+
+def closed_port():
+    """A port on 127.0.0.1 that nothing listens on: a database server that is down."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
