@@ -6049,6 +6049,54 @@ def docs_page(app):
 
 
 # ---------------------------------------------------------------------------------------------
+#  Account
+# ---------------------------------------------------------------------------------------------
+#  The signed-in person's name, photo, email (where the email plugin sends sign-in codes) and website:
+#  what `user_profile` gives apps.  The hosting plugin's /u/NAME/edit reads and checks its form with the
+#  same two functions and shows the same form (views/profile_form.tpl).
+
+PROFILE_FIELDS = ("name", "url", "photo", "email", "note")
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")  # one @, a dot in the domain: a typo caught, not RFC 5322
+
+
+def posted_profile():
+    """The profile fields of the posted form, trimmed and cut to what storage keeps."""
+    return {f: form_value(f).strip()[:2000 if f == "note" else 255] for f in PROFILE_FIELDS}
+
+
+def profile_problem(values):
+    """What is wrong with a profile for its owner to fix, or None: the website and photo must be absolute
+    http(s) addresses (never javascript:, shown as links), the email must look like an address."""
+    for field, what in (("url", "website"), ("photo", "photo")):
+        if values[field] and redirect_uri_problem(values[field]):
+            return f"The {what} must be a full https:// address."
+    if values["email"] and not EMAIL_RE.fullmatch(values["email"]):
+        return "That email address does not look right: it is written like name@example.com."
+    return None
+
+
+def account_page(app, error=None, status=200, values=None):
+    """GET /account: the profile form, filled in with what is stored (or with what was posted, and why not)."""
+    user = app.require_user()
+    bottle.response.status = status
+    return app.render("account.tpl", title="Your account", person=user, error=error,
+                      saved=not error and bottle.request.query.get("saved") == "1",
+                      values=values or {f: getattr(user, f) for f in PROFILE_FIELDS})
+
+
+def account_post(app):
+    """POST /account: save the profile (CSRF-checked); a 400 page keeping the input when it is malformed."""
+    user = app.require_user()
+    app.check_csrf()
+    values = posted_profile()
+    problem = profile_problem(values)
+    if problem:
+        return account_page(app, problem, 400, values)
+    app.storage.update_user(user, **values)
+    app.redirect("/account?saved=1")
+
+
+# ---------------------------------------------------------------------------------------------
 #  Home
 # ---------------------------------------------------------------------------------------------
 
@@ -6402,6 +6450,8 @@ class IndieAuth(SignIn):
         b.route("/tickets/received", "POST", on(tickets_received))
         b.route("/tickets/revoke", "POST", on(tickets_revoke))
         b.route("/log", "GET", on(log_page))
+        b.route("/account", "GET", on(account_page))
+        b.route("/account", "POST", on(account_post))
         b.route("/selftest", "GET", on(selftest))
         b.route("/selftest/echo", "GET", on(selftest_echo))
         b.route("/docs", "GET", on(docs_page))
@@ -7130,6 +7180,155 @@ def cmd_migrate(app, args):
     return 0
 
 
+BACKUP_MANIFEST = "manifest.json"
+DUMP_TOOLS = {"postgresql": ("pg_dump", "psql", "postgresql-client"),
+              "mysql": ("mariadb-dump", "mariadb", "mariadb-client")}
+
+
+def database_kind(url):
+    """sqlite, postgresql or mysql: which tools back a database URL up."""
+    scheme = url.split(":", 1)[0].split("+", 1)[0]
+    return {"postgres": "postgresql"}.get(scheme, scheme)
+
+
+def secret_file_paths(config):
+    """Every `{ file = … }` the configuration reads a secret from (defaults included), as written."""
+    found = []
+
+    def walk(value):
+        if isinstance(value, dict) and set(value) == {"file"} and isinstance(value["file"], str):
+            found.append(value["file"])
+        elif isinstance(value, dict):
+            for inner in value.values():
+                walk(inner)
+    walk({"sections": config.sections, "plugins": config.plugins})
+    return sorted(set(found))
+
+
+def client_command(url, tool):
+    """(argv, environment) running a PostgreSQL or MariaDB client `tool` on the database of `url`; the
+    password goes through the environment, never the command line that `ps` shows.  UsageError saying what
+    to install when the tool is not on PATH."""
+    import shutil
+    kind = database_kind(url)
+    program = shutil.which(tool) or (shutil.which("mysqldump" if tool == "mariadb-dump" else "mysql")
+                                     if kind == "mysql" else None)
+    if program is None:
+        raise NotFound(f"{tool} is not installed: install it (Debian and Ubuntu: apt install "
+                       f"{DUMP_TOOLS[kind][2]}) and run this again")
+    parts = urllib.parse.urlsplit(url)
+    env = dict(os.environ)
+    if kind == "postgresql":
+        env.update(PGPASSWORD=urllib.parse.unquote(parts.password or ""), PGHOST=parts.hostname or "localhost",
+                   PGPORT=str(parts.port or 5432), PGUSER=urllib.parse.unquote(parts.username or ""),
+                   PGDATABASE=parts.path.lstrip("/"))
+        return [program, "--no-password"], env
+    env["MYSQL_PWD"] = urllib.parse.unquote(parts.password or "")
+    return [program, "-h", parts.hostname or "localhost", "-P", str(parts.port or 3306),
+            "-u", urllib.parse.unquote(parts.username or "root")], env
+
+
+def dump_database(config, dest):
+    """Write a consistent snapshot of the configuration's database into `dest` (0600): SQLite's online backup
+    API (the server may go on writing), `pg_dump` or `mariadb-dump --single-transaction`; its file name."""
+    import sqlite3
+    import subprocess
+    url = config["server"]["database"]
+    path = sqlite_file(url, config.folder)
+    if path is not None:
+        if not os.path.exists(path):
+            raise NotFound(f"the database {path} does not exist")
+        name = os.path.relpath(path, config.folder)
+        write_secret_file(os.path.join(dest, name), "")
+        source, copy = sqlite3.connect(f"file:{path}?mode=ro", uri=True), sqlite3.connect(os.path.join(dest, name))
+        with source, copy:
+            source.backup(copy)
+        source.close()
+        copy.close()
+        return name
+    kind = database_kind(url)
+    argv, env = client_command(url, DUMP_TOOLS[kind][0])
+    extra = (["--no-owner", "--no-privileges"] if kind == "postgresql" else
+             ["--single-transaction", "--routines", urllib.parse.urlsplit(url).path.lstrip("/")])
+    name = "database.sql"
+    fd = os.open(os.path.join(dest, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        result = subprocess.run(argv + extra, stdout=out, stderr=subprocess.PIPE, env=env)
+    if result.returncode != 0:
+        raise NotFound(f"{argv[0]} failed: {one_line(result.stderr.decode(errors='replace'))}")
+    return name
+
+
+def cmd_backup(app_factory, args):
+    """backup DEST: the configuration, its secret files and a consistent snapshot of the database in a new
+    folder DEST (0700, every file 0600), while the server runs; `restore` puts them back."""
+    import shutil
+    config = Config.load(args.config)
+    dest = os.path.abspath(args.dest)
+    if os.path.exists(dest) and os.listdir(dest):
+        raise UsageError(f"{args.dest} is not empty: back up into a new folder")
+    kind = database_kind(config["server"]["database"])
+    if kind != "sqlite":
+        client_command(config["server"]["database"], DUMP_TOOLS[kind][0])  # before anything is written
+    os.makedirs(dest, mode=0o700, exist_ok=True)
+    os.chmod(dest, 0o700)
+    files = {"config": os.path.basename(config.path), "database": dump_database(config, dest), "secrets": []}
+    shutil.copyfile(config.path, os.path.join(dest, files["config"]))
+    for written in secret_file_paths(config):
+        source = config.resolve_path(written)
+        inside = os.path.relpath(source, config.folder)
+        if inside.startswith(os.pardir) or os.path.isabs(written):
+            print(f"indieauth: warning: {written} is outside {config.folder}: back it up by hand", file=sys.stderr)
+        elif os.path.exists(source):
+            write_secret_file(os.path.join(dest, inside), open(source, encoding="utf-8").read())
+            files["secrets"].append(inside)
+    files.update(kind=kind, schema_version=Storage(open_database(config["server"]["database"], config.folder))
+                 .schema_version(), indieauth=__version__, made=utcnow().isoformat() + "Z")
+    write_secret_file(os.path.join(dest, BACKUP_MANIFEST), json.dumps(files, indent=2) + "\n")
+    for top, _, names in os.walk(dest):
+        for name in names:
+            os.chmod(os.path.join(top, name), 0o600)
+    print(f"backed up {files['config']}, {', '.join(files['secrets']) or 'no secret files'} and the "
+          f"{kind} database into {args.dest}")
+    return 0
+
+
+def cmd_restore(app_factory, args):
+    """restore SRC: put a backup back, into the empty folder of --config; a PostgreSQL or MariaDB backup is
+    loaded into the database its configuration names, which must be empty."""
+    import shutil
+    import subprocess
+    with open(os.path.join(args.source, BACKUP_MANIFEST), encoding="utf-8") as f:
+        files = json.load(f)
+    folder = os.path.dirname(os.path.abspath(args.config))
+    if os.path.exists(folder) and os.listdir(folder):
+        raise UsageError(f"{folder} is not empty: restore into a new, empty folder")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    for name in files["secrets"] + [files["config"]] + ([files["database"]] if files["kind"] == "sqlite" else []):
+        os.makedirs(os.path.dirname(os.path.join(folder, name)), mode=0o700, exist_ok=True)
+        shutil.copyfile(os.path.join(args.source, name), os.path.join(folder, name))
+        os.chmod(os.path.join(folder, name), 0o600)
+    if files["config"] != os.path.basename(args.config):
+        os.replace(os.path.join(folder, files["config"]), os.path.abspath(args.config))
+    config = Config.load(args.config)
+    if files["kind"] != "sqlite":
+        url = config["server"]["database"]
+        if not Storage(open_database(url)).is_empty():
+            raise UsageError(f"the database {url} is not empty: restore into an empty database")
+        kind = database_kind(url)
+        argv, env = client_command(url, DUMP_TOOLS[kind][1])
+        extra = ["-v", "ON_ERROR_STOP=1", "--single-transaction", "-q"] if kind == "postgresql" else [
+            urllib.parse.urlsplit(url).path.lstrip("/")]
+        with open(os.path.join(args.source, files["database"]), "rb") as dump:
+            result = subprocess.run(argv + extra, stdin=dump, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                    env=env)
+        if result.returncode != 0:
+            raise NotFound(f"{argv[0]} failed: {one_line(result.stderr.decode(errors='replace'))}")
+    print(f"restored {args.source} (schema version {files['schema_version']}) into {folder}; "
+          f"run `indieauth --config {args.config} migrate --check` before serving it")
+    return 0
+
+
 def cmd_plugins(app, args):
     """plugins: every installed plugin with its version, whether it is enabled and its hooks."""
     enabled = set(app.config.enabled_plugins()) if app else set()
@@ -7420,6 +7619,12 @@ def build_parser(app=None, disabled=True, config=None):
                    help='processes serving the port: a number, or "auto" for one per core ([server] workers)')
     p.set_defaults(handler=cmd_serve, needs_app=False)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate, migrate=True)
+    p = sub.add_parser("backup", help="copy the configuration, its key files and the database into a new folder")
+    p.add_argument("dest", metavar="DEST", help="a new (or empty) folder for the backup")
+    p.set_defaults(handler=cmd_backup, needs_app=False)
+    p = sub.add_parser("restore", help="put a backup back into the empty folder of --config")
+    p.add_argument("source", metavar="SRC", help="the folder `indieauth backup` made")
+    p.set_defaults(handler=cmd_restore, needs_app=False)
     sub.add_parser("plugins", help="list installed plugins").set_defaults(handler=cmd_plugins, optional_app=True)
     sub.add_parser("purge", help="delete expired rows now and print how many of each").set_defaults(handler=cmd_purge)
     p = sub.add_parser("log", help="show the audit log")

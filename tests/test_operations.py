@@ -1,20 +1,24 @@
 """Operations (issue 21): failures at start-up and while issuing lose nothing; the WSGI entry answers a
 clean 503 while its database or signing key is missing and recovers by itself; backups and upgrades."""
 
+import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import urllib.parse
 
+import jwt
 import pytest
+import webtest
 
 import fixed_clients
 import indieauth
-from conftest import free_port, sign_in
+from conftest import PASSWORD, free_port, sign_in
 from test_protocol import CLIENT, get_code, redeem
-from test_storage import DATABASE_URLS, backend_name, migrated_database
+from test_storage import DATABASE_URLS, backend_name, drop_all_tables, migrated_database
 
 
 @pytest.fixture(params=DATABASE_URLS, ids=backend_name)
@@ -144,7 +148,7 @@ def indieauth_command(config, *args, timeout=30):
     """`indieauth --config CONFIG ARGS…` in a fresh interpreter; the CompletedProcess (text)."""
     environ = {k: v for k, v in os.environ.items() if k not in ("GATEWAY_INTERFACE", "INDIEAUTH_CONFIG")}
     return subprocess.run([sys.executable, "-c", "import sys, indieauth; sys.exit(indieauth.main())",
-                           "--config", str(config), *args], env=environ, cwd=str(config.parent),
+                           "--config", str(config), *args], env=environ, cwd=str(config.parent.parent),
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -162,3 +166,135 @@ def closed_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------------------------
+#  The account page: where the owner of a single-owner server sets name, photo, email and website
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def single(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def single_web(single):
+    from indieauth_password import set_password
+    set_password(single, single.storage.create_user("owner", "http://localhost/", role="owner"), PASSWORD)
+    web = webtest.TestApp(single, extra_environ={"REMOTE_ADDR": "192.0.2.10"})
+    sign_in(web)
+    return web
+
+
+def test_the_start_page_and_the_navigation_link_to_the_account_page(single_web):
+    home = single_web.get("/")
+    assert home.html.select_one("main a[href='/account']") is not None
+    assert home.html.select_one("nav.site a[href='/account']") is not None
+
+
+def test_the_owner_sets_name_photo_email_and_website_on_the_account_page(single, single_web):
+    page = single_web.get("/account")
+    form = page.forms["profile"]
+    assert form.fields["email"][0].attrs["autocomplete"] == "email"
+    form["name"], form["photo"] = "Ann Owner", "https://ann.example/me.jpg"
+    form["email"], form["url"] = "ann@example.com", "https://ann.example/"
+    saved = form.submit(status=303).follow()
+    assert saved.html.select_one("[role=status]") is not None
+    owner = single.storage.get_user(username="owner")
+    assert (owner.name, owner.photo, owner.email, owner.url) == (
+        "Ann Owner", "https://ann.example/me.jpg", "ann@example.com", "https://ann.example/")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("email", "not an address", "email address"),
+    ("email", "ann@localhost", "email address"),
+    ("url", "ann.example", "full https:// address"),
+    ("photo", "javascript:alert(1)", "full https:// address"),
+])
+def test_the_account_page_refuses_a_malformed_email_or_url_and_keeps_the_input(single, single_web, field, value,
+                                                                                message):
+    form = single_web.get("/account").forms["profile"]
+    form["name"], form[field] = "Kept", value
+    page = form.submit(status=400)
+    assert message in page.html.select_one("[role=alert]").text
+    assert page.forms["profile"]["name"].value == "Kept" and page.forms["profile"][field].value == value
+    assert single.storage.get_user(username="owner").name == ""
+
+
+def test_the_account_page_refuses_a_post_without_the_csrf_token(single, single_web):
+    single_web.post("/account", {"name": "Mallory", "email": "m@evil.example"}, status=403)
+    assert single.storage.get_user(username="owner").email == ""
+
+
+def test_the_account_page_needs_a_signed_in_person(single):
+    response = webtest.TestApp(single).get("/account", status=303)
+    assert "/login" in response.headers["Location"]
+
+
+# ---------------------------------------------------------------------------------------------
+#  indieauth backup DEST and indieauth restore SRC
+# ---------------------------------------------------------------------------------------------
+
+def issued_site(folder, url):
+    """A configured site on `url` with its owner and a 30-day testing token: (config, token, app.close)."""
+    folder.mkdir()
+    config = site_config(folder, url)
+    indieauth.Storage(indieauth.open_database(url, str(folder))).migrate()
+    app = indieauth.IndieAuth(indieauth.Config.load(str(config)))
+    owner = app.storage.create_user("owner", "https://owner.example/", role="owner")
+    raw, _ = indieauth.issue_testing_token(app, owner, "https://app.example/", ["create"], 30 * 86400)
+    app.close()
+    return config, raw
+
+
+def assert_verifies(config, raw):
+    """The token verifies at GET /token and, as a resource server checks it, against the JWKS."""
+    app = indieauth.IndieAuth(indieauth.Config.load(str(config)))
+    try:
+        web = webtest.TestApp(app)
+        assert web.get("/token", headers={"Authorization": f"Bearer {raw}"}).json["me"] == "https://owner.example/"
+        keys = {key["kid"]: key for key in web.get("/.well-known/jwks.json").json["keys"]}
+        header = jwt.get_unverified_header(raw)
+        jwt.decode(raw, jwt.PyJWK(keys[header["kid"]]), algorithms=[header["alg"]], audience="https://owner.example/")
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize("url", DATABASE_URLS, ids=backend_name)
+def test_a_backup_restored_into_an_empty_folder_verifies_the_tokens_issued_before_it(tmp_path, url):
+    with migrated_database(url, str(tmp_path / "site")) if not url.startswith("sqlite") else contextlib.nullcontext():
+        config, raw = issued_site(tmp_path / "site", url)
+        result = indieauth_command(config, "backup", str(tmp_path / "backup"))
+        assert result.returncode == 0, result.stderr
+        files = [os.path.join(top, name) for top, _, names in os.walk(tmp_path / "backup") for name in names]
+        assert {os.path.basename(f) for f in files} >= {"plugins.toml", "signing-key.pem", "manifest.json"}
+        assert all(os.stat(f).st_mode & 0o777 == 0o600 for f in files)
+        assert os.stat(tmp_path / "backup").st_mode & 0o777 == 0o700
+        shutil.rmtree(tmp_path / "site")  # everything lost but the backup
+        if not url.startswith("sqlite"):
+            drop_all_tables(indieauth.open_database(url))
+        restored = tmp_path / "restored" / "plugins.toml"
+        result = indieauth_command(restored, "restore", str(tmp_path / "backup"))
+        assert result.returncode == 0, result.stderr
+        assert_verifies(restored, raw)
+
+
+def test_restore_refuses_a_folder_that_is_not_empty_and_changes_nothing(tmp_path):
+    config, _ = issued_site(tmp_path / "site", "sqlite:///indieauth.db")
+    assert indieauth_command(config, "backup", str(tmp_path / "backup")).returncode == 0
+    result = indieauth_command(config, "restore", str(tmp_path / "backup"))
+    assert result.returncode == 2 and "not empty" in result.stderr
+    assert indieauth_command(config, "backup", str(tmp_path / "backup")).returncode == 2  # never overwritten
+
+
+@pytest.mark.parametrize("url, tool", [(u, "pg_dump" if u.startswith("postgres") else "mariadb-dump")
+                                       for u in DATABASE_URLS if not u.startswith("sqlite")], ids=backend_name)
+def test_backup_without_the_dump_tool_says_how_to_get_it(tmp_path, url, tool):
+    config = site_config(tmp_path, url)
+    environ = {k: v for k, v in os.environ.items() if k not in ("GATEWAY_INTERFACE", "INDIEAUTH_CONFIG")}
+    environ["PATH"] = str(tmp_path)  # no client programs
+    result = subprocess.run([sys.executable, "-c", "import sys, indieauth; sys.exit(indieauth.main())",
+                             "--config", str(config), "backup", str(tmp_path / "backup")], env=environ,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and tool in result.stderr and "install" in result.stderr
+    assert not os.path.exists(tmp_path / "backup")
