@@ -2086,7 +2086,8 @@ class Storage(StoredAccounts, StoredProtocol, StoredTickets):
                              f"{SCHEMA_VERSION}: run `indieauth migrate` first")
         if version > SCHEMA_VERSION:
             raise UsageError(f"the database is at schema version {version}, newer than this "
-                             f"server ({SCHEMA_VERSION}): upgrade indieauth")
+                             f"server ({SCHEMA_VERSION}): a newer indieauth migrated it; upgrade indieauth, or "
+                             f"restore the backup made before that upgrade")
 
 
 for _part in (StoredAccounts, StoredProtocol, StoredTickets, Storage):
@@ -7173,7 +7174,22 @@ def warn_if_readable(config):
                     "run chmod 600 %s", " ".join(exposed))
 
 
+MIGRATION_NEEDED = 3  # the exit code of `migrate --check` when `indieauth migrate` has work to do
+
+
 def cmd_migrate(app, args):
+    """migrate: apply the pending migrations; with --check only say whether there are any (exit code 0: none,
+    MIGRATION_NEEDED: some).  A database newer than this code is refused either way (Storage.check_schema)."""
+    version = app.storage.schema_version()
+    if version > SCHEMA_VERSION:
+        app.storage.check_schema()
+    if args.check:
+        if version == SCHEMA_VERSION:
+            print(f"the database is up to date (schema version {SCHEMA_VERSION}): no migration is needed")
+            return 0
+        print(f"the database is at schema version {version}, this version of indieauth needs {SCHEMA_VERSION}: "
+              f"back it up (`indieauth backup DEST`), then run `indieauth migrate` before serving")
+        return MIGRATION_NEEDED
     applied = app.storage.migrate()
     print(f"applied migrations {', '.join(map(str, applied))}" if applied else
           f"the database is up to date (schema version {SCHEMA_VERSION})")
@@ -7618,7 +7634,10 @@ def build_parser(app=None, disabled=True, config=None):
     p.add_argument("--workers", type=workers_option, metavar="N",
                    help='processes serving the port: a number, or "auto" for one per core ([server] workers)')
     p.set_defaults(handler=cmd_serve, needs_app=False)
-    sub.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate, migrate=True)
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.add_argument("--check", action="store_true",
+                   help=f"only say whether a migration is needed (exit code {MIGRATION_NEEDED} when one is)")
+    p.set_defaults(handler=cmd_migrate, migrate=True)
     p = sub.add_parser("backup", help="copy the configuration, its key files and the database into a new folder")
     p.add_argument("dest", metavar="DEST", help="a new (or empty) folder for the backup")
     p.set_defaults(handler=cmd_backup, needs_app=False)

@@ -298,3 +298,51 @@ def test_backup_without_the_dump_tool_says_how_to_get_it(tmp_path, url, tool):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and tool in result.stderr and "install" in result.stderr
     assert not os.path.exists(tmp_path / "backup")
+
+
+# ---------------------------------------------------------------------------------------------
+#  Upgrading: migrate --check, and a database newer than the code
+# ---------------------------------------------------------------------------------------------
+
+def database_at(folder, version):
+    """A site whose SQLite database is at schema `version` (migrated that far; a newer one is faked by a row)."""
+    config = site_config(folder, "sqlite:///indieauth.db")
+    storage = indieauth.Storage(indieauth.open_database("sqlite:///indieauth.db", str(folder)))
+    with storage.database.connection_context(), storage.bound():
+        storage.database.create_tables([indieauth.SchemaVersion])
+        indieauth.SchemaVersion.insert_many([(v,) for v in range(1, version + 1)],
+                                            fields=[indieauth.SchemaVersion.version]).execute()
+    if version <= indieauth.SCHEMA_VERSION:
+        indieauth.Storage(indieauth.open_database("sqlite:///indieauth.db", str(folder))).migrate()
+    return config
+
+
+def test_migrate_check_says_up_to_date_with_exit_code_0(tmp_path):
+    config = database_at(tmp_path, indieauth.SCHEMA_VERSION)
+    result = indieauth_command(config, "migrate", "--check")
+    assert result.returncode == 0 and "up to date" in result.stdout
+
+
+def test_migrate_check_says_which_migrations_are_needed_with_exit_code_3_and_changes_nothing(tmp_path):
+    config = site_config(tmp_path, "sqlite:///indieauth.db")
+    storage = indieauth.Storage(indieauth.open_database("sqlite:///indieauth.db", str(tmp_path)))
+    with storage.database.connection_context(), storage.bound():  # a database left at version 7
+        from playhouse.migrate import SchemaMigrator
+        storage.database.create_tables([indieauth.SchemaVersion])
+        migrator = SchemaMigrator.from_database(storage.database)
+        for version, migration in indieauth.MIGRATIONS[:7]:
+            migration(migrator)
+            indieauth.SchemaVersion.create(version=version)
+    result = indieauth_command(config, "migrate", "--check")
+    assert result.returncode == 3, result.stderr
+    assert f"schema version 7" in result.stdout and "indieauth migrate" in result.stdout
+    assert indieauth.Storage(indieauth.open_database("sqlite:///indieauth.db", str(tmp_path))).schema_version() == 7
+
+
+@pytest.mark.parametrize("command", [("migrate", "--check"), ("migrate",), ("serve", "--port", "0")])
+def test_a_database_newer_than_the_code_is_refused_with_a_clear_message(tmp_path, command):
+    config = database_at(tmp_path, indieauth.SCHEMA_VERSION + 1)
+    result = indieauth_command(config, *command)
+    assert result.returncode == 2, result.stdout
+    assert f"schema version {indieauth.SCHEMA_VERSION + 1}, newer than this server" in result.stderr
+    assert "upgrade indieauth" in result.stderr
