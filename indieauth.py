@@ -6401,11 +6401,10 @@ class IndieAuth(SignIn):
 
     # -- routes
     def _routes(self):
-        """The URL map: every core route in one place, then the plugins' routes.  Each core handler is a
-        function of the chapter it serves, bound to this app once, here (no work per request)."""
+        """The URL map: every core route, then the plugins'; each core handler is bound to this app once, here."""
         b = self.bottle
 
-        def on(handler):
+        def on(handler):  # a function of the chapter it serves, with this app: no work per request
             return functools.partial(handler, self)
 
         b.router.add_filter("id", id_filter)
@@ -6521,7 +6520,7 @@ class IndieAuth(SignIn):
                       exc_info=(type(error.exception), error.exception, error.exception.__traceback__))
         title, advice = ERROR_TEXT.get(status, ERROR_TEXT[500 if status >= 500 else 400])
         detail = error.body if isinstance(error, PageError) else ""
-        bottle.response.set_header("X-Request-Id", getattr(_request_ids, "value", "-"))
+        bottle.response.set_header("X-Request-Id", request_id := getattr(_request_ids, "value", "-"))
         if is_api_path():
             bottle.response.content_type = "application/json"
             bottle.response.set_header("Cache-Control", "no-store")
@@ -6529,9 +6528,8 @@ class IndieAuth(SignIn):
             return json.dumps({"error": code.get(status, "server_error" if status >= 500 else "invalid_request"),
                                "error_description": detail or advice})
         try:
-            unreachable = {"user": None} if status == 503 else {}  # the database is what failed
             return self.render("error.tpl", title=title, status=status, detail=detail, advice=advice,
-                               request_id=getattr(_request_ids, "value", "-"), **unreachable)
+                               request_id=request_id, **({"user": None} if status == 503 else {}))  # 503: no database
         except Exception:  # the storage itself may be what failed
             log.exception("error page could not be rendered")
             return f"<!doctype html><title>{status} {html.escape(title)}</title><h1>{html.escape(title)}</h1><p>{html.escape(advice)}</p>"
