@@ -7252,7 +7252,7 @@ def dump_database(config, dest):
     if path is not None:
         if not os.path.exists(path):
             raise NotFound(f"the database {path} does not exist")
-        name = os.path.relpath(path, config.folder)
+        name = "database.sqlite"  # restore puts it where the restored configuration says
         write_secret_file(os.path.join(dest, name), "")
         source, copy = sqlite3.connect(f"file:{path}?mode=ro", uri=True), sqlite3.connect(os.path.join(dest, name))
         with source, copy:
@@ -7307,37 +7307,48 @@ def cmd_backup(app_factory, args):
     return 0
 
 
+def load_dump(url, path):
+    """Load a `pg_dump` or `mariadb-dump` file into the empty database of `url` (psql in one transaction,
+    stopping at the first error; mariadb); UsageError for a database that has tables."""
+    import subprocess
+    if not Storage(open_database(url)).is_empty():
+        raise UsageError(f"the database {url} is not empty: restore into an empty database")
+    kind = database_kind(url)
+    argv, env = client_command(url, DUMP_TOOLS[kind][1])
+    extra = (["-v", "ON_ERROR_STOP=1", "--single-transaction", "-q"] if kind == "postgresql" else
+             [urllib.parse.urlsplit(url).path.lstrip("/")])
+    with open(path, "rb") as dump:
+        result = subprocess.run(argv + extra, stdin=dump, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    if result.returncode != 0:
+        raise NotFound(f"{argv[0]} failed: {one_line(result.stderr.decode(errors='replace'))}")
+
+
 def cmd_restore(app_factory, args):
     """restore SRC: put a backup back, into the empty folder of --config; a PostgreSQL or MariaDB backup is
     loaded into the database its configuration names, which must be empty."""
     import shutil
-    import subprocess
     with open(os.path.join(args.source, BACKUP_MANIFEST), encoding="utf-8") as f:
         files = json.load(f)
     folder = os.path.dirname(os.path.abspath(args.config))
     if os.path.exists(folder) and os.listdir(folder):
         raise UsageError(f"{folder} is not empty: restore into a new, empty folder")
     os.makedirs(folder, mode=0o700, exist_ok=True)
-    for name in files["secrets"] + [files["config"]] + ([files["database"]] if files["kind"] == "sqlite" else []):
-        os.makedirs(os.path.dirname(os.path.join(folder, name)), mode=0o700, exist_ok=True)
-        shutil.copyfile(os.path.join(args.source, name), os.path.join(folder, name))
-        os.chmod(os.path.join(folder, name), 0o600)
-    if files["config"] != os.path.basename(args.config):
-        os.replace(os.path.join(folder, files["config"]), os.path.abspath(args.config))
+    for name in files["secrets"]:
+        target = os.path.normpath(os.path.join(folder, name))
+        if os.path.isabs(name) or not target.startswith(folder + os.sep):
+            raise UsageError(f"{args.source}: {BACKUP_MANIFEST} names {name!r}, outside the folder")
+        write_secret_file(target, open(os.path.join(args.source, name), encoding="utf-8").read())
+    write_secret_file(os.path.abspath(args.config), open(os.path.join(args.source, files["config"]),
+                                                         encoding="utf-8").read())
     config = Config.load(args.config)
-    if files["kind"] != "sqlite":
-        url = config["server"]["database"]
-        if not Storage(open_database(url)).is_empty():
-            raise UsageError(f"the database {url} is not empty: restore into an empty database")
-        kind = database_kind(url)
-        argv, env = client_command(url, DUMP_TOOLS[kind][1])
-        extra = ["-v", "ON_ERROR_STOP=1", "--single-transaction", "-q"] if kind == "postgresql" else [
-            urllib.parse.urlsplit(url).path.lstrip("/")]
-        with open(os.path.join(args.source, files["database"]), "rb") as dump:
-            result = subprocess.run(argv + extra, stdin=dump, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                    env=env)
-        if result.returncode != 0:
-            raise NotFound(f"{argv[0]} failed: {one_line(result.stderr.decode(errors='replace'))}")
+    if files["kind"] == "sqlite":
+        target = sqlite_file(config["server"]["database"], config.folder)
+        if os.path.exists(target):
+            raise UsageError(f"{target} exists: restore into a new, empty place")
+        write_secret_file(target, "")
+        shutil.copyfile(os.path.join(args.source, files["database"]), target)
+    else:
+        load_dump(config["server"]["database"], os.path.join(args.source, files["database"]))
     print(f"restored {args.source} (schema version {files['schema_version']}) into {folder}; "
           f"run `indieauth --config {args.config} migrate --check` before serving it")
     return 0
