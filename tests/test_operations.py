@@ -346,3 +346,20 @@ def test_a_database_newer_than_the_code_is_refused_with_a_clear_message(tmp_path
     assert result.returncode == 2, result.stdout
     assert f"schema version {indieauth.SCHEMA_VERSION + 1}, newer than this server" in result.stderr
     assert "upgrade indieauth" in result.stderr
+
+
+def test_a_sqlite_backup_taken_while_the_server_writes_has_what_was_committed(tmp_path):
+    """The online backup API copies what is committed, the WAL included, while the server holds its connection."""
+    config, _ = issued_site(tmp_path / "site", "sqlite:///indieauth.db")
+    app = indieauth.IndieAuth(indieauth.Config.load(str(config)))
+    app.keep_connections = True
+    try:
+        owner = app.storage.get_user(username="owner")
+        raw, _ = indieauth.issue_testing_token(app, owner, "https://app.example/", ["create"], 86400)
+        assert os.path.getsize(str(tmp_path / "site" / "indieauth.db-wal")) > 0  # not checkpointed yet
+        assert indieauth_command(config, "backup", str(tmp_path / "backup")).returncode == 0
+    finally:
+        app.close()
+    restored = tmp_path / "restored" / "plugins.toml"
+    assert indieauth_command(restored, "restore", str(tmp_path / "backup")).returncode == 0
+    assert_verifies(restored, raw)
