@@ -6570,10 +6570,12 @@ def catch_errors(callback):
             log.error("database error on %s %s: %s", bottle.request.method,
                       loggable_path(bottle.request.environ), one_line(exc))
             _connections.failed = True  # never reused: _finish gives it back, and the pool drops it
-            raise bottle.HTTPError(503) from None
+            raise bottle.HTTPError(503, **{"Retry-After": str(OUTAGE_RETRY)}) from None
         except ConfigError as exc:  # a signing key gone since start-up: the transaction was rolled back
             log.error("cannot answer %s %s: %s", bottle.request.method, loggable_path(bottle.request.environ), exc)
-            raise bottle.HTTPError(503) from None
+            raise PageError(503, "This server is not set up correctly right now; its owner finds the reason in its "
+                                 "log. Nothing you sent was used up: try again in a minute.",
+                            **{"Retry-After": str(OUTAGE_RETRY)}) from None
         except Exception:
             log.exception("unhandled error on %s %s", bottle.request.method,
                           loggable_path(bottle.request.environ))
@@ -6586,6 +6588,9 @@ def check_start_up(app):
     schema (Storage.check_schema), and the signing key can be read (check_signing_key)."""
     app.storage.check_schema()
     check_signing_key(app)
+
+
+OUTAGE_RETRY = 60  # seconds: Retry-After of a 503 while the database or the signing key cannot be used (S83)
 
 
 def one_line(exc):
@@ -7901,7 +7906,7 @@ def cannot_start(environ, start_response, exc):
         body = (f'<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>Temporarily unavailable</title>'
                 f"<h1>Temporarily unavailable</h1><p>{html.escape(advice)}</p></html>\n")
         kind = "text/html; charset=utf-8"
-    start_response("503 Service Unavailable", [("Content-Type", kind), ("Retry-After", "60"),
+    start_response("503 Service Unavailable", [("Content-Type", kind), ("Retry-After", str(OUTAGE_RETRY)),
                                                ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")])
     return [body.encode()]
 

@@ -39,6 +39,8 @@ def test_a_code_survives_a_failure_to_sign_its_token_and_works_once_the_key_is_b
     os.rename(key_file, key_file + ".away")  # issuing fails after the code is claimed
     failed = redeem(web, code, verifier, status=503)
     assert failed.json["error"] == "temporarily_unavailable"
+    assert failed.headers["Retry-After"] == "60"
+    assert "not set up correctly" in failed.json["error_description"]  # not a database outage
     os.rename(key_file + ".away", key_file)
     body = redeem(web, code, verifier).json
     assert body["access_token"] and body["refresh_token"]
@@ -73,7 +75,8 @@ def call(path, **extra):
     def start_response(status, headers, exc_info=None):
         answer.update(status=status, headers=dict(headers))
     body = b"".join(indieauth.application(environ, start_response)).decode()
-    return {"status": answer["status"], "type": answer["headers"].get("Content-Type", ""), "body": body}
+    return {"status": answer["status"], "type": answer["headers"].get("Content-Type", ""), "body": body,
+            "retry_after": answer["headers"].get("Retry-After")}
 
 config, broken, fixed = sys.argv[1:4]
 answers = [call("/login"), call("/token", HTTP_AUTHORIZATION="Bearer x"), call("/login")]
@@ -109,6 +112,7 @@ def assert_unavailable_then_recovered(answers, stderr, reason):
     assert page["status"].startswith("503") and page["type"].startswith("text/html")
     assert "Temporarily unavailable" in page["body"] and reason not in page["body"]
     assert api["status"].startswith("503") and api["type"] == "application/json"
+    assert page["retry_after"] == api["retry_after"] == "60"
     assert json.loads(api["body"])["error"] == "temporarily_unavailable"
     assert again["status"].startswith("503")
     assert recovered["status"] == "200 OK" and 'autocomplete="current-password"' in recovered["body"]
