@@ -156,13 +156,17 @@ def indieauth_command(config, *args, timeout=30):
                           capture_output=True, text=True, timeout=timeout)
 
 
-def test_serve_refuses_to_start_without_its_signing_key(tmp_path):
+@pytest.mark.parametrize("damage, reason", [
+    (os.remove, "[tokens] signing_key: cannot read"),
+    (lambda path: open(path, "w").write("not a key"), "[tokens] signing_key: not a PEM private key"),
+], ids=["missing", "not-a-key"])
+def test_serve_refuses_to_start_without_its_signing_key(tmp_path, damage, reason):
     config = site_config(tmp_path, "sqlite:///indieauth.db")
     indieauth.Storage(indieauth.open_database("sqlite:///indieauth.db", str(tmp_path))).migrate()
-    os.remove(tmp_path / "signing-key.pem")
+    damage(str(tmp_path / "signing-key.pem"))
     result = indieauth_command(config, "serve", "--port", str(free_port()))
     assert result.returncode == 2
-    assert "[tokens] signing_key: cannot read" in result.stderr and "signing-key.pem" in result.stderr
+    assert reason in result.stderr
 
 
 def closed_port():
