@@ -782,7 +782,9 @@ class StorageContract(TicketContract, typing.Protocol):
         """Keys not retired or published until later than now, newest first."""
 
     def retire_key(self, kid, publish_until):
-        """Retire a current key, keeping it published until then; 1 when it was current."""
+        """Retire a current key, keeping it published until `publish_until` or until the last access token
+        issued so far (and not revoked) expires, whichever is later: a 30-day testing token keeps it 30
+        days; 1 when it was current."""
 
     def extend_key(self, kid, until):
         """A retired key still signing stays published until `until` (never shortened)."""
@@ -1863,7 +1865,9 @@ class StoredProtocol:
                     .order_by(SigningKey.id.desc()))
 
     def retire_key(self, kid, publish_until):
-        return SigningKey.update(retired_at=self.now(), publish_until=publish_until).where(
+        last = (Token.select(peewee.fn.MAX(Token.expires_at)).where(Token.kind == "access", Token.revoked_at.is_null())
+                .scalar())
+        return SigningKey.update(retired_at=self.now(), publish_until=max(publish_until, last or publish_until)).where(
             SigningKey.kid == kid, SigningKey.retired_at.is_null()).execute()
 
     def extend_key(self, kid, until):
@@ -2095,7 +2099,8 @@ class Storage(StoredAccounts, StoredProtocol, StoredTickets):
                              f"{SCHEMA_VERSION}: run `indieauth migrate` first")
         if version > SCHEMA_VERSION:
             raise UsageError(f"the database is at schema version {version}, newer than this "
-                             f"server ({SCHEMA_VERSION}): upgrade indieauth")
+                             f"server ({SCHEMA_VERSION}): a newer indieauth migrated it; upgrade indieauth, or "
+                             f"restore the backup made before that upgrade")
 
 
 for _part in (StoredAccounts, StoredProtocol, StoredTickets, Storage):
@@ -4111,6 +4116,13 @@ class SigningKeys:
         """The JSON Web Key Set: every key that signs, or signed tokens that have not expired."""
         self.current()
         return {"keys": [json.loads(k.public_jwk) for k in self.app.storage.published_keys()]}
+
+
+def check_signing_key(app):
+    """ConfigError naming `[tokens] signing_key` when JWTs are issued and the key is missing, unreadable or
+    not a key: found at start-up, not at the token request after a person has signed in and consented."""
+    if app.config["tokens"]["format"] == "jwt":
+        app.keys.current()
 
 
 def epoch(moment):
@@ -6139,6 +6151,54 @@ def docs_page(app):
 
 
 # ---------------------------------------------------------------------------------------------
+#  Account
+# ---------------------------------------------------------------------------------------------
+#  The signed-in person's name, photo, email (where the email plugin sends sign-in codes) and website:
+#  what `user_profile` gives apps.  The hosting plugin's /u/NAME/edit reads and checks its form with the
+#  same two functions and shows the same form (views/profile_form.tpl).
+
+PROFILE_FIELDS = ("name", "url", "photo", "email", "note")
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")  # one @, a dot in the domain: a typo caught, not RFC 5322
+
+
+def posted_profile():
+    """The profile fields of the posted form, trimmed and cut to what storage keeps."""
+    return {f: form_value(f).strip()[:2000 if f == "note" else 255] for f in PROFILE_FIELDS}
+
+
+def profile_problem(values):
+    """What is wrong with a profile for its owner to fix, or None: the website and photo must be absolute
+    http(s) addresses (never javascript:, shown as links), the email must look like an address."""
+    for field, what in (("url", "website"), ("photo", "photo")):
+        if values[field] and redirect_uri_problem(values[field]):
+            return f"The {what} must be a full https:// address."
+    if values["email"] and not EMAIL_RE.fullmatch(values["email"]):
+        return "That email address does not look right: it is written like name@example.com."
+    return None
+
+
+def account_page(app, error=None, status=200, values=None):
+    """GET /account: the profile form, filled in with what is stored (or with what was posted, and why not)."""
+    user = app.require_user()
+    bottle.response.status = status
+    return app.render("account.tpl", title="Your account", person=user, error=error,
+                      saved=not error and bottle.request.query.get("saved") == "1",
+                      values=values or {f: getattr(user, f) for f in PROFILE_FIELDS})
+
+
+def account_post(app):
+    """POST /account: save the profile (CSRF-checked); a 400 page keeping the input when it is malformed."""
+    user = app.require_user()
+    app.check_csrf()
+    values = posted_profile()
+    problem = profile_problem(values)
+    if problem:
+        return account_page(app, problem, 400, values)
+    app.storage.update_user(user, **values)
+    app.redirect("/account?saved=1")
+
+
+# ---------------------------------------------------------------------------------------------
 #  Home
 # ---------------------------------------------------------------------------------------------
 
@@ -6345,6 +6405,8 @@ CORE_ROUTES = (
     ("/tickets/received", "POST", tickets_received),
     ("/tickets/revoke", "POST", tickets_revoke),
     ("/log", "GET", log_page),
+    ("/account", "GET", account_page),
+    ("/account", "POST", account_post),
     ("/selftest", "GET", selftest),
     ("/selftest/echo", "GET", selftest_echo),
     ("/docs", "GET", docs_page),
@@ -6566,7 +6628,7 @@ class IndieAuth(SignIn):
                       exc_info=(type(error.exception), error.exception, error.exception.__traceback__))
         title, advice = ERROR_TEXT.get(status, ERROR_TEXT[500 if status >= 500 else 400])
         detail = error.body if isinstance(error, PageError) else ""
-        bottle.response.set_header("X-Request-Id", getattr(_request_ids, "value", "-"))
+        bottle.response.set_header("X-Request-Id", request_id := getattr(_request_ids, "value", "-"))
         if is_api_path():
             bottle.response.content_type = "application/json"
             bottle.response.set_header("Cache-Control", "no-store")
@@ -6574,9 +6636,8 @@ class IndieAuth(SignIn):
             return json.dumps({"error": code.get(status, "server_error" if status >= 500 else "invalid_request"),
                                "error_description": detail or advice})
         try:
-            unreachable = {"user": None} if status == 503 else {}  # the database is what failed
             return self.render("error.tpl", title=title, status=status, detail=detail, advice=advice,
-                               request_id=getattr(_request_ids, "value", "-"), **unreachable)
+                               request_id=request_id, **({"user": None} if status == 503 else {}))  # 503: no database
         except Exception:  # the storage itself may be what failed
             log.exception("error page could not be rendered")
             return f"<!doctype html><title>{status} {html.escape(title)}</title><h1>{html.escape(title)}</h1><p>{html.escape(advice)}</p>"
@@ -6613,16 +6674,36 @@ def catch_errors(callback):
             return callback(*args, **kwargs)
         except bottle.HTTPResponse:
             raise
-        except (peewee.OperationalError, peewee.InterfaceError):
-            log.exception("database error on %s %s", bottle.request.method,
-                          loggable_path(bottle.request.environ))
+        except (peewee.OperationalError, peewee.InterfaceError) as exc:  # an outage: its reason, no traceback
+            log.error("database error on %s %s: %s", bottle.request.method,
+                      loggable_path(bottle.request.environ), one_line(exc))
             _connections.failed = True  # never reused: _finish gives it back, and the pool drops it
-            raise bottle.HTTPError(503) from None
+            raise bottle.HTTPError(503, **{"Retry-After": str(OUTAGE_RETRY)}) from None
+        except ConfigError as exc:  # a signing key gone since start-up: the transaction was rolled back
+            log.error("cannot answer %s %s: %s", bottle.request.method, loggable_path(bottle.request.environ), exc)
+            raise PageError(503, "This server is not set up correctly right now; its owner finds the reason in its "
+                                 "log. Nothing you sent was used up: try again in a minute.",
+                            **{"Retry-After": str(OUTAGE_RETRY)}) from None
         except Exception:
             log.exception("unhandled error on %s %s", bottle.request.method,
                           loggable_path(bottle.request.environ))
             raise bottle.HTTPError(500) from None
     return wrapper
+
+
+def check_start_up(app):
+    """What `serve` and the WSGI entry check before they answer: the database is reachable and at this code's
+    schema (Storage.check_schema), and the signing key can be read (check_signing_key)."""
+    app.storage.check_schema()
+    check_signing_key(app)
+
+
+OUTAGE_RETRY = 60  # seconds: Retry-After of a 503 while the database or the signing key cannot be used (S83)
+
+
+def one_line(exc):
+    """An exception's message on one line (a database driver's spans several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 MAX_ID = 2 ** 31 - 1  # the largest id an INTEGER column holds, on every database supported
@@ -7149,7 +7230,7 @@ def cmd_serve(app_factory, args):
     try:
         if app.storage.is_empty():  # a brand-new database: set it up; an old schema is refused below
             first_link = setup_new_database(app, config["server"]["base_url"])
-        app.storage.check_schema()
+        check_start_up(app)
     except BaseException:
         for sock in sockets:
             sock.close()
@@ -7204,10 +7285,185 @@ def warn_if_readable(config):
                     "run chmod 600 %s", " ".join(exposed))
 
 
+MIGRATION_NEEDED = 3  # the exit code of `migrate --check` when `indieauth migrate` has work to do
+
+
 def cmd_migrate(app, args):
+    """migrate: apply the pending migrations; with --check only say whether there are any (exit code 0: none,
+    MIGRATION_NEEDED: some).  A database newer than this code is refused either way (Storage.check_schema)."""
+    version = app.storage.schema_version()
+    if version > SCHEMA_VERSION:
+        app.storage.check_schema()
+    if args.check:
+        if version == SCHEMA_VERSION:
+            print(f"the database is up to date (schema version {SCHEMA_VERSION}): no migration is needed")
+            return 0
+        print(f"the database is at schema version {version}, this version of indieauth needs {SCHEMA_VERSION}: "
+              f"back it up (`indieauth backup DEST`), then run `indieauth migrate` before serving")
+        return MIGRATION_NEEDED
     applied = app.storage.migrate()
     print(f"applied migrations {', '.join(map(str, applied))}" if applied else
           f"the database is up to date (schema version {SCHEMA_VERSION})")
+    return 0
+
+
+BACKUP_MANIFEST = "manifest.json"
+DUMP_TOOLS = {"postgresql": ("pg_dump", "psql", "postgresql-client"),
+              "mysql": ("mariadb-dump", "mariadb", "mariadb-client")}
+
+
+def database_kind(url):
+    """sqlite, postgresql or mysql: which tools back a database URL up."""
+    scheme = url.split(":", 1)[0].split("+", 1)[0]
+    return {"postgres": "postgresql"}.get(scheme, scheme)
+
+
+def secret_file_paths(config):
+    """Every `{ file = … }` the configuration reads a secret from (defaults included), as written."""
+    found = []
+
+    def walk(value):
+        if isinstance(value, dict) and set(value) == {"file"} and isinstance(value["file"], str):
+            found.append(value["file"])
+        elif isinstance(value, dict):
+            for inner in value.values():
+                walk(inner)
+    walk({"sections": config.sections, "plugins": config.plugins})
+    return sorted(set(found))
+
+
+def client_command(url, tool):
+    """(argv, environment) running a PostgreSQL or MariaDB client `tool` on the database of `url`; the
+    password goes through the environment, never the command line that `ps` shows.  UsageError saying what
+    to install when the tool is not on PATH."""
+    import shutil
+    kind = database_kind(url)
+    program = shutil.which(tool) or (shutil.which("mysqldump" if tool == "mariadb-dump" else "mysql")
+                                     if kind == "mysql" else None)
+    if program is None:
+        raise NotFound(f"{tool} is not installed: install it (Debian and Ubuntu: apt install "
+                       f"{DUMP_TOOLS[kind][2]}) and run this again")
+    parts = urllib.parse.urlsplit(url)
+    env = dict(os.environ)
+    if kind == "postgresql":
+        env.update(PGPASSWORD=urllib.parse.unquote(parts.password or ""), PGHOST=parts.hostname or "localhost",
+                   PGPORT=str(parts.port or 5432), PGUSER=urllib.parse.unquote(parts.username or ""),
+                   PGDATABASE=parts.path.lstrip("/"))
+        return [program, "--no-password"], env
+    env["MYSQL_PWD"] = urllib.parse.unquote(parts.password or "")
+    return [program, "-h", parts.hostname or "localhost", "-P", str(parts.port or 3306),
+            "-u", urllib.parse.unquote(parts.username or "root")], env
+
+
+def dump_database(config, dest):
+    """Write a consistent snapshot of the configuration's database into `dest` (0600): SQLite's online backup
+    API (the server may go on writing), `pg_dump` or `mariadb-dump --single-transaction`; its file name."""
+    import sqlite3
+    import subprocess
+    url = config["server"]["database"]
+    path = sqlite_file(url, config.folder)
+    if path is not None:
+        if not os.path.exists(path):
+            raise NotFound(f"the database {path} does not exist")
+        name = "database.sqlite"  # restore puts it where the restored configuration says
+        write_secret_file(os.path.join(dest, name), "")
+        source, copy = sqlite3.connect(f"file:{path}?mode=ro", uri=True), sqlite3.connect(os.path.join(dest, name))
+        with source, copy:
+            source.backup(copy)
+        source.close()
+        copy.close()
+        return name
+    kind = database_kind(url)
+    argv, env = client_command(url, DUMP_TOOLS[kind][0])
+    extra = (["--no-owner", "--no-privileges"] if kind == "postgresql" else
+             ["--single-transaction", "--routines", urllib.parse.urlsplit(url).path.lstrip("/")])
+    name = "database.sql"
+    fd = os.open(os.path.join(dest, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        result = subprocess.run(argv + extra, stdout=out, stderr=subprocess.PIPE, env=env)
+    if result.returncode != 0:
+        raise NotFound(f"{argv[0]} failed: {one_line(result.stderr.decode(errors='replace'))}")
+    return name
+
+
+def cmd_backup(app_factory, args):
+    """backup DEST: the configuration, its secret files and a consistent snapshot of the database in a new
+    folder DEST (0700, every file 0600), while the server runs; `restore` puts them back."""
+    import shutil
+    config = Config.load(args.config)
+    dest = os.path.abspath(args.dest)
+    if os.path.exists(dest) and os.listdir(dest):
+        raise UsageError(f"{args.dest} is not empty: back up into a new folder")
+    kind = database_kind(config["server"]["database"])
+    if kind != "sqlite":
+        client_command(config["server"]["database"], DUMP_TOOLS[kind][0])  # before anything is written
+    os.makedirs(dest, mode=0o700, exist_ok=True)
+    os.chmod(dest, 0o700)
+    files = {"config": os.path.basename(config.path), "database": dump_database(config, dest), "secrets": []}
+    shutil.copyfile(config.path, os.path.join(dest, files["config"]))
+    for written in secret_file_paths(config):
+        source = config.resolve_path(written)
+        inside = os.path.relpath(source, config.folder)
+        if inside.startswith(os.pardir) or os.path.isabs(written):
+            print(f"indieauth: warning: {written} is outside {config.folder}: back it up by hand", file=sys.stderr)
+        elif os.path.exists(source):
+            write_secret_file(os.path.join(dest, inside), open(source, encoding="utf-8").read())
+            files["secrets"].append(inside)
+    files.update(kind=kind, schema_version=Storage(open_database(config["server"]["database"], config.folder))
+                 .schema_version(), indieauth=__version__, made=utcnow().isoformat() + "Z")
+    write_secret_file(os.path.join(dest, BACKUP_MANIFEST), json.dumps(files, indent=2) + "\n")
+    for top, _, names in os.walk(dest):
+        for name in names:
+            os.chmod(os.path.join(top, name), 0o600)
+    print(f"backed up {files['config']}, {', '.join(files['secrets']) or 'no secret files'} and the "
+          f"{kind} database into {args.dest}")
+    return 0
+
+
+def load_dump(url, path):
+    """Load a `pg_dump` or `mariadb-dump` file into the empty database of `url` (psql in one transaction,
+    stopping at the first error; mariadb); UsageError for a database that has tables."""
+    import subprocess
+    if not Storage(open_database(url)).is_empty():
+        raise UsageError(f"the database {url} is not empty: restore into an empty database")
+    kind = database_kind(url)
+    argv, env = client_command(url, DUMP_TOOLS[kind][1])
+    extra = (["-v", "ON_ERROR_STOP=1", "--single-transaction", "-q"] if kind == "postgresql" else
+             [urllib.parse.urlsplit(url).path.lstrip("/")])
+    with open(path, "rb") as dump:
+        result = subprocess.run(argv + extra, stdin=dump, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    if result.returncode != 0:
+        raise NotFound(f"{argv[0]} failed: {one_line(result.stderr.decode(errors='replace'))}")
+
+
+def cmd_restore(app_factory, args):
+    """restore SRC: put a backup back, into the empty folder of --config; a PostgreSQL or MariaDB backup is
+    loaded into the database its configuration names, which must be empty."""
+    import shutil
+    with open(os.path.join(args.source, BACKUP_MANIFEST), encoding="utf-8") as f:
+        files = json.load(f)
+    folder = os.path.dirname(os.path.abspath(args.config))
+    if os.path.exists(folder) and os.listdir(folder):
+        raise UsageError(f"{folder} is not empty: restore into a new, empty folder")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    for name in files["secrets"]:
+        target = os.path.normpath(os.path.join(folder, name))
+        if os.path.isabs(name) or not target.startswith(folder + os.sep):
+            raise UsageError(f"{args.source}: {BACKUP_MANIFEST} names {name!r}, outside the folder")
+        write_secret_file(target, open(os.path.join(args.source, name), encoding="utf-8").read())
+    write_secret_file(os.path.abspath(args.config), open(os.path.join(args.source, files["config"]),
+                                                         encoding="utf-8").read())
+    config = Config.load(args.config)
+    if files["kind"] == "sqlite":
+        target = sqlite_file(config["server"]["database"], config.folder)
+        if os.path.exists(target):
+            raise UsageError(f"{target} exists: restore into a new, empty place")
+        write_secret_file(target, "")
+        shutil.copyfile(os.path.join(args.source, files["database"]), target)
+    else:
+        load_dump(config["server"]["database"], os.path.join(args.source, files["database"]))
+    print(f"restored {args.source} (schema version {files['schema_version']}) into {folder}; "
+          f"run `indieauth --config {args.config} migrate --check` before serving it")
     return 0
 
 
@@ -7372,7 +7628,9 @@ def cmd_keys_rotate(app, args):
     until = app.now() + datetime.timedelta(seconds=app.config["tokens"]["access_token_lifetime"])
     app.storage.retire_key(old_kid, until)
     new_kid = app.keys.current()[0]
-    print(f"new signing key {new_kid}; the old key {old_kid} stays published until {until:%Y-%m-%d %H:%M} UTC")
+    until = next(key.publish_until for key in app.storage.list_keys() if key.kid == old_kid)
+    print(f"new signing key {new_kid}; the old key {old_kid} stays published until {until:%Y-%m-%d %H:%M} UTC "
+          f"(when its last token expires)")
     return 0
 
 
@@ -7503,7 +7761,16 @@ def build_parser(app=None, disabled=True, config=None):
     p.add_argument("--workers", type=workers_option, metavar="N",
                    help='processes serving the port: a number, or "auto" for one per core ([server] workers)')
     p.set_defaults(handler=cmd_serve, needs_app=False)
-    sub.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate, migrate=True)
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.add_argument("--check", action="store_true",
+                   help=f"only say whether a migration is needed (exit code {MIGRATION_NEEDED} when one is)")
+    p.set_defaults(handler=cmd_migrate, migrate=True)
+    p = sub.add_parser("backup", help="copy the configuration, its key files and the database into a new folder")
+    p.add_argument("dest", metavar="DEST", help="a new (or empty) folder for the backup")
+    p.set_defaults(handler=cmd_backup, needs_app=False)
+    p = sub.add_parser("restore", help="put a backup back into the empty folder of --config")
+    p.add_argument("source", metavar="SRC", help="the folder `indieauth backup` made")
+    p.set_defaults(handler=cmd_restore, needs_app=False)
     sub.add_parser("plugins", help="list installed plugins").set_defaults(handler=cmd_plugins, optional_app=True)
     sub.add_parser("purge", help="delete expired rows now and print how many of each").set_defaults(handler=cmd_purge)
     p = sub.add_parser("log", help="show the audit log")
@@ -7719,31 +7986,58 @@ def give_back_big_blocks(threshold=4 * 1024 * 1024):
         pass
 
 
+def build_application(cgi):
+    """The app of $INDIEAUTH_CONFIG (or ./plugins.toml), checked as `serve` checks it before answering:
+    its database reachable and at this code's schema, its signing key readable (check_start_up)."""
+    config = Config.load(default_config_path())
+    level = config["server"]["log_level"]
+    # Under CGI stderr is the web server's error log, and the web server keeps its own access
+    # log: a request that goes well writes nothing there (log_level "debug" still does).
+    setup_logging("warning" if cgi and level == "info" else level)
+    app = IndieAuth(config, check_schema=False)
+    try:
+        check_start_up(app)
+    except BaseException:
+        app.close()  # a half-built app keeps no connection while the next request tries again
+        raise
+    if not cgi:
+        # Passenger and other long-running WSGI servers: one app per process, as under serve
+        give_back_big_blocks()
+        app.keep_connections = True
+    return app
+
+
+def cannot_start(environ, start_response, exc):
+    """The answer while the app cannot be built: a 503 (JSON on API paths) that names no detail, and the
+    reason on one line of the error log."""
+    setup_logging()
+    reason = str(exc) if isinstance(exc, UsageError) else f"the database cannot be used: {one_line(exc)}"
+    log.error("indieauth cannot start: %s", reason)
+    advice = ("This IndieAuth server cannot answer yet: it is not set up correctly, or its database cannot be "
+              "reached. Try again in a minute; its owner can find the reason in the server's error log.")
+    if is_api_path(environ):
+        body, kind = json.dumps({"error": "temporarily_unavailable", "error_description": advice}), "application/json"
+    else:
+        body = (f'<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>Temporarily unavailable</title>'
+                f"<h1>Temporarily unavailable</h1><p>{html.escape(advice)}</p></html>\n")
+        kind = "text/html; charset=utf-8"
+    start_response("503 Service Unavailable", [("Content-Type", kind), ("Retry-After", str(OUTAGE_RETRY)),
+                                               ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")])
+    return [body.encode()]
+
+
 def application(environ, start_response):
-    """WSGI callable built lazily from $INDIEAUTH_CONFIG (or ./plugins.toml)."""
+    """WSGI callable built lazily from $INDIEAUTH_CONFIG (or ./plugins.toml); while it cannot be built (a
+    configuration mistake, a database that is down, a signing key that cannot be read) every request is a
+    clean 503 and tries again, so the server recovers by itself once the cause is gone."""
     global _application
     if _application is None:
         with _application_lock:
             if _application is None:
-                cgi = os.environ.get("GATEWAY_INTERFACE", "").startswith("CGI")
                 try:
-                    config = Config.load(default_config_path())
-                    level = config["server"]["log_level"]
-                    # Under CGI stderr is the web server's error log, and the web server keeps its own access
-                    # log: a request that goes well writes nothing there (log_level "debug" still does).
-                    setup_logging("warning" if cgi and level == "info" else level)
-                    _application = IndieAuth(config)
-                    if not cgi:
-                        # Passenger and other long-running WSGI servers: one app per process, as under serve
-                        give_back_big_blocks()
-                        _application.keep_connections = True
-                except UsageError as exc:  # tried again on the next request, once it is fixed
-                    setup_logging()
-                    log.error("indieauth cannot start: %s", exc)
-                    start_response("503 Service Unavailable", [("Content-Type", "text/plain; charset=utf-8"),
-                                                               ("Retry-After", "60")])
-                    return [b"This IndieAuth server is not set up correctly yet. "
-                            b"Its owner can find the reason in the server's error log.\n"]
+                    _application = build_application(os.environ.get("GATEWAY_INTERFACE", "").startswith("CGI"))
+                except (UsageError, peewee.PeeweeException) as exc:
+                    return cannot_start(environ, start_response, exc)
     return _application(environ, start_response)
 
 

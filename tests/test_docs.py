@@ -335,6 +335,7 @@ def site(tmp_path):
                       "[plugins.password]\n" % ("s" * 40), encoding="utf-8")
     subprocess.run([sys.executable, os.path.join(ROOT, "indieauth.py"), "--config", str(config), "migrate"],
                    check=True, capture_output=True, timeout=60)
+    indieauth.ensure_secret_files(indieauth.Config.load(str(config)))  # the signing key, as `init` makes it
     return config
 
 

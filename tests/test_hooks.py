@@ -122,14 +122,14 @@ def test_hook_menu_links_adds_links_to_the_navigation_of_signed_in_users(make_ap
     sign_in(web)
     links = [(a.text, a["href"]) for a in web.get("/tokens").html.select("nav.site a")]
     assert links == [("Tokens", "/tokens"), ("Tickets", "/tickets"), ("Activity", "/log"), ("Developers", "/docs"),
-                     ("Notes", "/plugins/menu/notes"), ("Billing", "/plugins/menu/billing"), ("Apps", "/admin/clients")]
+                     ("Account", "/account"), ("Notes", "/plugins/menu/notes"), ("Billing", "/plugins/menu/billing"), ("Apps", "/admin/clients")]
     bea = app.storage.create_user("bea", "https://bea.example/")
     from indieauth_password import set_password
     set_password(app, bea, "bea's long password")
     other = webtest.TestApp(app)
     sign_in(other, "bea", "bea's long password")
     assert [a.text for a in other.get("/tokens").html.select("nav.site a")] == ["Tokens", "Tickets", "Activity",
-                                                                                "Developers", "Notes"]
+                                                                                "Developers", "Account", "Notes"]
 
 
 def test_hook_register_commands_adds_a_subcommand_to_a_core_group(make_app, capsys):

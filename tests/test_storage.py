@@ -628,6 +628,23 @@ def test_a_retired_key_that_still_signs_is_published_longer_and_a_current_one_is
     assert keys == {"old": clock() + datetime.timedelta(hours=2), "new": None}
 
 
+def test_a_retired_key_stays_published_until_the_last_access_token_issued_before_expires(storage, clock):
+    """Issue 21: a 30-day testing token outlives rotation time plus access_token_lifetime."""
+    alice = make_user(storage, "alice")
+    storage.register_key("old", "EdDSA", {"kid": "old"})
+    _, long = storage.create_token("access", alice, alice.me, "https://app.example/", "create", 30 * 86400,
+                                   family="f1", via="testing")
+    _, revoked = storage.create_token("access", alice, alice.me, "https://app.example/", "create", 60 * 86400,
+                                      family="f2", via="testing")
+    storage.create_token("refresh", alice, alice.me, "https://app.example/", "create", 90 * 86400, family="f1")
+    storage.revoke_token(revoked)  # a revoked token need not verify anywhere
+    storage.retire_key("old", clock() + datetime.timedelta(days=1))
+    assert {key.kid: key.publish_until for key in storage.list_keys()} == {"old": long.expires_at}
+    storage.register_key("short", "EdDSA", {"kid": "short"})
+    storage.retire_key("short", clock() + datetime.timedelta(days=31))  # never shorter than asked
+    assert storage.list_keys()[1].publish_until == clock() + datetime.timedelta(days=31)
+
+
 # ---------------------------------------------------------------------------------------------
 #  Device authorizations (RFC 8628)
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import fixed_clients
 import indieauth
 from conftest import PASSWORD, serving, sign_in
 from test_protocol import CLIENT, bearer, get_code, redeem
+from test_token_management import new_token
 
 
 @pytest.fixture
@@ -155,6 +156,17 @@ def test_a_retired_key_that_still_signs_stays_published(signed_in, app, clock):
     clock.advance(hours=12)
     assert old_kid in jwks_of(signed_in)
     verify(signed_in, token, clock())
+
+
+def test_a_30_day_testing_token_verifies_through_the_jwks_until_it_expires_across_a_rotation(signed_in, app, clock):
+    """Issue 21: the README's promise, the key stays published until its last token expires."""
+    token = new_token(signed_in, lifetime="30d").html.select_one("textarea#token").text.strip()
+    assert rotate(app) == 0
+    clock.advance(days=29)
+    signed_in.get("/token", headers=bearer(token), status=200)
+    verify(signed_in, token, clock())  # the JWKS still has its key
+    clock.advance(days=1, seconds=1)
+    assert jwt.get_unverified_header(token)["kid"] not in jwks_of(signed_in)
 
 
 def test_keys_list(app, capsys, signed_in):

@@ -23,7 +23,7 @@
 <header class="site">
   <a class="brand" href="/">IndieAuth</a>
   % if user:
-  <nav class="site" aria-label="Account"><a href="/tokens">Tokens</a> <a href="/tickets">Tickets</a> <a href="/log">Activity</a> <a href="/docs">Developers</a>
+  <nav class="site" aria-label="Account"><a href="/tokens">Tokens</a> <a href="/tickets">Tickets</a> <a href="/log">Activity</a> <a href="/docs">Developers</a> <a href="/account">Account</a>
   % for label, path in get("menu", []):
   <a href="{{path}}">{{label}}</a>
   % end

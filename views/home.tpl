@@ -37,6 +37,8 @@
   % end
   </li>
 % end
+  <li id="guide-account"><strong>Say who you are</strong> on <a href="/account">your account page</a>: the
+  name, photo and website apps show, and the email address sign-in codes are sent to.</li>
   <li id="guide-tester"><strong>Try signing in to an app</strong> with the <a href="/docs#tester">OAuth tester</a>,
   which plays the app's part in this very browser.</li>
   <li id="guide-token"><strong>Issue a testing token</strong> on the <a href="/tokens/new">new token page</a>, to

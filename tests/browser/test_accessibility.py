@@ -180,6 +180,7 @@ PAGES = {
     "log": (True, "/log", "Activity"),
     "profile": (True, "/u/owner", "Olive Owner"),
     "profile-edit": (True, "/u/owner/edit", "Your profile"),
+    "account": (True, "/account", "Your account"),
     "password": (True, "/plugins/password/", "password"),
     "selftest": (True, "/selftest", "Server self-test"),
     "admin-users": (True, "/admin/users", "Users"),

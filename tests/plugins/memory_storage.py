@@ -540,6 +540,8 @@ class MemoryStorage:
         return self._rows("signingkey", publish_until=lambda until: until is None or until > self.now())[::-1]
 
     def retire_key(self, kid, publish_until):
+        publish_until = max([publish_until] + [values["expires_at"] for values in self._where(
+            "token", kind="access", revoked_at=None)])
         found = self._where("signingkey", kid=kid, retired_at=None)
         for values in found:
             values.update(retired_at=self.now(), publish_until=publish_until)

@@ -14,16 +14,15 @@ import urllib.parse
 
 import bottle
 
-from indieauth import (PROOF_COOKIE, USERNAME_RE, AuthenticationFailed, FetchError, LoginSucceeded, UsageError,
-                       canonical_url, fail, form_value, hookimpl, normalize_username, parse_duration,
-                       profile_discovery, profile_url_problem, redirect_uri_problem)
+from indieauth import (PROFILE_FIELDS, PROOF_COOKIE, USERNAME_RE, AuthenticationFailed, FetchError, LoginSucceeded,
+                       UsageError, canonical_url, fail, form_value, hookimpl, normalize_username, parse_duration,
+                       posted_profile, profile_discovery, profile_problem, profile_url_problem)
 
 __version__ = "0.1.0"
 NAME = "hosting"
 VIEWS = os.path.join(os.path.dirname(__file__), "views")
 INVITE_LIFETIME = 7 * 86400  # an invite made on the Users page works this long
 INVITE_GONE = "This invite is not valid any more: each invite works once and expires. Ask for a new one."
-PROFILE_FIELDS = ("name", "url", "photo", "email", "note")
 
 
 @hookimpl
@@ -121,12 +120,10 @@ class Hosting:
     def profile_save(self, username):
         user = self.own_profile(username)
         self.app.check_csrf()
-        values = {f: form_value(f).strip()[:255 if f != "note" else 2000] for f in PROFILE_FIELDS}
-        for field in ("url", "photo"):
-            if values[field] and redirect_uri_problem(values[field]):  # an absolute http(s) URL
-                return self.profile_edit(username, f"The {field} must be a full https:// address.", 400, values)
-        if values["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", values["email"]):
-            return self.profile_edit(username, "That email address does not look right.", 400, values)
+        values = posted_profile()  # read and checked as the core's account page does
+        problem = profile_problem(values)
+        if problem:
+            return self.profile_edit(username, problem, 400, values)
         self.app.storage.update_user(user, **values)
         self.app.redirect(f"/u/{user.username}/edit?saved=1")
 
