@@ -4118,11 +4118,17 @@ class SigningKeys:
         return {"keys": [json.loads(k.public_jwk) for k in self.app.storage.published_keys()]}
 
 
-def check_signing_key(app):
+def check_signing_key(app, light=False):
     """ConfigError naming `[tokens] signing_key` when JWTs are issued and the key is missing, unreadable or
-    not a key: found at start-up, not at the token request after a person has signed in and consented."""
-    if app.config["tokens"]["format"] == "jwt":
+    not a key: found at start-up, not at the token request after a person has signed in and consented.
+    `light` (CGI, where every request starts a process) only reads the key's text, without the cost of
+    loading it; a damaged key is then found when it signs, a 503 that uses nothing up."""
+    if app.config["tokens"]["format"] != "jwt":
+        return
+    if not light:
         app.keys.current()
+    elif "PRIVATE KEY-----" not in app.config.secret("tokens", "signing_key"):
+        raise ConfigError(f"{app.config.where('tokens', 'signing_key')}: not a PEM private key")
 
 
 def epoch(moment):
@@ -6691,11 +6697,11 @@ def catch_errors(callback):
     return wrapper
 
 
-def check_start_up(app):
+def check_start_up(app, light=False):
     """What `serve` and the WSGI entry check before they answer: the database is reachable and at this code's
-    schema (Storage.check_schema), and the signing key can be read (check_signing_key)."""
+    schema (Storage.check_schema), and the signing key can be read (check_signing_key; `light` under CGI)."""
     app.storage.check_schema()
-    check_signing_key(app)
+    check_signing_key(app, light)
 
 
 OUTAGE_RETRY = 60  # seconds: Retry-After of a 503 while the database or the signing key cannot be used (S83)
@@ -7996,7 +8002,7 @@ def build_application(cgi):
     setup_logging("warning" if cgi and level == "info" else level)
     app = IndieAuth(config, check_schema=False)
     try:
-        check_start_up(app)
+        check_start_up(app, light=cgi)
     except BaseException:
         app.close()  # a half-built app keeps no connection while the next request tries again
         raise

@@ -140,12 +140,25 @@ def test_the_wsgi_entry_answers_503_while_the_database_server_is_down_and_recove
     assert_unavailable_then_recovered(answers, stderr, "the database cannot be used")
 
 
-def test_the_wsgi_entry_answers_503_while_the_signing_key_is_missing_and_recovers(tmp_path):
+@pytest.mark.parametrize("gateway", [None, "CGI/1.1"], ids=["passenger", "cgi"])
+def test_the_wsgi_entry_answers_503_while_the_signing_key_is_missing_and_recovers(tmp_path, gateway):
     config = site_config(tmp_path, "sqlite:///indieauth.db", signing_key="keys/signing-key.pem")
     indieauth.Storage(indieauth.open_database("sqlite:///indieauth.db", str(tmp_path))).migrate()
     os.rename(tmp_path / "keys", tmp_path / "keys-away")
-    answers, stderr = wsgi_requests(config, "keys/", "keys-away/")
+    answers, stderr = wsgi_requests(config, "keys/", "keys-away/",
+                                    **({"GATEWAY_INTERFACE": gateway} if gateway else {}))
     assert_unavailable_then_recovered(answers, stderr, "signing_key")
+
+
+def test_under_cgi_a_file_that_is_no_key_is_a_503_at_start_up_too(tmp_path):
+    """CGI reads the key's text only (loading it at every request's process start would cost each request)."""
+    config = site_config(tmp_path, "sqlite:///indieauth.db", signing_key="keys/signing-key.pem")
+    indieauth.Storage(indieauth.open_database("sqlite:///indieauth.db", str(tmp_path))).migrate()
+    os.rename(tmp_path / "keys", tmp_path / "keys-good")
+    os.mkdir(tmp_path / "keys")
+    (tmp_path / "keys" / "signing-key.pem").write_text("this is not a key\n")
+    answers, stderr = wsgi_requests(config, "keys/", "keys-good/", GATEWAY_INTERFACE="CGI/1.1")
+    assert_unavailable_then_recovered(answers, stderr, "not a PEM private key")
 
 
 def indieauth_command(config, *args, timeout=30):

@@ -307,6 +307,7 @@ def test_an_own_site_that_names_no_server_is_refused_with_the_lines_to_add_and_w
     assert '<link rel="indieauth-metadata" href="http://localhost/.well-known/oauth-authorization-server">' \
         in response.html.find("pre").text
     assert f'action="{link}/prove"' in response.text and "Prove it with Test Prover" in response.text
+    assert 'rel="me"' not in response.html.select_one("form[id^=prove-] button").text  # not every proof is rel=me
     assert prover_app.storage.get_user(username="bea") is None
 
 

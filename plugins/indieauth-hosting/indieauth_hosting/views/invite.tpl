@@ -14,7 +14,7 @@ address you will sign in to websites with.</p>
   <input type="hidden" name="username" value="{{values.get('username', '')}}">
   <input type="hidden" name="site" value="{{values.get('site', '')}}">
   <input type="hidden" name="method" value="{{prover.name}}">
-  <button type="submit" class="secondary">Prove it with {{prover.label}} (rel="me")</button>
+  <button type="submit" class="secondary">Prove it with {{prover.label}}</button>
 </form>
 % end
 % if proven:
