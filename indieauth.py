@@ -4427,16 +4427,15 @@ def normalize_user_code(typed):
     return f"{letters[:4]}-{letters[4:]}"
 
 
-def count_device_request(app):
-    """Count a device authorization started from this address; SlowDown (429) once it started
-    DEVICE_REQUESTS within the failure window: what an unauthenticated caller can make us store is bounded."""
-    key = f"device:{throttled_address(app.client_address())}"
+def count_address_request(app, kind, limit, what):
+    """Count a request of `kind` from this address; SlowDown (429, saying "too many `what`") once it made
+    `limit` within the failure window: what an unauthenticated caller can make us store or fetch is bounded."""
+    key = f"{kind}:{throttled_address(app.client_address())}"
     window = datetime.timedelta(seconds=app.config["security"]["failure_window"])
     count, oldest = app.storage.failures_since(key, app.now() - window)
-    if count >= DEVICE_REQUESTS:
+    if count >= limit:
         error = SlowDown(max(1, math.ceil((oldest + window - app.now()).total_seconds())))
-        error.description = (f"Too many device authorizations from this address: try again in "
-                             f"{describe_wait(error.retry_after)}.")
+        error.description = f"Too many {what} from this address: try again in {describe_wait(error.retry_after)}."
         raise error
     app.storage.record_failure([key])
 
@@ -4459,7 +4458,7 @@ def start_device_authorization(app, form):
     except FetchPending:  # not counted: the app sends it again in a second, as told
         raise TemporarilyUnavailable("The app's client_id is being read; send the request again in "
                                      "a second.") from None
-    count_device_request(app)
+    count_address_request(app, "device", DEVICE_REQUESTS, "device authorizations")
     lifetime = app.config["tokens"]["device_code_lifetime"]
     for _ in range(3):  # a user_code already taken (1 in 10**10 per live code) is drawn again
         user_code = new_user_code()
@@ -4910,6 +4909,7 @@ TICKET_SCOPE = "read"
 TICKET_FIELD_MAX = 2048  # characters of a ticket, resource, subject or iss that the ticket endpoint takes
 RECEIVED_MAX = 200  # tokens a user keeps from tickets: anyone may send tickets, so what they fill is bounded
 TICKET_REDEEMERS, TICKET_QUEUE = 2, 16  # threads redeeming tickets sent to our users, and tickets waiting
+TICKET_REQUESTS = 20  # tickets one address may send within `[security] failure_window`
 METADATA_MAX_BYTES = 64 * 1024
 
 
@@ -5055,6 +5055,8 @@ def accept_ticket(app, form):
         app.storage.log_event("ticket_refused", subject=form["subject"][:255], resource=form["resource"],
                               reason="the subject is not a user of this server", address=address)
         raise InvalidRequest("The subject is not a user of this server.")
+    # each ticket taken makes us fetch from a server the sender names and may store a token: bounded per address
+    count_address_request(app, "ticket", TICKET_REQUESTS, "tickets")
     job = functools.partial(redeem_received_ticket, app, user, form["ticket"], form["resource"],
                             form.get("iss", ""), address)
     if os.environ.get("GATEWAY_INTERFACE", "").startswith("CGI"):

@@ -351,11 +351,24 @@ def test_a_private_address_is_not_fetched_without_fetch_allow(make_app, sender):
     assert sender.requests == [] and tapp.storage.received_tokens(alice) == []
 
 
+def test_one_address_may_send_only_so_many_tickets_for_real_users(make_app, sender):
+    tapp = make_app(LOCAL)
+    alice = tapp.storage.create_user("owner", "https://alice.example/", role="owner")
+    web = webtest.TestApp(tapp, extra_environ={"REMOTE_ADDR": "198.51.100.9"})
+    for i in range(indieauth.TICKET_REQUESTS):
+        post_ticket(web, sender, ticket=f"t{i}")
+    refused = post_ticket(web, sender, ticket="one-more", status=429)
+    assert refused.json["error"] == "slow_down" and "Too many tickets" in refused.json["error_description"]
+    other = webtest.TestApp(tapp, extra_environ={"REMOTE_ADDR": "198.51.100.10"})
+    assert post_ticket(other, sender).status_int == 202  # another sender is not held up
+    received(tapp, alice)
+
+
 def test_a_flood_of_tickets_fills_a_queue_of_its_own_then_is_refused(tapp, alice, sender):
     sender.route("/.well-known/oauth-authorization-server", lambda request: sender.hang(10) or (503, {}, ""))
-    web = webtest.TestApp(tapp)
     queued = indieauth.TICKET_REDEEMERS + indieauth.TICKET_QUEUE
-    answers = [post_ticket(web, sender, ticket=f"t{i}", status="*") for i in range(queued + 3)]
+    answers = [post_ticket(webtest.TestApp(tapp, extra_environ={"REMOTE_ADDR": f"198.51.100.{i}"}), sender,
+                           ticket=f"t{i}", status="*") for i in range(queued + 3)]  # from many addresses
     assert [a.status_int for a in answers[:indieauth.TICKET_REDEEMERS]] == [202] * indieauth.TICKET_REDEEMERS
     assert answers[-1].status_int == 503 and answers[-1].json["error"] == "temporarily_unavailable"
     assert not tapp.fetchers.running  # the sign-in flow's pool has nothing of it
