@@ -4264,6 +4264,21 @@ def token_response(app, user, client_id, scopes, code=None, family=None, refresh
     return body
 
 
+def issue_once(app, take, issue, family, what):
+    """The token response `issue(after)` makes, in one transaction with `take()`, a single-use update (a
+    refresh token's rotation, a device code, a ticket); the TokenIssued events in `after` are sent once it
+    commits.  S50 under a race: a caller whose update loses waits for the winner's tokens, revokes their
+    `family` (SEC1) and gets InvalidGrant naming `what`."""
+    after = []
+    won, body = app.storage.claim(take, lambda: issue(after))
+    if not won:
+        app.storage.revoke_family(family)
+        raise InvalidGrant(f"The {what} was used already.")
+    for send in after:
+        send()
+    return body
+
+
 def issue_testing_token(app, user, client_id, scopes, lifetime):
     """An access token for developing a client without running the flow; (raw token, row).
 
@@ -4380,20 +4395,14 @@ def refresh_tokens(app, form):
     if not app.storage.token_is_live(token):
         raise InvalidGrant("The refresh token has expired.")
     scopes = refreshed_scopes(token, parse_scope(form["scope"]) if form.get("scope") else None)
-    # rotation: exactly one caller wins; one that loses waits for the winner's tokens and revokes them
-    after = []
     # RFC 8707 §2.2: the audience is kept, or narrowed to resources the grant covers
     resources = " ".join(chosen_resources(form.get("resource"), token.resource))
-    won, body = app.storage.claim(lambda: app.storage.revoke_token(token), lambda: token_response(
+    # rotation: exactly one caller wins; one that loses waits for the winner's tokens and revokes them
+    return issue_once(app, lambda: app.storage.revoke_token(token), lambda after: token_response(
         app, token.user, token.client_id, scopes, code=token.code_id, family=token.family,
         refresh_scope=token.scope, auth_time=token.auth_time, grant_type="refresh_token", after=after,
-        requested_scope=token.requested_scope, resource=resources, refresh_resource=token.resource))
-    if not won:
-        app.storage.revoke_family(token.family)
-        raise InvalidGrant("The refresh token was used already.")
-    for send in after:
-        send()
-    return body
+        requested_scope=token.requested_scope, resource=resources, refresh_resource=token.resource),
+        token.family, "refresh token")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -4530,16 +4539,10 @@ def device_token(app, form):
         raise InvalidGrant("The app this device_code was issued to is no longer registered.")
     if device.user.disabled_at is not None:
         raise InvalidGrant("The account that approved this device_code is disabled.")
-    after = []
-    won, body = app.storage.claim(lambda: app.storage.use_device_code(device), lambda: token_response(
+    return issue_once(app, lambda: app.storage.use_device_code(device), lambda after: token_response(
         app, device.user, device.client_id, device.granted_scope.split(), family=device.family,
-        auth_time=device.auth_time, grant_type=DEVICE_GRANT, after=after, requested_scope=device.scope))
-    if not won:
-        app.storage.revoke_family(device.family)
-        raise InvalidGrant("The device_code was used already.")
-    for send in after:
-        send()
-    return body
+        auth_time=device.auth_time, grant_type=DEVICE_GRANT, after=after, requested_scope=device.scope),
+        device.family, "device_code")
 
 
 # -- endpoints: the device authorization endpoint, and the pages where a person answers a user_code
@@ -5014,16 +5017,9 @@ def redeem_ticket(app, form):
         raise InvalidGrant("The ticket has expired.")
     if ticket.user.disabled_at is not None:
         raise InvalidGrant("The account that sent this ticket is disabled.")
-    after = []
-    won, body = app.storage.claim(lambda: app.storage.use_ticket(ticket), lambda: token_response(
+    return issue_once(app, lambda: app.storage.use_ticket(ticket), lambda after: token_response(
         app, ticket.user, canonical_client_id(ticket.endpoint), ticket.scope.split(), family=ticket.family,
-        grant_type="ticket", after=after, ticket=ticket))
-    if not won:
-        app.storage.revoke_family(ticket.family)
-        raise InvalidGrant("The ticket was used already.")
-    for send in after:
-        send()
-    return body
+        grant_type="ticket", after=after, ticket=ticket), ticket.family, "ticket")
 
 
 def ticket_subject(app, subject):
